@@ -1,0 +1,92 @@
+"""Config files: JSON read with one-line errors, validated with JSON Schema (Draft 7), every
+violation turned into one line that names the key: `channels: 0 is less than the minimum of 1`.
+
+Two extra schema keywords check names against the registry: `"rockit_daemon": true` and
+`"rockit_machine": true`. jsonschema is imported only when validating, so CLIs that only
+read a few keys from the config start fast.
+"""
+import json
+from pathlib import Path
+
+from . import registry
+
+# Schema fragments every daemon's config uses.
+DAEMON = {'type': 'string', 'rockit_daemon': True}
+MACHINES = {'type': 'array', 'items': {'type': 'string', 'rockit_machine': True}}
+LOG_NAME = {'type': 'string', 'minLength': 1}
+
+
+class ConfigError(Exception):
+    """A config file is missing, not JSON, or breaks its schema; str() lists every problem."""
+
+
+def read_json(path):
+    """The file's JSON object, or ConfigError with a one-line reason."""
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        raise ConfigError(f'{path}: {e.strerror or e}') from None
+    except UnicodeDecodeError:
+        raise ConfigError(f'{path}: not a text file') from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f'{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}') from None
+    if not isinstance(data, dict):
+        raise ConfigError(f'{path}: expected a JSON object at the top level')
+    return data
+
+
+def _key_path(parts):
+    text = ''
+    for part in parts:
+        text += f'[{part}]' if isinstance(part, int) else (f'.{part}' if text else str(part))
+    return text or '(top level)'
+
+
+def _join(path, key):
+    return _key_path(list(path) + [key])
+
+
+def problems(data, schema):
+    """Every schema violation of data as a readable line, sorted by key."""
+    import jsonschema
+
+    def registry_keyword(exists, noun):
+        def check(_validator, wanted, instance, _schema):
+            if wanted and isinstance(instance, str):
+                try:
+                    known = exists(instance)
+                except registry.RegistryError as e:
+                    yield jsonschema.ValidationError(str(e))
+                    return
+                if not known:
+                    yield jsonschema.ValidationError(f"'{instance}' is not a {noun} in the registry")
+        return check
+
+    reg = registry.load()
+    validator_class = jsonschema.validators.extend(jsonschema.Draft7Validator, {
+        'rockit_daemon': registry_keyword(reg.has_daemon, 'daemon'),
+        'rockit_machine': registry_keyword(reg.has_machine, 'machine'),
+    })
+    lines = []
+    for error in validator_class(schema).iter_errors(data):
+        path = list(error.absolute_path)
+        if error.validator == 'required':
+            missing = [k for k in error.validator_value if k not in error.instance]
+            lines += [f'{_join(path, key)}: required key is missing' for key in missing]
+        elif error.validator == 'additionalProperties' and isinstance(error.instance, dict):
+            known = error.schema.get('properties', {})
+            lines += [f'{_join(path, key)}: unknown key' for key in error.instance if key not in known]
+        else:
+            lines.append(f'{_key_path(path)}: {error.message}')
+    return sorted(set(lines))
+
+
+def load(path, schema):
+    """Read and validate a config file; ConfigError lists every problem, one per line."""
+    data = read_json(path)
+    found = problems(data, schema)
+    if found:
+        raise ConfigError(f'{path}: invalid config\n' + '\n'.join('  ' + line for line in found))
+    return data

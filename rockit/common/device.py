@@ -1,0 +1,196 @@
+"""The one thread that owns a device.
+
+It connects, polls at the device's own pace, runs the commands queued by Pyro worker
+threads, and reconnects with a bounded exponential backoff when the device is lost, until
+an operator disconnects it on purpose. Pyro threads never touch the device: they read
+the snapshot the loop publishes, or queue a command with call() and wait for its result.
+"""
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+
+from .log import ChangeLog
+from .errors import DeviceError
+
+
+class NotConnected(Exception):
+    """A command arrived while the device is offline."""
+
+
+class DeviceLoop:
+    BACKOFF_MIN = 1.0
+    BACKOFF_MAX = 30.0
+
+    def __init__(self, log):
+        self.log = log
+        self.changes = ChangeLog(log)
+        self.connected = False
+        self.wanted = True          # False after an operator's shutdown(): no reconnecting
+        self.offline_reason = 'not connected yet'
+        self._commands = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
+        self._backoff = self.BACKOFF_MIN
+        self._retry_at = 0.0
+        self._connected_at = None
+
+    # Hooks for the device, all run on the loop's thread.
+    def open_device(self):
+        """Open the link and read the first state; raise DeviceError on failure."""
+        raise NotImplementedError
+
+    def close_device(self):
+        """Close the link; must not raise."""
+        raise NotImplementedError
+
+    def poll(self):
+        """Refresh the published state from the device; raise DeviceError on failure."""
+        raise NotImplementedError
+
+    def poll_interval(self):
+        """Seconds until the next poll (shorter while something moves)."""
+        raise NotImplementedError
+
+    def make_safe(self):
+        """Called once before the daemon exits while connected (e.g. stop a move)."""
+
+    # Used by Pyro threads.
+    def start(self):
+        self._thread.start()
+
+    def stop(self, timeout=5.0):
+        """Make the device safe, close it and end the loop (the daemon is exiting)."""
+        if self._thread.is_alive():
+            try:
+                self.call(self._stop_on_loop, offline_ok=True, timeout=timeout)
+            except Exception:
+                pass
+            self._stopping.set()
+            self._wake.set()
+            self._thread.join(timeout)
+
+    def call(self, fn, *args, offline_ok=False, timeout=None):
+        """Run fn(*args) on the loop's thread and return its result.
+
+        Raises NotConnected at once when offline (unless offline_ok), DeviceError when the
+        device failed during fn (the loop has then gone offline), TimeoutError after timeout.
+        """
+        future = Future()
+        self._commands.put((fn, args, offline_ok, future))
+        self._wake.set()
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def connect_now(self):
+        """Loop thread: connect at once. True if it connected now, False if it already was."""
+        self.wanted = True
+        if self.connected:
+            return False
+        self._try_connect()
+        if not self.connected:
+            raise DeviceError(self.offline_reason)
+        return True
+
+    def disconnect_now(self):
+        """Loop thread: disconnect and stay so. False if it already was disconnected."""
+        was_active = self.connected or self.wanted
+        self.wanted = False
+        if self.connected:
+            self.close_device()
+            self.connected = False
+        self._set_offline('disconnected by operator', logging.INFO)
+        return was_active
+
+    # The loop itself.
+    def _run(self):
+        next_poll = 0.0
+        while not self._stopping.is_set():
+            self._wake.clear()
+            if self.wanted and not self.connected and time.monotonic() >= self._retry_at:
+                self._try_connect()
+                next_poll = time.monotonic() + self.poll_interval()
+
+            self._run_commands()
+
+            if self.connected and time.monotonic() >= next_poll:
+                try:
+                    self.poll()
+                except DeviceError as e:
+                    self._lost(e)
+                next_poll = time.monotonic() + self.poll_interval()
+
+            if self.connected:
+                deadline = next_poll
+            else:
+                deadline = self._retry_at if self.wanted else None
+            self._wake.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def _run_commands(self):
+        while True:
+            try:
+                fn, args, offline_ok, future = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            if not self.connected and not offline_ok:
+                future.set_exception(NotConnected(self.offline_reason))
+                continue
+            try:
+                future.set_result(fn(*args))
+            except DeviceError as e:
+                self._lost(e)
+                future.set_exception(e)
+            except Exception as e:
+                future.set_exception(e)
+
+    def _try_connect(self):
+        try:
+            self.open_device()
+            self.connected = True
+            self._connected_at = time.monotonic()
+            self.offline_reason = None
+            self.changes('link', logging.INFO, 'device online')
+        except DeviceError as e:
+            self.close_device()
+            self._set_offline(str(e), logging.ERROR)
+            self._schedule_retry()
+
+    def _lost(self, error):
+        self.close_device()
+        self.connected = False
+        self._set_offline(str(error), logging.ERROR)
+        self._schedule_retry()
+
+    def _schedule_retry(self):
+        """Back off exponentially (bounded); start over once a connection had been stable,
+        so a device that fails every other command cannot make the loop spin."""
+        now = time.monotonic()
+        if self._connected_at is not None and now - self._connected_at > self.BACKOFF_MAX:
+            self._backoff = self.BACKOFF_MIN
+        self._connected_at = None
+        self._retry_at = now + self._backoff
+        self._backoff = min(self._backoff * 2, self.BACKOFF_MAX)
+
+    def _set_offline(self, reason, level):
+        self.offline_reason = reason
+        self.changes('link', level, f'device offline: {reason}')
+        self.went_offline()
+
+    def went_offline(self):
+        """Hook: clear the published state that is no longer true."""
+
+    def _stop_on_loop(self):
+        if self.connected:
+            try:
+                self.make_safe()
+            except DeviceError as e:
+                self.log.error('could not make the device safe: %s', e)
+            self.close_device()
+            self.connected = False

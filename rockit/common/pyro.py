@@ -1,0 +1,145 @@
+"""Everything that touches Pyro4 lives here: serving a daemon object, connecting to one,
+and the decorators that expose commands and queries safely.
+
+Server settings, and why:
+- serpent only: pickle and dill would let any client run code in the daemon.
+- no detailed tracebacks, and every exposed method catches its own exceptions, so a
+  client gets a status code, never a trace of the daemon's internals.
+- COMMTIMEOUT: a client that connects and never speaks (or dies) frees its worker thread
+  after this many seconds, instead of holding it for ever.
+- a larger thread pool: each open client connection holds one worker.
+"""
+import functools
+import inspect
+import logging
+import os
+import signal
+import socket
+import threading
+
+import Pyro4
+import Pyro4.errors
+import Pyro4.socketutil
+
+from .codes import CommandStatus
+
+SERVER_COMMTIMEOUT = 30.0
+SERVER_THREADPOOL_SIZE = 256
+MAX_MESSAGE_SIZE = 1024 * 1024
+
+Pyro4.config.SERIALIZER = 'serpent'
+Pyro4.config.SERIALIZERS_ACCEPTED = {'serpent'}
+Pyro4.config.DETAILED_TRACEBACK = False
+Pyro4.config.SOCK_REUSE = True
+Pyro4.config.MAX_MESSAGE_SIZE = MAX_MESSAGE_SIZE
+
+# What a failed call looks like to a client: the daemon is down, unreachable or too slow.
+CommunicationErrors = (Pyro4.errors.CommunicationError, OSError)
+
+_log = logging.getLogger('rockit.pyro')
+
+
+def client_ip():
+    """The IP of the client making the current Pyro call, or None outside a call."""
+    client = getattr(Pyro4.current_context, 'client', None)
+    try:
+        return client.sock.getpeername()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def _exposed(fn, checks, control):
+    signature = inspect.signature(fn)
+    unknown = set(checks) - set(signature.parameters)
+    if unknown:
+        raise TypeError(f'{fn.__name__}: checks for unknown arguments {sorted(unknown)}')
+
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        codes = getattr(self, 'codes', CommandStatus)
+        if control and client_ip() not in self.control_ips:
+            return codes.InvalidControlIP
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:
+            return codes.InvalidArgument
+        bound.apply_defaults()
+        for name, check in checks.items():
+            code = check(self, bound.arguments[name])
+            if code is not None:
+                return code
+        try:
+            return fn(*bound.args, **bound.kwargs)
+        except Exception:  # a bug must not reach the client as a traceback
+            _log.exception('%s failed', fn.__name__)
+            return codes.Failed
+
+    wrapper.rockit_control = control
+    return Pyro4.expose(wrapper)
+
+
+def command(**checks):
+    """Expose a method that changes state: refused with InvalidControlIP unless the caller
+    is in self.control_ips, then each argument checked (see rockit.common.arguments)."""
+    return lambda fn: _exposed(fn, checks, control=True)
+
+
+def query(**checks):
+    """Expose a read-only method: open to every caller, arguments checked as for command."""
+    return lambda fn: _exposed(fn, checks, control=False)
+
+
+def exposed_methods(obj):
+    """{name: is_control} for every method a client can call on obj (for tests and docs)."""
+    result = {}
+    for name, member in inspect.getmembers(type(obj), callable):
+        if getattr(member, '_pyroExposed', False):
+            result[name] = getattr(member, 'rockit_control', None)
+    return result
+
+
+def serve(obj, address, on_stop=None, log=None):
+    """Serve obj at a registry address until SIGTERM or SIGINT, then call on_stop()."""
+    Pyro4.config.COMMTIMEOUT = SERVER_COMMTIMEOUT
+    Pyro4.config.THREADPOOL_SIZE = SERVER_THREADPOOL_SIZE
+    log = log or _log
+    daemon = Pyro4.Daemon(host=address.host, port=address.port)
+    uri = daemon.register(obj, objectId=address.object_id)
+
+    def request_stop(signum, _frame):
+        log.info('received %s, stopping', signal.Signals(signum).name)
+        threading.Thread(target=daemon.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    log.info('serving %s', uri)
+    _notify_systemd(b'READY=1')
+    try:
+        daemon.requestLoop()
+    finally:
+        _notify_systemd(b'STOPPING=1')
+        if on_stop:
+            on_stop()
+        daemon.close()
+        log.info('stopped %s', uri)
+
+
+def _notify_systemd(message):
+    """sd_notify for Type=notify units; a no-op outside systemd."""
+    path = os.environ.get('NOTIFY_SOCKET')
+    if not path:
+        return
+    if path.startswith('@'):
+        path = '\0' + path[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(message, path)
+    except OSError:
+        pass
+
+
+def connect(address, timeout=None):
+    """A proxy to the daemon at a registry address, with its default timeout unless given."""
+    proxy = Pyro4.Proxy(address.uri)
+    proxy._pyroTimeout = address.timeout if timeout is None else timeout
+    return proxy
