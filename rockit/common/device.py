@@ -11,7 +11,6 @@ import threading
 import time
 from concurrent.futures import Future
 
-from .log import ChangeLog
 from .errors import DeviceError
 
 
@@ -25,7 +24,7 @@ class DeviceLoop:
 
     def __init__(self, log):
         self.log = log
-        self.changes = ChangeLog(log)
+        self._offline_logged = False  # one log line per outage, however often retries fail
         self.connected = False
         self.wanted = True          # False after an operator's shutdown(): no reconnecting
         self.offline_reason = 'not connected yet'
@@ -104,6 +103,7 @@ class DeviceLoop:
         if self.connected:
             self.close_device()
             self.connected = False
+        self._offline_logged = False
         self._set_offline('disconnected by operator', logging.INFO)
         return was_active
 
@@ -156,7 +156,8 @@ class DeviceLoop:
             self.connected = True
             self._connected_at = time.monotonic()
             self.offline_reason = None
-            self.changes('link', logging.INFO, 'device online')
+            self._offline_logged = False
+            self.log.info('device online')
         except DeviceError as e:
             self.close_device()
             self._set_offline(str(e), logging.ERROR)
@@ -180,7 +181,9 @@ class DeviceLoop:
 
     def _set_offline(self, reason, level):
         self.offline_reason = reason
-        self.changes('link', level, f'device offline: {reason}')
+        if not self._offline_logged:
+            self._offline_logged = True
+            self.log.log(level, 'device offline: %s', reason)
         self.went_offline()
 
     def went_offline(self):

@@ -90,9 +90,10 @@ def query(**checks):
 
 
 def exposed_methods(obj):
-    """{name: is_control} for every method a client can call on obj (for tests and docs)."""
+    """{name: is_control} for every method a client can call on obj, a daemon class or
+    instance (so tests can check that no command escapes the control-IP guard)."""
     result = {}
-    for name, member in inspect.getmembers(type(obj), callable):
+    for name, member in inspect.getmembers(obj if isinstance(obj, type) else type(obj), callable):
         if getattr(member, '_pyroExposed', False):
             result[name] = getattr(member, 'rockit_control', None)
     return result

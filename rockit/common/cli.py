@@ -1,0 +1,117 @@
+"""The CLI runner, written once: find the config, dispatch to a table of small command
+functions, print the message for the status code, exit with that code.
+
+Kept light so that `focus status` starts fast: no jsonschema (the daemon validated its
+config at start; the CLI reads the few keys it needs) and rich only for a terminal.
+"""
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from . import registry
+from .codes import CommandStatus
+from .config import ConfigError, read_json
+
+
+class UsageError(Exception):
+    """Wrong arguments for a command; the runner prints its usage."""
+
+
+class Command:
+    def __init__(self, run, usage='', help=''):
+        self.run, self.usage, self.help = run, usage, help
+
+
+def find_config(daemon_dir, env_var):
+    """The config path: $<env_var>, else the only JSON file in /etc/<daemon_dir>/."""
+    if os.environ.get(env_var):
+        return Path(os.environ[env_var])
+    folder = Path('/etc') / daemon_dir
+    found = sorted(folder.glob('*.json')) if folder.is_dir() else []
+    if len(found) == 1:
+        return found[0]
+    what = f'{len(found)} configs in {folder}' if found else f'no config in {folder}'
+    raise ConfigError(f'{what}: set {env_var} to the config file to use')
+
+
+class Client:
+    """What a command function gets: the config's keys and calls to its daemon."""
+
+    def __init__(self, config, codes):
+        self.config = config
+        self.codes = codes
+        self.address = registry.daemon(config['daemon'])
+
+    def call(self, method, *args, timeout=None):
+        from . import pyro
+        with pyro.connect(self.address, timeout) as proxy:
+            return getattr(proxy, method)(*args)
+
+    def status(self):
+        return self.call('report_status')
+
+
+_MARKUP = re.compile(r'\[/?(?:bold|dim|red|green|yellow|blue|cyan|magenta)(?: (?:bold|dim|red|green|yellow|blue|cyan|magenta))*\]')
+
+
+def show(text):
+    """Print text with rich markup: in colour on a terminal, as plain text otherwise."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+        Console(highlight=False).print(text)
+    else:
+        print(_MARKUP.sub('', text))
+
+
+def _json(client, args):
+    if args:
+        raise UsageError()
+    print(json.dumps(client.status(), indent=2, sort_keys=True))
+    return 0
+
+
+def _usage(prog, commands):
+    width = max(len(name) + len(c.usage) for name, c in commands.items()) + 3
+    lines = [f'usage: {prog} <command> [<args>]', '', 'commands:']
+    lines += [f'  {(name + " " + c.usage).ljust(width)}{c.help}' for name, c in commands.items()]
+    return '\n'.join(lines)
+
+
+def dispatch(prog, commands, codes, daemon_dir, env_var, argv=None):
+    """Run one CLI invocation; returns the status code to exit with."""
+    argv = sys.argv[1:] if argv is None else argv
+    commands = dict(commands)
+    commands.setdefault('json', Command(_json, '', 'print the daemon status as JSON'))
+    if argv and argv[0] in ('-h', '--help', 'help'):
+        print(_usage(prog, commands))
+        return 0
+    if not argv or argv[0] not in commands:
+        if argv:
+            print(f'{prog}: unknown command {argv[0]!r}', file=sys.stderr)
+        print(_usage(prog, commands), file=sys.stderr)
+        return CommandStatus.UsageError
+
+    name, args = argv[0], argv[1:]
+    command = commands[name]
+    try:
+        client = Client(read_json(find_config(daemon_dir, env_var)), codes)
+    except (ConfigError, registry.RegistryError, KeyError) as e:
+        print(f'{prog}: error: {e if not isinstance(e, KeyError) else f"config has no key {e}"}',
+              file=sys.stderr)
+        return 1
+
+    from .pyro import CommunicationErrors
+    try:
+        code = command.run(client, args)
+    except UsageError as e:
+        print(f'{prog}: {e}' if str(e) else f'usage: {prog} {name} {command.usage}'.rstrip(), file=sys.stderr)
+        return CommandStatus.UsageError
+    except KeyboardInterrupt:
+        code = CommandStatus.TerminatedByUser
+    except CommunicationErrors:
+        code = CommandStatus.Unreachable
+    if code:
+        print(codes.message(code), file=sys.stderr)
+    return code or 0

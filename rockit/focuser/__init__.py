@@ -1,0 +1,1 @@
+"""focusd: the multi-channel stepper focus controller."""

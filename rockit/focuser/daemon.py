@@ -1,0 +1,225 @@
+"""focusd: one thread owns the focus controller's serial line; Pyro clients read the last
+published state or queue commands to that thread.
+
+The controller moves each channel toward its target on its own; the daemon polls it at
+moving_loop_delay while anything moves and at idle_loop_delay otherwise, reading one
+temperature probe per idle poll (a probe reading blocks the controller for about a second).
+"""
+import datetime
+import itertools
+import logging
+import threading
+import time
+
+from rockit.common import service
+from rockit.common.arguments import Boolean, Integer
+from rockit.common.device import DeviceLoop, NotConnected
+from rockit.common.errors import DeviceError
+from rockit.common.pyro import command, query
+from rockit.common.serial_link import SerialLink
+
+from . import protocol
+from .codes import CommandStatus, FocuserStatus
+from .config import FocuserConfig
+
+CHANNEL = Integer(1, lambda daemon: daemon.config.channels, range_code=CommandStatus.InvalidChannel)
+
+
+class FocuserDaemon(DeviceLoop):
+    codes = CommandStatus
+
+    def __init__(self, config, log):
+        super().__init__(log)
+        self.config = config
+        self.control_ips = config.control_ips
+        self.link = SerialLink(config.serial_port, config.serial_baud, config.serial_timeout)
+        self._changed = threading.Condition()   # guards the published state below
+        self._targets = {}                      # channel -> target steps
+        self._currents = {}                     # channel -> current steps
+        self._fans = None
+        self._temperatures = {key: None for key in config.temperature_probes}
+        self._probes = itertools.cycle(list(config.temperature_probes.items()))
+
+    # The controller's story, told on the device thread.
+    def open_device(self):
+        self.link.open()
+        self.poll()
+        self._read_all_probes()
+
+    def close_device(self):
+        self.link.close()
+
+    def poll(self):
+        positions = protocol.parse_status(self._ask(protocol.status_query()), self.config.channels)
+        fans = protocol.parse_fans(self._ask(protocol.fans_query()))
+        moving = any(target != current for target, current in positions)
+        probe = next(self._probes, None) if not moving else None
+        reading = None
+        if probe:
+            reading = protocol.parse_temperature(self._ask(protocol.probe_query(probe[1]['address'])))
+        with self._changed:
+            for channel, (target, current) in enumerate(positions, start=1):
+                self._targets[channel], self._currents[channel] = target, current
+            self._fans = fans
+            if probe:
+                self._temperatures[probe[0]] = reading
+            self._changed.notify_all()
+
+    def _read_all_probes(self):
+        """Every probe once, so that temperatures are known from the start."""
+        for key, probe in self.config.temperature_probes.items():
+            reading = protocol.parse_temperature(self._ask(protocol.probe_query(probe['address'])))
+            with self._changed:
+                self._temperatures[key] = reading
+
+    def poll_interval(self):
+        with self._changed:
+            moving = self._targets != self._currents
+        return self.config.moving_loop_delay if moving else self.config.idle_loop_delay
+
+    def make_safe(self):
+        """Stop every moving channel: a daemon that exits must not leave a motor running."""
+        for channel in range(1, self.config.channels + 1):
+            if self._moving(channel):
+                protocol.parse_ack(self._ask(protocol.stop(channel)))
+                self.log.info('stopped channel %d', channel)
+
+    def went_offline(self):
+        with self._changed:
+            self._targets, self._currents, self._fans = {}, {}, None
+            self._temperatures = {key: None for key in self.config.temperature_probes}
+            self._changed.notify_all()
+
+    def _ask(self, request):
+        return self.link.request(request, protocol.REPLY_END)
+
+    def _moving(self, channel):
+        with self._changed:
+            return self._targets.get(channel) != self._currents.get(channel)
+
+    def _start_move(self, channel, steps, offset):
+        if self._moving(channel):
+            return CommandStatus.Blocked, None
+        target = self._targets[channel] + steps if offset else steps
+        low, high = self.config.limits[channel]
+        if not low <= target <= high:
+            return CommandStatus.PositionOutsideLimits, None
+        protocol.parse_ack(self._ask(protocol.set_target(channel, target)))
+        self.poll()
+        self.log.info('channel %d moving to %d', channel, target)
+        return CommandStatus.Succeeded, target
+
+    def _stop(self, channel):
+        protocol.parse_ack(self._ask(protocol.stop(channel)))
+        self.poll()
+        return CommandStatus.Succeeded
+
+    def _zero(self, channel):
+        if self._moving(channel):
+            return CommandStatus.Blocked
+        protocol.parse_ack(self._ask(protocol.zero(channel)))
+        self.poll()
+        self.log.info('channel %d home position reset', channel)
+        return CommandStatus.Succeeded
+
+    def _set_fans(self, enabled):
+        protocol.parse_ack(self._ask(protocol.set_fans(enabled)))
+        self.poll()
+        return CommandStatus.Succeeded
+
+    def _disconnect(self):
+        if self.connected:
+            self.make_safe()
+        return self.disconnect_now()
+
+    def _on_device(self, fn, *args, offline_ok=False):
+        """Run fn on the device thread; its result, or the code for what went wrong."""
+        try:
+            return self.call(fn, *args, offline_ok=offline_ok, timeout=4 * self.config.serial_timeout + 5)
+        except NotConnected:
+            return CommandStatus.NotConnected
+        except (DeviceError, TimeoutError) as e:
+            self.log.error('%s failed: %s', fn.__name__.strip('_'), e)
+            return CommandStatus.Failed
+
+    # What Pyro clients see.
+    @query()
+    def report_status(self):
+        now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        with self._changed:
+            if not self.connected or not self._targets:
+                return {'date': now, 'status': FocuserStatus.Offline,
+                        'offline_reason': self.offline_reason or 'connecting'}
+            data = {
+                'date': now,
+                'status': FocuserStatus.Online,
+                'fans_enabled': self._fans,
+                'temperature': dict(self._temperatures),
+            }
+            for channel in range(1, self.config.channels + 1):
+                target, current = self._targets[channel], self._currents[channel]
+                data[f'target_steps_{channel}'] = target
+                data[f'current_steps_{channel}'] = current
+                data[f'moving_{channel}'] = target != current
+            return data
+
+    @query()
+    def temperature_labels(self):
+        return {key: probe['label'] for key, probe in self.config.temperature_probes.items()}
+
+    @command(channel=CHANNEL, steps=Integer(-2 * protocol.MAX_POSITION, 2 * protocol.MAX_POSITION,
+                                            range_code=CommandStatus.PositionOutsideLimits),
+             offset=Boolean())
+    def set_focus(self, channel, steps, offset=False):
+        """Move a channel to steps (or by steps with offset=True); returns once it stops
+        there, or Failed after move_timeout or if it stopped elsewhere."""
+        result = self._on_device(self._start_move, channel, steps, offset)
+        if not isinstance(result, tuple):
+            return result
+        code, target = result
+        if code != CommandStatus.Succeeded:
+            return code
+        deadline = time.monotonic() + self.config.move_timeout
+        with self._changed:
+            self._changed.wait_for(lambda: not self.connected or self._targets.get(channel) != target
+                                   or self._currents.get(channel) == target,
+                                   timeout=max(0.0, deadline - time.monotonic()))
+            if self._currents.get(channel) == target:
+                return CommandStatus.Succeeded
+            reason = 'focuser went offline' if not self.connected else \
+                'the move was stopped' if self._targets.get(channel) != target else \
+                f'the move did not finish within {self.config.move_timeout} s'
+        self.log.warning('channel %d did not reach %d: %s', channel, target, reason)
+        return CommandStatus.Failed
+
+    @command(channel=CHANNEL)
+    def stop_channel(self, channel):
+        return self._on_device(self._stop, channel)
+
+    @command(channel=CHANNEL)
+    def reset_home_position(self, channel):
+        return self._on_device(self._zero, channel)
+
+    @command(enabled=Boolean())
+    def enable_fans(self, enabled):
+        return self._on_device(self._set_fans, enabled)
+
+    @command()
+    def initialize(self):
+        """Connect to the controller now (also resumes reconnecting after shutdown)."""
+        result = self._on_device(self.connect_now, offline_ok=True)
+        if result is True:
+            return CommandStatus.Succeeded
+        return CommandStatus.NotDisconnected if result is False else result
+
+    @command()
+    def shutdown(self):
+        """Stop any move and disconnect; the daemon stays disconnected until initialize."""
+        result = self._on_device(self._disconnect, offline_ok=True)
+        if result is True:
+            return CommandStatus.Succeeded
+        return CommandStatus.NotConnected if result is False else result
+
+
+def main(argv=None):
+    return service.run('Focus controller daemon', FocuserConfig.load, FocuserDaemon, argv)

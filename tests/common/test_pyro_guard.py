@@ -1,0 +1,128 @@
+"""The Pyro layer: the control-IP guard, argument checks, no tracebacks, serpent only."""
+import math
+import threading
+
+import Pyro4
+import Pyro4.errors
+import pytest
+
+from conftest import connections_from
+from rockit.common import pyro
+from rockit.common.arguments import Boolean, Choice, Integer, Number
+from rockit.common.codes import CommandStatus
+
+
+class Lamp:
+    """A tiny daemon object: one command, one query, one that fails."""
+    def __init__(self):
+        self.control_ips = {'127.0.0.1'}
+        self.calls = []
+
+    @pyro.command(level=Integer(0, 10, range_code=4), colour=Choice({'red', 'blue'}), blink=Boolean())
+    def set_lamp(self, level, colour='red', blink=False):
+        self.calls.append((level, colour, blink))
+        return CommandStatus.Succeeded
+
+    @pyro.command(watts=Number(0, 60))
+    def set_power(self, watts):
+        self.calls.append(watts)
+        return CommandStatus.Succeeded
+
+    @pyro.command()
+    def explode(self):
+        raise RuntimeError('internal detail that must not reach clients')
+
+    def forget(self):
+        """Not exposed: no client may call it."""
+        self.calls.clear()
+
+    @pyro.query()
+    def report_status(self):
+        return {'calls': len(self.calls)}
+
+
+@pytest.fixture
+def lamp():
+    obj = Lamp()
+    daemon = Pyro4.Daemon(host='127.0.0.1', port=0)
+    uri = daemon.register(obj, objectId='lamp')
+    thread = threading.Thread(target=daemon.requestLoop, daemon=True)
+    thread.start()
+    yield obj, uri
+    daemon.shutdown()
+    thread.join(5)
+    daemon.close()
+
+
+def call(uri, method, *args, **kwargs):
+    with Pyro4.Proxy(uri) as proxy:
+        proxy._pyroTimeout = 5
+        return getattr(proxy, method)(*args, **kwargs)
+
+
+def test_command_from_a_control_machine_runs(lamp):
+    obj, uri = lamp
+    assert call(uri, 'set_lamp', 3, 'blue', True) == CommandStatus.Succeeded
+    assert obj.calls == [(3, 'blue', True)]
+
+
+def test_command_from_another_ip_is_refused_and_never_runs(lamp):
+    obj, uri = lamp
+    with connections_from('127.0.0.2'):
+        assert call(uri, 'set_lamp', 3) == CommandStatus.InvalidControlIP
+        assert call(uri, 'report_status') == {'calls': 0}   # queries stay open
+    assert obj.calls == []
+
+
+@pytest.mark.parametrize('args, kwargs, expected', [
+    ((11,), {}, 4),                              # out of range: the check's own code
+    ((-1,), {}, 4),
+    ((2**70,), {}, 4),
+    (('3',), {}, CommandStatus.InvalidArgument),  # a string where a number belongs
+    ((3.0,), {}, CommandStatus.InvalidArgument),
+    ((None,), {}, CommandStatus.InvalidArgument),
+    ((True,), {}, CommandStatus.InvalidArgument),
+    ((3, 'green'), {}, CommandStatus.InvalidArgument),
+    ((3, ['red']), {}, CommandStatus.InvalidArgument),
+    ((3, 'red', 1), {}, CommandStatus.InvalidArgument),
+    ((), {}, CommandStatus.InvalidArgument),      # missing argument
+    ((1, 'red', False, 'extra'), {}, CommandStatus.InvalidArgument),
+    ((1,), {'brightness': 2}, CommandStatus.InvalidArgument),
+])
+def test_bad_arguments_get_a_code_and_never_run(lamp, args, kwargs, expected):
+    obj, uri = lamp
+    assert call(uri, 'set_lamp', *args, **kwargs) == expected
+    assert obj.calls == []
+
+
+@pytest.mark.parametrize('watts', [math.nan, math.inf, -math.inf, -0.5, 61, '5'])
+def test_numbers_must_be_finite_and_in_range(lamp, watts):
+    obj, uri = lamp
+    assert call(uri, 'set_power', watts) != CommandStatus.Succeeded
+    assert obj.calls == []
+
+
+def test_a_failing_command_returns_failed_not_a_traceback(lamp):
+    _, uri = lamp
+    assert call(uri, 'explode') == CommandStatus.Failed
+
+
+def test_a_pickle_serialised_call_is_refused(lamp):
+    obj, uri = lamp
+    with Pyro4.Proxy(uri) as proxy:
+        proxy._pyroTimeout = 5
+        proxy._pyroSerializer = 'pickle'
+        with pytest.raises(Pyro4.errors.PyroError):
+            proxy.set_lamp(1)
+    assert obj.calls == []
+
+
+def test_unexposed_attributes_are_not_callable(lamp):
+    _, uri = lamp
+    with pytest.raises(AttributeError):
+        call(uri, 'forget')
+
+
+def test_exposed_methods_lists_commands_and_queries():
+    assert pyro.exposed_methods(Lamp()) == {'set_lamp': True, 'set_power': True, 'explode': True,
+                                            'report_status': False}

@@ -1,0 +1,242 @@
+"""focusd end to end: emulated controller -> real focusd process -> Pyro proxy."""
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, connections_from, wait_until
+from focuser_harness import MIRROR, focuser, in_background, make_focuser  # noqa: F401 (fixtures)
+from rockit.common import pyro
+from rockit.focuser.codes import CommandStatus
+
+
+def test_status_has_the_keys_dashboards_poll(focuser):
+    status = focuser.status()
+    assert re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', status['date'])
+    assert status['status'] == 1 and status['fans_enabled'] is False
+    for channel in (1, 2):
+        assert status[f'target_steps_{channel}'] == 0
+        assert status[f'current_steps_{channel}'] == 0
+        assert status[f'moving_{channel}'] is False
+    # -1.5 C reads as 4094.5 C through the firmware bug: invalid, so None.
+    assert status['temperature'] == {'mirror': 12.5, 'tube': None}
+    assert focuser.call('temperature_labels') == {'mirror': 'Primary Mirror', 'tube': 'Tube'}
+
+
+def test_set_focus_returns_when_the_controller_reaches_the_target(focuser):
+    assert focuser.call('set_focus', 1, 1500) == CommandStatus.Succeeded
+    assert focuser.model.position(1) == 1500
+    status = focuser.status()
+    assert (status['current_steps_1'], status['moving_1'], status['current_steps_2']) == (1500, False, 0)
+    assert focuser.call('set_focus', 1, -200, True) == CommandStatus.Succeeded
+    assert focuser.model.position(1) == 1300
+    assert focuser.call('set_focus', 2, -3000, False) == CommandStatus.Succeeded
+
+
+def test_stop_mid_move_leaves_the_channel_where_it_stopped(make_focuser):
+    focuser = make_focuser(speed=400)
+    result, thread = in_background(focuser.call, 'set_focus', 1, 5000)
+    wait_until(lambda: focuser.model.position(1) > 100, message='move under way')
+    assert focuser.call('stop_channel', 1) == CommandStatus.Succeeded
+    thread.join(10)
+    assert result == [CommandStatus.Failed]          # it did not reach 5000
+    stopped = focuser.model.position(1)
+    assert 100 < stopped < 5000 and not focuser.model.is_moving(1)
+    assert focuser.status()['current_steps_1'] == stopped
+
+
+def test_only_stop_is_accepted_while_a_channel_moves(make_focuser):
+    focuser = make_focuser(speed=300)
+    result, thread = in_background(focuser.call, 'set_focus', 1, 3000)
+    wait_until(lambda: focuser.status().get('moving_1'), message='channel 1 moving')
+    assert focuser.call('set_focus', 1, 10) == CommandStatus.Blocked
+    assert focuser.call('reset_home_position', 1) == CommandStatus.Blocked
+    # the other channel is not blocked by the move, nor by the waiting caller
+    assert focuser.call('set_focus', 2, 100) == CommandStatus.Succeeded
+    assert focuser.call('stop_channel', 1) == CommandStatus.Succeeded
+    thread.join(10)
+    assert result == [CommandStatus.Failed]
+
+
+@pytest.mark.parametrize('steps, offset', [(1_000_000, False), (-1_000_000, False), (10**12, False),
+                                           (999_000, True)])
+def test_positions_outside_the_range_are_refused_before_anything_is_sent(focuser, steps, offset):
+    assert focuser.call('set_focus', 1, 5000) == CommandStatus.Succeeded
+    sent = len(focuser.set_requests())
+    assert focuser.call('set_focus', 1, steps, offset) == CommandStatus.PositionOutsideLimits
+    assert len(focuser.set_requests()) == sent
+    assert focuser.model.target(1) == 5000
+
+
+def test_soft_limits_are_enforced(make_focuser):
+    focuser = make_focuser(soft_limits={'2': {'min': -100, 'max': 2000}})
+    assert focuser.call('set_focus', 2, 2001) == CommandStatus.PositionOutsideLimits
+    assert focuser.call('set_focus', 2, 2000) == CommandStatus.Succeeded
+    assert focuser.call('set_focus', 2, 1, True) == CommandStatus.PositionOutsideLimits
+    assert focuser.call('set_focus', 1, 5000) == CommandStatus.Succeeded   # channel 1 has no soft limit
+    assert focuser.model.target(2) == 2000
+
+
+@pytest.mark.parametrize('method, args, expected', [
+    ('set_focus', (0, 10), CommandStatus.InvalidChannel),
+    ('set_focus', (3, 10), CommandStatus.InvalidChannel),
+    ('stop_channel', (9,), CommandStatus.InvalidChannel),
+    ('reset_home_position', (-1,), CommandStatus.InvalidChannel),
+    ('set_focus', ('1', 10), CommandStatus.InvalidArgument),
+    ('set_focus', (1, '10'), CommandStatus.InvalidArgument),
+    ('set_focus', (1, 10.5), CommandStatus.InvalidArgument),
+    ('set_focus', (1, float('nan')), CommandStatus.InvalidArgument),
+    ('set_focus', (1, None), CommandStatus.InvalidArgument),
+    ('set_focus', (1, 10, 'yes'), CommandStatus.InvalidArgument),
+    ('enable_fans', (1,), CommandStatus.InvalidArgument),
+    ('enable_fans', (), CommandStatus.InvalidArgument),
+])
+def test_bad_arguments_get_their_code_and_send_nothing(focuser, method, args, expected):
+    before = len(focuser.link.requests)
+    assert focuser.call(method, *args) == expected
+    commands = [r for r in focuser.link.requests[before:] if r not in (b'?', b'#') and not r.startswith(b'@')]
+    assert commands == []
+
+
+def test_fans_and_home_position(focuser):
+    assert focuser.call('enable_fans', True) == CommandStatus.Succeeded
+    assert focuser.model.fans is True and focuser.status()['fans_enabled'] is True
+    assert focuser.call('set_focus', 2, 700) == CommandStatus.Succeeded
+    assert focuser.call('reset_home_position', 2) == CommandStatus.Succeeded
+    assert focuser.model.position(2) == 0 and focuser.status()['current_steps_2'] == 0
+    assert focuser.call('enable_fans', False) == CommandStatus.Succeeded
+    assert focuser.model.fans is False
+
+
+def test_a_failed_probe_reads_as_none(focuser):
+    focuser.model.failing_probes.add(MIRROR)
+    wait_until(lambda: focuser.status()['temperature']['mirror'] is None, message='probe failure seen')
+    focuser.model.failing_probes.clear()
+    focuser.model.set_temperature(MIRROR, 8.0)
+    wait_until(lambda: focuser.status()['temperature']['mirror'] == 8.0, message='probe reading back')
+
+
+def test_unplug_mid_move_fails_the_move_and_recovers_after_replug(make_focuser):
+    focuser = make_focuser(speed=300)
+    result, thread = in_background(focuser.call, 'set_focus', 1, 4000)
+    wait_until(lambda: focuser.model.position(1) > 50, message='move under way')
+    focuser.link.unplug()
+    thread.join(10)
+    assert result == [CommandStatus.Failed]
+    status = wait_until(lambda: (s := focuser.status())['status'] == 0 and s, message='offline')
+    assert status['offline_reason']
+    assert focuser.call('set_focus', 2, 10) == CommandStatus.NotConnected   # fails fast
+    focuser.link.replug()
+    focuser.wait_online()
+    assert focuser.call('stop_channel', 1) == CommandStatus.Succeeded
+    assert focuser.daemon.output().count('device offline') == 1
+
+
+@pytest.mark.parametrize('fault', ['garbage', 'silent'])
+def test_garbage_or_silence_takes_it_offline_with_a_reason_then_it_recovers(focuser, fault):
+    setattr(focuser.link, fault, True)
+    status = wait_until(lambda: (s := focuser.status())['status'] == 0 and s, message='offline')
+    assert status['offline_reason']
+    time.sleep(2.5)  # at least one failed reconnection: the outage is still logged once
+    setattr(focuser.link, fault, False)
+    focuser.wait_online()
+    log = focuser.daemon.output()
+    assert log.count('device offline') == 1, log
+    assert focuser.call('set_focus', 1, 30) == CommandStatus.Succeeded
+
+
+def test_shutdown_disconnects_until_initialize(focuser):
+    assert focuser.call('shutdown') == CommandStatus.Succeeded
+    assert focuser.call('shutdown') == CommandStatus.NotConnected
+    status = focuser.status()
+    assert status['status'] == 0 and 'operator' in status['offline_reason']
+    assert focuser.call('set_focus', 1, 10) == CommandStatus.NotConnected
+    time.sleep(1.5)
+    assert focuser.status()['status'] == 0   # no reconnection behind the operator's back
+    assert focuser.call('initialize') == CommandStatus.Succeeded
+    assert focuser.call('initialize') == CommandStatus.NotDisconnected
+    assert focuser.status()['status'] == 1
+
+
+def test_initialize_fails_cleanly_when_the_controller_is_gone(focuser):
+    assert focuser.call('shutdown') == CommandStatus.Succeeded
+    focuser.link.unplug()
+    assert focuser.call('initialize') == CommandStatus.Failed
+
+
+def test_every_command_is_refused_from_a_machine_not_in_control_machines(focuser):
+    with connections_from('127.0.0.2'):
+        with focuser.proxy() as proxy:
+            assert proxy.report_status()['status'] == 1
+            assert proxy.temperature_labels()
+            for method, args in [('set_focus', (1, 100)), ('stop_channel', (1,)), ('reset_home_position', (1,)),
+                                 ('enable_fans', (True,)), ('initialize', ()), ('shutdown', ())]:
+                assert getattr(proxy, method)(*args) == CommandStatus.InvalidControlIP, method
+    assert focuser.set_requests() == [] and focuser.status()['status'] == 1
+
+
+def test_the_exposed_methods_are_the_ones_the_ecosystem_calls(focuser):
+    from rockit.focuser.daemon import FocuserDaemon
+    assert pyro.exposed_methods(FocuserDaemon) == {
+        'report_status': False, 'temperature_labels': False, 'set_focus': True, 'stop_channel': True,
+        'reset_home_position': True, 'enable_fans': True, 'initialize': True, 'shutdown': True}
+
+
+def test_fractional_moving_loop_delay_is_honoured(make_focuser):
+    focuser = make_focuser(speed=100, moving_loop_delay=0.25)
+    result, thread = in_background(focuser.call, 'set_focus', 1, 300)
+    wait_until(lambda: focuser.model.is_moving(1), message='moving')
+    start = len([r for r in focuser.link.requests if r == b'?'])
+    time.sleep(2.0)
+    polls = len([r for r in focuser.link.requests if r == b'?']) - start
+    assert 4 <= polls <= 12, polls   # about 8 polls in 2 s: neither busy nor rounded to 0 or 1 s
+    thread.join(10)
+
+
+def test_sigterm_during_a_move_stops_the_motor_and_exits_cleanly(make_focuser):
+    focuser = make_focuser(speed=200)
+    in_background(focuser.call, 'set_focus', 1, 5000)
+    wait_until(lambda: focuser.model.is_moving(1), message='moving')
+    assert focuser.daemon.stop(signal.SIGTERM) == 0
+    assert not focuser.model.is_moving(1)
+    assert 0 < focuser.model.position(1) < 5000
+
+
+def test_restart_on_the_same_port_right_after_kill_9(focuser):
+    focuser.daemon.stop(signal.SIGKILL)
+    focuser.daemon.start()
+    focuser.wait_online()
+    assert focuser.call('set_focus', 1, 42) == CommandStatus.Succeeded
+
+
+def test_seed_config_text_loads(test_registry, tmp_path):
+    """The configuration block of the seed README, comments removed, loads unchanged."""
+    from rockit.focuser.config import FocuserConfig
+    seed = (ROOT.parent / 'shared' / 'seeds').glob('000_*.txt')
+    text = next(seed).read_text()
+    block = text.split('```python', 1)[1].split('```', 1)[0]
+    data = json.loads(re.sub(r'#.*', '', block))
+    path = tmp_path / 'seed.json'
+    path.write_text(json.dumps(data))
+    config = FocuserConfig.load(path)
+    assert (config.channels, config.moving_loop_delay, config.control_ips) == (2, 0.5, {'127.0.0.1'})
+
+
+def test_config_errors_name_the_key(test_registry, tmp_path):
+    from rockit.common.config import ConfigError
+    from rockit.focuser.config import FocuserConfig
+    path = tmp_path / 'bad.json'
+    path.write_text(json.dumps({'daemon': 'localhost_test', 'log_name': 'x', 'control_machines': ['LocalHost'],
+                                'serial_port': '/dev/focuser', 'serial_baud': 9600, 'serial_timeout': 5,
+                                'channels': 0, 'idle_loop_delay': 5, 'moving_loop_delay': 0.5,
+                                'move_timeout': 180, 'soft_limits': {'1': {'min': 5, 'max': 1}}}))
+    with pytest.raises(ConfigError) as error:
+        FocuserConfig.load(path)
+    assert 'channels: 0 is less than the minimum of 1' in str(error.value)
+    result = subprocess.run([sys.executable, str(ROOT / 'focusd'), str(path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert 'channels: 0 is less than the minimum of 1' in result.stderr and 'Traceback' not in result.stderr
