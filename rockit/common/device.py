@@ -116,7 +116,9 @@ class DeviceLoop:
                 self._try_connect()
                 next_poll = time.monotonic() + self.poll_interval()
 
-            self._run_commands()
+            if self._run_commands():
+                # A command may have started something (a move) that wants faster polling.
+                next_poll = min(next_poll, time.monotonic() + self.poll_interval())
 
             if self.connected and time.monotonic() >= next_poll:
                 try:
@@ -132,16 +134,19 @@ class DeviceLoop:
             self._wake.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def _run_commands(self):
+        """Run every queued command; True if any ran while connected."""
+        ran = False
         while True:
             try:
                 fn, args, offline_ok, future = self._commands.get_nowait()
             except queue.Empty:
-                return
+                return ran and self.connected
             if not future.set_running_or_notify_cancel():
                 continue
             if not self.connected and not offline_ok:
                 future.set_exception(NotConnected(self.offline_reason))
                 continue
+            ran = True
             try:
                 future.set_result(fn(*args))
             except DeviceError as e:

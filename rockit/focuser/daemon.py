@@ -22,6 +22,9 @@ from . import protocol
 from .codes import CommandStatus, FocuserStatus
 from .config import FocuserConfig
 
+ARRIVAL_MARGIN = 0.02      # s after the predicted arrival, for the last microsteps
+MIN_POLL_INTERVAL = 0.05   # s: never poll the controller faster than this
+
 CHANNEL = Integer(1, lambda daemon: daemon.config.channels, range_code=CommandStatus.InvalidChannel)
 
 
@@ -73,9 +76,14 @@ class FocuserDaemon(DeviceLoop):
                 self._temperatures[key] = reading
 
     def poll_interval(self):
+        """idle_loop_delay when still; while moving, moving_loop_delay or sooner when a
+        channel should arrive sooner, so set_focus returns soon after the move ends."""
         with self._changed:
-            moving = self._targets != self._currents
-        return self.config.moving_loop_delay if moving else self.config.idle_loop_delay
+            remaining = [abs(t - self._currents[c]) for c, t in self._targets.items() if t != self._currents[c]]
+        if not remaining:
+            return self.config.idle_loop_delay
+        arrival = min(remaining) / protocol.STEPS_PER_SECOND + ARRIVAL_MARGIN
+        return max(MIN_POLL_INTERVAL, min(self.config.moving_loop_delay, arrival))
 
     def make_safe(self):
         """Stop every moving channel: a daemon that exits must not leave a motor running."""

@@ -24,6 +24,7 @@ REPLY_END = b'\r\n'
 # this terminator works in both cases: parse_probe_list() drops the b'\r' left over.
 PROBE_LIST_REPLY_END = b'\n'
 
+STEPS_PER_SECOND = 97.7    # per channel: 3125 Hz timer, two interrupts a microstep, 16 microsteps a step
 MIN_POSITION = -999999
 MAX_POSITION = 999999
 MAX_CHANNEL = 9             # the channel is one digit on the wire

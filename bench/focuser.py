@@ -1,0 +1,72 @@
+"""focusd: report_status() round trip against a bare Pyro4 call in the same run, idle and
+during a move, and the delay between the controller reaching its target and set_focus
+returning."""
+import threading
+import time
+
+from harness import ROOT, WORK, baseline_server, latencies, register, start, stop, summary
+from rockit.common import pyro
+from rockit.common.emulator import EmulatorLink
+from rockit.focuser.emulator import FocusControllerEmulator
+
+CALLS = 2000
+
+
+def run():
+    import json
+    model = FocusControllerEmulator(channels=2, steps_per_second=97.7, probe_delay=0.75)
+    link = EmulatorLink(model).start()
+    address = register('bench_focuser')
+    config = WORK / 'focusd.json'
+    config.write_text(json.dumps({
+        'daemon': 'bench_focuser', 'log_name': 'focusd@bench', 'control_machines': ['LocalHost'],
+        'serial_port': link.url, 'serial_baud': 9600, 'serial_timeout': 5, 'channels': 2,
+        'idle_loop_delay': 5, 'moving_loop_delay': 0.5, 'move_timeout': 180}))
+    bare_address = register('bench_bare')
+    bare = baseline_server(bare_address)
+    daemon = start([ROOT / 'focusd', config], address, 'focusd')
+    rows = {}
+    try:
+        with pyro.connect(bare_address) as proxy:
+            latencies(proxy.report_status, 200)
+            rows['bare Pyro4 call'] = summary(latencies(proxy.report_status, CALLS))
+        with pyro.connect(address) as proxy:
+            while proxy.report_status()['status'] != 1:
+                time.sleep(0.1)
+            latencies(proxy.report_status, 200)
+            rows['report_status, idle'] = summary(latencies(proxy.report_status, CALLS))
+
+            mover = threading.Thread(target=lambda: pyro.connect(address, 200).set_focus(1, 3000))
+            mover.start()
+            while not proxy.report_status().get('moving_1'):
+                time.sleep(0.01)
+            rows['report_status, during a move'] = summary(latencies(proxy.report_status, CALLS))
+            proxy.stop_channel(1)
+            mover.join()
+
+        arrival = []
+        for target in (100, 250, 400, 550, 700, 850):
+            reached = threading.Event()
+            times = {}
+
+            def watch():
+                while model.position(1) != target:
+                    time.sleep(0.0005)
+                times['reached'] = time.perf_counter()
+                reached.set()
+
+            watcher = threading.Thread(target=watch)
+            watcher.start()
+            with pyro.connect(address, 200) as proxy:
+                proxy.set_focus(1, target)
+            times['returned'] = time.perf_counter()
+            watcher.join()
+            arrival.append((times['returned'] - times['reached']) * 1000)
+        rows['target reached -> set_focus returns'] = summary(arrival)
+    finally:
+        stop(daemon)
+        stop(bare)
+        link.stop()
+    base = rows['bare Pyro4 call']['median']
+    return [(name, r['median'], r['p99'], r['n'], r['median'] / base if 'report_status' in name else None)
+            for name, r in rows.items()]

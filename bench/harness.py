@@ -1,0 +1,83 @@
+"""Benchmark support: a registry on free loopback ports, daemons as subprocesses, timing."""
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rockit.common import pyro, registry  # noqa: E402
+
+WORK = Path(tempfile.mkdtemp(prefix='rockit-bench-'))
+REGISTRY = WORK / 'registry.json'
+os.environ[registry.ENVIRONMENT_VARIABLE] = str(REGISTRY)
+_entries = {'daemons': {}, 'machines': {'LocalHost': '127.0.0.1'}}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def register(name):
+    _entries['daemons'][name] = {'object_id': name, 'host': '127.0.0.1', 'port': free_port(), 'timeout': 30}
+    REGISTRY.write_text(json.dumps(_entries))
+    registry.load.cache_clear()
+    return registry.daemon(name)
+
+
+def start(argv, address, log_name):
+    """Start a daemon subprocess and wait until it answers report_status (or ping)."""
+    log = open(WORK / f'{log_name}.log', 'w')
+    process = subprocess.Popen([sys.executable] + [str(a) for a in argv], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with pyro.connect(address, 1) as proxy:
+                proxy._pyroBind()
+            return process
+        except pyro.CommunicationErrors:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f'{argv} did not start; see {WORK / log_name}.log')
+
+
+def stop(process):
+    process.terminate()
+    process.wait(15)
+
+
+def latencies(fn, count):
+    """Per-call wall times in ms."""
+    times = []
+    for _ in range(count):
+        start_time = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start_time) * 1000)
+    return times
+
+
+def summary(times):
+    ordered = sorted(times)
+    return {'median': statistics.median(ordered), 'p99': ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+            'n': len(ordered)}
+
+
+def baseline_server(address):
+    """A bare Pyro4 object on the same settings as the daemons, returning a small dict."""
+    code = (
+        'import sys; sys.path.insert(0, %r)\n'
+        'from rockit.common import pyro, registry\n'
+        'class Bare:\n'
+        '    @pyro.query()\n'
+        '    def report_status(self):\n'
+        '        return {"date": "2026-01-01T00:00:00Z", "status": 1, "value": 1.5}\n'
+        'pyro.serve(Bare(), registry.daemon(%r))\n') % (str(ROOT), address.name)
+    return start(['-c', code], address, 'baseline')
