@@ -1,0 +1,15 @@
+"""`make demo`, the README's first command: every daemon comes online on its emulator and
+each CLI prints its status; without a terminal it stops them again and exits 0."""
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_demo_brings_every_daemon_online_and_stops_them():
+    result = subprocess.run([sys.executable, str(ROOT / 'tools' / 'demo.py')], cwd=ROOT, capture_output=True,
+                            text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'Focuser is ONLINE; fans are ON' in result.stdout
+    assert 'Channel 1: 250 steps' in result.stdout
+    assert 'did not come online' not in result.stdout
