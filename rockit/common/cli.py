@@ -15,6 +15,9 @@ from .codes import CommandStatus
 from .config import ConfigError, read_json
 
 
+CONFIG_ROOT = Path('/etc')
+
+
 class UsageError(Exception):
     """Wrong arguments for a command; the runner prints its usage."""
 
@@ -28,7 +31,7 @@ def find_config(daemon_dir, env_var):
     """The config path: $<env_var>, else the only JSON file in /etc/<daemon_dir>/."""
     if os.environ.get(env_var):
         return Path(os.environ[env_var])
-    folder = Path('/etc') / daemon_dir
+    folder = CONFIG_ROOT / daemon_dir
     found = sorted(folder.glob('*.json')) if folder.is_dir() else []
     if len(found) == 1:
         return found[0]

@@ -1,0 +1,69 @@
+"""The serial link: complete replies only, exclusive open, clear reasons."""
+import os
+import threading
+import tty
+
+import pytest
+
+from rockit.common.errors import DeviceError
+from rockit.common.serial_link import SerialLink
+
+
+@pytest.fixture
+def pty_pair():
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    yield master, os.ttyname(slave)
+    os.close(master)
+    os.close(slave)
+
+
+def answer_with(master, reply):
+    """Read one request on the pty master and write reply."""
+    def serve():
+        os.read(master, 64)
+        os.write(master, reply)
+    threading.Thread(target=serve, daemon=True).start()
+
+
+def test_a_complete_reply_is_returned_without_its_terminator(pty_pair):
+    master, path = pty_pair
+    link = SerialLink(path, 9600, 1)
+    link.open()
+    answer_with(master, b'$\r\n')
+    assert link.request(b'1S\n', b'\r\n') == b'$'
+    link.close()
+
+
+def test_a_partial_reply_counts_as_a_timeout(pty_pair):
+    master, path = pty_pair
+    link = SerialLink(path, 9600, 0.3)
+    link.open()
+    answer_with(master, b'T1=+0001')
+    with pytest.raises(DeviceError, match="incomplete reply b'T1=\\+0001'"):
+        link.request(b'?\n', b'\r\n')
+    answer_with(master, b'')
+    with pytest.raises(DeviceError, match='no reply'):
+        link.request(b'?\n', b'\r\n')
+    link.close()
+
+
+def test_two_links_cannot_share_one_device(pty_pair):
+    _, path = pty_pair
+    first, second = SerialLink(path, 9600, 1), SerialLink(path, 9600, 1)
+    first.open()
+    with pytest.raises(DeviceError, match=f'cannot open {path}'):
+        second.open()
+    first.close()
+    second.open()   # free again once the first owner lets go
+    second.close()
+
+
+def test_a_missing_device_names_the_port():
+    with pytest.raises(DeviceError, match='cannot open /dev/no-such-focuser'):
+        SerialLink('/dev/no-such-focuser', 9600, 1).open()
+
+
+def test_requests_on_a_closed_link_fail_cleanly():
+    with pytest.raises(DeviceError, match='not connected'):
+        SerialLink('socket://127.0.0.1:1', 9600, 1).request(b'?\n', b'\r\n')
