@@ -18,15 +18,23 @@ PYTHON = sys.executable
 
 
 class Demo:
-    def __init__(self, title, daemon, cli, env_var, config, registry_name, emulator=None, steps=()):
+    def __init__(self, title, daemon, cli, env_var, config, registry_name, emulator=None, steps=(),
+                 also_registered=(), stand_ins=None):
         self.title, self.daemon, self.cli, self.env_var = title, daemon, cli, env_var
         self.config, self.registry_name, self.emulator, self.steps = config, registry_name, emulator, steps
+        # Other daemons the config names (given free ports too), and a module serving
+        # stand-ins for them from the config (`python -m MODULE CONFIG`).
+        self.also_registered, self.stand_ins = also_registered, stand_ins
 
 
 DEMOS = [
     Demo('Focuser (2 channels, emulated controller)', 'focusd', 'focus', 'FOCUSD_CONFIG_PATH',
          'config/focusd/test.json', 'localhost_test', emulator='rockit.focuser.emulator',
          steps=[['set', '1', '250'], ['fans', 'enable']]),
+    Demo('Camera VMs (libvirt test driver, camera daemon stand-ins)', 'camvirtd', 'camvirt',
+         'CAMVIRTD_CONFIG_PATH', 'config/camvirtd/test.json', 'localhost_test3',
+         steps=[['init'], ['kill'], ['init']], also_registered=['localhost_test4', 'localhost_test5'],
+         stand_ins='rockit.camvirt.emulator'),
 ]
 
 
@@ -62,8 +70,8 @@ def main():
     DEMO.mkdir(exist_ok=True)
     registry = {'daemons': {}, 'machines': {'LocalHost': '127.0.0.1'}}
     for demo in DEMOS:
-        registry['daemons'][demo.registry_name] = {
-            'object_id': f'{demo.daemon}_demo', 'host': '127.0.0.1', 'port': free_port()}
+        for name in [demo.registry_name, *demo.also_registered]:
+            registry['daemons'][name] = {'object_id': f'{name}_demo', 'host': '127.0.0.1', 'port': free_port()}
     (DEMO / 'registry.json').write_text(json.dumps(registry, indent=2))
     env = dict(os.environ, ROCKIT_REGISTRY=str(DEMO / 'registry.json'))
 
@@ -76,8 +84,16 @@ def main():
                 emulator, url = start_emulator(demo.emulator, log)
                 processes.append(emulator)
                 config['serial_port'] = url
+            if config.get('libvirt_uri', '').startswith('test:') and not config['libvirt_uri'].startswith('test:/'):
+                # A node file named relative to the config's folder, which is not .demo/.
+                config['libvirt_uri'] = f"test://{(ROOT / demo.config).parent / config['libvirt_uri'][5:]}"
             config_path = DEMO / f'{demo.daemon}.json'
             config_path.write_text(json.dumps(config, indent=2))
+            if demo.stand_ins:
+                stand_ins = subprocess.Popen([PYTHON, '-m', demo.stand_ins, str(config_path)], cwd=ROOT, env=env,
+                                             stdout=subprocess.PIPE, stderr=log, text=True)
+                processes.append(stand_ins)
+                stand_ins.stdout.readline()  # one line once every stand-in listens
             processes.append(subprocess.Popen([PYTHON, str(ROOT / demo.daemon), str(config_path)],
                                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
             env[demo.env_var] = str(config_path)
@@ -100,6 +116,7 @@ def main():
             for demo in DEMOS:
                 print(f'  export {demo.env_var}={DEMO / (demo.daemon + ".json")}')
             print('  ./focus status; ./focus set 2 -300; ./focus json')
+            print('  ./camvirt status; ./camvirt kill; ./camvirt init')
             print('Press Ctrl-C here to stop them.')
             signal.signal(signal.SIGTERM, signal.default_int_handler)
             while True:

@@ -195,6 +195,7 @@ class DeviceLoop:
         """Hook: clear the published state that is no longer true."""
 
     def _stop_on_loop(self):
+        self.wanted = False   # the daemon is exiting: the loop must not reconnect before it ends
         if self.connected:
             try:
                 self.make_safe()

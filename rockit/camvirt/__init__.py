@@ -1,0 +1,1 @@
+"""camvirtd: starts and stops the virtual machines that run the camera daemons."""

@@ -1,0 +1,25 @@
+"""camvirtd's status codes (0-2 and 10 are those of the camvirt daemon in service)."""
+from rockit.common import codes
+
+
+class CommandStatus(codes.CommandStatus):
+    InvalidControlIP = 10
+    UnknownCamera = 11
+
+    _messages = {
+        10: 'error: command not accepted from this IP',
+        11: 'error: unknown camera id',
+        -101: 'error: unable to communicate with camvirt daemon',
+    }
+
+
+class LibvirtStatus:
+    """report_status()['status']: whether camvirtd holds a working libvirt connection."""
+    Offline = 0
+    Online = 1
+
+    _labels = {0: 'OFFLINE', 1: 'ONLINE'}
+
+    @classmethod
+    def label(cls, status):
+        return cls._labels.get(status, 'UNKNOWN')
