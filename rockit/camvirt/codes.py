@@ -13,13 +13,4 @@ class CommandStatus(codes.CommandStatus):
     }
 
 
-class LibvirtStatus:
-    """report_status()['status']: whether camvirtd holds a working libvirt connection."""
-    Offline = 0
-    Online = 1
-
-    _labels = {0: 'OFFLINE', 1: 'ONLINE'}
-
-    @classmethod
-    def label(cls, status):
-        return cls._labels.get(status, 'UNKNOWN')
+LibvirtStatus = codes.LinkStatus  # whether camvirtd holds a working libvirt connection

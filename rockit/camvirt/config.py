@@ -64,12 +64,11 @@ def resolve_libvirt_uri(uri, folder):
     return uri
 
 
-class CamvirtConfig:
-    def __init__(self, data, folder='.'):
-        self.daemon = data['daemon']
-        self.address = registry.daemon(data['daemon'])
-        self.log_name = data['log_name']
-        self.control_ips = {registry.machine_ip(m) for m in data['control_machines']}
+class CamvirtConfig(config.DaemonConfig):
+    SCHEMA = SCHEMA
+
+    def __init__(self, data, folder):
+        super().__init__(data, folder)
         self.initialize_timeout = data['initialize_timeout']
         self.shutdown_timeout = data['shutdown_timeout']
         self.libvirt_uri = resolve_libvirt_uri(data.get('libvirt_uri', DEFAULT_LIBVIRT_URI), folder)
@@ -82,8 +81,7 @@ class CamvirtConfig:
         }
 
     @classmethod
-    def load(cls, path):
-        data = config.load(path, SCHEMA)
+    def extra_problems(cls, data):
         problems = []
         seen = {}
         for domain, cameras in data['domains'].items():
@@ -92,6 +90,4 @@ class CamvirtConfig:
                     problems.append(f'domains.{domain}.{camera_id}: camera id {camera_id!r} is also '
                                     f'in domain {seen[camera_id]!r}')
                 seen.setdefault(camera_id, domain)
-        if problems:
-            raise config.ConfigError(f'{path}: invalid config\n' + '\n'.join('  ' + p for p in problems))
-        return cls(data, Path(path).resolve().parent)
+        return problems

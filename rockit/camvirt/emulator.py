@@ -13,10 +13,7 @@ import signal
 import sys
 import threading
 
-import Pyro4
-
-from rockit.common import pyro  # noqa: F401 (the shared Pyro settings: serpent only)
-from rockit.common import registry
+from rockit.common import pyro, registry
 from rockit.common.config import ConfigError, read_json
 
 
@@ -26,7 +23,7 @@ class CameraDaemonStandIn:
     def __init__(self, camera_id, daemon_name):
         self.camera_id, self.daemon_name = camera_id, daemon_name
 
-    @Pyro4.expose
+    @pyro.query()
     def report_status(self):
         return {'state': 1, 'camera_id': self.camera_id, 'daemon': self.daemon_name}
 
@@ -37,17 +34,14 @@ def serve(config, stop):
     try:
         for domain_cameras in config['domains'].values():
             for camera_id, daemon_name in domain_cameras.items():
-                address = registry.daemon(daemon_name)
-                server = Pyro4.Daemon(host=address.host, port=address.port)
-                server.register(CameraDaemonStandIn(camera_id, daemon_name), objectId=address.object_id)
-                threading.Thread(target=server.requestLoop, daemon=True).start()
+                server = pyro.BackgroundServer(CameraDaemonStandIn(camera_id, daemon_name),
+                                               registry.daemon(daemon_name))
                 servers.append((camera_id, server))
         print(f'serving {len(servers)} camera stand-ins: ' +
-              ', '.join(f'{camera_id} at {server.locationStr}' for camera_id, server in servers), flush=True)
+              ', '.join(f'{camera_id} at {server.location}' for camera_id, server in servers), flush=True)
         stop.wait()
     finally:
         for _, server in servers:
-            server.shutdown()
             server.close()
 
 

@@ -36,3 +36,15 @@ class CommandStatus:
             if code in messages:
                 return messages[code]
         return f'error: unknown error code {code}'
+
+
+class LinkStatus:
+    """report_status()['status'] of a daemon whose device is either reachable or not."""
+    Offline = 0
+    Online = 1
+
+    _labels = {0: 'OFFLINE', 1: 'ONLINE'}
+
+    @classmethod
+    def label(cls, status):
+        return cls._labels.get(status, 'UNKNOWN')

@@ -90,3 +90,27 @@ def load(path, schema):
     if found:
         raise ConfigError(f'{path}: invalid config\n' + '\n'.join('  ' + line for line in found))
     return data
+
+
+class DaemonConfig:
+    """The keys every daemon's config has. A subclass sets SCHEMA, reads its own keys in
+    __init__, and may list problems the schema cannot express in extra_problems()."""
+    SCHEMA = None
+
+    def __init__(self, data, folder):
+        self.daemon = data['daemon']
+        self.address = registry.daemon(data['daemon'])
+        self.log_name = data['log_name']
+        self.control_ips = {registry.machine_ip(m) for m in data.get('control_machines', [])}
+
+    @classmethod
+    def extra_problems(cls, data):
+        return []
+
+    @classmethod
+    def load(cls, path):
+        data = load(path, cls.SCHEMA)
+        found = cls.extra_problems(data)
+        if found:
+            raise ConfigError(f'{path}: invalid config\n' + '\n'.join('  ' + line for line in found))
+        return cls(data, Path(path).resolve().parent)

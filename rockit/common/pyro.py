@@ -125,6 +125,23 @@ def serve(obj, address, on_stop=None, log=None):
         log.info('stopped %s', uri)
 
 
+class BackgroundServer:
+    """Serves obj at a registry address from a background thread: stand-in daemons for
+    emulators and tests, with the same wire settings as the real ones."""
+
+    def __init__(self, obj, address):
+        self._daemon = Pyro4.Daemon(host=address.host, port=address.port)
+        self._daemon.register(obj, objectId=address.object_id)
+        self.location = self._daemon.locationStr
+        self._thread = threading.Thread(target=self._daemon.requestLoop, name=f'pyro-{address.name}', daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self._daemon.shutdown()
+        self._thread.join(5)
+        self._daemon.close()
+
+
 def _notify_systemd(message):
     """sd_notify for Type=notify units; a no-op outside systemd."""
     path = os.environ.get('NOTIFY_SOCKET')

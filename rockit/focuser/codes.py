@@ -17,12 +17,4 @@ class CommandStatus(codes.CommandStatus):
     }
 
 
-class FocuserStatus:
-    Offline = 0
-    Online = 1
-
-    _labels = {0: 'OFFLINE', 1: 'ONLINE'}
-
-    @classmethod
-    def label(cls, status):
-        return cls._labels.get(status, 'UNKNOWN')
+FocuserStatus = codes.LinkStatus

@@ -1,6 +1,6 @@
 """focusd's config: the keys of the focuser daemon in service, plus optional temperature
 probes and per-channel soft limits."""
-from rockit.common import config, registry
+from rockit.common import config
 
 from .protocol import MAX_POSITION, MIN_POSITION
 
@@ -50,12 +50,11 @@ SCHEMA = {
 }
 
 
-class FocuserConfig:
-    def __init__(self, data):
-        self.daemon = data['daemon']
-        self.address = registry.daemon(data['daemon'])
-        self.log_name = data['log_name']
-        self.control_ips = {registry.machine_ip(m) for m in data['control_machines']}
+class FocuserConfig(config.DaemonConfig):
+    SCHEMA = SCHEMA
+
+    def __init__(self, data, folder):
+        super().__init__(data, folder)
         self.serial_port = data['serial_port']
         self.serial_baud = data['serial_baud']
         self.serial_timeout = data['serial_timeout']
@@ -70,8 +69,7 @@ class FocuserConfig:
             self.limits[int(channel)] = (limit['min'], limit['max'])
 
     @classmethod
-    def load(cls, path):
-        data = config.load(path, SCHEMA)
+    def extra_problems(cls, data):
         problems = []
         for channel, limit in data.get('soft_limits', {}).items():
             if int(channel) > data['channels']:
@@ -79,6 +77,4 @@ class FocuserConfig:
                                 f'(channels is {data["channels"]})')
             elif limit['min'] > limit['max']:
                 problems.append(f'soft_limits.{channel}: min {limit["min"]} is above max {limit["max"]}')
-        if problems:
-            raise config.ConfigError(f'{path}: invalid config\n' + '\n'.join('  ' + p for p in problems))
-        return cls(data)
+        return problems

@@ -7,7 +7,6 @@ temperature probe per idle poll (a probe reading blocks the controller for about
 """
 import datetime
 import itertools
-import logging
 import threading
 import time
 
