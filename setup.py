@@ -9,7 +9,7 @@ setup(
     license='GPL-3.0-or-later',
     packages=find_packages(include=['rockit', 'rockit.*']),
     package_data={'rockit.common': ['registry.json']},
-    python_requires='>=3.9',
+    python_requires='>=3.11',
     install_requires=['Pyro4', 'pyserial', 'jsonschema', 'rich'],
     extras_require={
         'camvirt': ['libvirt-python'],

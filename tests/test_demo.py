@@ -12,6 +12,7 @@ def test_demo_brings_every_daemon_online_and_stops_them():
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'Focuser is ONLINE; fans are ON' in result.stdout
     assert 'Channel 1: 250 steps' in result.stdout
+    assert 'Chiller is COOLING in MANUAL mode' in result.stdout
     assert 'cam1: RUNNING; camera cam1 answers' in result.stdout
     assert 'cam2: RUNNING; camera cam2 answers' in result.stdout
     assert 'did not come online' not in result.stdout

@@ -31,6 +31,9 @@ DEMOS = [
     Demo('Focuser (2 channels, emulated controller)', 'focusd', 'focus', 'FOCUSD_CONFIG_PATH',
          'config/focusd/test.json', 'localhost_test', emulator='rockit.focuser.emulator',
          steps=[['set', '1', '250'], ['fans', 'enable']]),
+    Demo('Chiller (Thermotek T257P, emulated)', 'chillerd', 'chiller', 'CHILLERD_CONFIG_PATH',
+         'config/chillerd/test.json', 'localhost_test2', emulator='rockit.chiller.emulator',
+         steps=[['setpoint', '12.5'], ['enable']]),
     Demo('Camera VMs (libvirt test driver, camera daemon stand-ins)', 'camvirtd', 'camvirt',
          'CAMVIRTD_CONFIG_PATH', 'config/camvirtd/test.json', 'localhost_test3',
          steps=[['init'], ['kill'], ['init']], also_registered=['localhost_test4', 'localhost_test5'],
@@ -116,6 +119,8 @@ def main():
             for demo in DEMOS:
                 print(f'  export {demo.env_var}={DEMO / (demo.daemon + ".json")}')
             print('  ./focus status; ./focus set 2 -300; ./focus json')
+            print('  ./chiller status; ./chiller mode auto; ./chiller json')
+            print('  ./camvirt status; ./camvirt kill; ./camvirt init')
             print('  ./camvirt status; ./camvirt kill; ./camvirt init')
             print('Press Ctrl-C here to stop them.')
             signal.signal(signal.SIGTERM, signal.default_int_handler)

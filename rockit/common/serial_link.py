@@ -12,15 +12,16 @@ MAX_REPLY = 4096
 
 
 class SerialLink:
-    def __init__(self, url, baud, timeout):
-        self.url, self.baud, self.timeout = url, baud, timeout
+    def __init__(self, url, baud, timeout, xonxoff=False):
+        self.url, self.baud, self.timeout, self.xonxoff = url, baud, timeout, xonxoff
         self._port = None
 
     def open(self):
         try:
             # exclusive: a second daemon cannot open the same device (flock on posix ports).
             self._port = serial.serial_for_url(self.url, baudrate=self.baud, timeout=self.timeout,
-                                               write_timeout=self.timeout, exclusive=True)
+                                               write_timeout=self.timeout, xonxoff=self.xonxoff,
+                                               exclusive=True)
             self._port.reset_input_buffer()
         except (serial.SerialException, OSError, ValueError) as e:
             self._port = None

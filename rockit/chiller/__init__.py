@@ -1,0 +1,1 @@
+"""chillerd: the Thermotek T257P camera chiller."""

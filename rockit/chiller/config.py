@@ -1,0 +1,132 @@
+"""chillerd's config: the keys of the chiller daemon in service, plus optional control
+machines, a starting mode and setpoint, and the interlocks that drive AUTOMATIC mode."""
+import ipaddress
+import socket
+
+from rockit.common import config, registry
+
+from .codes import ChillerMode
+from .protocol import SETPOINT_MAX, SETPOINT_MIN
+
+READS_PER_CYCLE = 8
+"""Requests in one query cycle (status, setpoint, supply, return, ambient, TEC, alarms,
+warnings); a command may wait behind a whole cycle."""
+
+INTERLOCK_TIMEOUT = 1.0
+"""Seconds allowed to each interlock daemon per cycle: the chiller's own thread asks them,
+so a dead interlock host must not hold the serial line for long."""
+
+TEMPERATURE = {'type': 'number', 'minimum': -50, 'maximum': 50}
+KEY = {'type': 'string', 'minLength': 1}
+
+SCHEMA = {
+    'type': 'object',
+    'additionalProperties': False,
+    'required': ['daemon', 'log_name', 'serial_port', 'serial_baud', 'serial_timeout', 'query_delay'],
+    'properties': {
+        'daemon': config.DAEMON,
+        'log_name': config.LOG_NAME,
+        'serial_port': {'type': 'string', 'minLength': 1},
+        'serial_baud': {'type': 'integer', 'minimum': 1},
+        'serial_timeout': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 60},
+        'query_delay': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 3600},
+        'control_machines': dict(config.MACHINES, description=(
+            'Machines whose commands are accepted (queries are open to all). Default: only the '
+            'machine the daemon runs on (its registry host and 127.0.0.1), so an operator logged '
+            'in there can use the chiller command and nobody else can.')),
+        'initial_mode': {'enum': ['manual', 'automatic'], 'description': (
+            'Mode at daemon start. Default manual: a restarted daemon never switches the chiller '
+            'on its own. Sites that rely on the interlocks (antifreeze) set automatic. With no '
+            'interlock configured, AUTOMATIC keeps the chiller in standby.')},
+        'initial_setpoint': {'type': 'number', 'minimum': SETPOINT_MIN, 'maximum': SETPOINT_MAX,
+                             'description': ('Setpoint (deg C) sent when the daemon first connects; '
+                                             'later set_setpoint calls win. Default: leave the '
+                                             "chiller's own setpoint.")},
+        'antifreeze_enable_below': dict(TEMPERATURE, description=(
+            'AUTOMATIC runs the chiller (keeping the water at its setpoint) when the dome '
+            'temperature falls below this (deg C), until it rises above antifreeze_disable_above. '
+            "The dome temperature is temperature_daemon's reading, else the chiller's ambient "
+            'sensor. Give both limits, or neither for no antifreeze.')),
+        'antifreeze_disable_above': dict(TEMPERATURE, description='See antifreeze_enable_below.'),
+        'temperature_daemon': dict(config.DAEMON, description=(
+            'Daemon whose report_status() gives the dome temperature for antifreeze.')),
+        'temperature_value_key': dict(KEY, description=(
+            'Key of the temperature (deg C) in that status; dots reach into nested dicts '
+            '(e.g. "internal.temperature").')),
+        'temperature_valid_key': dict(KEY, description=(
+            'Key of a flag in that status that must be true for the temperature to be used. '
+            'Default: any number under temperature_value_key is valid.')),
+        'power_daemon': dict(config.DAEMON, description=(
+            'Daemon whose report_status() holds the on/off state of power_channels.')),
+        'power_channels': {'type': 'array', 'minItems': 1, 'uniqueItems': True, 'items': KEY,
+                           'description': ('Power channels that need cooling (the cameras): '
+                                           'AUTOMATIC runs the chiller while any is on.')},
+    },
+}
+
+# key -> keys it needs, with why, checked after the schema so the message names the key.
+_NEEDS = {
+    'antifreeze_enable_below': ['antifreeze_disable_above'],
+    'antifreeze_disable_above': ['antifreeze_enable_below'],
+    'temperature_daemon': ['temperature_value_key', 'antifreeze_enable_below'],
+    'temperature_value_key': ['temperature_daemon'],
+    'temperature_valid_key': ['temperature_daemon'],
+    'power_daemon': ['power_channels'],
+    'power_channels': ['power_daemon'],
+}
+
+
+def command_timeout(serial_timeout):
+    """Seconds a command may take, waiting behind a whole query cycle included."""
+    return (READS_PER_CYCLE + 4) * float(serial_timeout) + 2 * INTERLOCK_TIMEOUT + 5
+
+
+def _own_ips(host):
+    """The IPs a client on the daemon's own machine calls from: loopback, or the address
+    the daemon serves on."""
+    ips = {'127.0.0.1'}
+    try:
+        ips.add(str(ipaddress.ip_address(host)))
+    except ValueError:
+        try:
+            ips.add(socket.gethostbyname(host))
+        except OSError:
+            pass
+    return ips
+
+
+class ChillerConfig(config.DaemonConfig):
+    SCHEMA = SCHEMA
+
+    def __init__(self, data, folder):
+        super().__init__(data, folder)
+        if 'control_machines' not in data:
+            self.control_ips = _own_ips(self.address.host)
+        self.serial_port = data['serial_port']
+        self.serial_baud = data['serial_baud']
+        self.serial_timeout = data['serial_timeout']
+        self.query_delay = data['query_delay']
+        self.command_timeout = command_timeout(self.serial_timeout)
+        self.initial_mode = ChillerMode.Automatic if data.get('initial_mode') == 'automatic' \
+            else ChillerMode.Manual
+        self.initial_setpoint = data.get('initial_setpoint')
+        self.antifreeze = None  # (enable below, disable above) deg C
+        if 'antifreeze_enable_below' in data:
+            self.antifreeze = (data['antifreeze_enable_below'], data['antifreeze_disable_above'])
+        self.temperature_address = None
+        if 'temperature_daemon' in data:
+            self.temperature_address = registry.daemon(data['temperature_daemon'])
+        self.temperature_value_key = data.get('temperature_value_key')
+        self.temperature_valid_key = data.get('temperature_valid_key')
+        self.power_address = registry.daemon(data['power_daemon']) if 'power_daemon' in data else None
+        self.power_channels = list(data.get('power_channels', []))
+
+    @classmethod
+    def extra_problems(cls, data):
+        problems = [f'{needed}: required with {key}'
+                    for key, needs in _NEEDS.items() if key in data
+                    for needed in needs if needed not in data]
+        low, high = data.get('antifreeze_enable_below'), data.get('antifreeze_disable_above')
+        if low is not None and high is not None and not low < high:
+            problems.append(f'antifreeze_enable_below: {low} must be below antifreeze_disable_above ({high})')
+        return sorted(set(problems))
