@@ -125,6 +125,9 @@ class DeviceLoop:
                     self.poll()
                 except DeviceError as e:
                     self._lost(e)
+                except Exception as e:  # a bug must not kill the one thread that owns the device
+                    self.log.exception('poll failed')
+                    self._lost(DeviceError(f'internal error: {e!r}'))
                 next_poll = time.monotonic() + self.poll_interval()
 
             if self.connected:
@@ -163,9 +166,11 @@ class DeviceLoop:
             self.offline_reason = None
             self._offline_logged = False
             self.log.info('device online')
-        except DeviceError as e:
+        except Exception as e:
+            if not isinstance(e, DeviceError):
+                self.log.exception('connecting failed')
             self.close_device()
-            self._set_offline(str(e), logging.ERROR)
+            self._set_offline(str(e) if isinstance(e, DeviceError) else f'internal error: {e!r}', logging.ERROR)
             self._schedule_retry()
 
     def _lost(self, error):
