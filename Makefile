@@ -4,7 +4,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench venv clean rpm install
 
 $(VENV)/.ready: requirements.txt tools/debian-packages tools/bootstrap
 	tools/bootstrap
@@ -22,3 +22,48 @@ bench: $(VENV)/.ready
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .hypothesis
+
+# `make rpm`: every package into $(RPM_DIR), with rpmbuild (Debian: apt-get install rpm).
+# Macros the build host's rpm lacks (Debian has no systemd or python macros) get the
+# values of the target, Rocky Linux 10.
+RPM_DIR := build/rpm
+RPM_VERSION := $(shell sed -n "s/^ *version='\(.*\)',/\1/p" setup.py)
+rpm_macro = $(or $(shell rpm --eval '%{?$(1)}' 2>/dev/null),$(2))
+RPM_DEFINES = --define '_topdir $(abspath $(RPM_DIR))/rpmbuild' \
+	--define '_sourcedir $(CURDIR)' \
+	--define '_rpmdir $(abspath $(RPM_DIR))' \
+	--define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' \
+	--define 'rockit_version $(RPM_VERSION)' \
+	--define '_unitdir $(call rpm_macro,_unitdir,/usr/lib/systemd/system)' \
+	--define '_udevrulesdir $(call rpm_macro,_udevrulesdir,/usr/lib/udev/rules.d)' \
+	--define '_sysusersdir $(call rpm_macro,_sysusersdir,/usr/lib/sysusers.d)' \
+	--define 'python3_sitelib $(call rpm_macro,python3_sitelib,/usr/lib/python3.12/site-packages)'
+
+rpm:
+	@mkdir -p $(RPM_DIR)
+	@for spec in rpm/*.spec; do echo "rpmbuild $$spec"; rpmbuild -bb --quiet $(RPM_DEFINES) $$spec || exit 1; done
+	@rm -rf $(RPM_DIR)/rpmbuild
+	@ls -1 $(RPM_DIR)
+
+# `make install`: for hosts without RPM. The python package and its dependencies go into
+# the venv INSTALL_VENV (empty: into the system python's site-packages); the executables
+# into $(PREFIX)/bin, with units, sysusers files, completions and config folders. SITE=clasp
+# also installs that site's configs, unit drop-ins and udev rules. DESTDIR stages it all.
+DESTDIR ?=
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+INSTALL_VENV ?= /opt/rockit
+PYTHON3 ?= python3
+EXTRAS ?=
+PIP_OPTS ?=
+SITE ?=
+UNITDIR ?= $(SYSCONFDIR)/systemd/system
+SYSUSERSDIR ?= $(SYSCONFDIR)/sysusers.d
+UDEVRULESDIR ?= $(SYSCONFDIR)/udev/rules.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+
+install:
+	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSCONFDIR='$(SYSCONFDIR)' INSTALL_VENV='$(INSTALL_VENV)' \
+	PYTHON3='$(PYTHON3)' EXTRAS='$(EXTRAS)' PIP_OPTS='$(PIP_OPTS)' SITE='$(SITE)' UNITDIR='$(UNITDIR)' \
+	SYSUSERSDIR='$(SYSUSERSDIR)' UDEVRULESDIR='$(UDEVRULESDIR)' COMPLETIONDIR='$(COMPLETIONDIR)' \
+	tools/install
