@@ -15,4 +15,5 @@ def test_demo_brings_every_daemon_online_and_stops_them():
     assert 'Chiller is COOLING in MANUAL mode' in result.stdout
     assert 'cam1: RUNNING; camera cam1 answers' in result.stdout
     assert 'cam2: RUNNING; camera cam2 answers' in result.stdout
+    assert 'Cameras are ONLINE, continuous' in result.stdout and '_fltrA_1ag_' in result.stdout
     assert 'did not come online' not in result.stdout

@@ -38,6 +38,8 @@ DEMOS = [
          'CAMVIRTD_CONFIG_PATH', 'config/camvirtd/test.json', 'localhost_test3',
          steps=[['init'], ['kill'], ['init']], also_registered=['localhost_test4', 'localhost_test5'],
          stand_ins='rockit.camvirt.emulator'),
+    Demo('SO2 camera (simulated Pi cameras and spectrometer)', 'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH',
+         'config/pycamd/test.json', 'localhost_test6', steps=[['capture', 'Test'], ['start']]),
 ]
 
 

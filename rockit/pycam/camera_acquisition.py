@@ -1,0 +1,116 @@
+"""The camera pair's acquisition: both cameras captured for the same slot by one thread,
+each frame binned, checked for saturation and saved with its sidecar, the pair saved as
+one group, then each band's auto exposure moved on and the pair delivered to processing."""
+import json
+
+from rockit.common.errors import DeviceError
+
+from . import exposure, frames, naming, raw10
+from .acquisition import AcquisitionLoop, iso
+from .camera import SO2Camera
+from .saved import SavedImagePair, read_only
+from .settings import BANDS
+
+FILTER_NM = {'fltrA': 310, 'fltrB': 330}
+DARK_LEVEL = 16 / raw10.MAX_DN    # the OV5647's black level, as a fraction of full scale
+
+
+class CameraPairAcquisition(AcquisitionLoop):
+    device_name = 'cameras'
+    capture_bytes = 2 * (648 * 486 * 2 + 4096)   # two stored PNGs and their sidecars
+
+    def __init__(self, context, config, openers, log):
+        super().__init__(context, log)
+        self.config = config
+        self.cameras = {band: SO2Camera(band, openers[band], config.raw_size, config.raw_format,
+                                        longest_exposure=config.shutter_speeds[-1])
+                        for band in BANDS.values()}
+        self._pipelines = {}
+        self._bands = {band: {'exposure_us': None, 'saturation': None, 'last_file': None} for band in self.cameras}
+
+    def open_device(self):
+        try:
+            for camera in self.cameras.values():
+                camera.open()
+                low, high = camera.exposure_limits()
+                shutters = self.config.shutter_speeds
+                if shutters[0] < low or shutters[-1] > high:
+                    raise DeviceError(f'{camera.band} camera takes {low}-{high} us, the shutter-speed list '
+                                      f'{shutters[0]}-{shutters[-1]} us')
+                self._pipelines[camera.band] = frames.FramePipeline(camera.width, camera.height, camera.packed)
+        except DeviceError:
+            self.close_device()
+            raise
+
+    def close_device(self):
+        for camera in self.cameras.values():
+            camera.close()
+
+    def exposure_choices(self):
+        return self.config.shutter_speeds
+
+    def capture_and_save(self, capture_type, moment, dark_exposure=None):
+        values, generations = self.context.settings.snapshot()
+        requested = {}
+        for suffix, band in BANDS.items():
+            requested[band] = (dark_exposure or values[f'shutter_{suffix}'], values[f'gain_{suffix}'])
+            self.cameras[band].mimic_operator(capture_type)
+        captured = {band: self.cameras[band].capture(*requested[band]) for band in self.cameras}
+
+        rows, pixels = values['saturation_rows'], values['saturation_pixels']
+        files, images, metadata, levels = [], {}, {}, {}
+        for suffix, band in BANDS.items():
+            frame = captured[band]
+            image, level, png = self._pipelines[band].process(frame.raw, rows, pixels)
+            shutter, gain = requested[band]
+            measured = int(frame.metadata['ExposureTime'])
+            name = naming.image_name(moment, band, gain, measured, capture_type)
+            levels[band] = level / raw10.MAX_DN
+            metadata[band] = {
+                'file': name, 'time': iso(moment), 'type': capture_type, 'band': band,
+                'filter_nm': FILTER_NM[band], 'gain': float(gain), 'exposure_us': measured,
+                'requested_exposure_us': int(shutter),
+                'auto_exposure': bool(values[f'auto_{suffix}']) and dark_exposure is None,
+                'sensor_timestamp_ns': int(frame.metadata.get('SensorTimestamp', 0)),
+                'frame_duration_us': int(frame.metadata.get('FrameDuration', 0)),
+                'camera': {'number': self.config.cameras[band].camera_num, 'backend': self.config.cameras[band].backend,
+                           'raw_format': self.cameras[band].raw_format,
+                           'raw_size': [self.cameras[band].width, self.cameras[band].height]},
+                'image_size': [image.shape[1], image.shape[0]], 'binning': frames.BIN, 'bit_depth': raw10.BITS,
+                'saturation': {'top_mean': level, 'fraction': levels[band], 'pixels': pixels, 'rows': list(rows),
+                               'min': values['min_saturation'], 'max': values['max_saturation']},
+                'instrument': self.config.daemon,
+            }
+            images[band] = read_only(image)
+            files += [(name, png), (naming.sidecar_name(name), json.dumps(metadata[band], indent=1).encode())]
+
+        paths = self.context.store.save(moment, files)
+        pngs = {band: path for band, path in zip(BANDS.values(), paths[0::2])}
+        with self._lock:
+            for band in self.cameras:
+                self._bands[band] = {'exposure_us': metadata[band]['exposure_us'],
+                                     'saturation': round(levels[band], 4), 'last_file': pngs[band].name}
+        if dark_exposure is None and capture_type != 'Dark':
+            self._auto_expose(values, generations, levels)
+        self.deliver(SavedImagePair(moment, capture_type, pngs, images, metadata))
+        return paths
+
+    def _auto_expose(self, values, generations, levels):
+        for suffix, band in BANDS.items():
+            if not values[f'auto_{suffix}']:
+                continue
+            current = values[f'shutter_{suffix}']
+            chosen = exposure.next_exposure(self.config.shutter_speeds, current, levels[band],
+                                            values['min_saturation'], values['max_saturation'], DARK_LEVEL)
+            if chosen != current and self.context.settings.set_automatic(f'shutter_{suffix}', chosen,
+                                                                         generations[band]):
+                self.log.info('%s auto exposure: %d -> %d us (saturation %.2f)', band, current, chosen, levels[band])
+
+    def device_status(self):
+        values, _ = self.context.settings.snapshot()
+        with self._lock:
+            bands = {band: dict(state) for band, state in self._bands.items()}
+        for suffix, band in BANDS.items():
+            bands[band].update({'auto_exposure': values[f'auto_{suffix}'], 'shutter_speed': values[f'shutter_{suffix}'],
+                                'gain': values[f'gain_{suffix}']})
+        return bands

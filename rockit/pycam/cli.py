@@ -1,0 +1,208 @@
+"""pycam: the command line client of pycamd.
+
+The stored-data processing commands (`process`, `doas`, `calibrate`, ...) live in
+rockit/pycam/offline.py as COMMANDS; they work without a daemon or a config, so they run
+before the scaffold looks for either, and offline.py is imported only when one of them (or
+the command list) is asked for, keeping `pycam status` fast.
+"""
+import importlib
+import importlib.util
+import sys
+
+from rockit.common import cli
+from rockit.common.cli import Command, UsageError, show
+
+from .codes import CommandStatus, DeviceStatus
+from .settings import SETTINGS
+
+DEVICES = ('cameras', 'spectrometer', 'all')
+COMMAND_TIMEOUT = 40
+CAPTURE_TIMEOUT = 900   # s: the longest exposures, co-adds and frames to apply settings
+OFFLINE_MODULE = 'rockit.pycam.offline'
+
+
+def _device(args, allowed=DEVICES, default='all'):
+    if not args:
+        if default is None:
+            raise UsageError()
+        return default
+    if len(args) != 1 or args[0] not in allowed:
+        raise UsageError()
+    return args[0]
+
+
+def _size(megabytes):
+    return f'{megabytes / 1000:.1f} GB' if megabytes >= 1000 else f'{megabytes:.0f} MB'
+
+
+def _count(number, one, many):
+    return f'{number} {one if number == 1 else many}'
+
+
+def _loop_line(title, verb, part, nouns):
+    if part['status'] != DeviceStatus.Online:
+        reason = part.get('offline_reason')
+        return f'{title} {verb} [bold red]OFFLINE[/bold red]' + (f' ({reason})' if reason else '')
+    mode = part['mode']
+    if mode == 'darks':
+        activity = f'[yellow]taking darks {part["darks"]["done"]}/{part["darks"]["total"]}[/yellow]'
+    elif mode == 'continuous':
+        activity = '[bold green]continuous[/bold green]' + (f' (next slot {part["next_slot"]})'
+                                                            if part.get('next_slot') else '')
+    else:
+        activity = 'idle'
+    return (f'{title} {verb} [bold]ONLINE[/bold], {activity}: {_count(part["captures_saved"], *nouns)} saved, '
+            f'{_count(part["slots_missed"], "slot", "slots")} missed')
+
+
+def _band_line(band, state):
+    mode = 'auto' if state['auto_exposure'] else 'manual'
+    measured = f' (measured {state["exposure_us"]} us)' if state.get('exposure_us') is not None else ''
+    saturation = f', saturation {state["saturation"]:.2f}' if state.get('saturation') is not None else ''
+    last = f', last {state["last_file"]}' if state.get('last_file') else ''
+    return f'  {band}: {mode} {state["shutter_speed"]} us{measured}, gain {state["gain"]:g}{saturation}{last}'
+
+
+def status(client, args):
+    if args:
+        raise UsageError()
+    data = client.status()
+    lines = []
+    if 'cameras' in data:
+        part = data['cameras']
+        lines.append(_loop_line('Cameras', 'are', part, ('pair', 'pairs')))
+        lines += [_band_line(band, part[band]) for band in ('fltrA', 'fltrB')]
+    if 'spectrometer' in data:
+        part = data['spectrometer']
+        lines.append(_loop_line('Spectrometer', 'is', part, ('spectrum', 'spectra')))
+        mode = 'auto' if part['auto_integration'] else 'manual'
+        saturation = f', saturation {part["saturation"]:.2f}' if part.get('saturation') is not None else ''
+        last = f', last {part["last_file"]}' if part.get('last_file') else ''
+        lines.append(f'  {part.get("model") or "spectrometer"}: {mode} {part["integration_time"]} ms x '
+                     f'{part["coadds"]} co-add{"s" if part["coadds"] != 1 else ""}{saturation}{last}')
+    storage = data['storage']
+    free = f'{_size(storage["free_mb"])} free' if storage.get('free_mb') is not None else 'free space unknown'
+    lines.append(f'Storage: {storage["root"]}, {free} (floor {_size(storage["floor_mb"])}), '
+                 f'{storage["files_written"]} files written')
+    if storage.get('error'):
+        lines.append(f'[bold red]Acquisition stopped: {storage["error"]}[/bold red]')
+    lines.append(f'Frame rate: {data["settings"]["frame_rate"]:g} Hz')
+    if 'processing' in data:
+        lines.append('Processing: ' + ', '.join(f'{k} {v}' for k, v in sorted(data['processing'].items())))
+    lines.append(f'Updated: {data["date"]}')
+    show('\n'.join(lines))
+    return 0
+
+
+def start(client, args):
+    return client.call('start_acquisition', _device(args), timeout=COMMAND_TIMEOUT)
+
+
+def stop(client, args):
+    return client.call('stop_acquisition', _device(args), timeout=COMMAND_TIMEOUT)
+
+
+def capture(client, args):
+    if not 1 <= len(args) <= 2:
+        raise UsageError()
+    return client.call('capture', args[0], _device(args[1:]), timeout=CAPTURE_TIMEOUT)
+
+
+def darks(client, args):
+    return client.call('capture_darks', _device(args), timeout=CAPTURE_TIMEOUT)
+
+
+def restart(client, args):
+    return client.call('restart_device', _device(args, DEVICES[:2], default=None), timeout=CAPTURE_TIMEOUT)
+
+
+def parse_settings(args):
+    """['auto_a', 'off', 'shutter_a', '2000'] -> {'auto_a': False, 'shutter_a': 2000}."""
+    if not args or len(args) % 2:
+        raise UsageError()
+    settings = {}
+    for name, text in zip(args[0::2], args[1::2]):
+        if name not in SETTINGS:
+            raise UsageError(f'unknown setting {name!r} (pycam settings lists them)')
+        try:
+            settings[name] = SETTINGS[name].parse(text)
+        except ValueError as e:
+            raise UsageError(f'{name}: {text!r} is not a valid value ({e})') from None
+    return settings
+
+
+def set_settings(client, args):
+    return client.call('set_settings', parse_settings(args), timeout=COMMAND_TIMEOUT)
+
+
+def list_settings(client, args):
+    if args:
+        raise UsageError()
+    current = client.status()['settings']
+    width = max(len(name) for name in SETTINGS)
+    for name, setting in SETTINGS.items():
+        if name in current:
+            value = current[name]
+            text = ':'.join(f'{v:g}' for v in value) if isinstance(value, list) else \
+                ('on' if value else 'off') if isinstance(value, bool) else f'{value:g}'
+            print(f'{name.ljust(width)}  {text.ljust(12)} {setting.help}')
+    return 0
+
+
+def initialize(client, args):
+    if args:
+        raise UsageError()
+    return client.call('initialize', timeout=CAPTURE_TIMEOUT)
+
+
+def kill(client, args):
+    if args:
+        raise UsageError()
+    return client.call('shutdown', timeout=CAPTURE_TIMEOUT)
+
+
+COMMANDS = {
+    'status': Command(status, '', 'print a human-readable summary of the instrument'),
+    'start': Command(start, '[cameras|spectrometer]', 'start continuous acquisition'),
+    'stop': Command(stop, '[cameras|spectrometer]', 'stop continuous acquisition and dark sequences'),
+    'capture': Command(capture, '<type> [cameras|spectrometer]',
+                       'take one capture: Test, Dark, Clear, Plume or <N>ppmm'),
+    'darks': Command(darks, '[cameras|spectrometer]', 'take darks at every exposure of the list'),
+    'set': Command(set_settings, '<setting> <value> [...]', 'change settings together (pycam settings)'),
+    'settings': Command(list_settings, '', 'list the settings with their current values'),
+    'restart': Command(restart, 'cameras|spectrometer', 'close a device and open it again'),
+    'init': Command(initialize, '', 'connect to the devices'),
+    'kill': Command(kill, '', 'stop acquisition and disconnect from the devices'),
+}
+
+
+def offline_commands():
+    """COMMANDS of rockit.pycam.offline (stored-data processing), if it exists."""
+    if importlib.util.find_spec(OFFLINE_MODULE) is None:
+        return {}
+    return dict(getattr(importlib.import_module(OFFLINE_MODULE), 'COMMANDS', {}))
+
+
+def run_offline(name, command, args):
+    """Run a command that needs no daemon, the way the scaffold runs the others."""
+    try:
+        code = command.run(None, args)
+    except UsageError as e:
+        print(f'pycam: {e}' if str(e) else f'usage: pycam {name} {command.usage}'.rstrip(), file=sys.stderr)
+        return CommandStatus.UsageError
+    except KeyboardInterrupt:
+        code = CommandStatus.TerminatedByUser
+    if code:
+        print(CommandStatus.message(code), file=sys.stderr)
+    return code or 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    commands = dict(COMMANDS)
+    if not argv or argv[0] not in commands and argv[0] != 'json':
+        offline = {name: c for name, c in offline_commands().items() if name not in commands}
+        if argv and argv[0] in offline:
+            return run_offline(argv[0], offline[argv[0]], argv[1:])
+        commands.update(offline)
+    return cli.dispatch('pycam', commands, CommandStatus, 'pycamd', 'PYCAMD_CONFIG_PATH', argv)

@@ -1,0 +1,197 @@
+"""pycamd's config: the daemon's name and control machines, where data goes, and per device
+whether it is real (picamera2, seabreeze) or simulated, with its starting settings."""
+from pathlib import Path
+from typing import NamedTuple
+
+from rockit.common import config
+
+from .settings import IMAGE_ROWS, MAX_FRAME_RATE
+
+FRACTION = {'type': 'number', 'minimum': 0, 'maximum': 1}
+ROWS = {'type': 'array', 'minItems': 2, 'maxItems': 2, 'items': {'type': 'integer', 'minimum': 0,
+                                                                  'maximum': IMAGE_ROWS}}
+ASCENDING = {'type': 'array', 'minItems': 1, 'items': {'type': 'integer', 'minimum': 1}}
+
+CAMERA = {
+    'type': 'object',
+    'additionalProperties': False,
+    'required': ['backend', 'camera_num', 'shutter_speed'],
+    'properties': {
+        'backend': {'enum': ['picamera2', 'simulated']},
+        'camera_num': {'type': 'integer', 'minimum': 0, 'maximum': 7},
+        'shutter_speed': {'type': 'integer', 'minimum': 1, 'description': 'us at start'},
+        'auto_exposure': {'type': 'boolean'},
+        'gain': {'type': 'number', 'minimum': 1, 'maximum': 16},
+    },
+}
+
+SCHEMA = {
+    'type': 'object',
+    'additionalProperties': False,
+    'required': ['daemon', 'log_name', 'control_machines', 'data_root', 'frame_rate'],
+    'properties': {
+        'daemon': config.DAEMON,
+        'log_name': config.LOG_NAME,
+        'control_machines': config.MACHINES,
+        'data_root': {'type': 'string', 'minLength': 1},
+        'free_space_floor_mb': {'type': 'number', 'minimum': 0},
+        'frame_rate': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': MAX_FRAME_RATE},
+        'cameras': {
+            'type': 'object', 'additionalProperties': False, 'required': ['fltrA', 'fltrB'],
+            'properties': {'fltrA': CAMERA, 'fltrB': CAMERA},
+        },
+        'raw_format': {'type': 'string', 'pattern': '^S[RGB]{4}10(_CSI2P)?$'},
+        'shutter_speeds': ASCENDING,
+        'saturation': {
+            'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'pixels', 'rows'],
+            'properties': {'min': FRACTION, 'max': FRACTION, 'pixels': {'type': 'integer', 'minimum': 1},
+                           'rows': ROWS},
+        },
+        'spectrometer': {
+            'type': 'object', 'additionalProperties': False,
+            'required': ['backend', 'integration_time', 'integration_times'],
+            'properties': {
+                'backend': {'enum': ['seabreeze', 'simulated']},
+                'serial_number': {'type': 'string', 'minLength': 1},
+                'integration_time': {'type': 'integer', 'minimum': 1, 'description': 'ms at start'},
+                'integration_times': ASCENDING,
+                'auto_integration': {'type': 'boolean'},
+                'coadds': {'type': 'integer', 'minimum': 1, 'maximum': 100},
+                'saturation': {
+                    'type': 'object', 'additionalProperties': False,
+                    'required': ['min', 'max', 'pixels', 'wavelengths'],
+                    'properties': {'min': FRACTION, 'max': FRACTION, 'pixels': {'type': 'integer', 'minimum': 1,
+                                                                               'maximum': 2048},
+                                   'wavelengths': {'type': 'array', 'minItems': 2, 'maxItems': 2,
+                                                   'items': {'type': 'number', 'minimum': 200, 'maximum': 1100}}},
+                },
+            },
+        },
+        'simulation': {
+            'type': 'object', 'additionalProperties': False,
+            'properties': {
+                'sky_brightness': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 100},
+                'wind_speed': {'type': 'number', 'minimum': 0, 'maximum': 200},
+                'spectrometer_view': {'type': 'array', 'minItems': 2, 'maxItems': 2,
+                                      'items': {'type': 'number', 'minimum': 0, 'maximum': 648}},
+                'seed': {'type': 'integer', 'minimum': 0},
+            },
+        },
+        'processing': {'type': 'object', 'description': 'settings for live processing, passed on as they are'},
+    },
+}
+
+DEFAULT_SATURATION = {'min': 0.7, 'max': 0.9, 'pixels': 1000, 'rows': [0, IMAGE_ROWS]}
+DEFAULT_SPECTRUM_SATURATION = {'min': 0.6, 'max': 0.9, 'pixels': 10, 'wavelengths': [300.0, 335.0]}
+DEFAULT_FLOOR_MB = 200
+RAW_SIZE = (2592, 1944)   # the OV5647's full resolution, stored binned by 4 as 648 x 486
+
+
+class CameraConfig(NamedTuple):
+    backend: str
+    camera_num: int
+    shutter_speed: int
+    auto_exposure: bool
+    gain: float
+
+
+class SpectrometerConfig(NamedTuple):
+    backend: str
+    serial_number: str
+    integration_time: int
+    integration_times: list
+    auto_integration: bool
+    coadds: int
+    saturation: dict
+
+
+def _ascending(values):
+    return all(a < b for a, b in zip(values, values[1:]))
+
+
+class PycamConfig(config.DaemonConfig):
+    SCHEMA = SCHEMA
+
+    def __init__(self, data, folder):
+        super().__init__(data, folder)
+        root = Path(data['data_root'])
+        self.data_root = root if root.is_absolute() else Path(folder) / root
+        self.floor_bytes = int(data.get('free_space_floor_mb', DEFAULT_FLOOR_MB) * 1e6)
+        self.frame_rate = float(data['frame_rate'])
+        self.raw_size = RAW_SIZE
+        self.raw_format = data.get('raw_format')
+        self.shutter_speeds = list(data.get('shutter_speeds', []))
+        self.saturation = dict(DEFAULT_SATURATION, **data.get('saturation', {}))
+        self.cameras = {}
+        for band, camera in data.get('cameras', {}).items():
+            self.cameras[band] = CameraConfig(camera['backend'], camera['camera_num'], camera['shutter_speed'],
+                                              camera.get('auto_exposure', True), float(camera.get('gain', 1.0)))
+        self.spectrometer = None
+        if 'spectrometer' in data:
+            spec = data['spectrometer']
+            self.spectrometer = SpectrometerConfig(
+                spec['backend'], spec.get('serial_number'), spec['integration_time'], list(spec['integration_times']),
+                spec.get('auto_integration', True), spec.get('coadds', 1),
+                dict(DEFAULT_SPECTRUM_SATURATION, **spec.get('saturation', {})))
+        self.simulation = dict(data.get('simulation', {}))
+        self.processing = dict(data.get('processing', {}))
+
+    @property
+    def devices(self):
+        return ({'cameras'} if self.cameras else set()) | ({'spectrometer'} if self.spectrometer else set())
+
+    def initial_settings(self):
+        """The acquisition settings at daemon start (settings.py names them)."""
+        values = {'frame_rate': self.frame_rate}
+        if self.cameras:
+            for suffix, band in (('a', 'fltrA'), ('b', 'fltrB')):
+                camera = self.cameras[band]
+                values.update({f'auto_{suffix}': camera.auto_exposure, f'shutter_{suffix}': camera.shutter_speed,
+                               f'gain_{suffix}': camera.gain})
+            saturation = self.saturation
+            values.update(min_saturation=float(saturation['min']), max_saturation=float(saturation['max']),
+                          saturation_pixels=saturation['pixels'], saturation_rows=list(saturation['rows']))
+        if self.spectrometer:
+            spec = self.spectrometer
+            saturation = spec.saturation
+            values.update(spec_auto=spec.auto_integration, spec_integration=spec.integration_time,
+                          spec_coadds=spec.coadds, spec_min_saturation=float(saturation['min']),
+                          spec_max_saturation=float(saturation['max']), spec_saturation_pixels=saturation['pixels'],
+                          spec_wavelengths=[float(w) for w in saturation['wavelengths']])
+        return values
+
+    @classmethod
+    def extra_problems(cls, data):
+        problems = []
+        if 'cameras' not in data and 'spectrometer' not in data:
+            problems.append('(top level): configure cameras, a spectrometer, or both')
+        shutters = data.get('shutter_speeds')
+        if 'cameras' in data:
+            if not shutters:
+                problems.append('shutter_speeds: required with cameras')
+            elif not _ascending(shutters):
+                problems.append('shutter_speeds: must be in ascending order without repeats')
+            else:
+                for band, camera in data['cameras'].items():
+                    if not shutters[0] <= camera['shutter_speed'] <= shutters[-1]:
+                        problems.append(f'cameras.{band}.shutter_speed: {camera["shutter_speed"]} is outside '
+                                        f'the shutter_speeds ({shutters[0]}-{shutters[-1]})')
+        saturation = data.get('saturation', {})
+        if saturation and not saturation['min'] < saturation['max']:
+            problems.append('saturation.min: must be below saturation.max')
+        if saturation and not saturation['rows'][0] < saturation['rows'][1]:
+            problems.append('saturation.rows: the first row must come before the second')
+        spec = data.get('spectrometer')
+        if spec:
+            times = spec['integration_times']
+            if not _ascending(times):
+                problems.append('spectrometer.integration_times: must be in ascending order without repeats')
+            elif not times[0] <= spec['integration_time'] <= times[-1]:
+                problems.append(f'spectrometer.integration_time: {spec["integration_time"]} is outside the '
+                                f'integration_times ({times[0]}-{times[-1]})')
+            spec_saturation = spec.get('saturation')
+            if spec_saturation and not spec_saturation['min'] < spec_saturation['max']:
+                problems.append('spectrometer.saturation.min: must be below spectrometer.saturation.max')
+            if spec_saturation and not spec_saturation['wavelengths'][0] < spec_saturation['wavelengths'][1]:
+                problems.append('spectrometer.saturation.wavelengths: the first must be below the second')
+        return sorted(problems)

@@ -1,0 +1,269 @@
+"""pycamd: the SO2 camera's acquisition daemon. Two owner threads run the devices: one the
+camera pair (both cameras are triggered for the same slot), one the spectrometer. Pyro
+clients change settings (checked, then applied as one step), start and stop acquisition,
+take single captures and dark sequences; report_status() reads only what those threads
+published and never waits on a device or the disk.
+
+Saved captures other than Test go to live processing, when the processing package offers
+a processor (saved.py describes the hook).
+"""
+import datetime
+import importlib
+import logging
+import threading
+
+from rockit.common import service
+from rockit.common.arguments import Choice
+from rockit.common.device import NotConnected
+from rockit.common.errors import DeviceError
+from rockit.common.log import ChangeLog
+from rockit.common.pyro import command, query
+
+from . import camera, devices, naming
+from .acquisition import AcquisitionContext, StorageState
+from .camera_acquisition import CameraPairAcquisition
+from .codes import CommandStatus, DeviceStatus
+from .config import PycamConfig
+from .settings import AcquisitionSettings, SettingsCheck
+from .spectrometer_acquisition import SpectrometerAcquisition
+from .storage import DataStore, StorageError
+
+COMMAND_TIMEOUT = 30.0      # s for commands that only reach a device thread
+PROCESSING_MODULE = 'rockit.pycam.processing'
+
+DEVICE = Choice(('cameras', 'spectrometer', 'all'), CommandStatus.InvalidDevice)
+ONE_DEVICE = Choice(('cameras', 'spectrometer'), CommandStatus.InvalidDevice)
+
+
+def _capture_type(daemon, value):
+    return None if naming.valid_capture_type(value) else CommandStatus.InvalidCaptureType
+
+
+def load_processor(config, log):
+    """The live processor from rockit.pycam.processing.make_live_processor(config, log), or
+    None when there is none; a processor that fails to load never stops acquisition."""
+    try:
+        module = importlib.import_module(PROCESSING_MODULE)
+    except ModuleNotFoundError as e:
+        if e.name == PROCESSING_MODULE:
+            return None
+        log.exception('live processing unavailable')
+        return None
+    except Exception:
+        log.exception('live processing unavailable')
+        return None
+    factory = getattr(module, 'make_live_processor', None)
+    if factory is None:
+        return None
+    try:
+        return factory(config, log)
+    except Exception:
+        log.exception('live processing could not start')
+        return None
+
+
+class PycamDaemon:
+    codes = CommandStatus
+
+    def __init__(self, config, log, processor=None):
+        self.config = config
+        self.log = log
+        self.control_ips = config.control_ips
+        self.devices = config.devices
+        self.settings = AcquisitionSettings(config.initial_settings())
+        self.store = DataStore(config.data_root, config.floor_bytes)
+        self.storage = StorageState(self.store)
+        self.processor = processor
+        self._changes = ChangeLog(log)
+        context = AcquisitionContext(self.settings, self.store, self.storage, self._deliver, self._halt_all)
+        self.loops = {}
+        if config.cameras:
+            self.loops['cameras'] = CameraPairAcquisition(context, config, devices.camera_openers(config), log)
+        if config.spectrometer:
+            self.loops['spectrometer'] = SpectrometerAcquisition(context, config, devices.spectrometer(config), log)
+
+    def start(self):
+        try:
+            removed = self.store.remove_leftovers()
+            if removed:
+                self.log.info('removed %d unfinished file(s) left by an earlier run', removed)
+        except OSError as e:
+            self.log.error('cannot tidy %s: %s', self.store.root, e)
+        self.storage.refresh()
+        for loop in self.loops.values():
+            loop.start()
+
+    def stop(self):
+        for loop in self.loops.values():
+            loop.halt()
+        for loop in self.loops.values():
+            loop.stop()
+        if self.processor is not None and hasattr(self.processor, 'close'):
+            try:
+                self.processor.close()
+            except Exception:
+                self.log.exception('live processing did not close cleanly')
+
+    # Called by the device threads.
+    def _deliver(self, saved):
+        if self.processor is None:
+            return
+        try:
+            self.processor(saved)
+            self._changes('processing', logging.INFO, 'live processing accepts captures')
+        except Exception as e:
+            self._changes('processing', logging.ERROR, f'live processing failed: {type(e).__name__}: {e}')
+
+    def _halt_all(self, reason):
+        self.storage.fail(reason)
+        for loop in self.loops.values():
+            loop.halt()
+
+    # Helpers of the Pyro methods.
+    def _selected(self, device):
+        """The loops a device argument names, or the code refusing it."""
+        if device == 'all':
+            return list(self.loops.values())
+        if device not in self.loops:
+            return CommandStatus.DeviceNotConfigured
+        return [self.loops[device]]
+
+    def _on_loop(self, loop, fn, *args, offline_ok=False, timeout=COMMAND_TIMEOUT):
+        """Run fn on loop's device thread; its result, or the code for what went wrong."""
+        try:
+            return loop.call(fn, *args, offline_ok=offline_ok, timeout=timeout)
+        except NotConnected:
+            return CommandStatus.NotConnected
+        except (DeviceError, TimeoutError) as e:
+            loop.log.error('%s failed: %s', getattr(fn, '__name__', 'command'), e or 'no answer in time')
+            return CommandStatus.Failed
+
+    def _on_loops(self, loops, method, *args, timeout_for):
+        """Run loop.<method>(*args) on each loop's thread at the same time, allowing each
+        timeout_for(loop) seconds; the first code that is not success, else Succeeded."""
+        results = [None] * len(loops)
+
+        def run(index, loop):
+            results[index] = self._on_loop(loop, getattr(loop, method), *args, timeout=timeout_for(loop))
+
+        threads = [threading.Thread(target=run, args=(i, loop), daemon=True) for i, loop in enumerate(loops)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        failures = [code for code in results if code != CommandStatus.Succeeded]
+        return failures[0] if failures else CommandStatus.Succeeded
+
+    def _capture_timeout(self, loop):
+        values = self.settings.values()
+        if loop.device_name == 'cameras':
+            longest = self.config.shutter_speeds[-1] / 1e6
+            return 2 * (camera.APPLY_FRAMES + 1) * max(longest, 0.07) + COMMAND_TIMEOUT
+        longest = self.config.spectrometer.integration_times[-1] / 1000
+        return (values['spec_coadds'] + 2) * longest + COMMAND_TIMEOUT
+
+    # What Pyro clients see.
+    @query()
+    def report_status(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        parts = {name: loop.status() for name, loop in self.loops.items()}
+        online = all(part['status'] == DeviceStatus.Online for part in parts.values())
+        status = DeviceStatus.Online if online else DeviceStatus.Offline
+        data = {'date': now.strftime('%Y-%m-%dT%H:%M:%SZ'), 'status': status,
+                'status_label': DeviceStatus.label(status), 'settings': self.settings.values(),
+                'storage': self.storage.snapshot(), **parts}
+        if self.processor is not None and hasattr(self.processor, 'status'):
+            try:
+                data['processing'] = self.processor.status()
+            except Exception as e:
+                data['processing'] = {'error': f'{type(e).__name__}: {e}'}
+        return data
+
+    @command(settings=SettingsCheck())
+    def set_settings(self, settings):
+        """Change acquisition settings {name: value} (settings.py): all or nothing."""
+        code = self.settings.apply(settings)
+        if code == CommandStatus.Succeeded:
+            self.log.info('settings changed: %s', ', '.join(f'{k}={v}' for k, v in sorted(settings.items())))
+        return code
+
+    @command(device=DEVICE)
+    def start_acquisition(self, device='all'):
+        """Start continuous acquisition (from the next slot)."""
+        loops = self._selected(device)
+        if isinstance(loops, int):
+            return loops
+        try:
+            self.store.check_space(sum(loop.capture_bytes for loop in loops))
+        except StorageError as e:
+            self.storage.fail(str(e))
+            return CommandStatus.StorageUnavailable
+        self.storage.clear()
+        return self._on_loops(loops, 'start_continuous', timeout_for=lambda loop: COMMAND_TIMEOUT)
+
+    @command(device=DEVICE)
+    def stop_acquisition(self, device='all'):
+        """Stop continuous acquisition and any dark sequence; returns at once."""
+        loops = self._selected(device)
+        if isinstance(loops, int):
+            return loops
+        for loop in loops:
+            if loop.halt():
+                loop.log.info('acquisition stopped')
+        return CommandStatus.Succeeded
+
+    @command(capture_type=_capture_type, device=DEVICE)
+    def capture(self, capture_type, device='all'):
+        """One capture of a type (Test, Dark, Clear, Plume, <N>ppmm); returns once saved."""
+        loops = self._selected(device)
+        if isinstance(loops, int):
+            return loops
+        return self._on_loops(loops, 'capture_single', capture_type, timeout_for=self._capture_timeout)
+
+    @command(device=DEVICE)
+    def capture_darks(self, device='all'):
+        """Start a dark sequence over every exposure of the list; progress in status."""
+        loops = self._selected(device)
+        if isinstance(loops, int):
+            return loops
+        return self._on_loops(loops, 'start_darks', timeout_for=self._capture_timeout)
+
+    @command(device=ONE_DEVICE)
+    def restart_device(self, device):
+        """Close a device and open it again."""
+        if device not in self.loops:
+            return CommandStatus.DeviceNotConfigured
+        loop = self.loops[device]
+        result = self._on_loop(loop, loop.restart_now, offline_ok=True, timeout=self._capture_timeout(loop))
+        if result is True or result is False:
+            loop.log.info('restarted')
+            return CommandStatus.Succeeded
+        return result
+
+    @command()
+    def initialize(self):
+        """Connect every device now (also resumes reconnecting after shutdown)."""
+        results = [self._on_loop(loop, loop.connect_now, offline_ok=True) for loop in self.loops.values()]
+        codes = [r for r in results if r is not True and r is not False]
+        if codes:
+            return codes[0]
+        return CommandStatus.Succeeded if True in results else CommandStatus.NotDisconnected
+
+    @command()
+    def shutdown(self):
+        """Stop acquisition and disconnect every device until initialize."""
+        for loop in self.loops.values():
+            loop.halt()
+        results = [self._on_loop(loop, loop.disconnect_now, offline_ok=True) for loop in self.loops.values()]
+        codes = [r for r in results if r is not True and r is not False]
+        if codes:
+            return codes[0]
+        return CommandStatus.Succeeded if True in results else CommandStatus.NotConnected
+
+
+def make_daemon(config, log):
+    return PycamDaemon(config, log, load_processor(config, log))
+
+
+def main(argv=None):
+    return service.run('SO2 camera daemon (two Pi cameras and a spectrometer)', PycamConfig.load, make_daemon, argv)

@@ -1,0 +1,190 @@
+"""The instrument's file names, written by acquisition and read by processing (and by the
+field's processing tools): everything processing needs to know about a frame (time, band,
+gain, exposure, what was in front of the lens) is in its name.
+
+    <YYYY-MM-DDTHHMMSS>_fltrA|fltrB_<gain>ag_<measured exposure us>ss_<type>[_darkcorr].png
+    <YYYY-MM-DDTHHMMSS>_<integration ms>ss_<co-adds>coadd_<type>.npy
+
+Times are UTC. Types: Plume, Dark, Clear, Test, and <N>ppmm for a calibration cell of
+N ppm.m. The type is the only part a client chooses, so it is held to a strict pattern
+here, and nothing else a client sends ever becomes part of a path.
+"""
+import datetime
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ON_BAND, OFF_BAND = 'fltrA', 'fltrB'
+BANDS = {ON_BAND: 'on', OFF_BAND: 'off'}
+TIME_FORMAT = '%Y-%m-%dT%H%M%S'
+DATE_FORMAT = '%Y-%m-%d'
+CAPTURE_TYPE = re.compile(r'(Test|Dark|Clear|Plume|[0-9]{1,5}ppmm)')
+CONTINUOUS_TYPE = 'Plume'
+TEST_TYPE = 'Test'
+
+def valid_capture_type(value):
+    return isinstance(value, str) and CAPTURE_TYPE.fullmatch(value) is not None
+
+
+def stamp(moment):
+    return moment.astimezone(datetime.timezone.utc).strftime(TIME_FORMAT)
+
+
+def date_folder(moment):
+    return moment.astimezone(datetime.timezone.utc).strftime(DATE_FORMAT)
+
+
+def gain_text(gain):
+    """1 -> '1', 1.5 -> '1.5' (the instrument writes 1ag)."""
+    return f'{float(gain):g}'
+
+
+def image_name(moment, band, gain, exposure_us, capture_type):
+    if band not in BANDS or not valid_capture_type(capture_type):
+        raise ValueError(f'no image name for band {band!r}, type {capture_type!r}')
+    return f'{stamp(moment)}_{band}_{gain_text(gain)}ag_{int(exposure_us)}ss_{capture_type}.png'
+
+
+def spectrum_name(moment, integration_ms, coadds, capture_type):
+    if not valid_capture_type(capture_type):
+        raise ValueError(f'no spectrum name for type {capture_type!r}')
+    return f'{stamp(moment)}_{int(integration_ms)}ss_{int(coadds)}coadd_{capture_type}.npy'
+
+
+def sidecar_name(name):
+    """The JSON file holding a data file's full metadata."""
+    return name.rsplit('.', 1)[0] + '.json'
+
+
+_IMAGE = re.compile(
+    r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<filter>fltr[AB])_(?P<gain>\d+(?:\.\d+)?)ag_'
+    r'(?P<exposure>\d+)ss_(?P<type>[A-Za-z]+|\d+ppmm)(?P<darkcorr>_darkcorr)?\.png$')
+_SPECTRUM = re.compile(
+    r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<integration>\d+)ss_(?P<coadds>\d+)coadd_'
+    r'(?P<type>[A-Za-z]+|\d+ppmm)\.npy$')
+_CELL = re.compile(r'^(\d+)ppmm$')
+
+
+class NamingError(ValueError):
+    """A file name that does not follow the instrument's convention."""
+
+
+def _time(text):
+    return datetime.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=datetime.timezone.utc)
+
+
+def _cell(kind):
+    match = _CELL.match(kind)
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class ImageName:
+    path: Path
+    time: datetime.datetime
+    filter: str            # fltrA (on-band, 310 nm) or fltrB (off-band, 330 nm)
+    gain: float
+    exposure_us: int       # the camera's measured exposure
+    kind: str              # Plume, Dark, Clear, Test or <N>ppmm
+    darkcorr: bool         # saved already dark-corrected by the original software
+
+    @property
+    def band(self):
+        return BANDS[self.filter]
+
+    @property
+    def cell_ppmm(self):
+        """The calibration cell's column in ppm.m, or None when no cell was in front."""
+        return _cell(self.kind)
+
+    @property
+    def stamp(self):
+        return self.time.strftime(TIME_FORMAT)
+
+
+@dataclass(frozen=True)
+class SpectrumName:
+    path: Path
+    time: datetime.datetime
+    integration_ms: int
+    coadds: int
+    kind: str
+
+    @property
+    def stamp(self):
+        return self.time.strftime(TIME_FORMAT)
+
+
+def parse_image_name(path):
+    path = Path(path)
+    match = _IMAGE.match(path.name)
+    if not match:
+        raise NamingError(f'{path.name}: not <time>_<fltrA|fltrB>_<gain>ag_<exposure>ss_<type>.png')
+    try:
+        time = _time(match['time'])
+    except ValueError as e:
+        raise NamingError(f'{path.name}: {e}') from None
+    return ImageName(path, time, match['filter'], float(match['gain']), int(match['exposure']),
+                     match['type'], bool(match['darkcorr']))
+
+
+def parse_spectrum_name(path):
+    path = Path(path)
+    match = _SPECTRUM.match(path.name)
+    if not match:
+        raise NamingError(f'{path.name}: not <time>_<ms>ss_<N>coadd_<type>.npy')
+    try:
+        time = _time(match['time'])
+    except ValueError as e:
+        raise NamingError(f'{path.name}: {e}') from None
+    return SpectrumName(path, time, int(match['integration']), int(match['coadds']), match['type'])
+
+
+def images_in(folder, kind=None, darkcorr=False):
+    """The instrument's images in a folder (not recursive), by time then filter; names that
+    are not the instrument's are ignored, and so are `_darkcorr` copies unless asked for."""
+    found = []
+    for path in Path(folder).glob('*.png'):
+        try:
+            name = parse_image_name(path)
+        except NamingError:
+            continue
+        if name.darkcorr != darkcorr or (kind is not None and name.kind != kind):
+            continue
+        found.append(name)
+    return sorted(found, key=lambda n: (n.time, n.filter))
+
+
+def cell_images_in(folder):
+    """Calibration cell images: {ppm.m: [ImageName, ...]}."""
+    cells = {}
+    for name in images_in(folder):
+        if name.cell_ppmm is not None:
+            cells.setdefault(name.cell_ppmm, []).append(name)
+    return dict(sorted(cells.items()))
+
+
+def spectra_in(folder, kind=None):
+    found = []
+    for path in Path(folder).glob('*.npy'):
+        try:
+            name = parse_spectrum_name(path)
+        except NamingError:
+            continue
+        if kind is None or name.kind == kind:
+            found.append(name)
+    return sorted(found, key=lambda n: n.time)
+
+
+def plume_pairs(names):
+    """On/off Plume frames taken in the same slot: [(on, off), ...] by time.
+
+    The camera pair is triggered on a shared wall-clock grid, so a pair has the same time
+    stamp; an on-band frame whose off-band partner missed its slot is left out.
+    """
+    by_time = {}
+    for name in names:
+        if name.kind == 'Plume' and not name.darkcorr:
+            by_time.setdefault(name.time, {})[name.filter] = name
+    return [(frames[ON_BAND], frames[OFF_BAND]) for time, frames in sorted(by_time.items())
+            if ON_BAND in frames and OFF_BAND in frames]

@@ -1,0 +1,83 @@
+"""A simulated Ocean Insight Flame-S, with the members of seabreeze's Spectrometer the daemon
+uses (interfaces.SpectrometerDevice), looking at the simulated scene from one point of the
+cameras' view.
+
+Its 2048 pixels span 242-404 nm with the real instrument's wavelength calibration. A
+spectrum is a dark level of about 1030 counts (with a fixed pixel pattern) plus the clear
+sky (solar spectrum through ozone, convolved with the instrument's line shape, times its
+response) scaled by brightness and integration time, through the SO2 column the scene has
+at the spectrometer's view, with shot and read noise, clipped at the 16-bit full scale.
+The reference comes from data/flame_s_reference.npz (tools/make_pycam_reference.py).
+intensities() takes as long as the integration, as on the device.
+"""
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .simulated_scene import PlumeScene
+
+REFERENCE = Path(__file__).with_name('data') / 'flame_s_reference.npz'
+MOLECULES_PER_PPMM = 2.687e15   # molecules/cm^2 per ppm.m at 273.15 K and 1013.25 hPa
+READ_NOISE = 8.0
+ELECTRONS_PER_COUNT = 0.5
+
+
+class SimulatedSpectrometer:
+    model = 'FLAME-S'
+    pixels = 2048
+    max_intensity = 65535.0
+    integration_time_micros_limits = (1000, 65_000_000)
+
+    def __init__(self, scene=None, view=None, serial_number='FLMS-SIM01', seed=None):
+        self.scene = scene or PlumeScene()
+        self.serial_number = serial_number
+        x = 330.0
+        self.view = tuple(view) if view else (x, self.scene.centre_row(x))
+        reference = np.load(REFERENCE)
+        self._wavelengths = reference['wavelengths']
+        self._clear = reference['clear_counts_per_ms'].astype(np.float64)
+        self._cross_section = reference['so2_cross_section'].astype(np.float64)
+        self._rng = np.random.default_rng(seed)
+        self._dark = float(reference['dark_counts']) + self._rng.normal(0, 6, self.pixels)
+        self._integration_us = 100_000
+        self._capped = False
+        self._cell_ppmm = 0.0
+        self._open = True
+
+    def wavelengths(self):
+        return self._wavelengths.copy()
+
+    def integration_time_micros(self, integration_time_micros):
+        low, high = self.integration_time_micros_limits
+        if not low <= integration_time_micros <= high:
+            raise ValueError(f'integration time {integration_time_micros} us outside {low}-{high} us')
+        self._integration_us = int(integration_time_micros)
+
+    def intensities(self, correct_dark_counts=False, correct_nonlinearity=False):
+        if not self._open:
+            raise RuntimeError('device is closed')
+        seconds = self._integration_us / 1e6
+        time.sleep(seconds)
+        signal = np.zeros(self.pixels)
+        if not self._capped:
+            column = self.scene.column_at(self.view[0], self.view[1], time.time() - seconds / 2) + self._cell_ppmm
+            transmission = np.exp(-self._cross_section * column * MOLECULES_PER_PPMM)
+            signal = self._clear * self.scene.brightness * (self._integration_us / 1000) * transmission
+        noise = self._rng.standard_normal(self.pixels) * np.sqrt(signal / ELECTRONS_PER_COUNT + READ_NOISE ** 2)
+        counts = np.clip(np.rint(self._dark + signal + noise), 0, self.max_intensity)
+        if correct_dark_counts:
+            counts = counts - self._dark.mean()
+        return counts
+
+    def spectrum(self):
+        return np.array([self.wavelengths(), self.intensities()])
+
+    def mimic_operator(self, capture_type):
+        """What the operator does for a capture type: no light for Dark, a calibration cell of
+        N ppm.m for <N>ppmm, an open view otherwise."""
+        self._capped = capture_type == 'Dark'
+        self._cell_ppmm = float(capture_type[:-4]) if capture_type.endswith('ppmm') else 0.0
+
+    def close(self):
+        self._open = False

@@ -1,0 +1,161 @@
+"""Where captures go: <root>/<YYYY-MM-DD>/, each file written atomically.
+
+A capture's files (an image pair or a spectrum, each with its JSON sidecar) are written as
+one group: every file to a hidden temporary name in its final folder, flushed to the disk
+(fsync), then all renamed into place and the folder itself synced. If anything fails on
+the way (disk full, quota, read-only or unwritable folder) every file of the group is
+removed again, so the folder holds whole captures only, and the reason is raised as
+StorageError for the daemon to stop acquisition with. Files already there are never
+replaced. A free-space floor keeps room for the rest of the system.
+"""
+import errno
+import os
+import re
+from pathlib import Path
+
+from . import naming
+
+TEMP_SUFFIX = '.tmp'
+_SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,200}')
+_DATE_FOLDER = re.compile(r'\d{4}-\d\d-\d\d')
+_REASONS = {
+    errno.ENOSPC: 'disk full',
+    errno.EDQUOT: 'disk quota exceeded',
+    errno.EROFS: 'read-only file system',
+    errno.EACCES: 'permission denied',
+    errno.EPERM: 'permission denied',
+    errno.ENOTDIR: 'not a folder',
+}
+
+
+class StorageError(Exception):
+    """The disk cannot take a capture; str() is the reason shown in status."""
+
+
+class NameTaken(Exception):
+    """A file of that name exists already: it is kept and the new capture is not saved."""
+
+
+class DataStore:
+    def __init__(self, root, floor_bytes):
+        self.root = Path(root)
+        self.floor_bytes = int(floor_bytes)
+
+    def free_bytes(self):
+        """Free bytes on the root's file system (of its nearest existing parent)."""
+        path = self.root
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        stats = os.statvfs(path)
+        return stats.f_bavail * stats.f_frsize
+
+    def check_space(self, needed=0):
+        """Raise StorageError unless needed bytes fit above the free-space floor."""
+        try:
+            free = self.free_bytes()
+        except OSError as e:
+            raise StorageError(f'cannot read free space of {self.root}: {_reason(e)}') from None
+        if free < self.floor_bytes:
+            raise StorageError(f'free space {free / 1e6:.1f} MB is below the floor of '
+                               f'{self.floor_bytes / 1e6:.1f} MB on {self.root}')
+        if free - needed < self.floor_bytes:
+            raise StorageError(f'disk full: {free / 1e6:.1f} MB free on {self.root} cannot take '
+                               f'{needed / 1e6:.1f} MB above the floor of {self.floor_bytes / 1e6:.1f} MB')
+
+    def folder(self, moment):
+        return self.root / naming.date_folder(moment)
+
+    def save(self, moment, files):
+        """Write [(name, bytes)] into the date folder of moment as one group; the paths."""
+        self.check_space(sum(len(data) for _, data in files))
+        folder = self._make_folder(moment)
+        finals = [confined(folder, name) for name, _ in files]
+        for final in finals:
+            if final.exists():
+                raise NameTaken(f'{final} exists already')
+        temps, placed = [], []
+        try:
+            for final, (_, data) in zip(finals, files):
+                temp = final.with_name(f'.{final.name}.{os.getpid()}{TEMP_SUFFIX}')
+                temps.append(temp)
+                _write_synced(temp, data)
+            for temp, final in zip(temps, finals):
+                if final.exists():
+                    raise NameTaken(f'{final} exists already')
+                os.rename(temp, final)
+                placed.append(final)
+            _sync_folder(folder)
+        except OSError as e:
+            _remove(temps + placed)
+            raise StorageError(f'cannot write in {folder}: {_reason(e)}') from None
+        except BaseException:
+            _remove(temps + placed)
+            raise
+        return finals
+
+    def remove_leftovers(self):
+        """Temporary files a crash left behind in the date folders; the number removed."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for folder in self.root.iterdir():
+            if folder.is_dir() and _DATE_FOLDER.fullmatch(folder.name):
+                for temp in folder.glob(f'.*{TEMP_SUFFIX}'):
+                    _remove([temp])
+                    removed += 1
+        return removed
+
+    def _make_folder(self, moment):
+        folder = self.folder(moment)
+        if folder.is_dir():
+            return folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _sync_folder(folder.parent)
+        except OSError as e:
+            raise StorageError(f'cannot create {folder}: {_reason(e)}') from None
+        return folder
+
+
+def confined(folder, name):
+    """folder/name, refusing any name that could leave folder or hide in it."""
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or '..' in name:
+        raise ValueError(f'unsafe file name {name!r}')
+    path = folder / name
+    if path.resolve().parent != folder.resolve():
+        raise ValueError(f'{name!r} leaves {folder}')
+    return path
+
+
+def _write_synced(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_folder(folder):
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove(paths):
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass
+
+
+def _reason(error):
+    return _REASONS.get(error.errno, error.strerror or str(error))

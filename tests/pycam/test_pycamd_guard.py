@@ -1,0 +1,36 @@
+"""Commands only from the control machines, for every command the daemon exposes."""
+from conftest import connections_from
+from pycam_harness import make_pycam, pycam  # noqa: F401 (fixtures)
+from rockit.common import pyro
+from rockit.pycam.codes import CommandStatus
+from rockit.pycam.daemon import PycamDaemon
+
+ARGUMENTS = {
+    'set_settings': ({'frame_rate': 0.5},),
+    'start_acquisition': ('all',),
+    'stop_acquisition': ('all',),
+    'capture': ('Test',),
+    'capture_darks': ('all',),
+    'restart_device': ('cameras',),
+    'initialize': (),
+    'shutdown': (),
+}
+
+
+def test_the_exposed_methods_are_the_commands_and_the_status_query():
+    exposed = pyro.exposed_methods(PycamDaemon)
+    assert exposed == {'report_status': False, **{name: True for name in ARGUMENTS}}
+
+
+def test_every_command_is_refused_from_a_machine_not_in_control_machines(pycam):
+    before = pycam.status()
+    commands = [name for name, control in pyro.exposed_methods(PycamDaemon).items() if control]
+    with connections_from('127.0.0.2'):
+        with pycam.proxy() as proxy:
+            assert proxy.report_status()['status'] == 1
+            for name in commands:
+                assert getattr(proxy, name)(*ARGUMENTS[name]) == CommandStatus.InvalidControlIP, name
+    after = pycam.status()
+    assert after['settings'] == before['settings'] and after['status'] == 1
+    assert after['cameras']['mode'] == 'idle' and after['cameras']['captures_saved'] == 0
+    assert pycam.files() == []
