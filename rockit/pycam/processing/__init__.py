@@ -1,0 +1,37 @@
+"""SO2 camera processing: from on/off-band image pairs and spectra to SO2 columns and
+emission rates.
+
+One job per module, in the order of the pipeline: naming (what a file is), images (dark
+correction), background (optical depth), registration (off-band onto on-band), absorbance,
+calibration (cells, DOAS, stored), doas (spectral fit), flow (plume speed), emission (kg/s
+through a line), pipeline (the steps together, live and batch), outputs (files written
+atomically) and live (the daemon's processing thread).
+
+Importing this package loads none of them: pycamd finds make_live_processor here, and the
+live module loads numpy and OpenCV on its worker thread, so the daemon starts fast.
+pyplis is never imported.
+"""
+
+
+def make_live_processor(config, log=None):
+    """pycamd's live processor, or None when its config has no `processing` section.
+
+    Processing needs the site's scene (integration line, plume distance, ...), so a config
+    without one acquires only. Keys of `processing` (all optional but the scene's):
+    out_dir (default <data_root>/processing), calibration (a calibration.json),
+    doas_references (folder), doas_fov ([x, y, radius]), save_aa (default true), enabled
+    (default true), and the scene keys of live.settings_from_config.
+    """
+    section = dict(getattr(config, 'processing', None) or {})
+    if not section or section.get('enabled', True) is False:
+        return None
+    from pathlib import Path
+    from .live import LiveProcessor
+    root = Path(getattr(config, 'data_root', '.'))
+    out_dir = Path(section.get('out_dir', 'processing'))
+    processor = LiveProcessor(out_dir if out_dir.is_absolute() else root / out_dir, section,
+                              calibration=section.get('calibration'), doas_references=section.get('doas_references'),
+                              doas_fov=section.get('doas_fov'), save_aa=bool(section.get('save_aa', True)))
+    if log is not None:
+        log.info('live processing: results in %s', processor.out_dir)
+    return processor.start()

@@ -1,0 +1,180 @@
+"""What processing leaves on disk, written so that a crash at any moment leaves every file
+either as it was or complete: write a temporary file in the same folder, fsync it, rename
+it over the final name (a rename within a file system is atomic), fsync the folder.
+
+Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data) and a preview
+`<time>_aa.png` (8-bit colour map with a colour bar). Per run: `emission_rates.csv`, one
+row per pair, rewritten whole through a temporary file for every row appended.
+"""
+import csv
+import io
+import math
+import os
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+CSV_NAME = 'emission_rates.csv'
+CSV_COLUMNS = ['time', 'aa_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
+               'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'calibration']
+TEMP_SUFFIX = '.partial'
+
+
+def atomic_write(path, write):
+    """Call write(file) on a temporary file beside path, then move it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise
+    _sync_folder(path.parent)
+
+
+def atomic_write_bytes(path, data):
+    atomic_write(path, lambda f: f.write(data))
+
+
+def _sync_folder(folder):
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_leftovers(folder):
+    """Temporary files a crash left behind: never under a final name, so safe to delete."""
+    for temp in Path(folder).glob(f'.*{TEMP_SUFFIX}'):
+        with suppress(OSError):
+            temp.unlink()
+
+
+def save_array(path, array):
+    atomic_write(path, lambda f: np.save(f, np.asarray(array, np.float32), allow_pickle=False))
+
+
+def preview(image, vmin, vmax, label='AA', colormap=cv2.COLORMAP_VIRIDIS):
+    """An 8-bit BGR rendering of a float image with a labelled colour bar at the right.
+
+    Drawn with OpenCV rather than matplotlib: it takes about a millisecond, which matters
+    on the Pi, and NaN pixels (no data) show black.
+    """
+    h, w = image.shape
+    span = (vmax - vmin) or 1.0
+    scaled = np.clip((np.nan_to_num(image, nan=vmin) - vmin) * (255.0 / span), 0, 255).astype(np.uint8)
+    picture = cv2.applyColorMap(scaled, colormap)
+    picture[np.isnan(image)] = 0
+    bar_width, margin, text_width = 16, 8, 64
+    canvas = np.full((h, w + margin + bar_width + text_width, 3), 255, np.uint8)
+    canvas[:, :w] = picture
+    ramp = np.linspace(255, 0, h - 2 * margin).astype(np.uint8)[:, None].repeat(bar_width, axis=1)
+    canvas[margin:h - margin, w + margin:w + margin + bar_width] = cv2.applyColorMap(ramp, colormap)
+    font, x = cv2.FONT_HERSHEY_SIMPLEX, w + margin + bar_width + 4
+    for value, y in ((vmax, margin + 8), ((vmin + vmax) / 2, h // 2 + 4), (vmin, h - margin)):
+        cv2.putText(canvas, f'{value:.2f}', (x, y), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(canvas, label, (x, margin + 40), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    return canvas
+
+
+def save_preview(path, image, vmin, vmax, label='AA'):
+    ok, encoded = cv2.imencode('.png', preview(image, vmin, vmax, label))
+    if not ok:
+        raise OSError(f'{path}: PNG encoding failed')
+    atomic_write_bytes(path, encoded.tobytes())
+
+
+def _cell(value):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ''
+    if isinstance(value, float):
+        return f'{value:.6g}'
+    return str(value)
+
+
+class EmissionRateLog:
+    """The CSV time series: every append rewrites the file through a temporary file, so a
+    crash leaves either the old rows or the old rows plus the new one, never a torn row."""
+
+    def __init__(self, folder, name=CSV_NAME, columns=CSV_COLUMNS):
+        self.path = Path(folder) / name
+        self.columns = list(columns)
+        self._text = None
+
+    def _current(self):
+        if self._text is None:
+            if self.path.exists():
+                self._text = self.path.read_text()
+                if self._text and not self._text.endswith('\n'):
+                    raise OSError(f'{self.path}: last row is incomplete; not appending to it')
+            else:
+                out = io.StringIO()
+                csv.writer(out, lineterminator='\n').writerow(self.columns)
+                self._text = out.getvalue()
+        return self._text
+
+    def append(self, row):
+        """row: {column: value}; missing or non-finite values are written empty."""
+        out = io.StringIO()
+        csv.writer(out, lineterminator='\n').writerow([_cell(row.get(c)) for c in self.columns])
+        text = self._current() + out.getvalue()
+        atomic_write_bytes(self.path, text.encode())
+        self._text = text
+
+    def rows(self):
+        if not self.path.exists():
+            return []
+        with open(self.path, newline='') as f:
+            return list(csv.DictReader(f))
+
+
+class PairWriter:
+    """Writes a pair's outputs: `<out>/so2/<time>_aa.npy`, `<out>/so2/<time>_aa.png`, and
+    its row in `<out>/emission_rates.csv`, the row last, so a row never names a file that
+    is not complete on disk."""
+
+    def __init__(self, out, settings, calibration=None, save_images=True):
+        self.out = Path(out)
+        self.images = self.out / 'so2'
+        self.save_images = save_images
+        self.images.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(self.out)
+        remove_leftovers(self.images)
+        self.settings = settings
+        self.calibration = calibration
+        self.log = EmissionRateLog(self.out)
+
+    def write_settings(self, settings, inputs=None):
+        import json
+        described = settings.describe()
+        if inputs is not None:
+            described['inputs'] = {'folder': str(inputs.folder), 'darks': str(inputs.darks),
+                                   'clear': None if inputs.clear is None else str(inputs.clear),
+                                   'calibration': None if inputs.calibration is None else str(inputs.calibration)}
+        if self.calibration is not None:
+            described['calibration'] = self.calibration.to_dict()
+        atomic_write_bytes(self.out / 'processing.json', (json.dumps(described, indent=2) + '\n').encode())
+
+    def write(self, result):
+        row = result.row()
+        if self.save_images:
+            stamp = result.time.strftime('%Y-%m-%dT%H%M%S')
+            name = f'{stamp}_aa.npy'
+            save_array(self.images / name, result.aa)
+            low, high = self.settings.preview_range
+            save_preview(self.images / f'{stamp}_aa.png', result.aa, low, high)
+            row['aa_file'] = f'so2/{name}'
+        row['calibration'] = self.calibration.method if self.calibration is not None else ''
+        self.log.append(row)
+        return row

@@ -1,0 +1,168 @@
+"""The live hook pycamd calls: references and pairs in, status out, never blocking and
+never falling behind for ever."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from processing_harness import REFERENCES, ROOT, SPECTRA, needs_spectra, write_synthetic_day
+from rockit.pycam.processing.live import LiveProcessor
+from rockit.pycam.naming import images_in, plume_pairs
+
+CONFIG = {'sky_region': [5, 0, 155, 6], 'integration_line': {'x': [80, 80], 'y': [15, 105], 'orientation': 'left'},
+          'plume_distance_m': 4000, 'reference_temperature_k': 273.15}
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return value is None or type(value) in (bool, int, float, str)
+
+
+@pytest.fixture
+def day(tmp_path):
+    write_synthetic_day(tmp_path / 'day', pairs=12)
+    return tmp_path / 'day'
+
+
+def _references(processor, folder):
+    for name in images_in(folder):
+        if name.kind != 'Plume':
+            processor.submit_image(name.path, {'type': name.kind})
+
+
+def test_pairs_become_emission_rates_in_status_and_files(day, tmp_path):
+    processor = LiveProcessor(tmp_path / 'out', CONFIG).start()
+    try:
+        _references(processor, day)
+        for on, off in plume_pairs(images_in(day))[:4]:
+            assert processor.submit_pair(on.path, {'exposure_us': on.exposure_us}, off.path, {})
+            assert processor.wait_idle(20)
+        status = processor.status()
+    finally:
+        processor.stop()
+    assert _plain(status) and json.loads(json.dumps(status)) == status
+    assert status['pairs_processed'] == 4 and status['pairs_skipped'] == 0 and status['pairs_failed'] == 0
+    assert status['calibration']['state'] == 'cell' and status['calibration']['r2'] > 0.999
+    assert status['background'] == 'clear sky' and status['darks'] == 2
+    assert status['emission_rate_kg_s'] > 0 and status['plume_speed_m_s'] > 0
+    assert status['last_pair_time'] == '2024-05-01T12:01:12Z'
+    rows = (tmp_path / 'out' / '2024-05-01' / 'emission_rates.csv').read_text().splitlines()
+    assert len(rows) == 5 and len(list((tmp_path / 'out' / '2024-05-01' / 'so2').glob('*_aa.npy'))) == 4
+    assert (tmp_path / 'out' / 'calibration.json').is_file(), 'the live cell calibration is kept'
+
+
+def test_a_lagging_processor_drops_to_the_latest_pair(day, tmp_path):
+    processor = LiveProcessor(tmp_path / 'out', CONFIG)
+    _references(processor, day)
+    pairs = plume_pairs(images_in(day))
+    for on, off in pairs:                       # all arrive before the worker even starts
+        processor.submit_pair(on.path, {}, off.path, {})
+    processor.start()
+    try:
+        assert processor.wait_idle(20)
+        status = processor.status()
+    finally:
+        processor.stop()
+    assert status['pairs_received'] == 12
+    assert status['pairs_processed'] == 1 and status['pairs_skipped'] == 11
+    assert status['last_pair_time'] == pairs[-1][0].time.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def test_test_frames_and_strangers_are_ignored(day, tmp_path):
+    processor = LiveProcessor(tmp_path / 'out', CONFIG)
+    on, off = plume_pairs(images_in(day))[0]
+    test_on = day / on.path.name.replace('Plume', 'Test')
+    test_off = day / off.path.name.replace('Plume', 'Test')
+    shutil.copy(on.path, test_on)
+    shutil.copy(off.path, test_off)
+    assert not processor.submit_pair(test_on, {}, test_off, {})
+    assert not processor.submit_image(test_on, {})
+    assert not processor.submit_pair(day / 'photo.png', {}, off.path, {})
+    assert processor.status()['pairs_received'] == 0 and 'photo.png' in processor.status()['last_error']
+
+
+def test_no_darks_yet_is_reported_and_processing_carries_on(day, tmp_path):
+    processor = LiveProcessor(tmp_path / 'out', CONFIG).start()
+    try:
+        on, off = plume_pairs(images_in(day))[0]
+        processor.submit_pair(on.path, {}, off.path, {})
+        assert processor.wait_idle(20)
+        status = processor.status()
+        assert status['pairs_failed'] == 1 and 'Dark' in status['last_error'] and status['running']
+        _references(processor, day)
+        on, off = plume_pairs(images_in(day))[1]
+        processor.submit_pair(on.path, {}, off.path, {})
+        assert processor.wait_idle(20)
+        assert processor.status()['pairs_processed'] == 1
+    finally:
+        processor.stop()
+
+
+@needs_spectra
+def test_spectra_are_fitted_with_their_dark(tmp_path):
+    processor = LiveProcessor(tmp_path / 'out', CONFIG, doas_references=REFERENCES).start()
+    try:
+        dark = next(SPECTRA.glob('*_Dark.npy'))
+        plume = sorted(SPECTRA.glob('*_Plume.npy'))[-1]
+        assert processor.submit_spectrum(dark, {})
+        assert processor.submit_spectrum(plume, {})
+        assert processor.wait_idle(30)
+        status = processor.status()
+    finally:
+        processor.stop()
+    assert status['spectra_processed'] == 1
+    assert 3e18 < status['doas_column'] < 8e18 and status['doas_error'] > 0
+
+
+def test_importing_the_hook_loads_no_numerics():
+    code = ('import sys; import rockit.pycam.processing, rockit.pycam.processing.live, rockit.pycam.offline; '
+            'print([m for m in ("numpy", "cv2", "scipy", "pyplis", "rich") if m in sys.modules])')
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.strip() == '[]', done.stderr
+
+
+def test_pycamd_hook_takes_saved_captures(day, tmp_path):
+    """What pycamd hands over (rockit/pycam/saved.py): image pairs of every type but Test,
+    with their frames in memory, and spectra; found through make_live_processor."""
+    from types import SimpleNamespace
+
+    import cv2
+    from rockit.pycam.processing import make_live_processor
+    assert make_live_processor(SimpleNamespace(processing={}, data_root=tmp_path)) is None, 'no scene: acquire only'
+    config = SimpleNamespace(data_root=tmp_path, processing=dict(CONFIG, save_aa=False))
+    processor = make_live_processor(config)
+    try:
+        by_slot = {}
+        for name in images_in(day):
+            by_slot.setdefault((name.time, name.kind), {})[name.filter] = name.path
+        for (when, kind), paths in sorted(by_slot.items()):
+            images = {band: cv2.imread(str(path), cv2.IMREAD_UNCHANGED) for band, path in paths.items()}
+            saved = SimpleNamespace(time=when, capture_type=kind, paths=paths, images=images,
+                                    metadata={band: {'file': path.name} for band, path in paths.items()})
+            assert processor(saved) is True
+            assert processor.wait_idle(20)
+        status = processor.status()
+    finally:
+        processor.close()
+    assert status['pairs_processed'] == 12 and status['calibration']['state'] == 'cell'
+    assert status['emission_rate_kg_s'] > 0
+    out = tmp_path / 'processing' / '2024-05-01'
+    assert len((out / 'emission_rates.csv').read_text().splitlines()) == 13
+    assert not list((out / 'so2').glob('*.npy')), 'save_aa false: rows only'
+
+
+def test_background_from_the_sky_region_when_asked(day, tmp_path):
+    processor = LiveProcessor(tmp_path / 'out', dict(CONFIG, background='sky')).start()
+    try:
+        _references(processor, day)
+        on, off = plume_pairs(images_in(day))[0]
+        processor.submit_pair(on.path, {}, off.path, {})
+        assert processor.wait_idle(20)
+        assert processor.status()['background'] == 'sky region'
+    finally:
+        processor.stop()
