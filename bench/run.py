@@ -1,5 +1,11 @@
 """`make bench`: every benchmark, printed and written to bench/RESULTS.md with the machine
-and date. Figures, never pass/fail: each ratio is against a baseline from the same run."""
+and date. Figures, never pass/fail: each ratio is against a baseline from the same run.
+
+A benchmark is a module with run() (or a function) returning rows
+(name, median, p99, n, ratio) or (name, median, p99, n, ratio, against), where `against`
+names the baseline row of that ratio when it differs from the section's note. Add one by
+appending (title, module, note) to BENCHMARKS.
+"""
 import datetime
 import os
 import platform
@@ -10,26 +16,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cli_startup  # noqa: E402
 import focuser  # noqa: E402
+import load  # noqa: E402
 
 BENCHMARKS = [
     ('focusd: Pyro round trips (ms)', focuser, 'ratio = median / bare Pyro4 call median'),
     ('CLI start-up (ms)', cli_startup, "ratio = median / `python -c 'import Pyro4'` median"),
+    (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', load,
+     f'ratio = median / the median of the row named under "against". The {load.POLLERS} pollers are threads '
+     f'in {load.PROCESSES} processes calling report_status() back to back for {load.LOAD_SECONDS:g} s; '
+     '"one more client" calls in turn meanwhile, as a dashboard would.'),
 ]
 
 
 def table(rows):
-    lines = ['| measurement | median | p99 | n | ratio |', '|---|---:|---:|---:|---:|']
-    for name, median, p99, n, ratio in rows:
-        lines.append(f'| {name} | {median:.3f} | {p99:.3f} | {n} | {"" if ratio is None else f"{ratio:.2f}"} |')
+    against = any(len(row) > 5 and row[5] for row in rows)
+    lines = ['| measurement | median | p99 | n | ratio |' + (' against |' if against else ''),
+             '|---|---:|---:|---:|---:|' + ('---|' if against else '')]
+    for row in rows:
+        name, median, p99, n, ratio = row[:5]
+        line = f'| {name} | {median:.3f} | {p99:.3f} | {n} | {"" if ratio is None else f"{ratio:.2f}"} |'
+        if against:
+            line += f' {row[5] if len(row) > 5 and row[5] else ""} |'
+        lines.append(line)
     return '\n'.join(lines)
 
 
 def main():
     machine = f'{platform.node()}: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}'
-    sections = [f'# Benchmark results\n\n{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine}\n']
-    for title, module, note in BENCHMARKS:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    sections = [f'# Benchmark results\n\n{now:%Y-%m-%d %H:%M} UTC on {machine}\n']
+    for title, benchmark, note in BENCHMARKS:
         print(f'== {title}', flush=True)
-        text = f'## {title}\n\n{table(module.run())}\n\n{note}\n'
+        text = f'## {title}\n\n{table(getattr(benchmark, "run", benchmark)())}\n\n{note}\n'
         print(text, flush=True)
         sections.append(text)
     (Path(__file__).parent / 'RESULTS.md').write_text('\n'.join(sections))

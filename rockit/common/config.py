@@ -4,8 +4,13 @@ violation turned into one line that names the key: `channels: 0 is less than the
 Two extra schema keywords check names against the registry: `"rockit_daemon": true` and
 `"rockit_machine": true`. jsonschema is imported only when validating, so CLIs that only
 read a few keys from the config start fast.
+
+Types are stricter than JSON Schema's: an "integer" is written without a fraction (2.0 is
+a JSON Schema integer, but the daemons count with it), and a "number" is finite (Python's
+json reads NaN, which every minimum and maximum lets through).
 """
 import json
+import math
 from pathlib import Path
 
 from . import registry
@@ -65,10 +70,15 @@ def problems(data, schema):
         return check
 
     reg = registry.load()
+    types = jsonschema.Draft7Validator.TYPE_CHECKER.redefine_many({
+        'integer': lambda _checker, value: isinstance(value, int) and not isinstance(value, bool),
+        'number': lambda _checker, value: isinstance(value, (int, float)) and not isinstance(value, bool)
+        and math.isfinite(value),
+    })
     validator_class = jsonschema.validators.extend(jsonschema.Draft7Validator, {
         'rockit_daemon': registry_keyword(reg.has_daemon, 'daemon'),
         'rockit_machine': registry_keyword(reg.has_machine, 'machine'),
-    })
+    }, type_checker=types)
     lines = []
     for error in validator_class(schema).iter_errors(data):
         path = list(error.absolute_path)
@@ -88,8 +98,16 @@ def load(path, schema):
     data = read_json(path)
     found = problems(data, schema)
     if found:
-        raise ConfigError(f'{path}: invalid config\n' + '\n'.join('  ' + line for line in found))
+        raise invalid(path, found)
     return data
+
+
+def invalid(path, found):
+    """ConfigError listing the problems found, one per line: control characters are escaped,
+    so that a key or value holding a line break cannot split its line."""
+    def printable(line):
+        return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+    return ConfigError(f'{path}: invalid config\n' + '\n'.join('  ' + printable(line) for line in found))
 
 
 class DaemonConfig:
@@ -112,5 +130,5 @@ class DaemonConfig:
         data = load(path, cls.SCHEMA)
         found = cls.extra_problems(data)
         if found:
-            raise ConfigError(f'{path}: invalid config\n' + '\n'.join('  ' + line for line in found))
+            raise invalid(path, found)
         return cls(data, Path(path).resolve().parent)

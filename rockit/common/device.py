@@ -77,6 +77,10 @@ class DeviceLoop:
         Raises NotConnected at once when offline (unless offline_ok), DeviceError when the
         device failed during fn (the loop has then gone offline), TimeoutError after timeout.
         """
+        if not offline_ok and not self.connected:
+            # Not queued: the loop may be busy for a whole serial timeout in a reconnection
+            # attempt, and a command during an outage must fail fast.
+            raise NotConnected(self.offline_reason)
         future = Future()
         self._commands.put((fn, args, offline_ok, future))
         self._wake.set()

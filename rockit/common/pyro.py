@@ -6,12 +6,16 @@ Server settings, and why:
 - no detailed tracebacks, and every exposed method catches its own exceptions, so a
   client gets a status code, never a trace of the daemon's internals.
 - COMMTIMEOUT: a client that connects and never speaks (or dies) frees its worker thread
-  after this many seconds, instead of holding it for ever.
+  after this many seconds, instead of holding it for ever. The environment variable
+  ROCKIT_PYRO_COMMTIMEOUT (seconds above 0) overrides SERVER_COMMTIMEOUT for a daemon
+  started with it, so that tests can watch an idle client being dropped without waiting
+  30 s; production units leave it unset.
 - a larger thread pool: each open client connection holds one worker.
 """
 import functools
 import inspect
 import logging
+import math
 import os
 import signal
 import socket
@@ -24,6 +28,7 @@ import Pyro4.socketutil
 from .codes import CommandStatus
 
 SERVER_COMMTIMEOUT = 30.0
+COMMTIMEOUT_VARIABLE = 'ROCKIT_PYRO_COMMTIMEOUT'
 SERVER_THREADPOOL_SIZE = 256
 MAX_MESSAGE_SIZE = 1024 * 1024
 
@@ -99,11 +104,27 @@ def exposed_methods(obj):
     return result
 
 
+def server_commtimeout(log=_log):
+    """SERVER_COMMTIMEOUT, or the seconds in $ROCKIT_PYRO_COMMTIMEOUT when that is set to a
+    number above 0 (anything else is logged and ignored)."""
+    text = os.environ.get(COMMTIMEOUT_VARIABLE)
+    if not text:
+        return SERVER_COMMTIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        log.warning('ignoring %s=%r: not a number of seconds above 0', COMMTIMEOUT_VARIABLE, text)
+        return SERVER_COMMTIMEOUT
+    return seconds
+
+
 def serve(obj, address, on_stop=None, log=None):
     """Serve obj at a registry address until SIGTERM or SIGINT, then call on_stop()."""
-    Pyro4.config.COMMTIMEOUT = SERVER_COMMTIMEOUT
-    Pyro4.config.THREADPOOL_SIZE = SERVER_THREADPOOL_SIZE
     log = log or _log
+    Pyro4.config.COMMTIMEOUT = server_commtimeout(log)
+    Pyro4.config.THREADPOOL_SIZE = SERVER_THREADPOOL_SIZE
     daemon = Pyro4.Daemon(host=address.host, port=address.port)
     uri = daemon.register(obj, objectId=address.object_id)
 

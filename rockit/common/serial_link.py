@@ -3,7 +3,15 @@
 
 A reply is complete only when its terminator arrives: silence and partial replies are both
 timeouts, reported as DeviceError with a reason fit for the daemon's status.
+
+Replies are read in whatever chunks have arrived, not a byte at a time as pyserial's
+read_until does: each read is a wake-up that must win back the interpreter lock, and in a
+daemon with hundreds of busy Pyro threads each wake-up can wait tens of milliseconds, so a
+status line read bytewise outlasted serial_timeout on a healthy device.
 """
+import select
+import time
+
 import serial
 
 from .errors import DeviceError
@@ -22,6 +30,8 @@ class SerialLink:
             self._port = serial.serial_for_url(self.url, baudrate=self.baud, timeout=self.timeout,
                                                write_timeout=self.timeout, xonxoff=self.xonxoff,
                                                exclusive=True)
+            if _selectable(self._port):
+                self._port.timeout = 0   # reads take what has arrived; _read_reply does the waiting
             self._port.reset_input_buffer()
         except (serial.SerialException, OSError, ValueError) as e:
             self._port = None
@@ -47,10 +57,33 @@ class SerialLink:
             self._port.reset_input_buffer()  # a late reply to an earlier request is stale
             self._port.write(data)
             self._port.flush()
-            reply = self._port.read_until(terminator, MAX_REPLY)
+            reply = self._read_reply(terminator)
         except (serial.SerialException, OSError) as e:
             raise DeviceError(f'link failed: {e}') from None
         if not reply.endswith(terminator):
             raise DeviceError(f'no reply to {data!r} within {self.timeout} s' if not reply else
                               f'incomplete reply {reply[:64]!r} to {data!r}')
         return reply[:-len(terminator)]
+
+    def _read_reply(self, terminator):
+        """The bytes up to and including the first terminator, or those that arrived within
+        the timeout (anything after the terminator is stale)."""
+        if self._port.timeout:   # a port select() cannot wait on (rfc2217://, loop://)
+            return self._port.read_until(terminator, MAX_REPLY)
+        reply = bytearray()
+        deadline = time.monotonic() + self.timeout
+        while terminator not in reply and len(reply) < MAX_REPLY:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._port], [], [], remaining)[0]:
+                break
+            reply += self._port.read(MAX_REPLY - len(reply))
+        end = reply.find(terminator)
+        return bytes(reply if end < 0 else reply[:end + len(terminator)])
+
+
+def _selectable(port):
+    try:
+        port.fileno()
+        return True
+    except (AttributeError, NotImplementedError, serial.SerialException):
+        return False

@@ -104,6 +104,8 @@ def kill(client, args):
 
 def list_channels(client, args):
     """For shell completion: the channel numbers, one per line."""
+    if args:
+        raise UsageError()
     print('\n'.join(str(c) for c in range(1, _channels(client) + 1)))
     return 0
 

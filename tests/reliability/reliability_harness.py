@@ -1,0 +1,245 @@
+"""The daemons under test, one table entry each: every reliability, security and bad-input
+test runs against every entry it applies to, so adding a daemon (pycamd) is one entry in
+DAEMONS, not a new copy of each test.
+
+An entry starts its daemon through the fixtures of that daemon's own tests (emulator or
+libvirt test driver, real daemon process, registry on free ports) and says what the
+generic tests cannot guess: a valid call of each method, which requests count as commands
+sent to the device, the code for "device offline", the CLI and the config.
+"""
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+# Each daemon's own test fixtures, importable when this folder is run on its own.
+TESTS = Path(__file__).resolve().parent.parent
+for _folder in ('focuser', 'chiller', 'camvirt'):
+    if str(TESTS / _folder) not in sys.path:
+        sys.path.insert(0, str(TESTS / _folder))
+
+from camvirt_fixtures import camvirt  # noqa: E402,F401 (fixture)
+from chiller_harness import make_chiller  # noqa: E402,F401 (fixture)
+from conftest import wait_until  # noqa: E402
+from focuser_harness import make_focuser  # noqa: E402,F401 (fixture)
+from rockit.camvirt import cli as camvirt_cli, daemon as camvirt_daemon  # noqa: E402
+from rockit.camvirt.codes import CommandStatus as CamvirtCodes  # noqa: E402
+from rockit.camvirt.config import CamvirtConfig  # noqa: E402
+from rockit.chiller import cli as chiller_cli, daemon as chiller_daemon, protocol as chiller_protocol  # noqa: E402
+from rockit.chiller.codes import CommandStatus as ChillerCodes  # noqa: E402
+from rockit.chiller.config import ChillerConfig  # noqa: E402
+from rockit.focuser import cli as focus_cli, daemon as focus_daemon  # noqa: E402
+from rockit.focuser.codes import CommandStatus as FocusCodes  # noqa: E402
+from rockit.focuser.config import FocuserConfig  # noqa: E402
+
+
+class Device:
+    """A running daemon as the generic tests see it, whatever its device."""
+
+    def __init__(self, spec, process, link=None, model=None, commands_sent=None):
+        self.spec, self.process, self.link, self.model = spec, process, link, model
+        self._commands_sent = commands_sent
+
+    @property
+    def pid(self):
+        return self.process.process.pid
+
+    def proxy(self, timeout=30):
+        return self.process.proxy(timeout)
+
+    def call(self, method, *args, timeout=30):
+        with self.proxy(timeout) as proxy:
+            return getattr(proxy, method)(*args)
+
+    def status(self):
+        return self.call('report_status')
+
+    def log(self):
+        return self.process.output()
+
+    def commands_sent(self):
+        """The commands the device received so far (queries and polls excluded)."""
+        return self._commands_sent()
+
+    def wait_online(self, timeout=20):
+        return wait_until(lambda: (s := self.status())['status'] != 0 and s, timeout,
+                          message=f'{self.spec.name} online')
+
+    def wait_offline(self, timeout=10):
+        return wait_until(lambda: (s := self.status())['status'] == 0 and s, timeout,
+                          message=f'{self.spec.name} offline')
+
+
+@dataclass(frozen=True)
+class CliSpec:
+    """A CLI and, for each command taking arguments, one valid argument list and the
+    malformed ones it must refuse as a usage error."""
+    name: str
+    module: object
+    env_var: str
+    valid: dict
+    malformed: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, repr=False)
+class DaemonSpec:
+    name: str                   # the executable
+    start: Callable             # start(request, **config overrides) -> Device, online
+    daemon_class: type
+    codes: type
+    calls: dict                 # method -> the arguments of a valid call
+    config_class: type
+    config: Callable            # config(test_registry) -> a valid config dict
+    main: Callable              # main(argv) -> exit code, as the executable runs it
+    cli: CliSpec
+    device_command: tuple = None   # (method, args): a quick command that talks to the device
+    serial: bool = False        # the device is on a serial line served by an EmulatorLink
+    slow_command: Callable = None  # slow_command(device) -> (method, args, under_way()): a command
+                                   # that takes a while, and how to tell it has reached the device
+    left_as_promised: Callable = None  # left_as_promised(device): the device is as a stopping daemon
+                                       # promises to leave it (read from the emulator, not the daemon)
+
+    def __str__(self):
+        return self.name
+
+    __repr__ = __str__
+
+
+# focusd
+def _start_focusd(request, **overrides):
+    focuser = request.getfixturevalue('make_focuser')(**overrides)
+    queries = (b'?', b'#')
+    return Device(FOCUSD, focuser.daemon, focuser.link, focuser.model,
+                  lambda: [r for r in focuser.link.requests if r not in queries and not r.startswith(b'@')])
+
+
+def _focusd_config(test_registry):
+    test_registry.add('focus_test')
+    return {'daemon': 'focus_test', 'log_name': 'focusd@test', 'control_machines': ['LocalHost'],
+            'serial_port': '/dev/focuser', 'serial_baud': 9600, 'serial_timeout': 5, 'channels': 2,
+            'idle_loop_delay': 5, 'moving_loop_delay': 0.5, 'move_timeout': 180,
+            'temperature_probes': {'mirror': {'label': 'Mirror', 'address': '28FF4A1B6117045D'}},
+            'soft_limits': {'1': {'min': -100, 'max': 100}}}
+
+
+FOCUSD = DaemonSpec(
+    name='focusd', start=_start_focusd, daemon_class=focus_daemon.FocuserDaemon, codes=FocusCodes,
+    calls={'report_status': (), 'temperature_labels': (), 'set_focus': (1, 100), 'stop_channel': (1,),
+           'reset_home_position': (1,), 'enable_fans': (True,), 'initialize': (), 'shutdown': ()},
+    config_class=FocuserConfig, config=_focusd_config, main=focus_daemon.main,
+    cli=CliSpec('focus', focus_cli, 'FOCUSD_CONFIG_PATH',
+                valid={'set': ['1', '100'], 'offset': ['1', '-5'], 'stop': ['1'], 'zero': ['1'], 'fans': ['enable']},
+                malformed={'set': [['one', '100'], ['1', '1.5'], ['1', '1e3'], ['1', ''], ['1', '0x10']],
+                           'offset': [['1', 'ten'], ['1', '-'], ['1.0', '5']],
+                           'stop': [['first'], ['']], 'zero': [['-']],
+                           'fans': [['on'], ['1'], ['ENABLE']]}),
+    device_command=('enable_fans', (True,)), serial=True)
+
+
+# chillerd
+def _start_chillerd(request, **overrides):
+    chiller = request.getfixturevalue('make_chiller')(**overrides)
+    commands = (chiller_protocol.SET_RUN, chiller_protocol.SET_SETPOINT)
+    return Device(CHILLERD, chiller.daemon, chiller.link, chiller.model,
+                  lambda: [r for r in chiller.link.requests if r[3:5].decode(errors='replace') in commands])
+
+
+def _chillerd_config(test_registry):
+    test_registry.add('chiller_test')
+    test_registry.add('dome_test')
+    test_registry.add('power_test')
+    return {'daemon': 'chiller_test', 'log_name': 'chillerd@test', 'control_machines': ['LocalHost'],
+            'serial_port': '/dev/chiller', 'serial_baud': 9600, 'serial_timeout': 5, 'query_delay': 30,
+            'initial_mode': 'manual', 'initial_setpoint': 15.0,
+            'antifreeze_enable_below': 3.0, 'antifreeze_disable_above': 6.0,
+            'temperature_daemon': 'dome_test', 'temperature_value_key': 'temperature',
+            'temperature_valid_key': 'valid', 'power_daemon': 'power_test', 'power_channels': ['cam1']}
+
+
+def _chiller_slow_command(device):
+    """A setpoint change on a chiller that runs (a stopping daemon leaves it running) and
+    answers slowly, so that the command is still on the line when the daemon is stopped."""
+    assert device.call('set_enabled', True) == 0
+    device.link.delay = 0.3
+    sent = len(device.commands_sent())
+    return 'set_setpoint', (12.0,), lambda: len(device.commands_sent()) > sent
+
+
+CHILLERD = DaemonSpec(
+    name='chillerd', start=_start_chillerd, daemon_class=chiller_daemon.ChillerDaemon, codes=ChillerCodes,
+    calls={'report_status': (), 'set_mode': (0,), 'set_enabled': (True,), 'set_setpoint': (12.0,),
+           'initialize': (), 'shutdown': ()},
+    config_class=ChillerConfig, config=_chillerd_config, main=chiller_daemon.main,
+    cli=CliSpec('chiller', chiller_cli, 'CHILLERD_CONFIG_PATH',
+                valid={'mode': ['auto'], 'setpoint': ['12']},
+                malformed={'mode': [['1'], ['AUTO'], ['']],
+                           'setpoint': [['warm'], ['nan'], ['-inf'], ['1e999'], [''], ['12,5']]}),
+    device_command=('set_setpoint', (12.0,)), serial=True,
+    slow_command=_chiller_slow_command, left_as_promised=lambda device: device.model.running)
+
+
+# camvirtd: libvirt's test driver keeps its domains inside the daemon process, so the
+# commands it sent are read from its log.
+CAMVIRT_ACTIONS = re.compile(r'domain \S+ (started|resumed|powered off)|shutdown requested|falling back|destroying')
+
+
+def _start_camvirtd(request, **overrides):
+    setup = request.getfixturevalue('camvirt')({'cam1': False, 'cam2': True}, **overrides)
+    device = Device(CAMVIRTD, setup.process,
+                    commands_sent=lambda: CAMVIRT_ACTIONS.findall(setup.process.output()))
+    device.wait_online()
+    return device
+
+
+def _camvirtd_config(test_registry):
+    test_registry.add('test_camvirt')
+    test_registry.add('test_cam1')
+    return {'daemon': 'test_camvirt', 'log_name': 'camvirtd@test', 'control_machines': ['LocalHost'],
+            'initialize_timeout': 10, 'shutdown_timeout': 5, 'libvirt_uri': 'test:///default',
+            'destroy_on_timeout': True, 'domains': {'test': {'cam1': 'test_cam1'}}}
+
+
+CAMVIRTD = DaemonSpec(
+    name='camvirtd', start=_start_camvirtd, daemon_class=camvirt_daemon.CameraVMManager, codes=CamvirtCodes,
+    calls={'report_status': (), 'report_camera_status': ('cam1',), 'initialize': (), 'shutdown': ()},
+    config_class=CamvirtConfig, config=_camvirtd_config, main=camvirt_daemon.main,
+    cli=CliSpec('camvirt', camvirt_cli, 'CAMVIRTD_CONFIG_PATH', valid={}),
+    device_command=('shutdown', ()),
+    # initialize waits for camera daemons that never answer: it runs until stopped.
+    slow_command=lambda device: ('initialize', (), lambda: device.status()['command'] == 'initialize'))
+
+
+DAEMONS = [FOCUSD, CHILLERD, CAMVIRTD]
+SERIAL = [spec for spec in DAEMONS if spec.serial]
+
+
+# A test module that uses `device` imports it with make_focuser, make_chiller and camvirt,
+# which the entries' start() functions ask pytest for.
+@pytest.fixture
+def device(request, spec):
+    """The daemon of the test's `spec` parameter, started and online."""
+    return spec.start(request)
+
+
+def timed(fn, *args):
+    """(fn(*args), seconds it took)."""
+    started = time.monotonic()
+    result = fn(*args)
+    return result, time.monotonic() - started
+
+
+def proc_status(pid, key):
+    """A field of /proc/<pid>/status as an int (VmRSS in kB, Threads)."""
+    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+        if line.startswith(key + ':'):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+def alive(device):
+    return device.process.process.poll() is None and os.path.exists(f'/proc/{device.pid}')

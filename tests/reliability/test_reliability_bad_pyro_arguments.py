@@ -1,0 +1,76 @@
+"""Every exposed method of every daemon, called with arguments no daemon accepts: each
+argument in turn replaced by a wrong type, None, a huge, infinite or NaN number, a
+collection or a long string, plus missing, extra and unknown keyword arguments. The answer
+is a status code (an int, never an exception reaching the client), nothing reaches the
+device, and the daemon logs no traceback of its own.
+
+The methods and their parameters come from rockit.common.pyro.exposed_methods and the
+methods' signatures, so a new method or argument is covered without touching this file.
+Values that are bad only for some arguments (a negative step count is a fine offset) are
+listed per daemon in BAD_CALLS.
+"""
+import inspect
+import math
+
+import pytest
+
+from reliability_harness import DAEMONS, camvirt, device, make_chiller, make_focuser  # noqa: F401
+from rockit.common import pyro
+
+NEVER_VALID = [None, 'text', '', '1', b'\x00\xff', [], {}, [1], {'a': 1}, math.nan, math.inf, -math.inf,
+               10 ** 30, -10 ** 30, 2 ** 63, 1e308, 'x' * 100_000]
+
+# Per daemon: calls that are wrong for the daemon's own reasons (unknown channels and
+# negative values where a count or a temperature belongs).
+BAD_CALLS = {
+    'focusd': [('set_focus', (0, 10)), ('set_focus', (-1, 10)), ('set_focus', (3, 10)), ('set_focus', (1, 10.0)),
+               ('set_focus', (1, 1_000_000)), ('set_focus', (1, -1_000_000)), ('set_focus', (1, 10, 1)),
+               ('stop_channel', (-1,)), ('stop_channel', (True,)), ('reset_home_position', (10,)),
+               ('enable_fans', (0,)), ('enable_fans', ('true',))],
+    'chillerd': [('set_mode', (-1,)), ('set_mode', (2,)), ('set_mode', (0.0,)), ('set_enabled', (1,)),
+                 ('set_setpoint', (-5.0,)), ('set_setpoint', (4.9,)), ('set_setpoint', (40.1,)),
+                 ('set_setpoint', (-273,))],
+    'camvirtd': [('report_camera_status', ('cam9',)), ('report_camera_status', (-1,)),
+                 ('report_camera_status', ('CAM1',))],
+}
+
+pytestmark = pytest.mark.parametrize('spec', DAEMONS, ids=str)
+
+
+def parameters(spec, name):
+    """The method's arguments as a client passes them (self left out)."""
+    return [p for p in inspect.signature(getattr(spec.daemon_class, name)).parameters.values() if p.name != 'self']
+
+
+def bad_calls(spec):
+    """(method, args, kwargs) for every exposed method."""
+    for name in pyro.exposed_methods(spec.daemon_class):
+        valid = list(spec.calls.get(name, ()))
+        params = parameters(spec, name)
+        assert len(valid) >= sum(p.default is inspect.Parameter.empty for p in params), \
+            f'give a valid call of {spec.name}.{name} in reliability_harness'
+        for position in range(len(params)):
+            for value in NEVER_VALID:
+                args = valid + [None] * (position + 1 - len(valid))
+                args[position] = value
+                yield name, tuple(args), {}
+        yield name, tuple(valid) + tuple(p.default for p in params[len(valid):]) + ('extra',), {}
+        yield name, tuple(valid), {'colour': 'blue'}
+        if valid:
+            yield name, (), {}
+    for name, args in BAD_CALLS.get(spec.name, []):
+        yield name, args, {}
+
+
+def test_bad_arguments_get_a_status_code_and_reach_no_device(device):
+    spec = device.spec
+    sent = len(device.commands_sent())
+    with device.proxy(timeout=30) as proxy:
+        for name, args, kwargs in bad_calls(spec):
+            result = getattr(proxy, name)(*args, **kwargs)
+            shown = (name, [repr(a)[:40] for a in args], kwargs, result)
+            assert isinstance(result, int) and not isinstance(result, bool) and result != 0, shown
+            assert spec.codes.message(result) != f'error: unknown error code {result}', shown
+    assert len(device.commands_sent()) == sent
+    assert device.status()['status'] != 0
+    assert 'Traceback' not in device.log(), device.log()

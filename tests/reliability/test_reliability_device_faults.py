@@ -1,0 +1,104 @@
+"""A misbehaving serial device, for every serial daemon: one that answers only every other
+command, replies just inside and just outside serial_timeout, and a cable pulled while a
+command waits for its reply. The daemon stays up, reports OFFLINE with the reason, refuses
+commands at once with its NotConnected code, and comes back by itself.
+
+FAIL_FAST is a behaviour bound, not a benchmark: a refused command takes milliseconds; the
+bound only has to sit well below serial_timeout, which is what a command would wait if it
+queued behind the device thread's reconnection attempt.
+"""
+import threading
+import time
+
+import pytest
+
+from conftest import wait_until
+from reliability_harness import SERIAL, alive, device, make_chiller, make_focuser, timed  # noqa: F401 (fixtures)
+
+FAIL_FAST = 1.0          # s: a command during an outage is refused within this
+STATUS_BOUND = 0.5       # s: report_status while the device is slow or gone
+RECOVERY = 20            # s: back online after the fault clears (the retry backoff included)
+
+pytestmark = pytest.mark.parametrize('spec', SERIAL, ids=str)
+
+
+def command_is_refused_at_once(device):
+    method, args = device.spec.device_command
+    sent = len(device.commands_sent())
+    code, seconds = timed(device.call, method, *args)
+    assert code == device.spec.codes.NotConnected, device.spec.codes.message(code)
+    assert seconds < FAIL_FAST, seconds
+    assert len(device.commands_sent()) == sent
+
+
+def test_a_device_answering_every_other_command_is_offline_until_it_is_well(device):
+    device.link.every_other = True
+    status = device.wait_offline()
+    assert 'no reply' in status['offline_reason'], status
+    command_is_refused_at_once(device)
+    # No reconnection can succeed: it stays OFFLINE, and the outage is logged once.
+    attempts = len(device.link.requests)
+    wait_until(lambda: len(device.link.requests) > attempts, message='a reconnection attempt')
+    time.sleep(0.6)
+    assert device.status()['status'] == 0
+    device.link.every_other = False
+    device.wait_online(RECOVERY)
+    assert alive(device) and device.log().count('device offline') == 1, device.log()
+    method, args = device.spec.device_command
+    assert device.call(method, *args) == 0
+
+
+def test_replies_just_inside_serial_timeout_keep_it_online(request, spec):
+    device = spec.start(request, serial_timeout=0.4)
+    device.link.delay = 0.3
+    method, args = spec.device_command
+    result, thread = [], threading.Thread(target=lambda: result.append(device.call(method, *args)))
+    thread.start()
+    samples = []
+    while thread.is_alive():
+        status, seconds = timed(device.status)
+        samples.append((status['status'], seconds))
+    thread.join()
+    assert result == [0]
+    assert all(online for online, _ in samples), samples
+    assert max(seconds for _, seconds in samples) < STATUS_BOUND
+    assert 'device offline' not in device.log()
+
+
+def test_replies_just_outside_serial_timeout_take_it_offline_and_commands_fail_fast(request, spec):
+    # A long serial_timeout: a command queued behind a reconnection attempt would wait 1.5 s.
+    device = spec.start(request, serial_timeout=1.5)
+    device.link.delay = 1.6
+    status = device.wait_offline()
+    assert 'within 1.5 s' in status['offline_reason'], status
+    # Catch the device thread in a reconnection attempt, waiting on the slow device.
+    attempts = len(device.link.requests)
+    wait_until(lambda: len(device.link.requests) > attempts, message='a reconnection attempt')
+    command_is_refused_at_once(device)
+    _, seconds = timed(device.status)
+    assert seconds < STATUS_BOUND
+    device.link.delay = 0
+    device.wait_online(RECOVERY)
+    assert alive(device) and device.log().count('device offline') == 1, device.log()
+
+
+def test_unplug_while_a_command_waits_for_its_reply_then_replug(device):
+    device.link.delay = 0.3
+    method, args = device.spec.device_command
+    sent = len(device.commands_sent())
+    result = []
+    thread = threading.Thread(target=lambda: result.append(timed(device.call, method, *args)))
+    thread.start()
+    wait_until(lambda: len(device.commands_sent()) > sent, message='the command on the line')
+    device.link.unplug()
+    thread.join(10)
+    code, seconds = result[0]
+    assert code == device.spec.codes.Failed and seconds < 0.3 + FAIL_FAST
+    status = device.wait_offline()
+    assert status['offline_reason']
+    command_is_refused_at_once(device)
+    device.link.delay = 0
+    device.link.replug()
+    device.wait_online(RECOVERY)
+    assert alive(device) and device.log().count('device offline') == 1, device.log()
+    assert device.call(method, *args) == 0
