@@ -17,6 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cli_startup  # noqa: E402
 import focuser  # noqa: E402
 import load  # noqa: E402
+import pycam_frames  # noqa: E402
+import pycam_processing  # noqa: E402
 
 BENCHMARKS = [
     ('focusd: Pyro round trips (ms)', focuser, 'ratio = median / bare Pyro4 call median'),
@@ -25,6 +27,12 @@ BENCHMARKS = [
      f'ratio = median / the median of the row named under "against". The {load.POLLERS} pollers are threads '
      f'in {load.PROCESSES} processes calling report_status() back to back for {load.LOAD_SECONDS:g} s; '
      '"one more client" calls in turn meanwhile, as a dashboard would.'),
+    ('pycamd frames: per-frame cost of a 2592 x 1944 RAW10 frame (ms)', pycam_frames,
+     'ratio = median / straightforward NumPy median (unpack with shifts, np.delete, cv2.resize INTER_AREA, '
+     'argsort, cv2.imencode)'),
+    ('pycam processing: per on/off pair at 648 x 486 (ms)', pycam_processing,
+     'ratio = median / pyplis-only pipeline median; last row: plume speed agreement along the integration '
+     'line in % (median, max), ratio = live / full-resolution Farneback speed'),
 ]
 
 
