@@ -16,8 +16,7 @@ from typing import NamedTuple
 
 from rockit.common import service
 from rockit.common.arguments import Boolean, Integer, Number
-from rockit.common.device import DeviceLoop, NotConnected
-from rockit.common.errors import DeviceError
+from rockit.common.device import DeviceLoop
 from rockit.common.log import ChangeLog
 from rockit.common.pyro import command, query
 from rockit.common.serial_link import SerialLink
@@ -57,6 +56,7 @@ class ChillerDaemon(DeviceLoop):
 
     def __init__(self, config, log):
         super().__init__(log)
+        self.command_timeout = config.command_timeout
         self.config = config
         self.control_ips = config.control_ips
         self.link = SerialLink(config.serial_port, config.serial_baud, config.serial_timeout, xonxoff=True)
@@ -227,16 +227,6 @@ class ChillerDaemon(DeviceLoop):
             self._cycle_now = True  # the interlocks decide as soon as this returns, not a query_delay later
         return CommandStatus.Succeeded
 
-    def _on_device(self, fn, *args, offline_ok=False):
-        """Run fn on the device thread; its result, or the code for what went wrong."""
-        try:
-            return self.call(fn, *args, offline_ok=offline_ok, timeout=self.config.command_timeout)
-        except NotConnected:
-            return CommandStatus.NotConnected
-        except (DeviceError, TimeoutError) as e:
-            self.log.error('%s failed: %s', fn.__name__.strip('_'), e)
-            return CommandStatus.Failed
-
     # What Pyro clients see.
     @query()
     def report_status(self):
@@ -269,36 +259,30 @@ class ChillerDaemon(DeviceLoop):
     def set_mode(self, mode):
         """0 MANUAL (the operator runs the chiller) or 1 AUTOMATIC (the interlocks do, from
         the query cycle that follows at once); works while offline."""
-        return self._on_device(self._set_mode, mode, offline_ok=True)
+        return self.on_device(self._set_mode, mode, offline_ok=True)
 
     @command(enabled=Boolean())
     def set_enabled(self, enabled):
         """Run (True) or stand by (False); MANUAL mode only."""
         if self.mode == ChillerMode.Automatic:
             return CommandStatus.ModeIsAutomatic
-        return self._on_device(self._set_enabled, enabled)
+        return self.on_device(self._set_enabled, enabled)
 
     @command(celsius=Number(protocol.SETPOINT_MIN, protocol.SETPOINT_MAX,
                             range_code=CommandStatus.SetpointOutsideLimits))
     def set_setpoint(self, celsius):
         """The water temperature to hold, in deg C (to 0.1 deg C), in either mode."""
-        return self._on_device(self._set_setpoint, celsius)
+        return self.on_device(self._set_setpoint, celsius)
 
     @command()
     def initialize(self):
         """Connect to the chiller now (also resumes reconnecting after shutdown)."""
-        result = self._on_device(self.connect_now, offline_ok=True)
-        if result is True:
-            return CommandStatus.Succeeded
-        return CommandStatus.NotDisconnected if result is False else result
+        return self.initialize_command()
 
     @command()
     def shutdown(self):
         """Disconnect and stay so until initialize; the chiller keeps its run state."""
-        result = self._on_device(self.disconnect_now, offline_ok=True)
-        if result is True:
-            return CommandStatus.Succeeded
-        return CommandStatus.NotConnected if result is False else result
+        return self.shutdown_command()
 
 
 def main(argv=None):

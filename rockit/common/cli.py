@@ -23,8 +23,12 @@ class UsageError(Exception):
 
 
 class Command:
-    def __init__(self, run, usage='', help=''):
-        self.run, self.usage, self.help = run, usage, help
+    """One CLI command: run(client, args) returns a status code. A command with
+    needs_client=False works on local files alone: it gets client None, and no config is
+    looked for."""
+
+    def __init__(self, run, usage='', help='', needs_client=True):
+        self.run, self.usage, self.help, self.needs_client = run, usage, help, needs_client
 
 
 def find_config(daemon_dir, env_var):
@@ -98,12 +102,14 @@ def dispatch(prog, commands, codes, daemon_dir, env_var, argv=None):
 
     name, args = argv[0], argv[1:]
     command = commands[name]
-    try:
-        client = Client(read_json(find_config(daemon_dir, env_var)), codes)
-    except (ConfigError, registry.RegistryError, KeyError) as e:
-        print(f'{prog}: error: {e if not isinstance(e, KeyError) else f"config has no key {e}"}',
-              file=sys.stderr)
-        return 1
+    client = None
+    if command.needs_client:
+        try:
+            client = Client(read_json(find_config(daemon_dir, env_var)), codes)
+        except (ConfigError, registry.RegistryError, KeyError) as e:
+            print(f'{prog}: error: {e if not isinstance(e, KeyError) else f"config has no key {e}"}',
+                  file=sys.stderr)
+            return 1
 
     from .pyro import CommunicationErrors
     try:

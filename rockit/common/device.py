@@ -19,8 +19,11 @@ class NotConnected(Exception):
 
 
 class DeviceLoop:
+    """Subclasses implement the hooks below and set `codes`, their CommandStatus class with
+    NotConnected and NotDisconnected codes, for the Pyro-facing helpers at the end."""
     BACKOFF_MIN = 1.0
     BACKOFF_MAX = 30.0
+    command_timeout = 30.0   # s a Pyro command waits for the device thread
 
     def __init__(self, log):
         self.log = log
@@ -101,10 +104,15 @@ class DeviceLoop:
         return True
 
     def disconnect_now(self):
-        """Loop thread: disconnect and stay so. False if it already was disconnected."""
+        """Loop thread: make the device safe, disconnect and stay so. False if it already
+        was disconnected."""
         was_active = self.connected or self.wanted
         self.wanted = False
         if self.connected:
+            try:
+                self.make_safe()
+            except DeviceError as e:
+                self.log.error('could not make the device safe: %s', e)
             self.close_device()
             self.connected = False
         self._offline_logged = False
@@ -212,3 +220,30 @@ class DeviceLoop:
                 self.log.error('could not make the device safe: %s', e)
             self.close_device()
             self.connected = False
+
+    # For Pyro commands: the device thread's answer as a status code.
+    def on_device(self, fn, *args, offline_ok=False, timeout=None, codes=None):
+        """fn's result from the device thread; codes.NotConnected when offline, codes.Failed
+        (logged) when the device failed or did not answer in time."""
+        codes = codes or self.codes
+        try:
+            return self.call(fn, *args, offline_ok=offline_ok, timeout=timeout or self.command_timeout)
+        except NotConnected:
+            return codes.NotConnected
+        except (DeviceError, TimeoutError) as e:
+            self.log.error('%s failed: %s', getattr(fn, '__name__', 'command').strip('_'), e or 'no answer in time')
+            return codes.Failed
+
+    def initialize_command(self):
+        """initialize(): connect now, also resuming reconnection after a shutdown."""
+        result = self.on_device(self.connect_now, offline_ok=True)
+        if result is True:
+            return self.codes.Succeeded
+        return self.codes.NotDisconnected if result is False else result
+
+    def shutdown_command(self):
+        """shutdown(): make the device safe, disconnect and stay disconnected until initialize."""
+        result = self.on_device(self.disconnect_now, offline_ok=True)
+        if result is True:
+            return self.codes.Succeeded
+        return self.codes.NotConnected if result is False else result

@@ -12,8 +12,7 @@ import time
 
 from rockit.common import service
 from rockit.common.arguments import Boolean, Integer
-from rockit.common.device import DeviceLoop, NotConnected
-from rockit.common.errors import DeviceError
+from rockit.common.device import DeviceLoop
 from rockit.common.pyro import command, query
 from rockit.common.serial_link import SerialLink
 
@@ -32,6 +31,7 @@ class FocuserDaemon(DeviceLoop):
 
     def __init__(self, config, log):
         super().__init__(log)
+        self.command_timeout = 4 * config.serial_timeout + 5
         self.config = config
         self.control_ips = config.control_ips
         self.link = SerialLink(config.serial_port, config.serial_baud, config.serial_timeout)
@@ -134,21 +134,6 @@ class FocuserDaemon(DeviceLoop):
         self.poll()
         return CommandStatus.Succeeded
 
-    def _disconnect(self):
-        if self.connected:
-            self.make_safe()
-        return self.disconnect_now()
-
-    def _on_device(self, fn, *args, offline_ok=False):
-        """Run fn on the device thread; its result, or the code for what went wrong."""
-        try:
-            return self.call(fn, *args, offline_ok=offline_ok, timeout=4 * self.config.serial_timeout + 5)
-        except NotConnected:
-            return CommandStatus.NotConnected
-        except (DeviceError, TimeoutError) as e:
-            self.log.error('%s failed: %s', fn.__name__.strip('_'), e)
-            return CommandStatus.Failed
-
     # What Pyro clients see.
     @query()
     def report_status(self):
@@ -180,7 +165,7 @@ class FocuserDaemon(DeviceLoop):
     def set_focus(self, channel, steps, offset=False):
         """Move a channel to steps (or by steps with offset=True); returns once it stops
         there, or Failed after move_timeout or if it stopped elsewhere."""
-        result = self._on_device(self._start_move, channel, steps, offset)
+        result = self.on_device(self._start_move, channel, steps, offset)
         if not isinstance(result, tuple):
             return result
         code, target = result
@@ -201,31 +186,25 @@ class FocuserDaemon(DeviceLoop):
 
     @command(channel=CHANNEL)
     def stop_channel(self, channel):
-        return self._on_device(self._stop, channel)
+        return self.on_device(self._stop, channel)
 
     @command(channel=CHANNEL)
     def reset_home_position(self, channel):
-        return self._on_device(self._zero, channel)
+        return self.on_device(self._zero, channel)
 
     @command(enabled=Boolean())
     def enable_fans(self, enabled):
-        return self._on_device(self._set_fans, enabled)
+        return self.on_device(self._set_fans, enabled)
 
     @command()
     def initialize(self):
         """Connect to the controller now (also resumes reconnecting after shutdown)."""
-        result = self._on_device(self.connect_now, offline_ok=True)
-        if result is True:
-            return CommandStatus.Succeeded
-        return CommandStatus.NotDisconnected if result is False else result
+        return self.initialize_command()
 
     @command()
     def shutdown(self):
         """Stop any move and disconnect; the daemon stays disconnected until initialize."""
-        result = self._on_device(self._disconnect, offline_ok=True)
-        if result is True:
-            return CommandStatus.Succeeded
-        return CommandStatus.NotConnected if result is False else result
+        return self.shutdown_command()
 
 
 def main(argv=None):

@@ -7,7 +7,6 @@ the command list) is asked for, keeping `pycam status` fast.
 """
 import importlib
 import importlib.util
-import sys
 
 from rockit.common import cli
 from rockit.common.cli import Command, UsageError, show
@@ -183,26 +182,7 @@ def offline_commands():
     return dict(getattr(importlib.import_module(OFFLINE_MODULE), 'COMMANDS', {}))
 
 
-def run_offline(name, command, args):
-    """Run a command that needs no daemon, the way the scaffold runs the others."""
-    try:
-        code = command.run(None, args)
-    except UsageError as e:
-        print(f'pycam: {e}' if str(e) else f'usage: pycam {name} {command.usage}'.rstrip(), file=sys.stderr)
-        return CommandStatus.UsageError
-    except KeyboardInterrupt:
-        code = CommandStatus.TerminatedByUser
-    if code:
-        print(CommandStatus.message(code), file=sys.stderr)
-    return code or 0
-
-
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
     commands = dict(COMMANDS)
-    if not argv or argv[0] not in commands and argv[0] != 'json':
-        offline = {name: c for name, c in offline_commands().items() if name not in commands}
-        if argv and argv[0] in offline:
-            return run_offline(argv[0], offline[argv[0]], argv[1:])
-        commands.update(offline)
+    commands.update({name: c for name, c in offline_commands().items() if name not in commands})
     return cli.dispatch('pycam', commands, CommandStatus, 'pycamd', 'PYCAMD_CONFIG_PATH', argv)

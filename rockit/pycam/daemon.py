@@ -14,8 +14,6 @@ import threading
 
 from rockit.common import service
 from rockit.common.arguments import Choice
-from rockit.common.device import NotConnected
-from rockit.common.errors import DeviceError
 from rockit.common.log import ChangeLog
 from rockit.common.pyro import command, query
 
@@ -130,13 +128,7 @@ class PycamDaemon:
 
     def _on_loop(self, loop, fn, *args, offline_ok=False, timeout=COMMAND_TIMEOUT):
         """Run fn on loop's device thread; its result, or the code for what went wrong."""
-        try:
-            return loop.call(fn, *args, offline_ok=offline_ok, timeout=timeout)
-        except NotConnected:
-            return CommandStatus.NotConnected
-        except (DeviceError, TimeoutError) as e:
-            loop.log.error('%s failed: %s', getattr(fn, '__name__', 'command'), e or 'no answer in time')
-            return CommandStatus.Failed
+        return loop.on_device(fn, *args, offline_ok=offline_ok, timeout=timeout, codes=CommandStatus)
 
     def _on_loops(self, loops, method, *args, timeout_for):
         """Run loop.<method>(*args) on each loop's thread at the same time, allowing each

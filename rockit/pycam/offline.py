@@ -303,18 +303,14 @@ def calibrate(client, args):
     return 0
 
 
-def _without_daemon(command):
-    """Marks a command the CLI runner can run without a config or a daemon (client None)."""
-    command.needs_client = False
-    return command
-
-
 COMMANDS = {
-    'process': _without_daemon(Command(process, '<folder> --out <dir> [--darks <folder>] [--clear <folder>|sky] '
-                                                '[--calibration <folder|file>]',
-                                       'AA images and emission rates from stored pairs')),
-    'doas': _without_daemon(Command(doas, '<spectra folder> [--json]', 'SO2 columns from stored spectra by DOAS')),
-    'calibrate': _without_daemon(Command(calibrate, '<cal folder> [--json]', 'fit and save the cell calibration')),
+    'process': Command(process, '<folder> --out <dir> [--darks <folder>] [--clear <folder>|sky] '
+                       '[--calibration <folder|file>]', 'AA images and emission rates from stored pairs',
+                       needs_client=False),
+    'doas': Command(doas, '<spectra folder> [--json]', 'SO2 columns from stored spectra by DOAS',
+                    needs_client=False),
+    'calibrate': Command(calibrate, '<cal folder> [--json]', 'fit and save the cell calibration',
+                         needs_client=False),
 }
 
 
