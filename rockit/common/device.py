@@ -123,30 +123,39 @@ class DeviceLoop:
     def _run(self):
         next_poll = 0.0
         while not self._stopping.is_set():
-            self._wake.clear()
-            if self.wanted and not self.connected and time.monotonic() >= self._retry_at:
-                self._try_connect()
-                next_poll = time.monotonic() + self.poll_interval()
-
-            if self._run_commands():
-                # A command may have started something (a move) that wants faster polling.
-                next_poll = min(next_poll, time.monotonic() + self.poll_interval())
-
-            if self.connected and time.monotonic() >= next_poll:
-                try:
-                    self.poll()
-                except DeviceError as e:
-                    self._lost(e)
-                except Exception as e:  # a bug must not kill the one thread that owns the device
-                    self.log.exception('poll failed')
+            try:
+                next_poll = self._cycle(next_poll)
+            except Exception as e:  # a bug must not kill the one thread that owns the device
+                self.log.exception('device loop failed')
+                if self.connected:
                     self._lost(DeviceError(f'internal error: {e!r}'))
-                next_poll = time.monotonic() + self.poll_interval()
+                self._wake.wait(self.BACKOFF_MIN)
 
-            if self.connected:
-                deadline = next_poll
-            else:
-                deadline = self._retry_at if self.wanted else None
-            self._wake.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    def _cycle(self, next_poll):
+        """Connect if due, run queued commands, poll if due, then sleep until the next
+        thing is due or a command arrives; returns when the next poll is due."""
+        self._wake.clear()
+        if self.wanted and not self.connected and time.monotonic() >= self._retry_at:
+            self._try_connect()
+            next_poll = time.monotonic() + self.poll_interval()
+
+        if self._run_commands():
+            # A command may have started something (a move) that wants faster polling.
+            next_poll = min(next_poll, time.monotonic() + self.poll_interval())
+
+        if self.connected and time.monotonic() >= next_poll:
+            try:
+                self.poll()
+            except DeviceError as e:
+                self._lost(e)
+            next_poll = time.monotonic() + self.poll_interval()
+
+        if self.connected:
+            deadline = next_poll
+        else:
+            deadline = self._retry_at if self.wanted else None
+        self._wake.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return next_poll
 
     def _run_commands(self):
         """Run every queued command; True if any ran while connected."""

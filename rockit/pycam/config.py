@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from rockit.common import config
 
-from .settings import IMAGE_ROWS, MAX_FRAME_RATE
+from .settings import IMAGE_ROWS, MAX_FRAME_RATE, MIN_FRAME_RATE
 
 FRACTION = {'type': 'number', 'minimum': 0, 'maximum': 1}
 ROWS = {'type': 'array', 'minItems': 2, 'maxItems': 2, 'items': {'type': 'integer', 'minimum': 0,
@@ -35,7 +35,7 @@ SCHEMA = {
         'control_machines': config.MACHINES,
         'data_root': {'type': 'string', 'minLength': 1},
         'free_space_floor_mb': {'type': 'number', 'minimum': 0},
-        'frame_rate': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': MAX_FRAME_RATE},
+        'frame_rate': {'type': 'number', 'minimum': MIN_FRAME_RATE, 'maximum': MAX_FRAME_RATE},
         'cameras': {
             'type': 'object', 'additionalProperties': False, 'required': ['fltrA', 'fltrB'],
             'properties': {'fltrA': CAMERA, 'fltrB': CAMERA},

@@ -21,6 +21,7 @@ LIMIT = CommandStatus.SettingOutsideLimits
 BANDS = {'a': 'fltrA', 'b': 'fltrB'}
 IMAGE_ROWS = 486
 MAX_FRAME_RATE = 1.0   # Hz: file names have a resolution of one second
+MIN_FRAME_RATE = 0.001   # Hz: one capture in about 17 minutes
 
 
 class Pair:
@@ -81,7 +82,7 @@ def _band_settings():
 
 
 SETTINGS = {
-    'frame_rate': Setting('all', Number(0.001, MAX_FRAME_RATE, LIMIT), float,
+    'frame_rate': Setting('all', Number(MIN_FRAME_RATE, MAX_FRAME_RATE, LIMIT), float,
                           'captures per second on the wall-clock grid, up to 1'),
     **_band_settings(),
     'min_saturation': Setting('cameras', Number(0.0, 1.0, LIMIT), float,

@@ -17,6 +17,7 @@ class Flaky(DeviceLoop):
     def __init__(self):
         super().__init__(logging.getLogger('rockit-test-flaky'))
         self.raise_next = None
+        self.interval_error = None
         self.opened = 0
         self.threads = set()
 
@@ -34,6 +35,9 @@ class Flaky(DeviceLoop):
             raise error
 
     def poll_interval(self):
+        if self.interval_error:
+            error, self.interval_error = self.interval_error, None
+            raise error
         return 0.02
 
 
@@ -61,3 +65,11 @@ def test_commands_run_on_the_loop_thread_and_fail_fast_offline(device):
         device.call(lambda: None, timeout=1)
     assert device.call(device.connect_now, offline_ok=True) is True
     assert device.call(device.connect_now, offline_ok=True) is False
+
+
+def test_a_bug_anywhere_in_the_cycle_does_not_end_the_loop(device):
+    device.interval_error = ZeroDivisionError('bug')
+    wait_until(lambda: device.interval_error is None, message='the bug hit')
+    wait_until(lambda: device.connected and device.opened >= 2, message='reconnected after the bug')
+    assert device._thread.is_alive()
+    assert device.call(lambda: 'alive', timeout=5) == 'alive'

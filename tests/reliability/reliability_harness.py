@@ -1,12 +1,14 @@
 """The daemons under test, one table entry each: every reliability, security and bad-input
-test runs against every entry it applies to, so adding a daemon (pycamd) is one entry in
-DAEMONS, not a new copy of each test.
+test runs against every entry it applies to, so adding a daemon is one entry in DAEMONS,
+not a new copy of each test.
 
-An entry starts its daemon through the fixtures of that daemon's own tests (emulator or
-libvirt test driver, real daemon process, registry on free ports) and says what the
-generic tests cannot guess: a valid call of each method, which requests count as commands
-sent to the device, the code for "device offline", the CLI and the config.
+An entry starts its daemon through the fixtures of that daemon's own tests (emulator,
+libvirt test driver or simulators, real daemon process, registry on free ports) and says
+what the generic tests cannot guess: a valid call of each method, which requests count as
+commands sent to the device, the code for "device offline", the CLI, the config and the
+folder it writes files in.
 """
+import json
 import os
 import re
 import sys
@@ -15,27 +17,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 
 # Each daemon's own test fixtures, importable when this folder is run on its own.
 TESTS = Path(__file__).resolve().parent.parent
-for _folder in ('focuser', 'chiller', 'camvirt'):
+for _folder in ('focuser', 'chiller', 'camvirt', 'pycam'):
     if str(TESTS / _folder) not in sys.path:
         sys.path.insert(0, str(TESTS / _folder))
 
 from camvirt_fixtures import camvirt  # noqa: E402,F401 (fixture)
 from chiller_harness import make_chiller  # noqa: E402,F401 (fixture)
-from conftest import wait_until  # noqa: E402
+from conftest import DaemonProcess, wait_until  # noqa: E402
 from focuser_harness import make_focuser  # noqa: E402,F401 (fixture)
+from pycam_harness import config_for as pycam_config_for, read_png  # noqa: E402
 from rockit.camvirt import cli as camvirt_cli, daemon as camvirt_daemon  # noqa: E402
 from rockit.camvirt.codes import CommandStatus as CamvirtCodes  # noqa: E402
 from rockit.camvirt.config import CamvirtConfig  # noqa: E402
 from rockit.chiller import cli as chiller_cli, daemon as chiller_daemon, protocol as chiller_protocol  # noqa: E402
 from rockit.chiller.codes import CommandStatus as ChillerCodes  # noqa: E402
 from rockit.chiller.config import ChillerConfig  # noqa: E402
+from rockit.common import pyro  # noqa: E402
 from rockit.focuser import cli as focus_cli, daemon as focus_daemon  # noqa: E402
 from rockit.focuser.codes import CommandStatus as FocusCodes  # noqa: E402
 from rockit.focuser.config import FocuserConfig  # noqa: E402
+from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon, naming as pycam_naming  # noqa: E402
+from rockit.pycam.codes import CommandStatus as PycamCodes  # noqa: E402
+from rockit.pycam.config import PycamConfig  # noqa: E402
 
 
 class Device:
@@ -103,6 +111,7 @@ class DaemonSpec:
                                    # that takes a while, and how to tell it has reached the device
     left_as_promised: Callable = None  # left_as_promised(device): the device is as a stopping daemon
                                        # promises to leave it (read from the emulator, not the daemon)
+    data_folder: Callable = None   # data_folder(device) -> the folder it writes files in (None: it writes none)
 
     def __str__(self):
         return self.name
@@ -214,7 +223,139 @@ CAMVIRTD = DaemonSpec(
     slow_command=lambda device: ('initialize', (), lambda: device.status()['command'] == 'initialize'))
 
 
-DAEMONS = [FOCUSD, CHILLERD, CAMVIRTD]
+# pycamd: the simulated cameras and spectrometer live inside the daemon process, so it runs
+# through pycamd_recorded.py, which records each device opening and capture as it starts
+# (beside the config, outside the data folder). What reached the devices is that record,
+# with every capture file in the data folder and every setting changed since the daemon
+# came online: a capture counts once, from the moment it starts exposing until its files
+# are in place.
+PYCAMD_RECORDED = Path(__file__).resolve().parent / 'pycamd_recorded.py'
+
+
+class PycamSite:
+    """A pycamd's files as the tests see them: its data folder inside a tree of the
+    test's own (deep enough that ../../ from a date folder stays inside it), its config
+    and its device record."""
+
+    def __init__(self, tmp_path):
+        self.tree = tmp_path
+        self.data_root = tmp_path / 'site' / 'pycamd' / 'data'
+        self.config_path = tmp_path / 'site' / 'pycamd.json'
+        self.record_path = Path(str(self.config_path) + '.devices')
+        self.baseline = self.settings = None
+
+    def record(self):
+        return self.record_path.read_text().splitlines() if self.record_path.exists() else []
+
+    def captures_started(self):
+        return sum(line.startswith('capture ') for line in self.record())
+
+    def data_files(self):
+        return sorted(p for p in self.data_root.rglob('*') if p.is_file()) if self.data_root.exists() else []
+
+    def capture_of(self, path):
+        """The record line of the capture a data file belongs to (its sidecar and its
+        unfinished temporary file included), or 'file <path>' for a file no capture explains."""
+        name = path.name
+        if name.startswith('.') and name.endswith('.tmp'):
+            name = name[1:].rsplit('.', 2)[0]
+        stem = name.rsplit('.', 1)[0]
+        for device, parse, suffix in (('cameras', pycam_naming.parse_image_name, '.png'),
+                                      ('spectrometer', pycam_naming.parse_spectrum_name, '.npy')):
+            if name.endswith((suffix, '.json')):
+                try:
+                    parsed = parse(stem + suffix)
+                except pycam_naming.NamingError:
+                    continue
+                return f'capture {device} {parsed.stamp} {parsed.kind}'
+        return f'file {path.relative_to(self.data_root)}'
+
+    def changed_settings(self, device):
+        """The settings that differ from those at start (the last ones read, once the daemon
+        is gone)."""
+        try:
+            self.settings = device.status()['settings']
+        except pyro.CommunicationErrors:
+            pass
+        return [f'setting {k}={v!r}' for k, v in sorted(self.settings.items()) if self.baseline.get(k) != v]
+
+    def commands_sent(self, device):
+        record = self.record()
+        files = sorted({self.capture_of(path) for path in self.data_files()} - set(record))
+        return record + files + self.changed_settings(device)
+
+    def whole_captures(self):
+        """Every capture started has all its files, whole, and nothing else is in the data
+        folder (no temporary file, no file without its sidecar)."""
+        files = self.data_files()
+        names = {path.name for path in files}
+        for path in files:
+            assert not path.name.startswith('.'), f'unfinished file left: {path}'
+            assert self.capture_of(path).startswith('capture '), f'not a capture file: {path}'
+            if path.suffix == '.json':
+                assert json.loads(path.read_text())['file'] in names, path
+            elif path.suffix == '.npy':
+                assert np.load(path).shape[0] == 2, path
+            else:
+                assert read_png(path).shape == (486, 648), path
+            assert path.with_suffix('.json').name in names, f'{path} has no sidecar'
+        saved = {self.capture_of(path) for path in files}
+        started = {line for line in self.record() if line.startswith('capture ')}
+        assert saved == started, (saved, started)
+        return True
+
+
+def _start_pycamd(request, **overrides):
+    """pycamd on its simulators as its own tests run it (pycam_harness.config_for), the
+    cameras and the spectrometer online and idle."""
+    test_registry = request.getfixturevalue('test_registry')
+    site = PycamSite(request.getfixturevalue('tmp_path'))
+    address = test_registry.add('pycam_test', timeout=30)
+    config = pycam_config_for('pycam_test', site.data_root, **overrides)
+    site.data_root.mkdir(parents=True)
+    site.config_path.write_text(json.dumps(config))
+    process = DaemonProcess(str(PYCAMD_RECORDED), site.config_path, address, site.tree / 'pycamd.log')
+    request.addfinalizer(process.stop)
+    process.start()
+    device = Device(PYCAMD, process, model=site, commands_sent=lambda: site.commands_sent(device))
+    site.baseline = site.settings = device.wait_online()['settings']
+    return device
+
+
+def _pycamd_config(test_registry):
+    test_registry.add('pycam_test')
+    return pycam_config_for('pycam_test', 'pycamd-data')
+
+
+def _pycamd_slow_command(device):
+    """A spectrum of five co-added 300 ms integrations, about 2 s on the simulator."""
+    assert device.call('set_settings', {'spec_auto': False, 'spec_integration': 300, 'spec_coadds': 5}) == 0
+    started = device.model.captures_started()
+    return 'capture', ('Plume', 'spectrometer'), lambda: device.model.captures_started() > started
+
+
+PYCAMD = DaemonSpec(
+    name='pycamd', start=_start_pycamd, daemon_class=pycam_daemon.PycamDaemon, codes=PycamCodes,
+    calls={'report_status': (), 'set_settings': ({'frame_rate': 0.5},), 'start_acquisition': (),
+           'stop_acquisition': (), 'capture': ('Test',), 'capture_darks': (), 'restart_device': ('cameras',),
+           'initialize': (), 'shutdown': ()},
+    config_class=PycamConfig, config=_pycamd_config, main=pycam_daemon.main,
+    cli=CliSpec('pycam', pycam_cli, 'PYCAMD_CONFIG_PATH',
+                valid={'capture': ['Test'], 'set': ['frame_rate', '0.5'], 'restart': ['cameras']},
+                malformed={'start': [['telescope'], ['Cameras'], ['']], 'stop': [['camera']],
+                           'darks': [['spectrometers']],
+                           'capture': [['Test', 'telescope'], ['Test', ''], ['Test', 'cameras', 'all']],
+                           'set': [['nonsense', '1'], ['../../etc/x', '1'], ['auto_a', 'maybe'],
+                                   ['gain_a', 'high'], ['shutter_a', '2000.5'], ['saturation_rows', '20'],
+                                   ['saturation_rows', '20:30:40'], ['frame_rate', '0.5', 'gain_a']],
+                           'restart': [['all'], ['telescope'], ['']]}),
+    device_command=('capture', ('Test', 'spectrometer')),
+    # A stopping pycamd finishes the capture under way: every file in place is whole.
+    slow_command=_pycamd_slow_command, left_as_promised=lambda device: device.model.whole_captures(),
+    data_folder=lambda device: device.model.data_root)
+
+
+DAEMONS = [FOCUSD, CHILLERD, CAMVIRTD, PYCAMD]
 SERIAL = [spec for spec in DAEMONS if spec.serial]
 
 

@@ -6,12 +6,14 @@ type, an unknown key), so a key added to a schema is covered without touching th
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 from conftest import ROOT
-from reliability_harness import DAEMONS
+from reliability_harness import DAEMONS, PYCAMD
 from rockit.common import log
+from rockit.pycam.settings import SettingsCheck
 
 WRONG_TYPE = {'string': 42, 'integer': 'many', 'number': 'warm', 'boolean': 'yes', 'array': 'one', 'object': ['a']}
 
@@ -86,3 +88,22 @@ def test_the_executable_exits_2_without_a_traceback(spec, test_registry, tmp_pat
 @pytest.mark.parametrize('spec', DAEMONS, ids=str)
 def test_a_key_holding_a_line_break_is_still_one_line(spec, test_registry, refused):
     assert refused(spec, {**spec.config(test_registry), 'col\nour': 1}) == ['col\\nour: unknown key']
+
+
+# pycamd: a config seeds the settings an operator changes with set_settings, so it must not
+# start the daemon with a value set_settings refuses. A frame rate of 1e-12 Hz got through
+# (the schema only asked for more than 0): continuous acquisition then aimed at a slot in
+# the year 33658, the spectrometer's thread died on the wait and report_status failed.
+@pytest.mark.parametrize('rate', [1e-12, 0.0009])
+def test_pycamd_refuses_a_starting_frame_rate_set_settings_would_refuse(rate, test_registry, refused):
+    lines = refused(PYCAMD, {**PYCAMD.config(test_registry), 'frame_rate': rate})
+    assert len(lines) == 1 and lines[0].startswith('frame_rate:'), lines
+
+
+@pytest.mark.parametrize('rate', [0.001, 1.0])
+def test_pycamd_starting_settings_are_ones_set_settings_accepts(rate, test_registry, tmp_path):
+    path = tmp_path / 'pycamd.json'
+    path.write_text(json.dumps({**PYCAMD.config(test_registry), 'frame_rate': rate}))
+    config = PYCAMD.config_class.load(path)
+    daemon = SimpleNamespace(config=config, devices=config.devices)
+    assert SettingsCheck()(daemon, config.initial_settings()) is None

@@ -32,6 +32,22 @@ BAD_CALLS = {
                  ('set_setpoint', (-273,))],
     'camvirtd': [('report_camera_status', ('cam9',)), ('report_camera_status', (-1,)),
                  ('report_camera_status', ('CAM1',))],
+    # pycamd: a settings request is all or nothing, so a bad value next to a good one
+    # changes nothing either; a shutter speed for a band left in auto exposure is refused.
+    'pycamd': [('set_settings', (settings,)) for settings in (
+                   {}, {'shutter_a': 2000}, {'frame_rate': 0}, {'frame_rate': 2.0}, {'frame_rate': 0.0009},
+                   {'frame_rate': 0.5, 'gain_a': 99}, {'gain_b': 0.5}, {'auto_a': 1}, {'auto_a': 'off'},
+                   {'auto_a': False, 'shutter_a': 2000.0}, {'auto_a': False, 'shutter_a': 499},
+                   {'auto_a': False, 'shutter_a': 256001}, {'saturation_rows': [400, 0]},
+                   {'saturation_rows': [0, 487]}, {'saturation_rows': [0]}, {'saturation_rows': [0, 100, 200]},
+                   {'min_saturation': 0.95}, {'max_saturation': -0.1}, {'saturation_pixels': 0},
+                   {'spec_coadds': 0}, {'spec_coadds': 101}, {'spec_auto': False, 'spec_integration': 9},
+                   {'spec_wavelengths': [335, 300]}, {'spec_wavelengths': [199, 300]}, {'spec_min_saturation': 1.5},
+                   {'Frame_rate': 0.5}, {('frame_rate',): 0.5})]
+               + [('capture', (kind,)) for kind in ('test', 'PLUME', '123456ppmm', 'ppmm', '5 ppmm', '5ppm')]
+               + [('capture', ('Test', 'Cameras')), ('start_acquisition', ('camera',)),
+                  ('capture_darks', ('spectrometers',)), ('stop_acquisition', ('none',)),
+                  ('restart_device', ('all',)), ('restart_device', ('both',))],
 }
 
 pytestmark = pytest.mark.parametrize('spec', DAEMONS, ids=str)
