@@ -1,5 +1,6 @@
 """`make demo`, the README's first command: every daemon comes online on its emulator and
 each CLI prints its status; without a terminal it stops them again and exits 0."""
+import re
 import subprocess
 import sys
 
@@ -16,4 +17,5 @@ def test_demo_brings_every_daemon_online_and_stops_them():
     assert 'cam1: RUNNING; camera cam1 answers' in result.stdout
     assert 'cam2: RUNNING; camera cam2 answers' in result.stdout
     assert 'Cameras are ONLINE, continuous' in result.stdout and '_fltrA_1ag_' in result.stdout
+    assert re.search(r'SO2 emission rate: [0-9.]+ \u00b1 [0-9.]+ kg/s at plume speed [0-9.]+', result.stdout)
     assert 'did not come online' not in result.stdout

@@ -19,12 +19,13 @@ PYTHON = sys.executable
 
 class Demo:
     def __init__(self, title, daemon, cli, env_var, config, registry_name, emulator=None, steps=(),
-                 also_registered=(), stand_ins=None):
+                 also_registered=(), stand_ins=None, settle=0):
         self.title, self.daemon, self.cli, self.env_var = title, daemon, cli, env_var
         self.config, self.registry_name, self.emulator, self.steps = config, registry_name, emulator, steps
         # Other daemons the config names (given free ports too), and a module serving
         # stand-ins for them from the config (`python -m MODULE CONFIG`).
         self.also_registered, self.stand_ins = also_registered, stand_ins
+        self.settle = settle  # s to let the steps take effect before the status is shown
 
 
 DEMOS = [
@@ -39,7 +40,9 @@ DEMOS = [
          steps=[['init'], ['kill'], ['init']], also_registered=['localhost_test4', 'localhost_test5'],
          stand_ins='rockit.camvirt.emulator'),
     Demo('SO2 camera (simulated Pi cameras and spectrometer)', 'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH',
-         'config/pycamd/test.json', 'localhost_test6', steps=[['capture', 'Test'], ['start']]),
+         'config/pycamd/test.json', 'localhost_test6',
+         steps=[['capture', 'Dark', 'cameras'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
+                ['capture', '1257ppmm', 'cameras'], ['start']], settle=8),
 ]
 
 
@@ -113,6 +116,7 @@ def main():
             for step in demo.steps:
                 result = cli(demo, *step, env=env)
                 print(f'$ ./{demo.cli} {" ".join(step)}  -> exit {result.returncode} {result.stderr.strip()}')
+            time.sleep(demo.settle)
             print(cli(demo, 'status', env=env).stdout.rstrip())
 
         if sys.stdin.isatty() and not failed:
@@ -123,7 +127,9 @@ def main():
             print('  ./focus status; ./focus set 2 -300; ./focus json')
             print('  ./chiller status; ./chiller mode auto; ./chiller json')
             print('  ./camvirt status; ./camvirt kill; ./camvirt init')
+            print('  ./pycam status; ./pycam stop; ./pycam json')
             print('  ./camvirt status; ./camvirt kill; ./camvirt init')
+            print('  ./pycam status; ./pycam stop; ./pycam json')
             print('Press Ctrl-C here to stop them.')
             signal.signal(signal.SIGTERM, signal.default_int_handler)
             while True:

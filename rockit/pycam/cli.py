@@ -87,10 +87,36 @@ def status(client, args):
         lines.append(f'[bold red]Acquisition stopped: {storage["error"]}[/bold red]')
     lines.append(f'Frame rate: {data["settings"]["frame_rate"]:g} Hz')
     if 'processing' in data:
-        lines.append('Processing: ' + ', '.join(f'{k} {v}' for k, v in sorted(data['processing'].items())))
+        lines += _processing_lines(data['processing'])
     lines.append(f'Updated: {data["date"]}')
     show('\n'.join(lines))
     return 0
+
+
+def _figure(value, error, unit, digits=2):
+    if value is None:
+        return '[dim]none yet[/dim]'
+    spread = f' \u00b1 {error:.{digits}f}' if error is not None else ''
+    return f'[bold]{value:.{digits}f}{spread}[/bold] {unit}'
+
+
+def _processing_lines(p):
+    """The live results first (what the instrument is for), then what they rest on."""
+    cal = p.get('calibration') or {}
+    calibration = (f'{cal["state"]}, {cal["slope"]:.4g} {cal.get("unit", "")} per unit AA (r2 {cal["r2"]:.3f})'
+                   if cal.get('slope') is not None else cal.get('state', 'none'))
+    lines = [f'SO2 emission rate: {_figure(p.get("emission_rate_kg_s"), p.get("emission_rate_err_kg_s"), "kg/s")}'
+             f' at plume speed {_figure(p.get("plume_speed_m_s"), p.get("plume_speed_err_m_s"), "m/s")}'
+             f' (pair of {p.get("last_pair_time") or "none"})',
+             f'  pairs: {p.get("pairs_processed", 0)} processed, {p.get("pairs_skipped", 0)} skipped, '
+             f'{p.get("pairs_failed", 0)} failed; {p.get("processing_ms") or 0:.0f} ms per pair',
+             f'  background: {p.get("background") or "none"}; darks: {p.get("darks", 0)}; calibration: {calibration}']
+    if p.get('doas_column') is not None:
+        lines.append(f'  DOAS: {p["doas_column"]:.3g} \u00b1 {p.get("doas_error") or 0:.2g} molecules/cm2 '
+                     f'({p.get("doas_points", 0)} points)')
+    if p.get('last_error'):
+        lines.append(f'  [red]last error: {p["last_error"]}[/red]')
+    return lines
 
 
 def start(client, args):

@@ -4,11 +4,13 @@ Picamera2 the daemon uses (interfaces.CameraDevice), rendering the simulated sce
 Raw frames are 2592 x 1944 RAW10 packed as picamera2 gives them for SGBRG10_CSI2P: uint8
 (1944, 3264), 4 pixels in 5 bytes, rows padded to 32 bytes (raw10.py); an unpacked
 SGBRG10 configuration gives 16-bit pixels instead. Counts are a black level of 16 plus the
-scene's radiance times exposure and gain, through the SO2 of the plume (on-band fltrA
-absorbs strongly, off-band fltrB hardly), with shot and read noise, and clip at 1023 as a
-real sensor saturates. The scene is rendered at the scale the daemon stores (each 4 x 4
-block of raw pixels shares one value, with the noise of a block's mean): that keeps a
-simulated frame cheap enough for two cameras a second on a busy test machine.
+scene's radiance times exposure and gain, through the SO2 of the plume (on-band fltrA at
+310 nm absorbs strongly, off-band fltrB at 330 nm hardly), with shot and read noise, and
+clip at 1023 as a real sensor saturates. As an operator would, the simulator points the
+camera at clear sky for Clear and calibration-cell (<N>ppmm) captures, so those frames hold
+no plume, and caps the lens for Dark. The scene is rendered at the scale the daemon stores
+(each 4 x 4 block of raw pixels shares one value, with the noise of a block's mean): that
+keeps a simulated frame cheap enough for two cameras a second on a busy test machine.
 
 The camera streams like a real one: frames follow each other back to back, each lasting
 its exposure (at least the sensor's shortest frame time); capture_request() waits for the
@@ -32,9 +34,10 @@ MAX_EXPOSURE_US = 6_000_000
 BLACK_LEVEL = 16.0
 READ_NOISE = 1.5
 ELECTRONS_PER_COUNT = 2.0
-# Counts per ms at gain 1 for the brightest sky, and the SO2 optical depth per ppm.m.
+# Counts per ms at gain 1 for the brightest sky, and the SO2 optical depth per ppm.m (SO2's
+# cross-section at 330 nm is a small fraction of that at 310 nm).
 BAND_RATE = {'fltrA': 25.0, 'fltrB': 250.0}
-BAND_ABSORPTION = {'fltrA': 3.0e-4, 'fltrB': 0.2e-4}
+BAND_ABSORPTION = {'fltrA': 3.0e-4, 'fltrB': 0.1e-4}
 CONTROLS = {
     'ExposureTime': (130, MAX_EXPOSURE_US, 20000),
     'AnalogueGain': (1.0, 63.9375, 1.0),
@@ -90,6 +93,7 @@ class SimulatedPicamera2:
         self._frame_start = None
         self._cell_ppmm = 0.0
         self._capped = False
+        self._clear_sky = False
 
     # Configuration.
     def create_still_configuration(self, main=None, raw=None, buffer_count=1, controls=None, **_):
@@ -150,19 +154,25 @@ class SimulatedPicamera2:
             self._advance(time.monotonic())
         exposure = self._measured(controls['ExposureTime'])
         mid_exposure = time.time() - (time.monotonic() - (end - exposure / 2e6))
-        gain, packed = controls['AnalogueGain'], self._packed
+        gain, packed, view = controls['AnalogueGain'], self._packed, self._view()
 
         def render():
-            return full_frame(self._render(exposure, gain, mid_exposure), packed)
+            return full_frame(self._render(exposure, gain, mid_exposure, view), packed)
         metadata = {'ExposureTime': exposure, 'AnalogueGain': float(controls['AnalogueGain']),
                     'SensorTimestamp': int((end - exposure / 1e6) * 1e9), 'FrameDuration': duration}
         return SimulatedRequest(render, metadata)
 
     def mimic_operator(self, capture_type):
-        """What the operator does for a capture type: the lens cap for Dark, a calibration
-        cell of N ppm.m for <N>ppmm, nothing (an open view) otherwise."""
+        """What the operator does for a capture type: the lens cap for Dark; the camera
+        turned to clear sky for Clear, and with a calibration cell of N ppm.m in front for
+        <N>ppmm; the plume in view otherwise."""
         self._capped = capture_type == 'Dark'
         self._cell_ppmm = float(capture_type[:-4]) if capture_type.endswith('ppmm') else 0.0
+        self._clear_sky = capture_type == 'Clear' or capture_type.endswith('ppmm')
+
+    def _view(self):
+        """What is in front of the lens now: None (the cap), or (plume in view, cell ppm.m)."""
+        return None if self._capped else (not self._clear_sky, self._cell_ppmm)
 
     def _frame_duration(self, controls):
         """us: the exposure, at least the sensor's shortest frame."""
@@ -189,13 +199,16 @@ class SimulatedPicamera2:
         lines = max(1, int(exposure_us / LINE_TIME_US))
         return int(lines * LINE_TIME_US)
 
-    def _render(self, exposure_us, gain, t):
+    def _render(self, exposure_us, gain, t, view):
         """The frame's counts at the scale of the stored image (HEIGHT / 4, WIDTH / 4), with
-        the shot and read noise of a 4 x 4 block's mean, clipped at full scale."""
-        if self._capped:
+        the shot and read noise of a 4 x 4 block's mean, clipped at full scale. view: what
+        _view() saw when the frame was taken."""
+        if view is None:
             signal = np.zeros_like(self.scene.radiance())
         else:
-            depth = BAND_ABSORPTION[self.band] * (self.scene.column(t) + self._cell_ppmm)
+            plume, cell_ppmm = view
+            column = self.scene.column(t) + np.float32(cell_ppmm) if plume else np.float32(cell_ppmm)
+            depth = np.float32(BAND_ABSORPTION[self.band]) * column
             counts_per_radiance = np.float32(BAND_RATE[self.band] * exposure_us / 1000 * gain)
             signal = self.scene.radiance() * np.exp(-depth) * counts_per_radiance
         sigma = np.sqrt(signal * np.float32(gain / ELECTRONS_PER_COUNT) + np.float32(READ_NOISE ** 2)) / 4

@@ -1,11 +1,26 @@
 """What the simulated instrument looks at: a sky over a volcano's flank, with an SO2 plume
-rising from a vent and drifting to the left, in puffs that move with the wind, so that
-processing sees the plume's structure travel between frames.
+rising from a vent and carried to the left by the wind.
 
-Positions are in pixels of the stored 648 x 486 image; columns are in ppm.m. Everything is
-a function of wall-clock time, so the cameras and the spectrometer, each simulated on its
-own thread, see the same plume at the same moment.
+The plume is a steady envelope (a rising, widening Gaussian cross-section that, once the
+vent's gas has joined it, carries the same SO2 at every distance downwind) times a
+turbulent texture that the wind advects rigidly ("frozen turbulence"): structures of about
+5-40 px that keep their shape while they drift at the wind speed, as optical flow assumes
+of a real plume. The texture is the product of two seamless noise strips of different
+lengths (4096 and 3375 px), so it only repeats after 13.8 million px of drift (a month at
+5 px/s): consecutive frames never show a periodic pattern that optical flow could match at
+the wrong offset. Optical flow needs the drift between frames to stay a few px (about 5
+at the default 5 px/s and 1 Hz).
+
+Positions are in pixels of the stored 648 x 486 image; columns are in ppm.m; the wind speed
+is in px/s. Everything is a function of wall-clock time, so the cameras and the
+spectrometer, each simulated on its own thread, see the same plume at the same moment.
+
+The scene also knows its own truth, for tests of processing: the plume's speed, the column
+integrated along any line, and the SO2 flux through it in kg/s for a camera geometry
+(`emission_rate`), with the unit conversions of rockit.pycam.processing written out again
+here (so that a mistake in either shows as a disagreement).
 """
+import functools
 import math
 
 import numpy as np
@@ -13,21 +28,30 @@ import numpy as np
 WIDTH, HEIGHT = 648, 486
 HORIZON = 410            # rows below it are the volcano's flank
 VENT = (560.0, 395.0)    # x, y
-PEAK_PPMM = 3000.0       # the column near the vent, before the puffs
-RISE = 130.0             # px the plume centre rises before levelling off
-PUFF_LENGTH = 90.0       # px between puffs along the plume
+PEAK_PPMM = 2400.0       # ppm.m on the centre line were all the vent's gas in a plume VENT_WIDTH wide
+VENT_WIDTH = 12.0        # px: the plume's Gaussian sigma at the vent
+SPREAD = 0.11            # px of sigma gained per px downwind
+SOURCE_LENGTH = 40.0     # px downwind over which the vent's gas joins the plume (1 - 1/e of it)
+RISE = 170.0             # px the plume centre rises before levelling off
+RISE_LENGTH = 90.0       # px downwind over which it rises by 1 - 1/e of that
 GROUND_RADIANCE = 0.06   # the flank, relative to the sky
+TEXTURE_STRIPS = (4096, 3375)   # px: lengths of the two seamless noise strips (lcm 13.8 Mpx)
+TEXTURE_SCALES = (5.0, 40.0)    # px: the smallest and largest structures of the texture
+TEXTURE_CONTRAST = 0.45         # sigma of the log of the texture (a lognormal of mean 1)
+
+MOLECULES_PER_PPMM_273K = 2.687e15   # molecules/cm^2 in 1 ppm.m at 273.15 K and 1013.25 hPa
+SO2_MOLAR_MASS = 64.066              # g/mol
+AVOGADRO = 6.02214076e23             # 1/mol
 
 
 class PlumeScene:
-    def __init__(self, brightness=1.0, wind_speed=15.0):
+    def __init__(self, brightness=1.0, wind_speed=5.0, seed=0):
         self.brightness = brightness      # scales the whole sky: a brighter or duller day
         self.wind_speed = wind_speed      # px/s, to the left
         ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-        self._xs, self._ys = xs, ys
         self._sky = self._sky_radiance(xs, ys)
-        self._downwind = np.maximum(VENT[0] - xs[0], 0)
         self._envelope = _envelope(np.maximum(VENT[0] - xs, 0), ys)
+        self._strips = _texture_strips(seed)
 
     @staticmethod
     def _sky_radiance(xs, ys):
@@ -41,30 +65,148 @@ class PlumeScene:
         """Relative sky radiance per pixel (HEIGHT, WIDTH), before any absorption."""
         return self._sky * np.float32(self.brightness)
 
+    def drift(self, t):
+        """px the turbulence has travelled (to the left) at wall-clock time t (s)."""
+        return self.wind_speed * t
+
     def column(self, t):
         """SO2 column in ppm.m over the image grid (HEIGHT, WIDTH) at wall-clock time t (s)."""
-        return self._envelope * self._puffs(self._downwind, t)[None, :]
+        drift = self.drift(t)
+        start = math.floor(drift)
+        weights = _catmull_rom(np.float32(drift - start))
+        columns = np.arange(WIDTH) + start
+        texture = None
+        for strip in self._strips:
+            length = strip.shape[1]
+            part = sum(w * strip[:, (columns + k - 1) % length] for k, w in enumerate(weights))
+            texture = part if texture is None else texture * part
+        return self._envelope * np.maximum(texture, 0)
 
     def column_at(self, x, y, t):
-        """SO2 column in ppm.m at one image position (x, y) at wall-clock time t (s)."""
-        downwind = np.maximum(VENT[0] - np.float32(x), 0)
-        return float(_envelope(downwind, np.float32(y)) * self._puffs(downwind, t))
+        """SO2 column in ppm.m at image positions (x, y) (scalars or arrays, fractional
+        allowed) at wall-clock time t (s): the same field column() renders on the grid."""
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        value = _envelope(np.maximum(VENT[0] - x, 0), y) * self._texture_at(x + self.drift(t), y)
+        return float(value) if value.ndim == 0 else value
 
-    def _puffs(self, downwind, t):
-        """The plume's along-wind structure, travelling at the wind speed."""
-        phase = 2 * math.pi * ((downwind - self.wind_speed * t) / PUFF_LENGTH)
-        return (0.6 + 0.4 * np.sin(phase) * np.cos(0.37 * phase + 1.0)).astype(np.float32)
+    def _texture_at(self, u, y):
+        """The texture at strip positions u (Catmull-Rom along the strips, as column()
+        renders) and rows y (linear between rows)."""
+        start = np.floor(u)
+        weights = _catmull_rom(u - start)
+        row = np.floor(y)
+        fy = y - row
+        rows = [(row.astype(np.int64) % HEIGHT, 1 - fy), ((row.astype(np.int64) + 1) % HEIGHT, fy)]
+        texture = 1.0
+        for strip in self._strips:
+            length = strip.shape[1]
+            part = 0.0
+            for k, w in enumerate(weights):
+                index = (start.astype(np.int64) + k - 1) % length
+                part = part + w * sum(wy * strip[r, index] for r, wy in rows)
+            texture = texture * part
+        return np.maximum(texture, 0)
 
     def centre_row(self, x):
         """The plume's centre line at column x (where a spectrometer should look)."""
-        return float(VENT[1] - RISE * (1 - math.exp(-max(VENT[0] - x, 0) / 90)))
+        return float(_centre(max(VENT[0] - x, 0)))
+
+    # The truth, for tests of processing.
+
+    def velocity(self):
+        """The plume's velocity (vx, vy) in px/s: the wind, to the left."""
+        return -float(self.wind_speed), 0.0
+
+    def line_column(self, x0, y0, x1, y1, t, step=0.25):
+        """The column integrated along the line from (x0, y0) to (x1, y1) at time t, in
+        ppm.m px (midpoint rule, `step` px apart)."""
+        length = math.hypot(x1 - x0, y1 - y0)
+        n = max(1, int(math.ceil(length / step)))
+        f = (np.arange(n) + 0.5) / n
+        return float(np.sum(self.column_at(x0 + f * (x1 - x0), y0 + f * (y1 - y0), t)) * length / n)
+
+    def line_flux(self, x0, y0, x1, y1, t, step=0.25):
+        """The column the wind carries through the line per second, ppm.m px^2/s: the
+        line-integrated column times the wind's component across the line."""
+        length = math.hypot(x1 - x0, y1 - y0)
+        vx, vy = self.velocity()
+        across = abs(vx * (y1 - y0) - vy * (x1 - x0)) / length
+        return self.line_column(x0, y0, x1, y1, t, step) * across
+
+    @staticmethod
+    def pixel_m(distance_m, pixel_size_m=5.6e-6, focal_length_m=9.0e-3):
+        """A stored pixel's extent at the plume's distance, m."""
+        return distance_m * pixel_size_m / focal_length_m
+
+    def speed_m_s(self, distance_m, pixel_size_m=5.6e-6, focal_length_m=9.0e-3):
+        """The plume's true speed in m/s for a camera geometry."""
+        return math.hypot(*self.velocity()) * self.pixel_m(distance_m, pixel_size_m, focal_length_m)
+
+    def line_mass(self, x0, y0, x1, y1, t, distance_m, pixel_size_m=5.6e-6, focal_length_m=9.0e-3,
+                  temperature_k=273.15):
+        """The true SO2 mass along the line at time t, kg per metre of plume travel (the
+        processing's line_column_kg_m), for a camera geometry and the reference temperature
+        of the ppm.m -> molecules/cm^2 conversion (at 1013.25 hPa)."""
+        pixel = self.pixel_m(distance_m, pixel_size_m, focal_length_m)
+        return self.line_column(x0, y0, x1, y1, t) * pixel * _kg_per_m2_per_ppmm(temperature_k)
+
+    def emission_rate(self, x0, y0, x1, y1, t, distance_m, pixel_size_m=5.6e-6, focal_length_m=9.0e-3,
+                      temperature_k=273.15):
+        """The true SO2 flux through the line at time t, kg/s, for a camera geometry and the
+        reference temperature of the ppm.m -> molecules/cm^2 conversion (at 1013.25 hPa)."""
+        pixel = self.pixel_m(distance_m, pixel_size_m, focal_length_m)
+        return self.line_flux(x0, y0, x1, y1, t) * pixel * pixel * _kg_per_m2_per_ppmm(temperature_k)
+
+
+def _kg_per_m2_per_ppmm(temperature_k):
+    """SO2 kg/m^2 in a column of 1 ppm.m: ppm.m -> molecules/cm^2 -> mol/m^2 -> kg/m^2."""
+    molecules_per_cm2 = MOLECULES_PER_PPMM_273K * 273.15 / temperature_k
+    return molecules_per_cm2 * 1e4 / AVOGADRO * SO2_MOLAR_MASS * 1e-3
+
+
+def _centre(downwind):
+    return VENT[1] - RISE * (1 - np.exp(-downwind / RISE_LENGTH))
 
 
 def _envelope(downwind, ys):
-    """The plume's column without its puffs: a rising, widening Gaussian cross-section
+    """The plume's column without its texture: a rising, widening Gaussian cross-section
     whose peak falls as it widens (the same amount of SO2 spread wider), nothing upwind."""
-    centre = VENT[1] - RISE * (1 - np.exp(-downwind / 90))
-    width = 12 + 0.18 * downwind
-    near_vent = 1 - np.exp(-downwind / 8)
-    profile = np.exp(-0.5 * ((ys - centre) / width) ** 2)
-    return np.where(downwind > 0, PEAK_PPMM * (12 / width) * near_vent * profile, 0).astype(np.float32)
+    width = VENT_WIDTH + SPREAD * downwind
+    near_vent = 1 - np.exp(-downwind / SOURCE_LENGTH)
+    profile = np.exp(-0.5 * ((ys - _centre(downwind)) / width) ** 2)
+    return np.where(downwind > 0, PEAK_PPMM * (VENT_WIDTH / width) * near_vent * profile, 0).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def _texture_strips(seed):
+    """The texture's strips, made once per seed and process (the cameras and the
+    spectrometer each have a scene) and never written to. Each strip is exp(s N - s^2 / 2)
+    of unit Gaussian noise N: their product has mean 1 and a log of sigma TEXTURE_CONTRAST."""
+    rng = np.random.default_rng(seed)
+    s = TEXTURE_CONTRAST / math.sqrt(len(TEXTURE_STRIPS))
+    strips = []
+    for length in TEXTURE_STRIPS:
+        strip = np.exp(s * _noise(rng, HEIGHT, length) - s * s / 2).astype(np.float32)
+        strip.flags.writeable = False
+        strips.append(strip)
+    return tuple(strips)
+
+
+def _noise(rng, rows, length):
+    """Unit Gaussian noise (rows, length), seamless at both ends of both axes, with equal
+    variance per octave of structure size between TEXTURE_SCALES."""
+    ky = np.fft.fftfreq(rows)[:, None]
+    kx = np.fft.rfftfreq(length)[None, :]
+    k = np.hypot(kx, ky)
+    smallest, largest = TEXTURE_SCALES
+    with np.errstate(divide='ignore'):
+        amplitude = np.where(k > 0, 1 / k, 0) * np.exp(-(k * smallest) ** 2) * (1 - np.exp(-(k * largest) ** 2))
+    spectrum = np.fft.rfft2(rng.standard_normal((rows, length))) * amplitude
+    field = np.fft.irfft2(spectrum, s=(rows, length))
+    return (field - field.mean()) / field.std()
+
+
+def _catmull_rom(f):
+    """The weights of samples at -1, 0, 1, 2 for a point a fraction f past sample 0."""
+    f2, f3 = f * f, f * f * f
+    return ((-f3 + 2 * f2 - f) / 2, (3 * f3 - 5 * f2 + 2) / 2, (-3 * f3 + 4 * f2 + f) / 2, (f3 - f2) / 2)

@@ -6,7 +6,8 @@ Its 2048 pixels span 242-404 nm with the real instrument's wavelength calibratio
 spectrum is a dark level of about 1030 counts (with a fixed pixel pattern) plus the clear
 sky (solar spectrum through ozone, convolved with the instrument's line shape, times its
 response) scaled by brightness and integration time, through the SO2 column the scene has
-at the spectrometer's view, with shot and read noise, clipped at the 16-bit full scale.
+at the spectrometer's view (none for Clear and <N>ppmm captures, which an operator takes
+looking at clear sky), with shot and read noise, clipped at the 16-bit full scale.
 The reference comes from data/flame_s_reference.npz (tools/make_pycam_reference.py).
 intensities() takes as long as the integration, as on the device.
 """
@@ -43,6 +44,7 @@ class SimulatedSpectrometer:
         self._integration_us = 100_000
         self._capped = False
         self._cell_ppmm = 0.0
+        self._clear_sky = False
         self._open = True
 
     def wavelengths(self):
@@ -61,7 +63,9 @@ class SimulatedSpectrometer:
         time.sleep(seconds)
         signal = np.zeros(self.pixels)
         if not self._capped:
-            column = self.scene.column_at(self.view[0], self.view[1], time.time() - seconds / 2) + self._cell_ppmm
+            column = self._cell_ppmm
+            if not self._clear_sky:
+                column += self.scene.column_at(self.view[0], self.view[1], time.time() - seconds / 2)
             transmission = np.exp(-self._cross_section * column * MOLECULES_PER_PPMM)
             signal = self._clear * self.scene.brightness * (self._integration_us / 1000) * transmission
         noise = self._rng.standard_normal(self.pixels) * np.sqrt(signal / ELECTRONS_PER_COUNT + READ_NOISE ** 2)
@@ -74,10 +78,11 @@ class SimulatedSpectrometer:
         return np.array([self.wavelengths(), self.intensities()])
 
     def mimic_operator(self, capture_type):
-        """What the operator does for a capture type: no light for Dark, a calibration cell of
-        N ppm.m for <N>ppmm, an open view otherwise."""
+        """What the operator does for a capture type: no light for Dark; clear sky for Clear,
+        through a calibration cell of N ppm.m for <N>ppmm; the plume in view otherwise."""
         self._capped = capture_type == 'Dark'
         self._cell_ppmm = float(capture_type[:-4]) if capture_type.endswith('ppmm') else 0.0
+        self._clear_sky = capture_type == 'Clear' or capture_type.endswith('ppmm')
 
     def close(self):
         self._open = False
