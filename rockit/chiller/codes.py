@@ -39,7 +39,7 @@ class CommandStatus(codes.CommandStatus):
         return CHILLER_REFUSED + error_digit
 
 
-class ChillerStatus:
+class ChillerStatus(codes.Labelled):
     Offline = 0
     Idle = 1
     Cooling = 2
@@ -47,18 +47,10 @@ class ChillerStatus:
 
     _labels = {0: 'OFFLINE', 1: 'IDLE', 2: 'COOLING', 3: 'HEATING'}
 
-    @classmethod
-    def label(cls, status):
-        return cls._labels.get(status, 'UNKNOWN')
 
-
-class ChillerMode:
+class ChillerMode(codes.Labelled):
     """Who decides whether the chiller runs: an operator (MANUAL) or the interlocks."""
     Manual = 0
     Automatic = 1
 
     _labels = {0: 'MANUAL', 1: 'AUTOMATIC'}
-
-    @classmethod
-    def label(cls, mode):
-        return cls._labels.get(mode, 'UNKNOWN')

@@ -38,13 +38,18 @@ class CommandStatus:
         return f'error: unknown error code {code}'
 
 
-class LinkStatus:
+class Labelled:
+    """A status or mode enumeration that dashboards receive as a number, with its label."""
+    _labels = {}
+
+    @classmethod
+    def label(cls, value):
+        return cls._labels.get(value, 'UNKNOWN')
+
+
+class LinkStatus(Labelled):
     """report_status()['status'] of a daemon whose device is either reachable or not."""
     Offline = 0
     Online = 1
 
     _labels = {0: 'OFFLINE', 1: 'ONLINE'}
-
-    @classmethod
-    def label(cls, status):
-        return cls._labels.get(status, 'UNKNOWN')

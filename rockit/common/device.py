@@ -108,13 +108,7 @@ class DeviceLoop:
         was disconnected."""
         was_active = self.connected or self.wanted
         self.wanted = False
-        if self.connected:
-            try:
-                self.make_safe()
-            except DeviceError as e:
-                self.log.error('could not make the device safe: %s', e)
-            self.close_device()
-            self.connected = False
+        self._release()
         self._offline_logged = False
         self._set_offline('disconnected by operator', logging.INFO)
         return was_active
@@ -222,6 +216,10 @@ class DeviceLoop:
 
     def _stop_on_loop(self):
         self.wanted = False   # the daemon is exiting: the loop must not reconnect before it ends
+        self._release()
+
+    def _release(self):
+        """Leave a connected device safe and closed."""
         if self.connected:
             try:
                 self.make_safe()
