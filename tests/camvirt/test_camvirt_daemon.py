@@ -135,7 +135,8 @@ def test_libvirt_unavailable_is_reported_and_reconnected(camvirt, tmp_path):
     setup = camvirt(OFF, libvirt_uri=f'test://{tmp_path}/later/node.xml')
     status = setup.status()
     assert status['status'] == LibvirtStatus.Offline
-    assert 'cannot open test://' in status['offline_reason']
+    status = wait_for_status(setup, lambda s: 'cannot open test://' in s.get('offline_reason', ''),
+                             'the first connection attempt to fail')
     assert set(setup.states().values()) == {'UNKNOWN'}
     lines = run_cli('camvirt', 'status', config_env='CAMVIRTD_CONFIG_PATH',
                     config_path=setup.process.config_path).stdout.splitlines()

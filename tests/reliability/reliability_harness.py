@@ -219,8 +219,10 @@ CAMVIRTD = DaemonSpec(
     config_class=CamvirtConfig, config=_camvirtd_config, main=camvirt_daemon.main,
     cli=CliSpec('camvirt', camvirt_cli, 'CAMVIRTD_CONFIG_PATH', valid={}),
     device_command=('shutdown', ()),
-    # initialize waits for camera daemons that never answer: it runs until stopped.
-    slow_command=lambda device: ('initialize', (), lambda: device.status()['command'] == 'initialize'))
+    # initialize starts cam1's domain, then waits for camera daemons that never answer: it
+    # runs until stopped. It is under way once the start is logged, not when it is queued.
+    slow_command=lambda device: ('initialize', (), lambda: device.status()['command'] == 'initialize'
+                                 and 'started' in device.commands_sent()))
 
 
 # pycamd: the simulated cameras and spectrometer live inside the daemon process, so it runs
