@@ -112,6 +112,22 @@ class DaemonProcess:
         return self.process.returncode if self.process else None
 
 
+class DaemonUnderTest:
+    """What every daemon's test harness offers: self.daemon is its DaemonProcess."""
+    __test__ = False
+    PROXY_TIMEOUT = 30
+
+    def proxy(self, timeout=None):
+        return self.daemon.proxy(timeout or self.PROXY_TIMEOUT)
+
+    def call(self, method, *args):
+        with self.proxy() as proxy:
+            return getattr(proxy, method)(*args)
+
+    def status(self):
+        return self.call('report_status')
+
+
 @pytest.fixture
 def daemons(tmp_path):
     """Start daemon subprocesses; they are stopped (SIGTERM) at the end of the test."""

@@ -3,7 +3,7 @@ small Pyro status daemons standing in for the dome thermometer and the power dae
 import Pyro4
 import pytest
 
-from conftest import run_cli, wait_until
+from conftest import DaemonUnderTest, run_cli, wait_until
 from rockit.chiller import protocol
 from rockit.chiller.emulator import ChillerEmulator
 from rockit.common import pyro
@@ -12,21 +12,11 @@ from rockit.common.emulator import EmulatorLink
 QUERY_DELAY = 0.3
 
 
-class Chiller:
+class Chiller(DaemonUnderTest):
     """One emulated chiller with its chillerd; proxy() opens a fresh Pyro proxy."""
 
     def __init__(self, model, link, daemon, config):
         self.model, self.link, self.daemon, self.config = model, link, daemon, config
-
-    def proxy(self, timeout=30):
-        return self.daemon.proxy(timeout)
-
-    def call(self, method, *args):
-        with self.proxy() as proxy:
-            return getattr(proxy, method)(*args)
-
-    def status(self):
-        return self.call('report_status')
 
     def requests(self, command_id):
         """Every request the chiller received for command_id."""

@@ -4,28 +4,18 @@ import threading
 
 import pytest
 
-from conftest import run_cli, wait_until
+from conftest import DaemonUnderTest, run_cli, wait_until
 from rockit.common.emulator import EmulatorLink
 from rockit.focuser.emulator import FocusControllerEmulator
 
 MIRROR, TUBE = '28FF4A1B6117045D', '28AA9C3E1D130219'
 
 
-class Focuser:
+class Focuser(DaemonUnderTest):
     """One emulated controller with its focusd; proxy() opens a fresh Pyro proxy."""
 
     def __init__(self, model, link, daemon, config):
         self.model, self.link, self.daemon, self.config = model, link, daemon, config
-
-    def proxy(self, timeout=30):
-        return self.daemon.proxy(timeout)
-
-    def call(self, method, *args):
-        with self.proxy() as proxy:
-            return getattr(proxy, method)(*args)
-
-    def status(self):
-        return self.call('report_status')
 
     def set_requests(self):
         return [r for r in self.link.requests if re.fullmatch(rb'[1-9][+-][0-9]+', r)]

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import run_cli, wait_until
+from conftest import DaemonUnderTest, run_cli, wait_until
 
 SHUTTERS = [500, 700, 1000, 1400, 2000, 2800, 4000, 5600, 8000, 11000, 16000, 22000, 32000, 45000, 64000,
             90000, 128000, 180000, 256000]
@@ -37,22 +37,13 @@ def config_for(name, data_root, cameras=True, spectrometer=True, **overrides):
     return config
 
 
-class Pycam:
+class Pycam(DaemonUnderTest):
     """One pycamd; proxy() opens a fresh Pyro proxy."""
+    PROXY_TIMEOUT = 60
 
     def __init__(self, daemon, config):
         self.daemon, self.config = daemon, config
         self.data_root = Path(config['data_root'])
-
-    def proxy(self, timeout=60):
-        return self.daemon.proxy(timeout)
-
-    def call(self, method, *args):
-        with self.proxy() as proxy:
-            return getattr(proxy, method)(*args)
-
-    def status(self):
-        return self.call('report_status')
 
     def cli(self, *args, **kwargs):
         return run_cli('pycam', *args, config_env='PYCAMD_CONFIG_PATH', config_path=self.daemon.config_path, **kwargs)
