@@ -61,8 +61,16 @@ def focuser(make_focuser):
 
 
 def in_background(fn, *args):
-    """Run fn in a thread; returns a list that receives its result."""
+    """Run fn in a thread; returns a list that receives its result, or the exception it
+    raised (a call cut off by a daemon that exits is an expected outcome in some tests)."""
     result = []
-    thread = threading.Thread(target=lambda: result.append(fn(*args)), daemon=True)
+
+    def run():
+        try:
+            result.append(fn(*args))
+        except Exception as e:
+            result.append(e)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return result, thread
