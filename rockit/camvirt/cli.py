@@ -1,6 +1,6 @@
 """camvirt: the command line client of camvirtd."""
 from rockit.common import cli
-from rockit.common.cli import Command, UsageError, show
+from rockit.common.cli import Command, no_arguments, show
 
 from .codes import CommandStatus, LibvirtStatus
 
@@ -10,11 +10,6 @@ COMMAND_TIMEOUT_MARGIN = 30
 
 STATE_COLOURS = {'RUNNING': 'bold green', 'SHUTOFF': 'bold', 'MISSING': 'bold red', 'UNKNOWN': 'bold red',
                  'CRASHED': 'bold red'}
-
-
-def _no_args(args):
-    if args:
-        raise UsageError()
 
 
 def _domain_line(name, domain):
@@ -33,7 +28,7 @@ def _outcomes(label, outcomes):
 
 
 def status(client, args):
-    _no_args(args)
+    no_arguments(args)
     data = client.status()
     if data['status'] == LibvirtStatus.Online:
         lines = [f'libvirt is [bold green]ONLINE[/bold green] ({data["libvirt_uri"]})']
@@ -51,13 +46,13 @@ def status(client, args):
 
 
 def initialize(client, args):
-    _no_args(args)
+    no_arguments(args)
     timeout = float(client.config['initialize_timeout']) + COMMAND_TIMEOUT_MARGIN
     return client.call('initialize', timeout=timeout)
 
 
 def kill(client, args):
-    _no_args(args)
+    no_arguments(args)
     timeout = float(client.config['shutdown_timeout']) + COMMAND_TIMEOUT_MARGIN
     return client.call('shutdown', timeout=timeout)
 

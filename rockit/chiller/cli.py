@@ -2,7 +2,7 @@
 import math
 
 from rockit.common import cli
-from rockit.common.cli import Command, UsageError, show
+from rockit.common.cli import Command, UsageError, no_arguments, show
 
 from .codes import ChillerMode, ChillerStatus, CommandStatus
 from .config import command_timeout
@@ -21,8 +21,7 @@ def _flags(indices, colour):
 
 
 def status(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     data = client.status()
     mode = ChillerMode.label(data['mode'])
     if data['status'] == ChillerStatus.Offline:
@@ -66,14 +65,12 @@ def mode(client, args):
 
 
 def enable(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     return _command(client, 'set_enabled', True)
 
 
 def disable(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     return _command(client, 'set_enabled', False)
 
 
@@ -90,14 +87,12 @@ def setpoint(client, args):
 
 
 def initialize(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     return _command(client, 'initialize')
 
 
 def kill(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     return _command(client, 'shutdown')
 
 

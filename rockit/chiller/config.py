@@ -26,9 +26,7 @@ SCHEMA = {
     'properties': {
         'daemon': config.DAEMON,
         'log_name': config.LOG_NAME,
-        'serial_port': {'type': 'string', 'minLength': 1},
-        'serial_baud': {'type': 'integer', 'minimum': 1},
-        'serial_timeout': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 60},
+        **config.SERIAL_LINK,
         'query_delay': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 3600},
         'control_machines': dict(config.MACHINES, description=(
             'Machines whose commands are accepted (queries are open to all). Default: only the '

@@ -22,6 +22,12 @@ class UsageError(Exception):
     """Wrong arguments for a command; the runner prints its usage."""
 
 
+def no_arguments(args):
+    """For a command that takes none: anything more is a usage error."""
+    if args:
+        raise UsageError()
+
+
 class Command:
     """One CLI command: run(client, args) returns a status code. A command with
     needs_client=False works on local files alone: it gets client None, and no config is
@@ -73,8 +79,7 @@ def show(text):
 
 
 def _json(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     print(json.dumps(client.status(), indent=2, sort_keys=True))
     return 0
 

@@ -19,6 +19,12 @@ from . import registry
 DAEMON = {'type': 'string', 'rockit_daemon': True}
 MACHINES = {'type': 'array', 'items': {'type': 'string', 'rockit_machine': True}}
 LOG_NAME = {'type': 'string', 'minLength': 1}
+# The keys of a daemon on a serial link (rockit.common.serial_link), as its properties.
+SERIAL_LINK = {
+    'serial_port': {'type': 'string', 'minLength': 1},
+    'serial_baud': {'type': 'integer', 'minimum': 1},
+    'serial_timeout': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 60},
+}
 
 
 class ConfigError(Exception):

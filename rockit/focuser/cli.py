@@ -1,6 +1,6 @@
 """focus: the command line client of focusd."""
 from rockit.common import cli
-from rockit.common.cli import Command, UsageError, show
+from rockit.common.cli import Command, UsageError, no_arguments, show
 
 from .codes import CommandStatus, FocuserStatus
 
@@ -36,8 +36,7 @@ def _int(text, what):
 
 
 def status(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     data = client.status()
     if data['status'] != FocuserStatus.Online:
         reason = data.get('offline_reason')
@@ -91,21 +90,18 @@ def fans(client, args):
 
 
 def initialize(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     return client.call('initialize')
 
 
 def kill(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     return client.call('shutdown')
 
 
 def list_channels(client, args):
     """For shell completion: the channel numbers, one per line."""
-    if args:
-        raise UsageError()
+    no_arguments(args)
     print('\n'.join(str(c) for c in range(1, _channels(client) + 1)))
     return 0
 

@@ -9,7 +9,7 @@ import importlib
 import importlib.util
 
 from rockit.common import cli
-from rockit.common.cli import Command, UsageError, show
+from rockit.common.cli import Command, UsageError, no_arguments, show
 
 from .codes import CommandStatus, DeviceStatus
 from .settings import SETTINGS
@@ -63,8 +63,7 @@ def _band_line(band, state):
 
 
 def status(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     data = client.status()
     lines = []
     if 'cameras' in data:
@@ -161,8 +160,7 @@ def set_settings(client, args):
 
 
 def list_settings(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     current = client.status()['settings']
     width = max(len(name) for name in SETTINGS)
     for name, setting in SETTINGS.items():
@@ -175,14 +173,12 @@ def list_settings(client, args):
 
 
 def initialize(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     return client.call('initialize', timeout=CAPTURE_TIMEOUT)
 
 
 def kill(client, args):
-    if args:
-        raise UsageError()
+    no_arguments(args)
     return client.call('shutdown', timeout=CAPTURE_TIMEOUT)
 
 
