@@ -1,28 +1,18 @@
 """CLI start-up: `focus status` wall time against the interpreter alone and against
 `import Pyro4`, measured in the same run (people type these; dashboards shell out)."""
-import json
 import os
 import subprocess
 import sys
 import time
 
-from harness import ROOT, WORK, latencies, register, start, stop, summary
-from rockit.common.emulator import EmulatorLink
+from harness import ROOT, latencies, start_focusd, stop, summary
 from rockit.focuser.emulator import FocusControllerEmulator
 
 RUNS = 20
 
 
 def run():
-    model = FocusControllerEmulator(channels=2)
-    link = EmulatorLink(model).start()
-    address = register('bench_cli_focuser')
-    config = WORK / 'focusd-cli.json'
-    config.write_text(json.dumps({
-        'daemon': 'bench_cli_focuser', 'log_name': 'focusd@bench', 'control_machines': ['LocalHost'],
-        'serial_port': link.url, 'serial_baud': 9600, 'serial_timeout': 5, 'channels': 2,
-        'idle_loop_delay': 5, 'moving_loop_delay': 0.5, 'move_timeout': 180}))
-    daemon = start([ROOT / 'focusd', config], address, 'focusd-cli')
+    link, config, _, daemon = start_focusd('bench_cli_focuser', FocusControllerEmulator(channels=2))
     env = dict(os.environ, FOCUSD_CONFIG_PATH=str(config))
     time.sleep(1)
 

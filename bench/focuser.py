@@ -4,27 +4,18 @@ returning."""
 import threading
 import time
 
-from harness import ROOT, WORK, baseline_server, latencies, register, start, stop, summary
+from harness import baseline_server, latencies, register, start_focusd, stop, summary
 from rockit.common import pyro
-from rockit.common.emulator import EmulatorLink
 from rockit.focuser.emulator import FocusControllerEmulator
 
 CALLS = 2000
 
 
 def run():
-    import json
     model = FocusControllerEmulator(channels=2, steps_per_second=97.7, probe_delay=0.75)
-    link = EmulatorLink(model).start()
-    address = register('bench_focuser')
-    config = WORK / 'focusd.json'
-    config.write_text(json.dumps({
-        'daemon': 'bench_focuser', 'log_name': 'focusd@bench', 'control_machines': ['LocalHost'],
-        'serial_port': link.url, 'serial_baud': 9600, 'serial_timeout': 5, 'channels': 2,
-        'idle_loop_delay': 5, 'moving_loop_delay': 0.5, 'move_timeout': 180}))
+    link, _, address, daemon = start_focusd('bench_focuser', model)
     bare_address = register('bench_bare')
     bare = baseline_server(bare_address)
-    daemon = start([ROOT / 'focusd', config], address, 'focusd')
     rows = {}
     try:
         with pyro.connect(bare_address) as proxy:
