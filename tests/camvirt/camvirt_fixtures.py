@@ -1,12 +1,11 @@
 """What the camvirt tests share: libvirt test-driver nodes, small real camera daemons on
 loopback, and a camvirtd subprocess configured for them."""
-import threading
 from dataclasses import dataclass
 
-import Pyro4
 import pytest
 
 from conftest import DaemonProcess, wait_until
+from rockit.common import pyro
 
 
 class TinyCameraDaemon:
@@ -14,7 +13,7 @@ class TinyCameraDaemon:
     def __init__(self, name):
         self.name = name
 
-    @Pyro4.expose
+    @pyro.query()
     def report_status(self):
         return {'state': 1, 'camera': self.name}
 
@@ -25,17 +24,11 @@ def camera_servers():
     running = []
 
     def serve(address):
-        daemon = Pyro4.Daemon(host=address.host, port=address.port)
-        daemon.register(TinyCameraDaemon(address.name), objectId=address.object_id)
-        thread = threading.Thread(target=daemon.requestLoop, daemon=True)
-        thread.start()
-        running.append((daemon, thread))
+        running.append(pyro.BackgroundServer(TinyCameraDaemon(address.name), address))
 
     yield serve
-    for daemon, thread in running:
-        daemon.shutdown()
-        thread.join(5)
-        daemon.close()
+    for server in running:
+        server.close()
 
 
 def write_node(path, domains):

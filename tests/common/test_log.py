@@ -1,8 +1,6 @@
 """Logging to the observatory log daemon: delivered when it is there, never in the way."""
 import logging
-import threading
 
-import Pyro4
 import pytest
 
 from conftest import wait_until
@@ -30,14 +28,9 @@ class ObservatoryLog:
 def observatory_log(test_registry):
     address = test_registry.add(log.OBSERVATORY_LOG)
     obj = ObservatoryLog()
-    daemon = Pyro4.Daemon(host=address.host, port=address.port)
-    daemon.register(obj, objectId=address.object_id)
-    thread = threading.Thread(target=daemon.requestLoop, daemon=True)
-    thread.start()
+    server = pyro.BackgroundServer(obj, address)
     yield obj, address
-    daemon.shutdown()
-    thread.join(5)
-    daemon.close()
+    server.close()
 
 
 def test_messages_reach_the_observatory_log_with_their_level(observatory_log, capsys):

@@ -1,6 +1,5 @@
 """The Pyro layer: the control-IP guard, argument checks, no tracebacks, serpent only."""
 import math
-import threading
 
 import Pyro4
 import Pyro4.errors
@@ -42,16 +41,12 @@ class Lamp:
 
 
 @pytest.fixture
-def lamp():
+def lamp(test_registry):
     obj = Lamp()
-    daemon = Pyro4.Daemon(host='127.0.0.1', port=0)
-    uri = daemon.register(obj, objectId='lamp')
-    thread = threading.Thread(target=daemon.requestLoop, daemon=True)
-    thread.start()
-    yield obj, uri
-    daemon.shutdown()
-    thread.join(5)
-    daemon.close()
+    address = test_registry.add('lamp')
+    server = pyro.BackgroundServer(obj, address)
+    yield obj, address.uri
+    server.close()
 
 
 def call(uri, method, *args, **kwargs):
