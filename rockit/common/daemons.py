@@ -39,7 +39,9 @@ class PyroDaemon:
     def launch(self, obj):
         """Serve obj here until SIGTERM or SIGINT, with our daemons' wire settings."""
         from . import pyro
+        print(f'info: serving {self.uri}', flush=True)
         pyro.serve(obj, self.address())
+        print(f'info: stopped {self.uri}', flush=True)
 
     def __repr__(self):
         return f'PyroDaemon({self.uri})'

@@ -81,13 +81,20 @@ def test_unknown_names_are_attribute_errors(test_registry):
     assert not hasattr(daemons, 'nope') and not hasattr(IP, 'Nowhere')
 
 
-def test_registry_files_steer_daemons_and_ip(test_registry):
+def test_registry_files_steer_daemons_and_ip(test_registry, tmp_path, monkeypatch):
     from rockit.common import IP, daemons
+    site = tmp_path / 'etc-rockit'
+    site.mkdir()
+    (site / 'site.json').write_text(json.dumps({'machines': {'CLASPCMOS': '192.0.2.8'}, 'daemons': {
+        'clasp_chiller': {'object_id': 'chiller_here', 'host': '127.0.0.1', 'port': 9142}}}))
+    monkeypatch.setattr(registry, 'SITE_DIR', site)
     test_registry.data['machines']['CLASPTCS'] = '192.0.2.7'
     moved = test_registry.add('clasp_focus', timeout=2)
     assert (daemons.clasp_focus.host, daemons.clasp_focus.port) == ('127.0.0.1', moved.port)
     assert daemons.clasp_focus.default_timeout == 2
     assert IP.CLASPTCS == '192.0.2.7'
+    assert IP.CLASPCMOS == '192.0.2.8'
+    assert daemons.clasp_chiller.uri == 'PYRO:chiller_here@127.0.0.1:9142'
 
 
 @Pyro4.expose
@@ -147,6 +154,8 @@ def test_launch_serves_an_object_until_sigterm(test_registry):
         wait_until(answers, message='launched object answers')
         process.send_signal(signal.SIGTERM)
         assert process.wait(10) == 0
+        out = process.stdout.read().decode()
+        assert f'serving {daemons.localhost_test.uri}' in out and 'stopped' in out
     finally:
         process.kill()
         process.wait()
