@@ -3,9 +3,12 @@ thread (one for most devices, two for pycamd's cameras and spectrometer); it sta
 stops them together, and its initialize() and shutdown() connect and disconnect them all
 at once. The Pyro surface stays apart from the loops, so nothing of the thread machinery
 can be exposed by accident."""
+import contextlib
+import threading
+
 from . import pyro
 from .codes import CommandStatus
-from .errors import NotConnected, NotDisconnected
+from .errors import Blocked, NotConnected, NotDisconnected
 
 
 class Daemon:
@@ -52,3 +55,25 @@ def _all(loops, action, unchanged):
     changed = [e for e in errors if not isinstance(e, unchanged)]
     if changed or len(errors) == len(pending):
         raise (changed or errors)[0]
+
+
+class OneCommand:
+    """Lets one long command run at a time; another is refused with Blocked, naming (and
+    logging) the one that runs."""
+
+    def __init__(self, log):
+        self._log = log
+        self._lock = threading.Lock()
+        self.running = None   # the name of the command that runs, for status
+
+    @contextlib.contextmanager
+    def run(self, name):
+        if not self._lock.acquire(blocking=False):
+            self._log.info('%s refused: %s is running', name, self.running)
+            raise Blocked(f'{self.running} is running')
+        self.running = name
+        try:
+            yield
+        finally:
+            self.running = None
+            self._lock.release()
