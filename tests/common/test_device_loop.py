@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from conftest import wait_until
+from support import wait_until
 from rockit.common.device import DeviceLoop
 from rockit.common.errors import DeviceError, NotConnected, NotDisconnected
 

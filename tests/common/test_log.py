@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from conftest import wait_until
+from support import wait_until
 from rockit.common import log, pyro
 
 
