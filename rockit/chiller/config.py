@@ -93,16 +93,11 @@ def _own_ips(host):
     return ips
 
 
-class ChillerConfig(config.DaemonConfig):
-    SCHEMA = SCHEMA
-
+class ChillerConfig(config.SerialDaemonConfig, schema=SCHEMA):
     def __init__(self, data, folder):
         super().__init__(data, folder)
         if 'control_machines' not in data:
             self.control_ips = _own_ips(self.address.host)
-        self.serial_port = data['serial_port']
-        self.serial_baud = data['serial_baud']
-        self.serial_timeout = data['serial_timeout']
         self.query_delay = data['query_delay']
         self.command_timeout = command_timeout(self.serial_timeout)
         self.initial_mode = ChillerMode.Automatic if data.get('initial_mode') == 'automatic' \

@@ -6,10 +6,7 @@ import math
 from rockit.common import pyro
 
 from .config import INTERLOCK_TIMEOUT
-
-
-class InterlockError(Exception):
-    """An interlock source gave nothing usable; the message says why."""
+from .errors import InterlockError
 
 
 def _remote_status(address):

@@ -3,7 +3,7 @@ small Pyro status daemons standing in for the dome thermometer and the power dae
 import Pyro4
 import pytest
 
-from conftest import DaemonUnderTest, run_cli, wait_until
+from support import DaemonUnderTest, run_cli, wait_until
 from rockit.chiller import protocol
 from rockit.chiller.emulator import ChillerEmulator
 from rockit.common import pyro
@@ -73,11 +73,6 @@ def make_chiller(test_registry, daemons):
         link.stop()
 
 
-@pytest.fixture
-def chiller(make_chiller):
-    return make_chiller()
-
-
 @Pyro4.expose
 class StatusSource:
     """A daemon that only reports a status dict, which the test edits as it goes."""
@@ -105,18 +100,3 @@ class ServedStatus:
         if self._server is not None:
             self._server.close()
             self._server = None
-
-
-@pytest.fixture
-def status_daemon(test_registry):
-    """serve(name, status): a status daemon registered under name, stopped after the test."""
-    served = []
-
-    def serve(name, status):
-        source = ServedStatus(test_registry.add(name), status)
-        served.append(source)
-        return source
-
-    yield serve
-    for source in served:
-        source.stop()
