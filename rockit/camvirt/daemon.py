@@ -10,21 +10,20 @@ holds a dashboard up.
 initialize() and shutdown() wait for minutes on the Pyro worker thread that called them,
 re-reading the snapshot and queueing short libvirt operations; only one runs at a time.
 """
-import contextlib
-import datetime
 import threading
 import time
 
 import libvirt
 
-from rockit.common import service, watcher
+from rockit.common import service, status, watcher
 from rockit.common.arguments import Choice
-from rockit.common.device import DeviceLoop, NotConnected
-from rockit.common.errors import DeviceError
+from rockit.common.daemon import Daemon, OneCommand
+from rockit.common.device import DeviceLoop
+from rockit.common.errors import DeviceError, NotConnected, NotDisconnected
 from rockit.common.pyro import command, query
 
 from .cameras import camera_watcher
-from .codes import CommandStatus, LibvirtStatus, Outcome
+from .codes import CommandStatus, Outcome
 from .config import CamvirtConfig
 from .domains import MISSING, RUNNING, SHUTOFF, UNKNOWN, LibvirtDomains, Started
 
@@ -46,20 +45,18 @@ def _reason(error):
     return str(error) or type(error).__name__
 
 
-class CameraVMManager(DeviceLoop):
+class CameraVMManager(Daemon):
     codes = CommandStatus
 
     def __init__(self, config, log):
-        super().__init__(log)
-        self.config = config
-        self.control_ips = config.control_ips
+        self.loop = DeviceLoop(self, log, 'libvirt')
+        super().__init__(config, log, [self.loop])
         self.libvirt = LibvirtDomains(config.libvirt_uri, log, self._publish_state)
-        self._command_lock = threading.Lock()   # held by the one command that runs
+        self._one_command = OneCommand(log)
         self._closing = threading.Event()       # the daemon is exiting: commands give up
         self._changed = threading.Condition()   # guards the snapshot below
         self._states = {name: UNKNOWN for name in config.domains}
         self._camera_status = {camera_id: None for camera_id in config.cameras}
-        self._command = None
         self._last_initialize = None
         self._last_shutdown = None
         self._watchers = {
@@ -73,13 +70,13 @@ class CameraVMManager(DeviceLoop):
         super().start()
         watcher.start_all(self._watchers.values())
 
-    def stop(self, timeout=5.0):
+    def stop(self):
         """The daemon is exiting: running commands give up, the VMs are left as they are."""
         self._closing.set()
         with self._changed:
             self._changed.notify_all()
         watcher.stop_all(self._watchers.values())
-        super().stop(timeout)
+        super().stop()
 
     # The libvirt connection, on the device thread.
     def open_device(self):
@@ -102,14 +99,16 @@ class CameraVMManager(DeviceLoop):
             self._changed.notify_all()
 
     def _on_libvirt(self, fn, *args):
-        return self.call(fn, *args, timeout=LIBVIRT_CALL_TIMEOUT)
+        return self.loop.call(fn, *args, timeout=LIBVIRT_CALL_TIMEOUT)
 
     def _ensure_libvirt(self, what):
         """Connect now if libvirt is offline (no waiting for the backoff); False if it fails."""
-        if self.connected:
+        if self.loop.connected:
             return True
         try:
-            self.call(self.connect_now, offline_ok=True, timeout=LIBVIRT_CALL_TIMEOUT)
+            self.loop.wait(self.loop.connect(), LIBVIRT_CALL_TIMEOUT)
+            return True
+        except NotDisconnected:   # connected meanwhile
             return True
         except (DeviceError, TimeoutError) as e:
             self.log.error('%s failed: libvirt is unavailable: %s', what, e)
@@ -150,22 +149,6 @@ class CameraVMManager(DeviceLoop):
 
     def _silent_cameras(self, domain):
         return [c for c in self.config.domains[domain] if self._camera_status[c] is None]
-
-    @contextlib.contextmanager
-    def _exclusive(self, name):
-        """Run the body as the one command (yields True), or yield False if another runs."""
-        if not self._command_lock.acquire(blocking=False):
-            self.log.info('%s refused: %s is running', name, self._command)
-            yield False
-            return
-        with self._changed:
-            self._command = name
-        try:
-            yield True
-        finally:
-            with self._changed:
-                self._command = None
-            self._command_lock.release()
 
     # The two commands' stories, on the calling Pyro worker thread.
     def _initialize(self):
@@ -292,13 +275,11 @@ class CameraVMManager(DeviceLoop):
     # What Pyro clients see.
     @query()
     def report_status(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        data = status.header(self.loop)
         with self._changed:
-            data = {
-                'date': now,
-                'status': LibvirtStatus.Online if self.connected else LibvirtStatus.Offline,
+            data.update({
                 'libvirt_uri': self.config.libvirt_uri,
-                'command': self._command,
+                'command': self._one_command.running,
                 'domains': {
                     name: {
                         'state': self._states[name],
@@ -308,9 +289,7 @@ class CameraVMManager(DeviceLoop):
                 },
                 'last_initialize': self._last_initialize,
                 'last_shutdown': self._last_shutdown,
-            }
-        if not self.connected:
-            data['offline_reason'] = self.offline_reason or 'connecting'
+            })
         return data
 
     @query(camera_id=Choice(lambda daemon: daemon.config.cameras, code=CommandStatus.UnknownCamera))
@@ -320,7 +299,7 @@ class CameraVMManager(DeviceLoop):
         but the camera daemon does not answer."""
         domain = self.config.cameras[camera_id].domain
         with self._changed:
-            if self._command is not None or self._states[domain] != RUNNING:
+            if self._one_command.running is not None or self._states[domain] != RUNNING:
                 return dict(STAND_IN)
             status = self._camera_status[camera_id]
         return dict(status or {'state': 0}, vm_active=True)
@@ -329,15 +308,15 @@ class CameraVMManager(DeviceLoop):
     def initialize(self):
         """Start every managed domain that is not running and wait until each camera daemon
         answers: Failed after initialize_timeout, with the silent domains logged."""
-        with self._exclusive('initialize') as running:
-            return self._initialize() if running else CommandStatus.Blocked
+        with self._one_command.run('initialize'):
+            return self._initialize()
 
     @command()
     def shutdown(self):
         """Power every managed domain off gracefully, destroying those still running after
         shutdown_timeout (unless destroy_on_timeout is false); last_shutdown says how."""
-        with self._exclusive('shutdown') as running:
-            return self._shutdown() if running else CommandStatus.Blocked
+        with self._one_command.run('shutdown'):
+            return self._shutdown()
 
 
 def main(argv=None):

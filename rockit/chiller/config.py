@@ -16,6 +16,10 @@ INTERLOCK_TIMEOUT = 3.0
 """Seconds allowed to each question to an interlock daemon. They are asked from their own
 threads (rockit.common.watcher), never from the chiller's serial thread."""
 
+INTERLOCK_INTERVAL = 5.0
+"""Seconds between questions to an interlock daemon at most (query_delay when shorter): a
+camera switched on is acted on within this, however long the query cycle."""
+
 ALIASES = {'antifreeze_enable_below': 'antifreeze_enable_limit',
            'antifreeze_disable_above': 'antifreeze_disable_limit'}
 """Older key names still read, each meaning the same as its new name."""
@@ -98,16 +102,13 @@ def _own_ips(host):
     return ips
 
 
-class ChillerConfig(config.DaemonConfig):
+class ChillerConfig(config.SerialDaemonConfig):
     SCHEMA = SCHEMA
 
     def __init__(self, data, folder):
         super().__init__(data, folder)
         if 'control_machines' not in data:
             self.control_ips = _own_ips(self.address.host)
-        self.serial_port = data['serial_port']
-        self.serial_baud = data['serial_baud']
-        self.serial_timeout = data['serial_timeout']
         self.query_delay = data['query_delay']
         self.command_timeout = command_timeout(self.serial_timeout)
         data = _new_names(data)

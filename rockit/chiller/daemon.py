@@ -10,14 +10,15 @@ decision it feeds is held as it was until the source answers again.
 
 Stopping the daemon leaves the chiller as it is: cameras still need cooling without it.
 """
-import datetime
 import logging
 import threading
 from typing import NamedTuple
 
-from rockit.common import service, watcher
+from rockit.common import service, status, watcher
 from rockit.common.arguments import Boolean, Integer, Number
+from rockit.common.daemon import Daemon
 from rockit.common.device import DeviceLoop
+from rockit.common.errors import Refused
 from rockit.common.log import ChangeLog
 from rockit.common.pyro import command, query
 from rockit.common.serial_link import SerialLink
@@ -52,15 +53,14 @@ class ChillerReading(NamedTuple):
         return ChillerStatus.Heating if self.heating else ChillerStatus.Cooling
 
 
-class ChillerDaemon(DeviceLoop):
+class ChillerDaemon(Daemon):
     codes = CommandStatus
 
     def __init__(self, config, log):
-        super().__init__(log)
-        self.command_timeout = config.command_timeout
-        self.config = config
-        self.control_ips = config.control_ips
-        self.link = SerialLink(config.serial_port, config.serial_baud, config.serial_timeout, xonxoff=True)
+        self.loop = DeviceLoop(self, log, 'chiller')
+        self.loop.command_timeout = config.command_timeout
+        super().__init__(config, log, [self.loop])
+        self.link = SerialLink.from_config(config, xonxoff=True)
         self._changes = ChangeLog(log)
         self._lock = threading.Lock()           # guards the published state below
         self._mode = config.initial_mode
@@ -73,15 +73,18 @@ class ChillerDaemon(DeviceLoop):
         watcher.start_all(self.interlocks.watchers)
         super().start()
 
-    def stop(self, timeout=5.0):
+    def stop(self):
         watcher.stop_all(self.interlocks.watchers)
-        super().stop(timeout)
+        super().stop()
 
     def _interlock_news(self):
-        """A watcher's thread: an interlock source changed; decide now in AUTOMATIC mode."""
+        """A watcher's thread: an interlock source changed; in AUTOMATIC mode the chiller
+        decides at once, not a query_delay later (nothing is queued while offline)."""
         if self.mode == ChillerMode.Automatic:
-            self._cycle_now = True
-            self._wake.set()
+            self.loop.submit(self._cycle_at_once)
+
+    def _cycle_at_once(self):
+        self._cycle_now = True
 
     # The chiller's story, told on the device thread.
     def open_device(self):
@@ -149,23 +152,22 @@ class ChillerDaemon(DeviceLoop):
 
     def _apply_initial_setpoint(self):
         """Once per daemon run: after that the operator's set_setpoint calls win."""
-        celsius = self._setpoint_pending
-        code = self._send(protocol.set_setpoint(celsius), protocol.SET_SETPOINT)
-        self._setpoint_pending = None
-        if code == CommandStatus.Succeeded:
-            self.log.info('setpoint set to %.1f \u00b0C from the config', celsius)
-        else:
+        celsius, self._setpoint_pending = self._setpoint_pending, None
+        try:
+            self._send(protocol.set_setpoint(celsius), protocol.SET_SETPOINT)
+        except Refused as e:
             self.log.error('chiller refused the configured setpoint %.1f \u00b0C: %s',
-                           celsius, CommandStatus.message(code))
+                           celsius, CommandStatus.message(e.code))
+        else:
+            self.log.info('setpoint set to %.1f \u00b0C from the config', celsius)
 
     def _send(self, frame, command_id):
-        """Send a request frame; Succeeded, or the code for the chiller's refusal."""
+        """Send a request frame; Refused with the code for the chiller's refusal."""
         reply = self.link.request(frame, protocol.REPLY_END)
         try:
             protocol.decode_response(reply, command_id)
         except protocol.DeviceReplyError as e:
-            return CommandStatus.chiller_refused(e.code)
-        return CommandStatus.Succeeded
+            raise Refused(CommandStatus.chiller_refused(e.code)) from None
 
     def _refresh(self):
         reading = self._read_chiller()
@@ -173,20 +175,19 @@ class ChillerDaemon(DeviceLoop):
             self._reading = reading
 
     def _set_enabled(self, enabled):
-        if self.mode == ChillerMode.Automatic:
-            return CommandStatus.ModeIsAutomatic
-        code = self._send(protocol.set_run(enabled), protocol.SET_RUN)
-        if code == CommandStatus.Succeeded:
-            self.log.info('chiller %s by operator', 'started' if enabled else 'stopped')
-            self._refresh()
-        return code
+        self._refuse_in_automatic()
+        self._send(protocol.set_run(enabled), protocol.SET_RUN)
+        self.log.info('chiller %s by operator', 'started' if enabled else 'stopped')
+        self._refresh()
 
     def _set_setpoint(self, celsius):
-        code = self._send(protocol.set_setpoint(celsius), protocol.SET_SETPOINT)
-        if code == CommandStatus.Succeeded:
-            self.log.info('setpoint set to %.1f \u00b0C', celsius)
-            self._refresh()
-        return code
+        self._send(protocol.set_setpoint(celsius), protocol.SET_SETPOINT)
+        self.log.info('setpoint set to %.1f \u00b0C', celsius)
+        self._refresh()
+
+    def _refuse_in_automatic(self):
+        if self.mode == ChillerMode.Automatic:
+            raise Refused(CommandStatus.ModeIsAutomatic)
 
     def _set_mode(self, mode):
         with self._lock:
@@ -195,23 +196,19 @@ class ChillerDaemon(DeviceLoop):
             self.log.info('mode set to %s', ChillerMode.label(mode))
         if changed and mode == ChillerMode.Automatic:
             self._cycle_now = True  # the interlocks decide as soon as this returns, not a query_delay later
-        return CommandStatus.Succeeded
 
     # What Pyro clients see.
     @query()
     def report_status(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         with self._lock:
-            reading, mode = self._reading, self._mode
-        if not self.connected or reading is None:
-            data = {'date': now, 'mode': mode, 'status': ChillerStatus.Offline,
-                    'status_label': ChillerStatus.label(ChillerStatus.Offline),
-                    'offline_reason': self.offline_reason or 'connecting'}
+            reading = self._reading
+            data = status.header(self.loop, has_state=reading is not None)
+            data['mode'] = self._mode
+        if data['status'] == ChillerStatus.Offline:
+            data['status_label'] = ChillerStatus.label(ChillerStatus.Offline)
             data.update(self.interlocks.status(None))
             return data
-        data = {
-            'date': now,
-            'mode': mode,
+        data.update({
             'status': reading.state,
             'status_label': ChillerStatus.label(reading.state),
             'setpoint_temp': reading.setpoint,
@@ -223,7 +220,7 @@ class ChillerDaemon(DeviceLoop):
             'pump_on': reading.status.pump_on,
             'alarms': list(protocol.set_bit_indices(reading.alarms)),
             'warnings': list(protocol.set_bit_indices(reading.warnings)),
-        }
+        })
         data.update(self.interlocks.status(reading.ambient))
         return data
 
@@ -231,30 +228,22 @@ class ChillerDaemon(DeviceLoop):
     def set_mode(self, mode):
         """0 MANUAL (the operator runs the chiller) or 1 AUTOMATIC (the interlocks do, from
         the query cycle that follows at once); works while offline."""
-        return self.on_device(self._set_mode, mode, offline_ok=True)
+        self.loop.call(self._set_mode, mode, offline_ok=True)
+        return CommandStatus.Succeeded
 
     @command(enabled=Boolean())
     def set_enabled(self, enabled):
         """Run (True) or stand by (False); MANUAL mode only."""
-        if self.mode == ChillerMode.Automatic:
-            return CommandStatus.ModeIsAutomatic
-        return self.on_device(self._set_enabled, enabled)
+        self._refuse_in_automatic()
+        self.loop.call(self._set_enabled, enabled)
+        return CommandStatus.Succeeded
 
     @command(celsius=Number(protocol.SETPOINT_MIN, protocol.SETPOINT_MAX,
                             range_code=CommandStatus.SetpointOutsideLimits))
     def set_setpoint(self, celsius):
         """The water temperature to hold, in deg C (to 0.1 deg C), in either mode."""
-        return self.on_device(self._set_setpoint, celsius)
-
-    @command()
-    def initialize(self):
-        """Connect to the chiller now (also resumes reconnecting after shutdown)."""
-        return self.initialize_command()
-
-    @command()
-    def shutdown(self):
-        """Disconnect and stay so until initialize; the chiller keeps its run state."""
-        return self.shutdown_command()
+        self.loop.call(self._set_setpoint, celsius)
+        return CommandStatus.Succeeded
 
 
 def main(argv=None):

@@ -11,7 +11,7 @@ import math
 
 from rockit.common.watcher import Unusable, Watcher
 
-from .config import INTERLOCK_TIMEOUT
+from .config import INTERLOCK_INTERVAL, INTERLOCK_TIMEOUT
 
 DOME = 'dome temperature'
 POWER = 'camera power'
@@ -77,23 +77,24 @@ class Interlocks:
         self.thermometer = self.power = None
         if config.temperature_address:
             self.thermometer = self._watch(
-                config.temperature_address, DOME, config.query_delay, log,
+                config.temperature_address, DOME, config, log,
                 lambda proxy: dome_temperature(proxy.last_measurement(), config.temperature_value_key,
                                                config.temperature_valid_key))
         if config.power_address:
-            self.power = self._watch(config.power_address, POWER, config.query_delay, log,
+            self.power = self._watch(config.power_address, POWER, config, log,
                                      lambda proxy: channels_on(proxy.value, config.power_channels))
         self.watchers = [w for w in (self.thermometer, self.power) if w]
         self.configured = bool(self.antifreeze or self.power)
 
-    def _watch(self, address, label, interval, log, ask):
+    def _watch(self, address, label, config, log, ask):
         last = []
 
         def news(observation):
             if [observation.current] != last:
                 last[:] = [observation.current]
                 self._on_news()
-        return Watcher(address, ask, label=label, interval=interval, timeout=INTERLOCK_TIMEOUT, log=log,
+        return Watcher(address, ask, label=label, interval=min(config.query_delay, INTERLOCK_INTERVAL),
+                       timeout=INTERLOCK_TIMEOUT, log=log,
                        on_update=news)
 
     def dome_temp(self, ambient):

@@ -138,3 +138,13 @@ class DaemonConfig:
         if found:
             raise invalid(path, found)
         return cls(data, Path(path).resolve().parent)
+
+
+class SerialDaemonConfig(DaemonConfig):
+    """A daemon on a serial link: the SERIAL_LINK keys, for SerialLink.from_config."""
+
+    def __init__(self, data, folder):
+        super().__init__(data, folder)
+        self.serial_port = data['serial_port']
+        self.serial_baud = data['serial_baud']
+        self.serial_timeout = data['serial_timeout']

@@ -24,6 +24,11 @@ class SerialLink:
         self.url, self.baud, self.timeout, self.xonxoff = url, baud, timeout, xonxoff
         self._port = None
 
+    @classmethod
+    def from_config(cls, config, xonxoff=False):
+        """The link a config.SerialDaemonConfig describes."""
+        return cls(config.serial_port, config.serial_baud, config.serial_timeout, xonxoff)
+
     def open(self):
         try:
             # exclusive: a second daemon cannot open the same device (flock on posix ports).

@@ -117,7 +117,7 @@ class AcquisitionLoop(DeviceLoop):
     capture_bytes = 0      # about what one capture writes: starting needs room for it
 
     def __init__(self, context, log):
-        super().__init__(DeviceLog(log, self.device_name))
+        super().__init__(self, DeviceLog(log, self.device_name))
         self.context = context
         self._lock = threading.Lock()      # guards what status reads below
         self.continuous = False
