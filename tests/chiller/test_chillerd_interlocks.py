@@ -101,6 +101,20 @@ def test_camera_power_through_powerd(make_chiller, stand_in):
     assert not chiller.model.running and chiller.log_count('camera power usable again') == 1
 
 
+def test_a_camera_switched_on_is_acted_on_before_the_next_query_cycle(make_chiller, stand_in):
+    """query_delay 60 s: the chiller is asked at connection and then not for a minute, yet
+    the camera power watcher (asking every INTERLOCK_INTERVAL) starts it within seconds."""
+    power = stand_in('power_test', PowerStandIn({'cam1': 0})).stand_in
+    chiller = make_chiller(power_daemon='power_test', power_channels=['cam1'], query_delay=60)
+    chiller.wait_status(lambda s: 'camera power' not in s['interlock_faults'], 'powerd answered', timeout=15)
+    cycles = len(chiller.requests(protocol.READ_STATUS))
+    power.switch('cam1', True)
+    chiller.wait_status(lambda s: s['status'] != ChillerStatus.Idle, 'chiller started', timeout=30)
+    assert chiller.model.running
+    # One cycle for the news and one to read the state after switching, no more.
+    assert len(chiller.requests(protocol.READ_STATUS)) - cycles <= 2
+
+
 def test_a_power_daemon_that_dies_mid_run_is_a_fault_the_chiller_keeps_running(make_chiller, stand_in):
     served = stand_in('power_test', PowerStandIn({'cam1': 1}))
     chiller = make_chiller(power_daemon='power_test', power_channels=['cam1'])
