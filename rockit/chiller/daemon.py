@@ -204,25 +204,25 @@ class ChillerDaemon(Daemon):
             reading = self._reading
             data = status.header(self.loop, has_state=reading is not None)
             data['mode'] = self._mode
-        if data['status'] == ChillerStatus.Offline:
-            data['status_label'] = ChillerStatus.label(ChillerStatus.Offline)
-            data.update(self.interlocks.status(None))
+            if data['status'] == ChillerStatus.Offline:
+                data['status_label'] = ChillerStatus.label(ChillerStatus.Offline)
+                data.update(self.interlocks.status(None))
+                return data
+            data.update({
+                'status': reading.state,
+                'status_label': ChillerStatus.label(reading.state),
+                'setpoint_temp': reading.setpoint,
+                'water_temp': reading.supply,
+                'return_temp': reading.return_,
+                'ambient_temp': reading.ambient,
+                'tec_power': reading.tec_percent,
+                'control_mode': protocol.CONTROL_MODES[reading.status.control_mode],
+                'pump_on': reading.status.pump_on,
+                'alarms': list(protocol.set_bit_indices(reading.alarms)),
+                'warnings': list(protocol.set_bit_indices(reading.warnings)),
+            })
+            data.update(self.interlocks.status(reading.ambient))
             return data
-        data.update({
-            'status': reading.state,
-            'status_label': ChillerStatus.label(reading.state),
-            'setpoint_temp': reading.setpoint,
-            'water_temp': reading.supply,
-            'return_temp': reading.return_,
-            'ambient_temp': reading.ambient,
-            'tec_power': reading.tec_percent,
-            'control_mode': protocol.CONTROL_MODES[reading.status.control_mode],
-            'pump_on': reading.status.pump_on,
-            'alarms': list(protocol.set_bit_indices(reading.alarms)),
-            'warnings': list(protocol.set_bit_indices(reading.warnings)),
-        })
-        data.update(self.interlocks.status(reading.ambient))
-        return data
 
     @command(mode=Integer(ChillerMode.Manual, ChillerMode.Automatic))
     def set_mode(self, mode):

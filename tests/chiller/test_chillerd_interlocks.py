@@ -136,6 +136,12 @@ def test_a_power_daemon_that_dies_mid_run_is_a_fault_the_chiller_keeps_running(m
                         'powerd back, camera off')
     assert chiller.log_count('camera power usable again') == 1
 
+    # Offline, the interlocks are still reported: they never came from the serial line.
+    assert chiller.call('shutdown') == CommandStatus.Succeeded
+    served.stand_in.channels['cam1'] = 1
+    status = chiller.wait_status(lambda s: s['channels_enabled'] == ['cam1'], 'camera power seen offline')
+    assert status['status'] == ChillerStatus.Offline and status['cooling_requested_by'] == ['camera power']
+
 
 def test_a_hung_domealertd_holds_neither_the_serial_line_nor_the_status(make_chiller, stand_in):
     served = stand_in('dome_test', DomeAlertStandIn(internal_temperature=-2.0))
