@@ -57,19 +57,26 @@ class Antifreeze:
         self.enable_limit, self.disable_limit = enable_limit, disable_limit
         self.active = False
 
+    def side(self, temperature):
+        """Where a reading lies against the limits: readings on the same side cannot change
+        the decision differently."""
+        return (temperature < self.enable_limit, temperature > self.disable_limit)
+
     def update(self, temperature):
         """Feed a valid reading; None (no valid reading) holds the current decision."""
         if temperature is None:
             return
-        if temperature < self.enable_limit:
+        below, above = self.side(temperature)
+        if below:
             self.active = True
-        elif temperature > self.disable_limit:
+        elif above:
             self.active = False
 
 
 class Interlocks:
     """The configured interlocks of one chiller. on_news() is called (on a watcher's thread)
-    when a source's usable value changes, so the decision need not wait for the next cycle."""
+    when a source says something that may change the decision (a channel switched, the dome
+    across a limit), so the decision need not wait for the next cycle."""
 
     def __init__(self, config, log, on_news):
         self.antifreeze = Antifreeze(*config.antifreeze) if config.antifreeze else None
@@ -79,19 +86,23 @@ class Interlocks:
             self.thermometer = self._watch(
                 config.temperature_address, DOME, config, log,
                 lambda proxy: dome_temperature(proxy.last_measurement(), config.temperature_value_key,
-                                               config.temperature_valid_key))
+                                               config.temperature_valid_key),
+                lambda celsius: None if celsius is None else self.antifreeze.side(celsius))
         if config.power_address:
             self.power = self._watch(config.power_address, POWER, config, log,
-                                     lambda proxy: channels_on(proxy.value, config.power_channels))
+                                     lambda proxy: channels_on(proxy.value, config.power_channels),
+                                     lambda channels: channels)
         self.watchers = [w for w in (self.thermometer, self.power) if w]
         self.configured = bool(self.antifreeze or self.power)
 
-    def _watch(self, address, label, config, log, ask):
+    def _watch(self, address, label, config, log, ask, decisive):
+        """A watcher of ask(proxy) that calls on_news when decisive(current value) changes."""
         last = []
 
         def news(observation):
-            if [observation.current] != last:
-                last[:] = [observation.current]
+            key = decisive(observation.current)
+            if [key] != last:
+                last[:] = [key]
                 self._on_news()
         return Watcher(address, ask, label=label, interval=min(config.query_delay, INTERLOCK_INTERVAL),
                        timeout=INTERLOCK_TIMEOUT, log=log,
