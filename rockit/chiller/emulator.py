@@ -14,6 +14,7 @@ import time
 from rockit.common.emulator import run_standalone
 
 from . import protocol as p
+from .errors import ERROR_BOUNDS, ERROR_COMMAND, ERROR_OK
 
 TAU_RUN = 180.0          # s: time constant of the water approaching the setpoint when running
 TAU_STANDBY = 1200.0     # s: time constant of the water drifting to ambient in standby
@@ -81,38 +82,38 @@ class ChillerEmulator:
 
     def _execute(self, command_id, data):
         if command_id == p.READ_STATUS:
-            return p.format_status(self._status()), p.ERROR_OK
+            return p.format_status(self._status()), ERROR_OK
         if command_id == p.READ_SETPOINT:
-            return p.format_temperature(self._setpoint), p.ERROR_OK
+            return p.format_temperature(self._setpoint), ERROR_OK
         if command_id == p.READ_SUPPLY_TEMP:
-            return p.format_temperature(self._water), p.ERROR_OK
+            return p.format_temperature(self._water), ERROR_OK
         if command_id == p.READ_RETURN_TEMP:
-            return p.format_temperature(self._return_temp()), p.ERROR_OK
+            return p.format_temperature(self._return_temp()), ERROR_OK
         if command_id == p.READ_AMBIENT_TEMP:
-            return p.format_temperature(self._ambient), p.ERROR_OK
+            return p.format_temperature(self._ambient), ERROR_OK
         if command_id == p.READ_FLOW:
-            return p.format_flow(FLOW_LPM if self._running else 0.0), p.ERROR_OK
+            return p.format_flow(FLOW_LPM if self._running else 0.0), ERROR_OK
         if command_id == p.READ_TEC_DRIVE:
-            return p.format_tec(*self._tec()), p.ERROR_OK
+            return p.format_tec(*self._tec()), ERROR_OK
         if command_id == p.READ_ALARMS:
-            return p.format_bits(self._alarms, p.ALARM_DIGITS), p.ERROR_OK
+            return p.format_bits(self._alarms, p.ALARM_DIGITS), ERROR_OK
         if command_id == p.READ_WARNINGS:
-            return p.format_bits(self._warnings, p.WARNING_DIGITS), p.ERROR_OK
+            return p.format_bits(self._warnings, p.WARNING_DIGITS), ERROR_OK
         if command_id == p.SET_RUN:
             if data not in ('0', '1'):
-                return '', p.ERROR_BOUNDS
+                return '', ERROR_BOUNDS
             self._running = data == '1'
-            return data, p.ERROR_OK
+            return data, ERROR_OK
         if command_id == p.SET_SETPOINT:
             try:
                 setpoint = p.parse_temperature(data)
             except p.ProtocolError:
-                return '', p.ERROR_BOUNDS
+                return '', ERROR_BOUNDS
             if not p.SETPOINT_MIN <= setpoint <= p.SETPOINT_MAX:
-                return '', p.ERROR_BOUNDS
+                return '', ERROR_BOUNDS
             self._setpoint = setpoint
-            return p.format_temperature(setpoint), p.ERROR_OK
-        return '', p.ERROR_COMMAND
+            return p.format_temperature(setpoint), ERROR_OK
+        return '', ERROR_COMMAND
 
     def _reply(self, command_id, payload, error):
         reply = p.encode_response(command_id, payload, error)

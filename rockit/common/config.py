@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 
 from . import registry
+from .errors import ConfigError
 
 # Schema fragments every daemon's config uses.
 DAEMON = {'type': 'string', 'rockit_daemon': True}
@@ -25,10 +26,6 @@ SERIAL_LINK = {
     'serial_baud': {'type': 'integer', 'minimum': 1},
     'serial_timeout': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 60},
 }
-
-
-class ConfigError(Exception):
-    """A config file is missing, not JSON, or breaks its schema; str() lists every problem."""
 
 
 def read_json(path):

@@ -29,32 +29,49 @@ class Daemon:
         for loop in self.loops:
             loop.stop()
 
+    def connect_all(self):
+        """Connect every loop at once; NotDisconnected only when every one was connected
+        already, else the first failure."""
+        _all(self.loops, 'connect', NotDisconnected)
+
+    def disconnect_all(self):
+        """Disconnect every loop at once; NotConnected only when every one was disconnected
+        already, else the first failure."""
+        _all(self.loops, 'disconnect', NotConnected)
+
     @pyro.command()
     def initialize(self):
         """Connect now (also resumes reconnecting after shutdown)."""
-        _all(self.loops, 'connect', NotDisconnected)
+        self.connect_all()
         return self.codes.Succeeded
 
     @pyro.command()
     def shutdown(self):
         """Make the device safe and disconnect; it stays disconnected until initialize."""
-        _all(self.loops, 'disconnect', NotConnected)
+        self.disconnect_all()
         return self.codes.Succeeded
+
+
+def wait_all(pending):
+    """Wait for [(loop, future, timeout)] submitted together; the exception each raised
+    (None for a success), in order."""
+    errors = []
+    for loop, future, timeout in pending:
+        try:
+            loop.wait(future, timeout)
+            errors.append(None)
+        except Exception as e:
+            errors.append(e)
+    return errors
 
 
 def _all(loops, action, unchanged):
     """Run loop.<action>() on every loop at once. Raises the first failure, or `unchanged`
     when every loop was in that state already."""
-    pending = [(loop, getattr(loop, action)()) for loop in loops]
-    errors = []
-    for loop, future in pending:
-        try:
-            loop.wait(future)
-        except Exception as e:
-            errors.append(e)
-    changed = [e for e in errors if not isinstance(e, unchanged)]
-    if changed or len(errors) == len(pending):
-        raise (changed or errors)[0]
+    errors = wait_all([(loop, getattr(loop, action)(), None) for loop in loops])
+    changed = [e for e in errors if e is not None and not isinstance(e, unchanged)]
+    if changed or all(errors):
+        raise (changed or errors or [unchanged()])[0]
 
 
 class OneCommand:

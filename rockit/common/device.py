@@ -106,7 +106,7 @@ class DeviceLoop:
         return self.submit(self._disconnect, offline_ok=True)
 
     def restart(self):
-        """Release the device as a disconnect does, then connect it again."""
+        """Release a connected device as a disconnect does, then connect it again."""
         return self.submit(self._restart, offline_ok=True)
 
     # Loop thread: the operator's connect and disconnect.
@@ -127,25 +127,9 @@ class DeviceLoop:
         self._set_offline('disconnected by operator', logging.INFO)
 
     def _restart(self):
-        self._disconnect()
-        self._connect()
-
-    def connect_now(self):
-        """Loop thread: connect at once. True if it connected now, False if it already was."""
-        try:
-            self._connect()
-        except NotDisconnected:
-            return False
-        return True
-
-    def disconnect_now(self):
-        """Loop thread: make the device safe, disconnect and stay so. False if it already
-        was disconnected."""
-        try:
+        if self.connected:
             self._disconnect()
-        except NotConnected:
-            return False
-        return True
+        self._connect()
 
     # The loop itself.
     def _run(self):
@@ -258,15 +242,3 @@ class DeviceLoop:
                 self.log.error('could not make the device safe: %s', e)
             self.device.close_device()
             self.connected = False
-
-    # Until pycamd's loops use the futures: the device thread's answer as a status code.
-    def on_device(self, fn, *args, offline_ok=False, timeout=None, codes=None):
-        """fn's result from the device thread; codes.NotConnected when offline, codes.Failed
-        (logged) when the device failed or did not answer in time."""
-        try:
-            return self.call(fn, *args, offline_ok=offline_ok, timeout=timeout or self.command_timeout)
-        except NotConnected:
-            return codes.NotConnected
-        except (DeviceError, TimeoutError) as e:
-            self.log.error('%s failed: %s', getattr(fn, '__name__', 'command').strip('_'), e or 'no answer in time')
-            return codes.Failed

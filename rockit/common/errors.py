@@ -1,6 +1,18 @@
-"""The exceptions shared by every daemon, free of I/O imports so that pure protocol modules
-can raise them. A device thread raises them; the @command boundary (pyro.py) turns them
-into status codes, and nothing in between passes codes around."""
+"""The exceptions of rockit.common, free of I/O imports so that pure protocol modules can
+raise them. A device thread raises DeviceError and the refusals; the @command boundary
+(pyro.py) turns them into status codes, and nothing in between passes codes around."""
+
+
+class ConfigError(Exception):
+    """A config file is missing, not JSON, or breaks its schema; str() lists every problem."""
+
+
+class RegistryError(Exception):
+    """A registry file is unreadable or malformed, or a name is not in it."""
+
+
+class UsageError(Exception):
+    """Wrong arguments for a CLI command; the runner prints its usage."""
 
 
 class DeviceError(Exception):

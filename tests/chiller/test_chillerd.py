@@ -9,7 +9,7 @@ import pytest
 
 from chiller_harness import chiller, make_chiller  # noqa: F401 (fixtures)
 from conftest import ROOT, connections_from, wait_until
-from rockit.chiller import protocol
+from rockit.chiller import errors, protocol
 from rockit.chiller.codes import ChillerMode, ChillerStatus, CommandStatus
 from rockit.common import pyro
 
@@ -102,7 +102,7 @@ def test_each_chiller_error_digit_becomes_its_own_code(chiller):
         code = chiller.call('set_setpoint', 10.0)
         assert code == CommandStatus.chiller_refused(digit), digit
         assert CommandStatus.message(code) == CommandStatus._messages[code]
-    chiller.model.reply_errors = {protocol.SET_RUN: protocol.ERROR_BOUNDS}
+    chiller.model.reply_errors = {protocol.SET_RUN: errors.ERROR_BOUNDS}
     assert chiller.call('set_enabled', True) == CommandStatus.ChillerRejectedValue
     assert chiller.model.setpoint == 15.0 and not chiller.model.running
     assert chiller.status()['status'] == ChillerStatus.Idle   # a refusal is not a lost link

@@ -5,7 +5,7 @@ import shutil
 
 from chiller_harness import DomeAlertStandIn, PowerStandIn, make_chiller, stand_in  # noqa: F401 (fixtures)
 from conftest import ROOT
-from rockit.chiller import protocol
+from rockit.chiller import errors, protocol
 from rockit.chiller.codes import ChillerMode, ChillerStatus, CommandStatus
 
 AUTOMATIC, MANUAL = ChillerMode.Automatic, ChillerMode.Manual
@@ -75,7 +75,7 @@ def test_camera_power_through_powerd(make_chiller, stand_in):
     assert (status['mode'], status['channels_enabled'], status['status']) == (AUTOMATIC, [], ChillerStatus.Idle)
     assert 'dome_temp' not in status and 'antifreeze_enabled' not in status
 
-    chiller.model.reply_errors[protocol.SET_RUN] = protocol.ERROR_BOUNDS   # the chiller will not start
+    chiller.model.reply_errors[protocol.SET_RUN] = errors.ERROR_BOUNDS   # the chiller will not start
     assert power.switch('cam2', True)
     chiller.wait_status(lambda s: s['channels_enabled'] == ['cam2'], 'camera power seen')
     chiller.wait_cycles(3)

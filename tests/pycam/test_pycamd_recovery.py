@@ -13,7 +13,7 @@ def test_a_lost_camera_goes_offline_with_its_reason_and_acquisition_resumes(test
             wait_until(lambda: proxy.report_status()['status'] == 1, message='online')
             assert proxy.start_acquisition() == CommandStatus.Succeeded
             wait_until(lambda: proxy.report_status()['cameras']['captures_saved'] >= 1, timeout=10, message='a pair')
-            daemon.loops['cameras'].cameras['fltrB'].device.stop()      # the camera stops answering
+            daemon.groups['cameras'].cameras['fltrB'].device.stop()      # the camera stops answering
 
             lost = wait_until(lambda: (s := proxy.report_status()['cameras'])['status'] == 0 and s, timeout=10,
                               message='offline')
