@@ -61,7 +61,7 @@ class CameraVMManager(Daemon):
         self._last_shutdown = None
         self._watchers = {
             camera_id: camera_watcher(camera, lambda domain=camera.domain: self._vm_running(domain),
-                                      lambda status, camera_id=camera_id: self._publish_camera(camera_id, status),
+                                      lambda answer, camera_id=camera_id: self._publish_camera(camera_id, answer),
                                       log)
             for camera_id, camera in config.cameras.items()
         }
@@ -133,13 +133,13 @@ class CameraVMManager(Daemon):
         with self._changed:
             return self._states.get(domain) == RUNNING
 
-    def _publish_camera(self, camera_id, status):
+    def _publish_camera(self, camera_id, answer):
         with self._changed:
             if self._states[self.config.cameras[camera_id].domain] != RUNNING:
-                status = None   # an answer asked for before its VM stopped
-            if (self._camera_status[camera_id] is None) != (status is None):
+                answer = None   # asked for before its VM stopped
+            if (self._camera_status[camera_id] is None) != (answer is None):
                 self._changed.notify_all()
-            self._camera_status[camera_id] = status
+            self._camera_status[camera_id] = answer
 
     def _reset_cameras(self, domain):
         """Forget old answers from a domain about to boot: only a new answer counts."""
