@@ -73,7 +73,8 @@ class Watcher:
         """Ask once (on the calling thread) and keep the result; returns the Observation."""
         reason = self._idle() if self._idle else None
         if reason:
-            self._log.debug('%s: %s', self.label, reason)
+            if self.latest.error != reason:
+                self._log.debug('%s: %s', self.label, reason)
             self._failing = None          # the next answer, or silence, is news again
             observation = self.latest._replace(error=reason)
         else:
