@@ -102,9 +102,7 @@ def _own_ips(host):
     return ips
 
 
-class ChillerConfig(config.SerialDaemonConfig):
-    SCHEMA = SCHEMA
-
+class ChillerConfig(config.SerialDaemonConfig, schema=SCHEMA):
     def __init__(self, data, folder):
         super().__init__(data, folder)
         if 'control_machines' not in data:

@@ -23,6 +23,11 @@ RETURN_RISE = 0.4        # deg C: return water is warmer than supply while the p
 FLOW_LPM = 2.0           # L/min while the pump runs
 
 
+def _state(attribute, kind):
+    """A model value tests read and set; the model is brought up to now first, under its lock."""
+    return property(lambda self: self._get(lambda: getattr(self, attribute)),
+                    lambda self, value: self._set(lambda: setattr(self, attribute, kind(value))))
+
 class ChillerEmulator:
     """The model for EmulatorLink: every public method and property is thread-safe."""
     request_terminator = p.REQUEST_END
@@ -133,13 +138,8 @@ class ChillerEmulator:
             self._advance()
             apply()
 
-    @property
-    def running(self) -> bool:
-        return self._get(lambda: self._running)
-
-    @running.setter
-    def running(self, value):
-        self._set(lambda: setattr(self, '_running', bool(value)))
+    running = _state('_running', bool)
+    water_temp = _state('_water', float)
 
     @property
     def setpoint(self) -> float:
@@ -152,24 +152,10 @@ class ChillerEmulator:
         self._set(lambda: setattr(self, '_setpoint', float(celsius)))
 
     @property
-    def water_temp(self) -> float:
-        return self._get(lambda: self._water)
-
-    @water_temp.setter
-    def water_temp(self, celsius):
-        self._set(lambda: setattr(self, '_water', float(celsius)))
-
-    @property
     def return_temp(self) -> float:
         return self._get(self._return_temp)
 
-    @property
-    def ambient_temp(self) -> float:
-        return self._get(lambda: self._ambient)
-
-    @ambient_temp.setter
-    def ambient_temp(self, celsius):
-        self._set(lambda: setattr(self, '_ambient', float(celsius)))
+    ambient_temp = _state('_ambient', float)
 
     @property
     def tec_percent(self) -> int:

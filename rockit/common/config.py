@@ -114,9 +114,15 @@ def invalid(path, found):
 
 
 class DaemonConfig:
-    """The keys every daemon's config has. A subclass sets SCHEMA, reads its own keys in
-    __init__, and may list problems the schema cannot express in extra_problems()."""
+    """The keys every daemon's config has. A subclass names its schema in its class line
+    (class FocuserConfig(DaemonConfig, schema=SCHEMA)), reads its own keys in __init__, and
+    may list problems the schema cannot express in extra_problems()."""
     SCHEMA = None
+
+    def __init_subclass__(cls, schema=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if schema is not None:
+            cls.SCHEMA = schema
 
     def __init__(self, data, folder):
         self.daemon = data['daemon']

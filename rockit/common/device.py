@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from .errors import DeviceError, NotConnected, NotDisconnected
 from .log import ChangeLog
 
+
 class DeviceLoop:
     """Runs a device's hooks on one thread:
     open_device(): open the link and read the first state; raise DeviceError on failure.

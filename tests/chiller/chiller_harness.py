@@ -7,7 +7,7 @@ import threading
 import Pyro4
 import pytest
 
-from conftest import DaemonUnderTest, run_cli, wait_until
+from support import DaemonUnderTest, run_cli, wait_until
 from rockit.chiller import protocol
 from rockit.chiller.emulator import ChillerEmulator
 from rockit.common import pyro
@@ -76,11 +76,6 @@ def make_chiller(test_registry, daemons):
     yield make
     for link in links:
         link.stop()
-
-
-@pytest.fixture
-def chiller(make_chiller):
-    return make_chiller()
 
 
 class StandIn:
@@ -170,18 +165,3 @@ class Served:
             self.stand_in.answer()   # free the workers of a hung stand-in, so that it can close
             self._server.close()
             self._server = None
-
-
-@pytest.fixture
-def stand_in(test_registry):
-    """serve(name, stand_in): a stand-in daemon registered under name, stopped after the test."""
-    served = []
-
-    def serve(name, stand_in):
-        source = Served(test_registry.add(name), stand_in)
-        served.append(source)
-        return source
-
-    yield serve
-    for source in served:
-        source.stop()

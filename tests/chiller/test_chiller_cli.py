@@ -3,8 +3,7 @@ import json
 import subprocess
 import sys
 
-from chiller_harness import chiller, make_chiller  # noqa: F401 (fixtures)
-from conftest import ROOT, exit_code, run_cli
+from support import ROOT, exit_code, run_cli
 from rockit.chiller import cli, errors, protocol
 from rockit.chiller.codes import ChillerMode, CommandStatus
 

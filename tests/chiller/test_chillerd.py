@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from chiller_harness import chiller, make_chiller  # noqa: F401 (fixtures)
-from conftest import ROOT, connections_from, wait_until
+from support import ROOT, connections_from, wait_until
 from rockit.chiller import errors, protocol
 from rockit.chiller.codes import ChillerMode, ChillerStatus, CommandStatus
 from rockit.common import pyro

@@ -3,8 +3,8 @@ stand-ins of powerd and domealertd served by Pyro on loopback."""
 import json
 import shutil
 
-from chiller_harness import DomeAlertStandIn, PowerStandIn, make_chiller, stand_in  # noqa: F401 (fixtures)
-from conftest import ROOT
+from chiller_harness import DomeAlertStandIn, PowerStandIn
+from support import ROOT
 from rockit.chiller import errors, protocol
 from rockit.chiller.codes import ChillerMode, ChillerStatus, CommandStatus
 

@@ -1,12 +1,14 @@
 """The device loop survives its own device's bugs and keeps the one-thread promise."""
 import logging
 import threading
+from types import SimpleNamespace
 
 import pytest
 
-from conftest import wait_until
+from support import wait_until
+from rockit.common.daemon import Daemon, OneCommand
 from rockit.common.device import DeviceLoop
-from rockit.common.errors import DeviceError, NotConnected, NotDisconnected
+from rockit.common.errors import Blocked, DeviceError, NotConnected, NotDisconnected
 
 
 class QuickLoop(DeviceLoop):
@@ -93,3 +95,46 @@ def test_a_bug_anywhere_in_the_cycle_does_not_end_the_loop(device):
     wait_until(lambda: device.loop.connected and device.opened >= 2, message='reconnected after the bug')
     assert device.loop._thread.is_alive()
     assert device.loop.call(lambda: 'alive', timeout=5) == 'alive'
+
+
+class TwoDevices(Daemon):
+    def __init__(self):
+        self.devices = [Flaky(), Flaky()]
+        for device in self.devices:
+            device.loop = QuickLoop(device, logging.getLogger('rockit-test-two'))
+        super().__init__(SimpleNamespace(control_ips=set()), logging.getLogger('rockit-test-two'),
+                         [device.loop for device in self.devices])
+
+
+@pytest.fixture
+def two_devices():
+    daemon = TwoDevices()
+    daemon.start()
+    wait_until(lambda: all(loop.connected for loop in daemon.loops), message='both connected')
+    yield daemon
+    daemon.stop()
+
+
+def test_several_loops_connect_and_disconnect_together(two_devices):
+    first, second = two_devices.loops
+    with pytest.raises(NotDisconnected):
+        two_devices.connect_all()                  # every one was connected already
+    first.wait(first.disconnect())
+    two_devices.connect_all()                      # one connected now: done
+    assert first.connected and second.connected
+    two_devices.disconnect_all()
+    assert not first.connected and not second.connected
+    with pytest.raises(NotConnected):
+        two_devices.disconnect_all()
+
+
+def test_one_command_at_a_time_refuses_another_naming_the_one_that_runs():
+    guard = OneCommand(logging.getLogger('rockit-test-one'))
+    with guard.run('initialize'):
+        assert guard.running == 'initialize'
+        with pytest.raises(Blocked, match='initialize is running'):
+            with guard.run('shutdown'):
+                pass
+    assert guard.running is None
+    with guard.run('shutdown'):
+        assert guard.running == 'shutdown'

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import wait_until
+from support import wait_until
 from rockit.common import pyro
 from rockit.common.watcher import Unusable, Watcher
 

@@ -1,6 +1,6 @@
 """A camera lost in the middle of continuous acquisition: OFFLINE with the reason, logged
 once, reopened with backoff, and acquisition carries on by itself."""
-from conftest import wait_until
+from support import wait_until
 from pycam_harness import served_in_process
 from rockit.common import pyro
 from rockit.pycam.codes import CommandStatus

@@ -48,9 +48,7 @@ SCHEMA = {
 }
 
 
-class FocuserConfig(config.SerialDaemonConfig):
-    SCHEMA = SCHEMA
-
+class FocuserConfig(config.SerialDaemonConfig, schema=SCHEMA):
     def __init__(self, data, folder):
         super().__init__(data, folder)
         self.channels = data['channels']
