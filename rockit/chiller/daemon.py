@@ -1,11 +1,12 @@
 """chillerd: one thread owns the chiller's serial line; Pyro clients read the last published
 state or queue commands to that thread.
 
-Each query cycle reads everything the chiller reports, asks the interlock daemons (dome
-temperature, camera power) what they know, and in AUTOMATIC mode runs the chiller while an
-interlock asks for it. An interlock source that fails (unreachable, a missing key, a reading
-flagged invalid) is logged once and never taken as a reading: the decision it feeds is held
-as it was until the source answers again.
+Each query cycle reads everything the chiller reports and, in AUTOMATIC mode, runs the
+chiller while an interlock asks for it. The interlock daemons (dome temperature, camera
+power) are watched from their own threads (interlocks.py): the serial thread only reads
+what they last said, and a change wakes it at once. A source that fails (unreachable, a
+missing key, a reading flagged invalid) is logged once and never taken as a reading: the
+decision it feeds is held as it was until the source answers again.
 
 Stopping the daemon leaves the chiller as it is: cameras still need cooling without it.
 """
@@ -13,7 +14,7 @@ import logging
 import threading
 from typing import NamedTuple
 
-from rockit.common import service, status
+from rockit.common import service, status, watcher
 from rockit.common.arguments import Boolean, Integer, Number
 from rockit.common.daemon import Daemon
 from rockit.common.device import DeviceLoop
@@ -25,7 +26,7 @@ from rockit.common.serial_link import SerialLink
 from . import protocol
 from .codes import ChillerMode, ChillerStatus, CommandStatus
 from .config import ChillerConfig
-from .interlocks import Antifreeze, CameraPower, DomeThermometer, InterlockError
+from .interlocks import Interlocks
 
 
 class ChillerReading(NamedTuple):
@@ -64,17 +65,26 @@ class ChillerDaemon(Daemon):
         self._lock = threading.Lock()           # guards the published state below
         self._mode = config.initial_mode
         self._reading = None                    # ChillerReading while online
-        self._interlocks = {}                   # report_status keys of the interlocks
         self._setpoint_pending = config.initial_setpoint
-        self._antifreeze = Antifreeze(*config.antifreeze) if config.antifreeze else None
-        self._thermometer = None
-        if config.temperature_address:
-            self._thermometer = DomeThermometer(config.temperature_address, config.temperature_value_key,
-                                                config.temperature_valid_key)
-        self._power = CameraPower(config.power_address, config.power_channels) if config.power_address else None
-        self._power_on = False                  # last valid camera power state (held on failure)
-        self._faults = {}                       # interlock source -> why it is unusable
+        self.interlocks = Interlocks(config, log, self._interlock_news)
         self._cycle_now = False                 # run the next query cycle without waiting
+
+    def start(self):
+        watcher.start_all(self.interlocks.watchers)
+        super().start()
+
+    def stop(self):
+        watcher.stop_all(self.interlocks.watchers)
+        super().stop()
+
+    def _interlock_news(self):
+        """A watcher's thread: an interlock source changed; in AUTOMATIC mode the chiller
+        decides at once, not a query_delay later (nothing is queued while offline)."""
+        if self.mode == ChillerMode.Automatic:
+            self.loop.submit(self._cycle_at_once)
+
+    def _cycle_at_once(self):
+        self._cycle_now = True
 
     # The chiller's story, told on the device thread.
     def open_device(self):
@@ -92,11 +102,11 @@ class ChillerDaemon(Daemon):
     def poll(self):
         self._cycle_now = False
         reading = self._read_chiller()
-        interlocks, run_wanted, why = self._read_interlocks(reading)
+        run_wanted, why = self.interlocks.decide(reading.ambient)
         if self.mode == ChillerMode.Automatic and run_wanted != reading.running:
             reading = self._switch_automatically(run_wanted, why) or reading
         with self._lock:
-            self._reading, self._interlocks = reading, interlocks
+            self._reading = reading
 
     def went_offline(self):
         with self._lock:
@@ -126,43 +136,6 @@ class ChillerDaemon(Daemon):
         alarms = protocol.parse_bits(self._ask(protocol.READ_ALARMS))
         warnings = protocol.parse_bits(self._ask(protocol.READ_WARNINGS))
         return ChillerReading(status, setpoint, supply, return_, ambient, tec_percent, heating, alarms, warnings)
-
-    def _read_interlocks(self, reading):
-        """(report_status keys, whether the interlocks ask the chiller to run, why)."""
-        keys, asking = {}, []
-        if self._antifreeze:
-            dome = reading.ambient
-            if self._thermometer:
-                dome = self._from_source('dome temperature', self._thermometer.read)
-            self._antifreeze.update(dome)
-            keys['dome_temp'] = dome
-            keys['antifreeze_enabled'] = self._antifreeze.active
-            if self._antifreeze.active:
-                asking.append('antifreeze')
-        if self._power:
-            power_on = self._from_source('camera power', self._power.read)
-            if power_on is not None:
-                self._power_on = power_on
-            keys['channels_enabled'] = power_on
-            if self._power_on:
-                asking.append('camera power')
-        if self._antifreeze or self._power:
-            keys['cooling_requested_by'] = asking
-            keys['interlock_faults'] = dict(self._faults)
-        return keys, bool(asking), ', '.join(asking) or 'no interlock asks for it'
-
-    def _from_source(self, name, read):
-        """read()'s value, or None when the source failed (logged once per failure)."""
-        try:
-            value = read()
-        except Exception as e:  # InterlockError, or a status shaped in a way nobody foresaw
-            reason = str(e) if isinstance(e, InterlockError) else f'{type(e).__name__}: {e}'
-            self._faults[name] = reason
-            self._changes(name, logging.WARNING, f'{name} unusable, holding its last decision: {reason}')
-            return None
-        if self._faults.pop(name, None) is not None:
-            self._changes(name, logging.INFO, f'{name} usable again')
-        return value
 
     def _switch_automatically(self, run, why):
         """Start or stop the chiller for the interlocks; the new reading, or None if the
@@ -233,6 +206,7 @@ class ChillerDaemon(Daemon):
             data['mode'] = self._mode
             if data['status'] == ChillerStatus.Offline:
                 data['status_label'] = ChillerStatus.label(ChillerStatus.Offline)
+                data.update(self.interlocks.status(None))
                 return data
             data.update({
                 'status': reading.state,
@@ -247,7 +221,7 @@ class ChillerDaemon(Daemon):
                 'alarms': list(protocol.set_bit_indices(reading.alarms)),
                 'warnings': list(protocol.set_bit_indices(reading.warnings)),
             })
-            data.update(self._interlocks)
+            data.update(self.interlocks.status(reading.ambient))
             return data
 
     @command(mode=Integer(ChillerMode.Manual, ChillerMode.Automatic))

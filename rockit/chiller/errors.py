@@ -1,6 +1,7 @@
-"""What goes wrong between chillerd and its chiller or its interlock sources: the error
-digits a chiller reply carries, and the exceptions raised for them (no I/O here, so the
-pure protocol module raises them too)."""
+"""What goes wrong between chillerd and its chiller: the error digits a chiller reply
+carries, and the exceptions raised for them (no I/O here, so the pure protocol module
+raises them too). An interlock source that gives nothing usable is a watcher's Unusable
+(rockit.common.watcher)."""
 from rockit.common.errors import ProtocolError
 
 ERROR_OK = 0
@@ -38,7 +39,3 @@ class RequestError(ProtocolError):
         self.code = code
         self.command_id = command_id
         super().__init__(message or ERROR_MESSAGES.get(code, 'not a request for this chiller'))
-
-
-class InterlockError(Exception):
-    """An interlock source gave nothing usable; the message says why."""

@@ -158,14 +158,17 @@ class BackgroundServer:
 
     def __init__(self, obj, address):
         self._daemon = Pyro4.Daemon(host=address.host, port=address.port)
+        self._obj = obj
         self._daemon.register(obj, objectId=address.object_id)
         self.location = self._daemon.locationStr
         self._thread = threading.Thread(target=self._daemon.requestLoop, name=f'pyro-{address.name}', daemon=True)
         self._thread.start()
 
     def close(self):
+        """Stop serving; the object may then be served again by another server."""
         self._daemon.shutdown()
         self._thread.join(5)
+        self._daemon.unregister(self._obj)
         self._daemon.close()
 
 

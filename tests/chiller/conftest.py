@@ -2,7 +2,7 @@
 reliability suite."""
 import pytest
 
-from chiller_harness import ServedStatus
+from chiller_harness import Served
 
 
 @pytest.fixture
@@ -11,12 +11,12 @@ def chiller(make_chiller):
 
 
 @pytest.fixture
-def status_daemon(test_registry):
-    """serve(name, status): a status daemon registered under name, stopped after the test."""
+def stand_in(test_registry):
+    """serve(name, stand_in): a stand-in daemon registered under name, stopped after the test."""
     served = []
 
-    def serve(name, status):
-        source = ServedStatus(test_registry.add(name), status)
+    def serve(name, stand_in):
+        source = Served(test_registry.add(name), stand_in)
         served.append(source)
         return source
 
