@@ -23,6 +23,7 @@ from .acquisition.spectrometer import SpectrometerAcquisition
 from .codes import CommandStatus, DeviceStatus
 from .config import PycamConfig
 from .devices import camera, selection
+from .products import Products
 from .settings import AcquisitionSettings, SettingsCheck
 from .storage import names
 from .storage.store import DataStore, StorageError
@@ -61,7 +62,7 @@ def load_processor(config, log):
         return None
 
 
-class PycamDaemon(Daemon):
+class PycamDaemon(Products, Daemon):
     codes = CommandStatus
 
     def __init__(self, config, log, processor=None):

@@ -1,0 +1,93 @@
+"""What pycamd has made, for viewers such as rockit-web: the latest SO2 (AA) image, the
+day's emission-rate rows and the latest plume spectrum.
+
+Pyro carries bytes, not arrays, so arrays travel as .npy bytes, and an image is thinned
+to fit well inside Pyro's message limit. Everything is read from the files processing and
+storage already wrote, so a viewer never waits on acquisition or processing.
+"""
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from rockit.common.pyro import MAX_MESSAGE_SIZE, query
+
+from .storage.names import NamingError, parse_spectrum_name
+
+IMAGE_BYTES = MAX_MESSAGE_SIZE // 3   # an AA image thinned to at most this many bytes
+MAX_ROWS = 3000                        # emission-rate rows returned, the newest
+
+
+def _newest_folder(root):
+    """The newest <YYYY-MM-DD> folder under root, or None."""
+    try:
+        days = sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name[:2] == '20')
+    except OSError:
+        return None
+    return days[-1] if days else None
+
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def thinned(image, limit=IMAGE_BYTES):
+    """image (float32) with every step-th row and column, step the smallest that fits limit."""
+    step = 1
+    while image[::step, ::step].nbytes > limit:
+        step += 1
+    return np.ascontiguousarray(image[::step, ::step], np.float32), step
+
+
+class Products:
+    """Queries a daemon with self.processor (or None), self.store and self.config mixes in."""
+
+    def _processing_day(self):
+        out_dir = getattr(self.processor, 'out_dir', None)
+        return _newest_folder(out_dir) if out_dir else None
+
+    def _rows(self):
+        day = self._processing_day()
+        if day is None or not (day / 'emission_rates.csv').exists():
+            return day, []
+        with open(day / 'emission_rates.csv', newline='') as f:
+            return day, list(csv.DictReader(f))
+
+    @query()
+    def emission_rates(self):
+        """The newest day's emission-rate rows (CSV columns as text), the last MAX_ROWS."""
+        day, rows = self._rows()
+        return {'day': day.name if day else None, 'rows': rows[-MAX_ROWS:]}
+
+    @query()
+    def latest_so2_image(self):
+        """The newest AA image as .npy bytes, thinned by 'step', with the integration line in
+        full-image pixels; None before the first processed pair."""
+        day, rows = self._rows()
+        named = [row['aa_file'] for row in rows if row.get('aa_file')]
+        if not named:
+            return None
+        image, step = thinned(np.load(day / named[-1], allow_pickle=False))
+        line = (getattr(self.config, 'processing', None) or {}).get('integration_line')
+        return {'name': Path(named[-1]).name, 'npy': _npy_bytes(image), 'step': step,
+                'line': line if isinstance(line, dict) else None}
+
+    @query()
+    def latest_spectrum(self):
+        """The newest Plume spectrum as .npy bytes of (wavelengths, counts); None if none."""
+        day = _newest_folder(self.store.root)
+        if day is None:
+            return None
+        names = []
+        for path in day.glob('*_Plume.npy'):
+            try:
+                names.append(parse_spectrum_name(path))
+            except NamingError:
+                continue
+        if not names:
+            return None
+        newest = max(names, key=lambda name: name.time)
+        return {'name': newest.path.name, 'npy': newest.path.read_bytes()}

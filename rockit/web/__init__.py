@@ -1,0 +1,1 @@
+"""rockit-web: one web page for every daemon, for people; dashboards stay Pyro clients."""

@@ -1,0 +1,104 @@
+"""The web application: pages, the status API and commands forwarded to the daemons.
+
+Pages and status only read the pollers' latest; a command is the one request that talks
+to a daemon itself, and only from a control machine.
+"""
+import html
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from rockit.common import pyro
+from rockit.common.codes import CommandStatus
+
+from . import kinds
+
+STATIC = Path(__file__).with_name('static')
+
+
+def _page(name, **values):
+    text = (STATIC / name).read_text()
+    for key, value in values.items():
+        text = text.replace('{{' + key + '}}', html.escape(value))
+    return text
+
+
+def make_app(config, pollers):
+    def poller(request):
+        found = pollers.get(request.path_params['daemon'])
+        if found is None:
+            raise HTTPException(404, f"no daemon '{request.path_params['daemon']}' here")
+        return found
+
+    async def overview(request):
+        return HTMLResponse(_page('index.html'))
+
+    async def daemon_page(request):
+        return HTMLResponse(_page('daemon.html', daemon=poller(request).name))
+
+    async def all_status(request):
+        return JSONResponse([p.view() for p in pollers.values()])
+
+    async def status(request):
+        return JSONResponse(poller(request).view())
+
+    async def plot(request):
+        png = poller(request).pngs.get(request.path_params['plot'])
+        if png is None:
+            raise HTTPException(404, 'no such plot yet')
+        return Response(png, media_type='image/png', headers={'Cache-Control': 'max-age=86400'})
+
+    async def command(request):
+        target = poller(request)
+        if request.client is None or request.client.host not in config.control_ips:
+            return JSONResponse({'code': CommandStatus.InvalidControlIP,
+                                 'message': 'error: command not accepted from this IP'}, 403)
+        method = target.kind.commands.get(request.path_params['command'])
+        if method is None:
+            raise HTTPException(404, f"no command '{request.path_params['command']}' for {target.name}")
+        try:
+            arguments = await request.json()
+        except ValueError:
+            arguments = None
+        if not isinstance(arguments, dict):
+            return JSONResponse({'code': CommandStatus.InvalidArgument,
+                                 'message': 'error: the body must be a JSON object of arguments'}, 400)
+        code, message = await run_in_threadpool(_forward, config.daemons[target.name], method, arguments, target)
+        http = 200 if code == CommandStatus.Succeeded else (502 if code == CommandStatus.Unreachable else 409)
+        return JSONResponse({'code': code, 'message': message}, http)
+
+    async def not_found(request, exc):
+        if request.url.path.startswith('/api/'):
+            return JSONResponse({'error': exc.detail}, exc.status_code)
+        return HTMLResponse(_page('404.html', detail=exc.detail), exc.status_code)
+
+    routes = [
+        Route('/', overview),
+        Route('/api/status', all_status),
+        Route('/api/{daemon}/status', status),
+        Route('/api/{daemon}/plot/{plot}.png', plot),
+        Route('/api/{daemon}/{command}', command, methods=['POST']),
+        Mount('/static', StaticFiles(directory=STATIC), name='static'),
+        Route('/{daemon}', daemon_page),
+    ]
+    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+
+
+def _forward(address, method, arguments, target):
+    """Call the daemon's command; (code, message) in the daemon's own words."""
+    try:
+        with pyro.connect(address) as proxy:
+            code = getattr(proxy, method)(**arguments)
+    except pyro.CommunicationErrors as e:
+        return CommandStatus.Unreachable, f'error: unable to communicate with {address.name}: {e}'
+    except TypeError:
+        return CommandStatus.InvalidArgument, 'error: invalid argument'
+    target.watcher.poke()
+    if not isinstance(code, int):
+        return CommandStatus.Failed, f'error: unexpected answer {code!r}'
+    return code, kinds.message(target.kind, code)

@@ -1,0 +1,102 @@
+"""The pages' pictures as PNG bytes, drawn with matplotlib's Agg backend (no display).
+
+Every figure is FIGURE_SIZE inches at DPI, so every PNG is WIDTH x HEIGHT pixels.
+"""
+import datetime
+import io
+
+import matplotlib
+
+matplotlib.use('Agg')
+from matplotlib.figure import Figure  # noqa: E402
+
+FIGURE_SIZE = (8, 5)
+DPI = 80
+WIDTH, HEIGHT = FIGURE_SIZE[0] * DPI, FIGURE_SIZE[1] * DPI
+
+
+def _png(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format='png', dpi=DPI)
+    return buffer.getvalue()
+
+
+def _figure():
+    return Figure(figsize=FIGURE_SIZE, dpi=DPI, layout='constrained')
+
+
+def _float(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return float('nan')
+
+
+def _time(text):
+    return datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
+
+
+def so2_image(image, step, line, name):
+    """The apparent-absorbance image colour-mapped with its colour bar, the integration
+    line drawn where processing integrates (its ends are in full-image pixels)."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    shown = axes.imshow(image, cmap='viridis', extent=(0, image.shape[1] * step, image.shape[0] * step, 0))
+    figure.colorbar(shown, ax=axes, label='apparent absorbance (AA)')
+    if line:
+        axes.plot(line['x'], line['y'], color='red', linewidth=2, label=line.get('name') or 'integration line')
+        axes.legend(loc='upper right', fontsize='small')
+    axes.set_title(name)
+    axes.set_xlabel('x (pixel)')
+    axes.set_ylabel('y (pixel)')
+    return _png(figure)
+
+
+def emission_rates(rows):
+    """The day's SO2 emission rate with its uncertainty band, and the plume speed."""
+    times = [_time(row['time']) for row in rows]
+    rate = [_float(row.get('emission_rate_kg_s')) for row in rows]
+    error = [_float(row.get('emission_rate_err_kg_s')) for row in rows]
+    speed = [_float(row.get('plume_speed_m_s')) for row in rows]
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.fill_between(times, [r - e for r, e in zip(rate, error)], [r + e for r, e in zip(rate, error)],
+                      color='tab:blue', alpha=0.25, label='uncertainty')
+    axes.plot(times, rate, color='tab:blue', marker='.', label='emission rate')
+    axes.set_ylabel('SO2 emission rate (kg/s)')
+    axes.set_xlabel('time (UTC)')
+    speed_axes = axes.twinx()
+    speed_axes.plot(times, speed, color='tab:orange', marker='.', linestyle=':', label='plume speed')
+    speed_axes.set_ylabel('plume speed (m/s)')
+    handles = axes.get_legend_handles_labels()[0] + speed_axes.get_legend_handles_labels()[0]
+    axes.legend(handles=handles, loc='upper left', fontsize='small')
+    axes.set_title(f'SO2 emission rate {times[-1]:%Y-%m-%d}')
+    figure.autofmt_xdate()
+    return _png(figure)
+
+
+def spectrum(data, name):
+    """The latest plume spectrum: counts against wavelength."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.plot(data[0], data[1], color='tab:purple', linewidth=1)
+    axes.set_xlabel('wavelength (nm)')
+    axes.set_ylabel('counts')
+    axes.set_title(name)
+    return _png(figure)
+
+
+def chiller_history(history):
+    """The chiller's temperatures over the hours kept."""
+    times = [datetime.datetime.fromtimestamp(t, datetime.timezone.utc) for t, _ in history]
+    figure = _figure()
+    axes = figure.add_subplot()
+    for key, label in (('water_temp', 'supply'), ('return_temp', 'return'), ('ambient_temp', 'ambient'),
+                       ('setpoint_temp', 'setpoint')):
+        values = [_float(values.get(key)) for _, values in history]
+        axes.plot(times, values, label=label, linestyle='--' if key == 'setpoint_temp' else '-')
+    axes.set_ylabel('temperature (°C)')
+    axes.set_xlabel('time (UTC)')
+    axes.legend(loc='upper left', fontsize='small')
+    figure.autofmt_xdate()
+    return _png(figure)

@@ -1,0 +1,114 @@
+"""One poller per daemon, shared by every browser: a Watcher asks for the daemon's status
+at most once per interval, and a pycamd's products less often; pages only ever read what
+the poller kept, so fifty open pages cost a daemon no more Pyro calls than one.
+
+Plots are drawn here too, on the poller's thread and only when their data changed, so a
+page asking for a PNG gets finished bytes at once.
+"""
+import collections
+import io
+import time
+
+import serpent
+
+from rockit.common.watcher import Watcher
+
+from . import kinds, plots
+
+PRODUCTS_INTERVAL = 5.0     # s between asks for a pycamd's images and rates
+CHILLER_PLOT_INTERVAL = 10.0
+CHILLER_KEYS = ('water_temp', 'return_temp', 'ambient_temp', 'setpoint_temp')
+
+
+def _bytes(value):
+    return serpent.tobytes(value) if isinstance(value, dict) else value
+
+
+def _npy(value):
+    import numpy as np
+    return np.load(io.BytesIO(_bytes(value)), allow_pickle=False)
+
+
+class Poller:
+    def __init__(self, address, config, log):
+        self.name = address.name
+        self.kind = kinds.UNKNOWN
+        self.pngs = {}                 # plot name -> PNG bytes
+        self.versions = {}             # plot name -> what it was drawn from (changes with it)
+        self.history = collections.deque()   # chiller: (time, {key: °C})
+        self._history_s = config.history_hours * 3600
+        self._products_at = self._chiller_plot_at = 0.0
+        self.watcher = Watcher(address, self._ask, label=address.name, interval=config.poll_interval,
+                               timeout=min(address.timeout, 5.0), log=log)
+        self.log = log
+
+    def start(self):
+        self.watcher.start()
+
+    def stop(self):
+        self.watcher.stop()
+        self.watcher.join()
+
+    @property
+    def latest(self):
+        return self.watcher.latest
+
+    def _ask(self, proxy):
+        if self.kind is kinds.UNKNOWN:
+            proxy._pyroBind()
+            self.kind = kinds.kind_of(proxy._pyroMethods)
+        status = proxy.report_status()
+        now = time.time()
+        if self.kind.name == 'chiller':
+            self._keep_chiller(now, status)
+        elif self.kind.name == 'pycam' and now - self._products_at >= PRODUCTS_INTERVAL:
+            self._products_at = now
+            self._fetch_products(proxy)
+        return status
+
+    def _draw(self, name, version, draw, *args):
+        if self.versions.get(name) == version:
+            return
+        try:
+            self.pngs[name] = draw(*args)
+            self.versions[name] = version
+        except Exception:
+            self.log.exception('%s: cannot draw %s', self.name, name)
+
+    def _keep_chiller(self, now, status):
+        if isinstance(status, dict) and status.get('water_temp') is not None:
+            self.history.append((now, {key: status.get(key) for key in CHILLER_KEYS}))
+        while self.history and self.history[0][0] < now - self._history_s:
+            self.history.popleft()
+        if self.history and now - self._chiller_plot_at >= CHILLER_PLOT_INTERVAL:
+            self._chiller_plot_at = now
+            self._draw('chiller', now, plots.chiller_history, list(self.history))
+
+    def _fetch_products(self, proxy):
+        image = proxy.latest_so2_image()
+        if isinstance(image, dict):
+            self._draw('so2', image['name'], plots.so2_image, _npy(image['npy']), image['step'],
+                       image.get('line'), image['name'])
+        rates = proxy.emission_rates()
+        if isinstance(rates, dict) and rates['rows']:
+            rows = rates['rows']
+            self._draw('emission', (rates['day'], len(rows), rows[-1].get('time')), plots.emission_rates, rows)
+        spectrum = proxy.latest_spectrum()
+        if isinstance(spectrum, dict):
+            self._draw('spectrum', spectrum['name'], plots.spectrum, _npy(spectrum['npy']), spectrum['name'])
+
+    def view(self):
+        """What /api/<daemon>/status answers: state and reason, the status, plot versions."""
+        observation = self.latest
+        status = observation.current
+        if status is None:
+            state, reason = 'OFFLINE', observation.error
+        elif not isinstance(status, dict):
+            state, reason = 'OFFLINE', f'unexpected answer {status!r}'
+            status = None
+        else:
+            state = status.get('status_label') or ('ONLINE' if status.get('status') else 'OFFLINE')
+            reason = status.get('offline_reason') if state == 'OFFLINE' else None
+        return {'name': self.name, 'kind': self.kind.name, 'state': state, 'reason': reason,
+                'online': state != 'OFFLINE', 'answered_at': observation.at, 'status': status,
+                'plots': {name: str(hash(version)) for name, version in self.versions.items()}}
