@@ -1,15 +1,18 @@
 """`make demo`: every daemon on its emulator on free loopback ports, then each CLI's status.
 
-Everything lives in .demo/ (registry, configs, logs). On a terminal the daemons keep
-running until Ctrl-C, with the commands to drive them printed; otherwise they stop once
-the status has been shown.
+Everything lives in .demo/ (registry, configs, logs; --dir names another folder). Then
+rockit-web shows them all, at the URL printed. On a terminal (or with --keep) the daemons
+keep running until Ctrl-C or SIGTERM, with the commands to drive them printed; otherwise
+they stop once the status has been shown.
 """
+import argparse
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +77,33 @@ def wait_online(demo, env, timeout=20):
     return False
 
 
+def start_web(registry, env, processes):
+    """rockit-web over every demo daemon, on a free loopback port; returns its URL."""
+    port = free_port()
+    config = {'port': port, 'host': '127.0.0.1', 'daemons': [demo.registry_name for demo in DEMOS],
+              'control_machines': ['LocalHost'], 'log_name': 'rockit-web@demo'}
+    (DEMO / 'rockit-web.json').write_text(json.dumps(config, indent=2))
+    log = open(DEMO / 'rockit-web.log', 'w')
+    processes.append(subprocess.Popen([PYTHON, str(ROOT / 'rockit-web'), str(DEMO / 'rockit-web.json')],
+                                      cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+    url = f'http://127.0.0.1:{port}/'
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + 'api/status', timeout=2).read()
+            return url
+        except OSError:
+            time.sleep(0.3)
+    return None
+
+
 def main():
+    global DEMO
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--dir', type=Path, default=DEMO, help='folder for the registry, configs and logs')
+    parser.add_argument('--keep', action='store_true', help='keep running without a terminal too')
+    args = parser.parse_args()
+    DEMO = args.dir.resolve()
     DEMO.mkdir(exist_ok=True)
     registry = {'daemons': {}, 'machines': {'LocalHost': '127.0.0.1'}}
     for demo in DEMOS:
@@ -119,7 +148,14 @@ def main():
             time.sleep(demo.settle)
             print(cli(demo, 'status', env=env).stdout.rstrip())
 
-        if sys.stdin.isatty() and not failed:
+        url = start_web(registry, env, processes)
+        if url:
+            print(f'\n=== Web pages of every daemon: {url}', flush=True)
+        else:
+            print(f'\nrockit-web did not start; see {DEMO / "rockit-web.log"}', flush=True)
+            failed = True
+
+        if (sys.stdin.isatty() or args.keep) and not failed:
             print('\nThe daemons keep running. In another shell:')
             print(f'  export ROCKIT_REGISTRY={DEMO / "registry.json"}')
             for demo in DEMOS:
@@ -128,9 +164,7 @@ def main():
             print('  ./chiller status; ./chiller disable; ./chiller mode auto; ./chiller json')
             print('  ./camvirt status; ./camvirt kill; ./camvirt init')
             print('  ./pycam status; ./pycam stop; ./pycam json')
-            print('  ./camvirt status; ./camvirt kill; ./camvirt init')
-            print('  ./pycam status; ./pycam stop; ./pycam json')
-            print('Press Ctrl-C here to stop them.')
+            print('Press Ctrl-C here to stop them.', flush=True)
             signal.signal(signal.SIGTERM, signal.default_int_handler)
             while True:
                 time.sleep(3600)

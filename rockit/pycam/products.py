@@ -54,7 +54,7 @@ class Products:
         if day is None or not (day / 'emission_rates.csv').exists():
             return day, []
         with open(day / 'emission_rates.csv', newline='') as f:
-            return day, list(csv.DictReader(f))
+            return day, list(csv.DictReader(f, restkey='more'))
 
     @query()
     def emission_rates(self):

@@ -71,7 +71,7 @@ def emission_rates(rows):
     handles = axes.get_legend_handles_labels()[0] + speed_axes.get_legend_handles_labels()[0]
     axes.legend(handles=handles, loc='upper left', fontsize='small')
     axes.set_title(f'SO2 emission rate {times[-1]:%Y-%m-%d}')
-    figure.autofmt_xdate()
+    axes.tick_params(axis='x', labelrotation=30)
     return _png(figure)
 
 
@@ -98,5 +98,5 @@ def chiller_history(history):
     axes.set_ylabel('temperature (°C)')
     axes.set_xlabel('time (UTC)')
     axes.legend(loc='upper left', fontsize='small')
-    figure.autofmt_xdate()
+    axes.tick_params(axis='x', labelrotation=30)
     return _png(figure)
