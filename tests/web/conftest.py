@@ -89,7 +89,7 @@ def web(tmp_path, test_registry):
         process.stop()
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def demo(tmp_path_factory):
     """`make demo` kept running: the four demo daemons and rockit-web; yields its URL and
     the registry it wrote."""
@@ -115,7 +115,7 @@ def demo(tmp_path_factory):
         process.wait()
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def browser(tmp_path_factory):
     """Headless chromium with a fresh profile; skips where Debian's chromium is missing."""
     chromium, driver = shutil.which('chromium'), shutil.which('chromedriver')
