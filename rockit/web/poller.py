@@ -98,14 +98,14 @@ class Poller:
             self._draw('spectrum', spectrum['name'], plots.spectrum, _npy(spectrum['npy']), spectrum['name'])
 
     def view(self):
-        """What /api/<daemon>/status answers: state and reason, the status, plot versions."""
+        """What /api/<daemon>/status answers: state and reason, the last status the daemon
+        gave (kept while it does not answer, with answered_at saying when), plot versions."""
         observation = self.latest
-        status = observation.current
-        if status is None:
+        status = observation.value if isinstance(observation.value, dict) else None
+        if observation.error is not None:
             state, reason = 'OFFLINE', observation.error
-        elif not isinstance(status, dict):
-            state, reason = 'OFFLINE', f'unexpected answer {status!r}'
-            status = None
+        elif status is None:
+            state, reason = 'OFFLINE', f'unexpected answer {observation.value!r}'
         else:
             state = status.get('status_label') or ('ONLINE' if status.get('status') else 'OFFLINE')
             reason = status.get('offline_reason') if state == 'OFFLINE' else None

@@ -188,7 +188,8 @@ async function daemonPage(name) {
     const state = document.getElementById('state');
     state.textContent = view.state;
     state.className = `state ${view.state}`;
-    stamp('reason', view.reason || '');
+    const kept = (!view.online && view.answered_at) ? ` (below: its last answer, ${new Date(view.answered_at * 1000).toISOString()})` : '';
+    stamp('reason', (view.reason || '') + kept);
     const kind = KINDS[view.kind];
     document.getElementById('view').innerHTML = (kind && view.status) ? kind.view(view.status, view) :
       keyValues(view.status, 'status');

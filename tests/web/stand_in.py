@@ -1,0 +1,42 @@
+"""A focuser stand-in on Pyro that counts the questions it is asked: what rockit-web's
+tests and benchmark watch a daemon go away and come back through, and count calls at."""
+import threading
+
+from rockit.common import pyro
+from rockit.common.pyro import command, query
+
+
+class CountingFocuser:
+    def __init__(self):
+        self.calls = 0
+        self.target = 0
+        self.control_ips = {'127.0.0.1'}
+        self._lock = threading.Lock()
+
+    @query()
+    def report_status(self):
+        with self._lock:
+            self.calls += 1
+        return {'date': '2026-01-01T00:00:00Z', 'status': 1, 'fans_enabled': False, 'temperature': {},
+                'target_steps_1': self.target, 'current_steps_1': self.target, 'moving_1': False}
+
+    @command()
+    def set_focus(self, channel, steps, offset=False):
+        self.target = steps
+        return 0
+
+
+class StandIn:
+    """Serves a CountingFocuser at address; stop() and start() make it go away and return."""
+
+    def __init__(self, address):
+        self.address, self.focuser, self.server = address, CountingFocuser(), None
+
+    def start(self):
+        self.server = pyro.BackgroundServer(self.focuser, self.address)
+        return self
+
+    def stop(self):
+        if self.server:
+            self.server.close()
+            self.server = None
