@@ -42,13 +42,6 @@ class Poller:
                                timeout=min(address.timeout, 5.0), log=log)
         self.log = log
 
-    def start(self):
-        self.watcher.start()
-
-    def stop(self):
-        self.watcher.stop()
-        self.watcher.join()
-
     @property
     def latest(self):
         return self.watcher.latest

@@ -1,10 +1,15 @@
 """`rockit-web CONFIG`: start a poller per configured daemon, serve the pages until
-SIGTERM or Ctrl-C, then stop the pollers."""
+SIGTERM or Ctrl-C, then stop the pollers.
+
+The listening socket is bound here, before uvicorn starts, so that a port in use is one
+clear line and exit status 1, and systemd hears READY=1 only once pages can be served.
+"""
 import argparse
 import logging
+import socket
 import sys
 
-from rockit.common import log as rockit_log
+from rockit.common import log as rockit_log, watcher
 from rockit.common.errors import ConfigError, RegistryError
 
 from .config import WebConfig
@@ -20,22 +25,27 @@ def main(argv=None):
         print(f'rockit-web: {e}', file=sys.stderr)
         return 2
 
+    try:
+        listener = socket.create_server((config.host, config.port), reuse_port=False)
+    except OSError as e:
+        print(f'rockit-web: cannot listen on {config.host}:{config.port}: {e.strerror or e}', file=sys.stderr)
+        return 1
+
     import uvicorn
+    from rockit.common.pyro import _notify_systemd
     from .app import make_app
     from .poller import Poller
 
     log = rockit_log.configure(config.log_name)
     pollers = {name: Poller(address, config, log) for name, address in config.daemons.items()}
-    for poller in pollers.values():
-        poller.start()
+    watcher.start_all([poller.watcher for poller in pollers.values()])
     log.info('serving http://%s:%d/ for %s', config.host, config.port, ', '.join(pollers))
+    _notify_systemd(b'READY=1')
     try:
-        uvicorn.run(make_app(config, pollers), host=config.host, port=config.port, log_level='warning',
-                    access_log=False)
+        uvicorn.run(make_app(config, pollers), fd=listener.fileno(), log_level='warning', access_log=False)
     finally:
-        for poller in pollers.values():
-            poller.watcher.stop()
-        for poller in pollers.values():
-            poller.watcher.join()
+        _notify_systemd(b'STOPPING=1')
+        listener.close()
+        watcher.stop_all([poller.watcher for poller in pollers.values()])
         logging.shutdown()
     return 0

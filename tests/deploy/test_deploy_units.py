@@ -21,6 +21,7 @@ GROUPS = {
     'chillerd': {'dialout'},
     'camvirtd': {'libvirt'},
     'pycamd': {'video', 'plugdev'},
+    'rockit-web': set(),
 }
 
 
@@ -116,6 +117,8 @@ def test_daemon_tells_systemd_it_is_ready(unit, tmp_path):
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         port = probe.getsockname()[1]
+    if 'daemon' not in json.loads(config.read_text()):
+        pytest.skip(f'{daemon} serves no Pyro object (tests/web checks its readiness)')
     name = json.loads(config.read_text())['daemon']
     registry = tmp_path / 'registry.json'
     registry.write_text(json.dumps({'daemons': {name: {'object_id': 'notify_test', 'host': '127.0.0.1', 'port': port}}}))
