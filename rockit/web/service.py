@@ -6,6 +6,7 @@ clear line and exit status 1, and systemd hears READY=1 only once pages can be s
 """
 import argparse
 import logging
+import signal
 import socket
 import sys
 
@@ -40,6 +41,10 @@ def main(argv=None):
     pollers = {name: Poller(address, config, log) for name, address in config.daemons.items()}
     watcher.start_all([poller.watcher for poller in pollers.values()])
     log.info('serving http://%s:%d/ for %s', config.host, config.port, ', '.join(pollers))
+    # uvicorn stops on SIGTERM and SIGINT, then raises the signal again for the handler
+    # found before it: make that one return, so that the pollers stop and the exit is clean.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
     _notify_systemd(b'READY=1')
     try:
         uvicorn.run(make_app(config, pollers), fd=listener.fileno(), log_level='warning', access_log=False)
