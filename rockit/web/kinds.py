@@ -31,5 +31,9 @@ def kind_of(methods):
 
 
 def message(kind, code):
-    """The daemon's own words for a command's status code."""
-    return importlib.import_module(kind.codes).CommandStatus.message(code)
+    """The daemon's own words for a command's status code (the general words where that
+    daemon's package is not installed beside rockit-web)."""
+    try:
+        return importlib.import_module(kind.codes).CommandStatus.message(code)
+    except ImportError:
+        return importlib.import_module(UNKNOWN.codes).CommandStatus.message(code)

@@ -154,6 +154,17 @@ def test_data_package(packages, device_site):
     assert configs and all(flags[c] == 'cn' for c in configs)  # %config(noreplace)
 
 
+def test_web_package(packages):
+    path = packages['rockit-web']
+    web = ROOT / 'rockit' / 'web'
+    assert files(path) == {'/usr/bin/rockit-web', f'{UNITDIR}/rockit-web@.service', '/usr/lib/sysusers.d/rockit-web.conf',
+                           '/etc/rockit-web', f'{SITELIB}/rockit/web',
+                           *{f'{SITELIB}/rockit/web/{p.relative_to(web)}' for p in web.rglob('*')
+                             if '__pycache__' not in p.parts}}
+    assert requires(path) >= {'python3-rockit-common', 'python3-starlette', 'python3-uvicorn', 'python3-matplotlib'}
+    assert 'sysusers.d/rockit-web.conf' in '\n'.join(query(path, '--scripts'))
+
+
 def test_no_file_is_in_two_packages(packages):
     seen = {}
     for name, path in packages.items():
