@@ -8,11 +8,13 @@ setup(
     description='Pyro4 daemons for observatory focusers, chillers, camera VMs and an SO2 camera',
     license='GPL-3.0-or-later',
     packages=find_namespace_packages(include=['rockit', 'rockit.*'], exclude=['*.__pycache__']),
-    package_data={'rockit.common': ['registry.json'], 'rockit.pycam.simulator': ['data/*.npz']},
+    package_data={'rockit.common': ['registry.json'], 'rockit.pycam.simulator': ['data/*.npz'],
+                  'rockit.web': ['static/*']},
     python_requires='>=3.11',
     install_requires=['Pyro4', 'pyserial', 'jsonschema', 'rich'],
     extras_require={
         'camvirt': ['libvirt-python'],
         'pycam': ['numpy', 'opencv-python', 'scipy', 'seabreeze'],
+        'web': ['starlette', 'uvicorn', 'matplotlib', 'numpy'],
     },
 )

@@ -15,6 +15,12 @@ DAEMONS = [unit.name.split('@')[0] for unit in sorted((ROOT / 'systemd').glob('*
            if (ROOT / unit.name.split('@')[0]).exists()]
 
 
+def programs(daemon):
+    """The daemon's executable and its client's (rockit-web has none)."""
+    client = daemon[:-1]
+    return [daemon, client] if daemon.endswith('d') and (ROOT / client).exists() else [daemon]
+
+
 def can_build_offline():
     if not os.path.exists(SYSTEM_PYTHON):
         return False
@@ -54,12 +60,12 @@ def test_package_data_is_in_the_venv(destdir):
 
 @pytest.mark.parametrize('daemon', DAEMONS)
 def test_executables_run_the_venv_python(destdir, daemon):
-    for program in (daemon, daemon[:-1]):
+    for program in programs(daemon):
         path = destdir / 'usr/local/bin' / program
         assert os.access(path, os.X_OK)
         assert path.read_text().splitlines()[0] == '#!/opt/rockit/bin/python'
     # The CLI's help needs no dependencies, so it runs in the offline venv.
-    result = subprocess.run([str(destdir / 'opt/rockit/bin/python'), str(destdir / 'usr/local/bin' / daemon[:-1]),
+    result = subprocess.run([str(destdir / 'opt/rockit/bin/python'), str(destdir / 'usr/local/bin' / programs(daemon)[-1]),
                              '--help'], capture_output=True, text=True, cwd=destdir)
     assert result.returncode == 0 and 'usage:' in result.stdout
 
@@ -69,7 +75,8 @@ def test_units_completions_and_config_folders(destdir, daemon):
     unit = (destdir / f'etc/systemd/system/{daemon}@.service').read_text()
     assert f'ExecStart=/usr/local/bin/{daemon} /etc/{daemon}/%i.json\n' in unit
     assert (destdir / f'etc/sysusers.d/{daemon}.conf').exists()
-    assert (destdir / f'usr/local/share/bash-completion/completions/{daemon[:-1]}').exists()
+    for client in programs(daemon)[1:]:
+        assert (destdir / f'usr/local/share/bash-completion/completions/{client}').exists()
     assert (destdir / f'etc/{daemon}').is_dir()
 
 
