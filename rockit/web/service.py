@@ -10,16 +10,14 @@ import signal
 import socket
 import sys
 
-from rockit.common import log as rockit_log, watcher
 from rockit.common.errors import ConfigError, RegistryError
-
-from .config import WebConfig
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='rockit-web', description='web pages for rockit daemons')
     parser.add_argument('config', help='config/rockit-web/<site>.json')
     args = parser.parse_args(argv)
+    from .config import WebConfig    # after the arguments: --help needs no dependencies
     try:
         config = WebConfig.load(args.config)
     except (ConfigError, RegistryError) as e:
@@ -33,6 +31,7 @@ def main(argv=None):
         return 1
 
     import uvicorn
+    from rockit.common import log as rockit_log, watcher
     from rockit.common.pyro import _notify_systemd
     from .app import make_app
     from .poller import Poller
