@@ -19,6 +19,7 @@ import focuser  # noqa: E402
 import load  # noqa: E402
 import pycam_frames  # noqa: E402
 import pycam_processing  # noqa: E402
+import web_pollers  # noqa: E402
 
 BENCHMARKS = [
     ('focusd: Pyro round trips (ms)', focuser, 'ratio = median / bare Pyro4 call median'),
@@ -33,6 +34,10 @@ BENCHMARKS = [
     ('pycam processing: per on/off pair at 648 x 486 (ms)', pycam_processing,
      'ratio = median / pyplis-only pipeline median; last row: plume speed agreement along the integration '
      'line in % (median, max), ratio = live / full-resolution Farneback speed'),
+    ('rockit-web: one poller per daemon, 1 and 50 HTTP clients', web_pollers,
+     f'ratio = against the 1-client row of the same kind. Each client reads /api/<daemon>/status back to back '
+     f'for {web_pollers.SECONDS:g} s; the daemon is a stand-in counting its report_status() calls (the first '
+     'row\'s median and p99 are calls per second).'),
 ]
 
 
