@@ -1,5 +1,5 @@
 """`make demo`, the README's first command: every daemon comes online on its emulator and
-each CLI prints its status; without a terminal it stops them again and exits 0."""
+each CLI prints its status, and rockit-web its URL; without a terminal it stops them again and exits 0."""
 import re
 import subprocess
 import sys
@@ -19,3 +19,4 @@ def test_demo_brings_every_daemon_online_and_stops_them():
     assert 'Cameras are ONLINE, continuous' in result.stdout and '_fltrA_1ag_' in result.stdout
     assert re.search(r'SO2 emission rate: [0-9.]+ \u00b1 [0-9.]+ kg/s at plume speed [0-9.]+', result.stdout)
     assert 'did not come online' not in result.stdout
+    assert re.search(r'Web pages of every daemon: http://127\.0\.0\.1:\d+/', result.stdout)

@@ -84,3 +84,28 @@ def test_pages_and_scripts_come_from_rockit_web_alone(demo):
         assert 'http://' not in page and 'https://' not in page
     script = http(demo['url'] + 'static/rockit-web.js')
     assert script.status == 200 and b'https://' not in script.body and b'http://' not in script.body
+
+
+def test_pycamd_serves_its_products_as_bytes(demo, monkeypatch):
+    """What the SO2 page is drawn from, asked of the demo's pycamd as any Pyro client would."""
+    import io
+
+    import numpy as np
+    import serpent
+    from rockit.pycam.products import IMAGE_BYTES
+    monkeypatch.setenv(registry.ENVIRONMENT_VARIABLE, str(demo['registry']))
+    registry.load.cache_clear()
+    try:
+        with pyro.connect(registry.daemon('localhost_test6'), 30) as proxy:
+            image = wait_until(proxy.latest_so2_image, timeout=30, message='a processed pair')
+            rates = proxy.emission_rates()
+            spectrum = proxy.latest_spectrum()
+    finally:
+        registry.load.cache_clear()
+    aa = np.load(io.BytesIO(serpent.tobytes(image['npy'])), allow_pickle=False)
+    assert aa.dtype == np.float32 and aa.ndim == 2 and aa.nbytes <= IMAGE_BYTES
+    assert image['name'].endswith('_aa.npy') and image['step'] >= 1
+    assert image['line']['name'] == 'simulated_plume'
+    assert rates['rows'] and float(rates['rows'][-1]['line_mean_aa']) == float(rates['rows'][-1]['line_mean_aa'])
+    data = np.load(io.BytesIO(serpent.tobytes(spectrum['npy'])), allow_pickle=False)
+    assert data.shape[0] == 2 and data.shape[1] > 100 and spectrum['name'].endswith('_Plume.npy')
