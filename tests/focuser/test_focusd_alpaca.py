@@ -6,7 +6,7 @@ import socket
 
 import pytest
 from alpaca import management
-from alpaca.exceptions import (DriverException, InvalidOperationException, InvalidValueException,
+from alpaca.exceptions import (ActionNotImplementedException, DriverException, InvalidOperationException, InvalidValueException,
                                NotConnectedException, NotImplementedException)
 from alpaca.focuser import Focuser as AlpacaFocuser
 
@@ -104,6 +104,10 @@ def test_every_focuser_member_once_connected(served):
     with pytest.raises(DriverException):
         tube.Temperature
     assert 'Temperature' not in {item['Name'] for item in tube._get('devicestate')}
+    with pytest.raises(ActionNotImplementedException):
+        focuser.Action('warp', '9')
+    with pytest.raises(NotImplementedException):
+        focuser.CommandBlind('#', True)
 
 
 def test_temperature_is_not_implemented_without_a_probe(make_focuser):
@@ -115,12 +119,12 @@ def test_temperature_is_not_implemented_without_a_probe(make_focuser):
 def test_a_move_returns_at_once_and_is_followed_to_its_end(make_served):
     served = make_served(speed=1000)
     focuser = served.client(1)
-    focuser.Move(1500)
-    assert focuser.IsMoving is True and focuser.Position < 1500
-    wait_until(lambda: not focuser.IsMoving, timeout=15, message='the move to end')
-    assert focuser.Position == 1500 and served.focuser.model.position(1) == 1500
+    focuser.Move(4000)
+    assert focuser.IsMoving is True and focuser.Position < 4000
+    wait_until(lambda: not focuser.IsMoving, timeout=20, message='the move to end')
+    assert focuser.Position == 4000 and served.focuser.model.position(1) == 4000
     status = served.focuser.status()
-    assert (status['current_steps_1'], status['current_steps_2']) == (1500, 0)
+    assert (status['current_steps_1'], status['current_steps_2']) == (4000, 0)
     served.client(2).Move(20)
     wait_until(lambda: served.focuser.model.position(2) == 20, message='channel 2 at 20')
 
