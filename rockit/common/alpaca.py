@@ -71,10 +71,13 @@ class Form:
         self.caseless = caseless
         self._values = {}
         for name, value in pairs:
-            self._values.setdefault(name.lower() if caseless else name, value)
+            self._values.setdefault(self._key(name), value)
+
+    def _key(self, name):
+        return name.lower() if self.caseless else name
 
     def text(self, name):
-        value = self._values.get(name.lower() if self.caseless else name)
+        value = self._values.get(self._key(name))
         if value is None:
             raise BadRequest(f'parameter {name} is missing')
         return value
@@ -94,7 +97,7 @@ class Form:
     def transaction_id(self, name):
         """ClientID and ClientTransactionID: 0 when absent or not an unsigned 32-bit number
         (they only label the request, which still runs)."""
-        text = self._values.get(name.lower() if self.caseless else name, '').strip()
+        text = self._values.get(self._key(name), '').strip()
         return int(text) if INTEGER.fullmatch(text) and 0 <= int(text) <= UINT32_MAX else 0
 
 

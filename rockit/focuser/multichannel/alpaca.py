@@ -12,7 +12,7 @@ from rockit.common import alpaca
 from rockit.common.alpaca_discovery import DiscoveryResponder
 from rockit.common.alpaca_http import AlpacaServer
 
-from .codes import CommandStatus
+from .codes import CommandStatus, FocuserStatus
 from .protocol import MAX_POSITION
 
 ACCEPT_POLL = 0.02   # s between looks at the published state while a move is being started
@@ -28,7 +28,8 @@ ERRORS = {
 
 def command(daemon, name, *args):
     """Run the daemon's Pyro command `name` for an HTTP client the Alpaca server has
-    already checked against the control machines; returns its code."""
+    already checked against the control machines (the Pyro guard would see no Pyro
+    caller); the arguments are checked here first. Returns its code."""
     return getattr(type(daemon), name).__wrapped__(daemon, *args)
 
 
@@ -66,7 +67,7 @@ class ChannelFocuser(alpaca.Device):
 
     # What the base class needs.
     def online(self):
-        return self.daemon.report_status()['status'] == 1
+        return self.daemon.report_status()['status'] == FocuserStatus.Online
 
     def bring_online(self):
         code = command(self.daemon, 'initialize')
