@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import focuser_alpaca  # noqa: E402
 import cli_startup  # noqa: E402
 import focuser  # noqa: E402
 import load  # noqa: E402
@@ -22,6 +23,8 @@ import pycam_processing  # noqa: E402
 
 BENCHMARKS = [
     ('focusd: Pyro round trips (ms)', focuser, 'ratio = median / bare Pyro4 call median'),
+    ("focusd's Alpaca interface (ms)", focuser_alpaca,
+     'ratio = median / the median of the row named under "against", on the same focusd'),
     ('CLI start-up (ms)', cli_startup, "ratio = median / `python -c 'import Pyro4'` median"),
     (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', load,
      f'ratio = median / the median of the row named under "against". The {load.POLLERS} pollers are threads '

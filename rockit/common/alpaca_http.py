@@ -113,6 +113,7 @@ def _handler(server):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = 'HTTP/1.1'   # keep-alive: clients poll position several times a second
         timeout = IDLE_TIMEOUT
+        disable_nagle_algorithm = True   # headers and body go out as two writes: no 40 ms wait for an ACK
         server_version = 'rockit-alpaca'
 
         def do_GET(self):

@@ -6,8 +6,8 @@ import socket
 
 import pytest
 from alpaca import management
-from alpaca.exceptions import (ActionNotImplementedException, DriverException, InvalidOperationException, InvalidValueException,
-                               NotConnectedException, NotImplementedException)
+from alpaca.exceptions import (ActionNotImplementedException, DriverException, InvalidOperationException,
+                               InvalidValueException, NotConnectedException, NotImplementedException)
 from alpaca.focuser import Focuser as AlpacaFocuser
 
 from conftest import free_port, wait_until

@@ -15,7 +15,7 @@ from rockit.common.alpaca_http import AlpacaServer
 from .codes import CommandStatus, FocuserStatus
 from .protocol import MAX_POSITION
 
-ACCEPT_POLL = 0.02   # s between looks at the published state while a move is being started
+ACCEPT_POLL = 0.005  # s between looks at the published state while a move is being started
 
 ERRORS = {
     CommandStatus.NotConnected: alpaca.NotConnected,
