@@ -4,7 +4,9 @@ devices: /api/v1/<type>/<number>/<member> for each device and the management API
 The standard library's ThreadingHTTPServer serves it: the surface is a few dozen fixed
 routes of form-encoded requests and JSON answers, which needs no routing, templating or
 async machinery, and a daemon that runs on a Raspberry Pi or from an RPM gains no
-dependency. Each connection gets a thread; one silent for IDLE_TIMEOUT s is closed.
+dependency. Each connection gets a thread; one silent for IDLE_TIMEOUT s is closed, and
+beyond MAX_CONNECTIONS at once a new one is closed at once, so that no client can make
+the daemon start threads without end.
 
 The control rule of the Pyro side holds here: a PUT (which changes something) is refused
 with HTTP 403 unless it comes from one of the config's control machines; GETs are open.
@@ -19,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .alpaca import API_VERSION, AlpacaError, BadRequest, Form
 
 IDLE_TIMEOUT = 30        # s a keep-alive connection may stay silent
+MAX_CONNECTIONS = 64     # open at once
 MAX_BODY = 64 * 1024     # bytes of a PUT form; Alpaca forms are a few dozen
 
 
@@ -40,8 +43,7 @@ class AlpacaServer:
         self.log = log
         self._transactions = itertools.count(1)
         self._transactions_lock = threading.Lock()
-        self._http = ThreadingHTTPServer((host, port), _handler(self))
-        self._http.daemon_threads = True
+        self._http = _BoundedServer((host, port), _handler(self))
         self.port = self._http.server_address[1]
         self._thread = threading.Thread(target=self._http.serve_forever, name='alpaca-http', daemon=True)
 
@@ -107,6 +109,31 @@ class AlpacaServer:
         body['ClientTransactionID'] = form.transaction_id('ClientTransactionID') if form else 0
         body['ServerTransactionID'] = self.next_transaction()
         return body
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them."""
+    daemon_threads = True
+
+    def __init__(self, address, handler):
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def _handler(server):

@@ -322,3 +322,15 @@ def test_alpaca_config_is_optional(test_registry, tmp_path):
     assert FocuserConfig.load(path).alpaca is None
     path.write_text(json.dumps(dict(BASE_CONFIG, alpaca={'port': 11111, 'temperature_probes': {'2': 'mirror'}})))
     assert FocuserConfig.load(path).alpaca['temperature_probes'] == {'2': 'mirror'}
+
+
+def test_connections_beyond_the_limit_are_closed_and_serving_goes_on(served):
+    from rockit.common.alpaca_http import MAX_CONNECTIONS
+    idle = [socket.create_connection(('127.0.0.1', served.port)) for _ in range(MAX_CONNECTIONS)]
+    try:
+        with pytest.raises((ConnectionError, http.client.HTTPException)):
+            served.request('GET', '/management/apiversions')
+    finally:
+        for sock in idle:
+            sock.close()
+    wait_until(lambda: served.request('GET', '/management/apiversions')[0] == 200, message='serving again')
