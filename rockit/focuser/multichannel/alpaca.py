@@ -30,7 +30,11 @@ def command(daemon, name, *args):
     """Run the daemon's Pyro command `name` for an HTTP client the Alpaca server has
     already checked against the control machines (the Pyro guard would see no Pyro
     caller); the arguments are checked here first. Returns its code."""
-    return getattr(type(daemon), name).__wrapped__(daemon, *args)
+    try:
+        return getattr(type(daemon), name).__wrapped__(daemon, *args)
+    except Exception:  # as at the Pyro boundary: a bug is logged and answered as Failed
+        daemon.log.exception('alpaca: %s failed', name)
+        return CommandStatus.Failed
 
 
 def raise_for(code, doing):
