@@ -2,6 +2,7 @@
 official Alpaca client (alpyca), raw HTTP and UDP discovery on loopback."""
 import http.client
 import json
+import re
 import socket
 
 import pytest
@@ -334,3 +335,16 @@ def test_connections_beyond_the_limit_are_closed_and_serving_goes_on(served):
         for sock in idle:
             sock.close()
     wait_until(lambda: served.request('GET', '/management/apiversions')[0] == 200, message='serving again')
+
+
+def test_the_readme_alpaca_example_loads(test_registry, tmp_path):
+    from conftest import ROOT
+    from rockit.focuser.multichannel.config import FocuserConfig
+    readme = (ROOT / 'README.md').read_text()
+    example = re.search(r'^"alpaca": (\{.*?^\})', readme, flags=re.MULTILINE | re.DOTALL).group(1)
+    alpaca = json.loads(re.sub(r'#.*$', '', example, flags=re.MULTILINE))
+    config = dict(BASE_CONFIG, temperature_probes={'primary_mirror': BASE_CONFIG['temperature_probes']['mirror']})
+    path = tmp_path / 'focusd.json'
+    path.write_text(json.dumps(dict(config, alpaca=alpaca)))
+    assert FocuserConfig.load(path).alpaca == {'port': 11111, 'discovery_port': 32227,
+                                               'temperature_probes': {'1': 'primary_mirror'}}
