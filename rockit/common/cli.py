@@ -79,8 +79,9 @@ def show(text):
 
 
 def _json(client, args):
+    """One line, as the rockit CLIs print it, so that scripts can read it line by line."""
     no_arguments(args)
-    print(json.dumps(client.status(), indent=2, sort_keys=True))
+    print(json.dumps(client.status()))
     return 0
 
 

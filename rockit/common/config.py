@@ -138,3 +138,16 @@ class DaemonConfig:
         if found:
             raise invalid(path, found)
         return cls(data, Path(path).resolve().parent)
+
+
+def by_path(config_class):
+    """config_class the way other rockit software makes it: Config(path), raising on a bad
+    file, with .daemon the daemons.<name> entry (connect(), launch()) instead of the name."""
+    from .daemons import PyroDaemon
+
+    def __init__(self, path):
+        vars(self).update(vars(config_class.load(path)))
+        self.daemon = PyroDaemon.from_address(self.address)
+
+    return type('Config', (config_class,), {'__init__': __init__, '__doc__': config_class.__doc__,
+                                            '__module__': config_class.__module__})

@@ -58,6 +58,12 @@ class Registry:
     def has_machine(self, name):
         return name in self._machines
 
+    def daemon_names(self):
+        return list(self._daemons)
+
+    def machine_names(self):
+        return list(self._machines)
+
 
 def _parse(path):
     """Read one registry file, returning (daemons, machines); RegistryError names the file."""
