@@ -5,7 +5,8 @@ import http.client
 import socket
 import time
 
-from harness import free_port, latencies, start_focusd, stop, summary
+from harness import latencies, start_focusd, stop, summary
+from support import free_port
 from rockit.common import pyro
 from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 

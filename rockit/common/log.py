@@ -133,16 +133,22 @@ def error(table, message):
 
 
 class ChangeLog:
-    """Logs a message for a key only when it differs from the last one for that key, so a
-    condition that persists (a device offline for an hour) is logged once, not every poll."""
+    """Logs a message for a key only when the state it reports differs from the last one
+    for that key, so a condition that persists (a device offline for an hour) is logged
+    once, not every poll. The state is the message itself unless given."""
 
     def __init__(self, logger):
         self._logger = logger
         self._last = {}
 
-    def __call__(self, key, level, message):
-        if self._last.get(key) != message:
-            self._last[key] = message
+    def __call__(self, key, level, message, state=None):
+        state = message if state is None else state
+        if self._last.get(key) != state:
+            self._last[key] = state
             self._logger.log(level, message)
             return True
         return False
+
+    def forget(self, key):
+        """The next message for key is logged, whatever it says."""
+        self._last.pop(key, None)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, run_cli
+from support import ROOT, run_cli
 from rockit.camvirt.config import DEFAULT_LIBVIRT_URI, CamvirtConfig, resolve_libvirt_uri
 from rockit.common.config import ConfigError
 

@@ -10,7 +10,7 @@ import threading
 import Pyro4
 import pytest
 
-from conftest import ROOT, wait_until
+from support import ROOT, wait_until
 from rockit.common import pyro, registry
 
 UPSTREAM_NAMES = ['log', 'daemons', 'helpers', 'TryLock', 'IP', 'print', 'validation_errors', 'validate_config',

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, run_cli
+from support import ROOT, run_cli
 
 CONFIGS = [('focusd', 'clasp'), ('focusd', 'portable'), ('camvirtd', 'clasp_cmos'), ('camvirtd', 'clasp_swir'),
            ('camvirtd', 'sting_das1'), ('camvirtd', 'sting_das2')]

@@ -4,8 +4,7 @@ import signal
 import subprocess
 import sys
 
-from conftest import ROOT, exit_code, run_cli, wait_until
-from focuser_harness import focuser, make_focuser  # noqa: F401 (fixtures)
+from support import ROOT, exit_code, run_cli, wait_until
 from rockit.focuser.multichannel.codes import CommandStatus
 
 

@@ -11,8 +11,7 @@ from alpaca.exceptions import (ActionNotImplementedException, DriverException, I
                                InvalidValueException, NotConnectedException, NotImplementedException)
 from alpaca.focuser import Focuser as AlpacaFocuser
 
-from conftest import free_port, wait_until
-from focuser_harness import make_focuser  # noqa: F401 (fixture)
+from support import ROOT, free_port, wait_until
 from rockit.focuser.multichannel.codes import CommandStatus
 
 
@@ -338,7 +337,6 @@ def test_connections_beyond_the_limit_are_closed_and_serving_goes_on(served):
 
 
 def test_the_readme_alpaca_example_loads(test_registry, tmp_path):
-    from conftest import ROOT
     from rockit.focuser.multichannel.config import FocuserConfig
     readme = (ROOT / 'README.md').read_text()
     example = re.search(r'^"alpaca": (\{.*?^\})', readme, flags=re.MULTILINE | re.DOTALL).group(1)

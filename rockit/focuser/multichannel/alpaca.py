@@ -11,6 +11,7 @@ import uuid
 from rockit.common import alpaca
 from rockit.common.alpaca_discovery import DiscoveryResponder
 from rockit.common.alpaca_http import AlpacaServer
+from rockit.common.errors import DeviceError, NotDisconnected, Refused
 
 from .codes import CommandStatus, FocuserStatus
 from .protocol import MAX_POSITION
@@ -26,22 +27,23 @@ ERRORS = {
 }
 
 
-def command(daemon, name, *args):
+def command(daemon, name, *args, doing):
     """Run the daemon's Pyro command `name` for an HTTP client the Alpaca server has
     already checked against the control machines (the Pyro guard would see no Pyro
-    caller); the arguments are checked here first. Returns its code."""
+    caller; the arguments are checked here first). Raises the AlpacaError that answers
+    its refusal, failure or code other than Succeeded, as the Pyro boundary answers codes."""
     try:
-        return getattr(type(daemon), name).__wrapped__(daemon, *args)
-    except Exception:  # as at the Pyro boundary: a bug is logged and answered as Failed
+        code, reason = getattr(type(daemon), name).__wrapped__(daemon, *args), ''
+    except Refused as e:
+        code, reason = e.code_in(CommandStatus), str(e)
+    except (DeviceError, TimeoutError) as e:
+        raise alpaca.DriverError(f'{doing}: {e or "the focus controller did not answer in time"}') from None
+    except Exception:  # a bug must not reach the client as a traceback
         daemon.log.exception('alpaca: %s failed', name)
-        return CommandStatus.Failed
-
-
-def raise_for(code, doing):
-    """AlpacaError for a command's code other than Succeeded."""
+        code, reason = CommandStatus.Failed, ''
     if code != CommandStatus.Succeeded:
-        error = ERRORS.get(code, alpaca.DriverError)
-        raise error(f'{doing}: {CommandStatus.message(code).removeprefix("error: ")}')
+        raise ERRORS.get(code, alpaca.DriverError)(
+            f'{doing}: {reason or CommandStatus.message(code).removeprefix("error: ")}')
 
 
 class ChannelFocuser(alpaca.Device):
@@ -74,10 +76,13 @@ class ChannelFocuser(alpaca.Device):
         return self.daemon.report_status()['status'] == FocuserStatus.Online
 
     def bring_online(self):
-        code = command(self.daemon, 'initialize')
-        if code not in (CommandStatus.Succeeded, CommandStatus.NotDisconnected):
-            reason = self.daemon.report_status().get('offline_reason') or CommandStatus.message(code)
-            raise alpaca.DriverError(f'the focus controller is offline: {reason}')
+        """As the Pyro initialize(): connect now, also after an operator's shutdown."""
+        try:
+            self.daemon.connect_all()
+        except NotDisconnected:
+            pass   # connected meanwhile
+        except (DeviceError, TimeoutError) as e:
+            raise alpaca.DriverError(f'the focus controller is offline: {e or "no answer in time"}') from None
 
     def operational_state(self):
         status = self._status()
@@ -132,7 +137,7 @@ class ChannelFocuser(alpaca.Device):
 
     def put_halt(self, form):
         self.require_connected()
-        raise_for(command(self.daemon, 'stop_channel', self.channel), 'halt')
+        command(self.daemon, 'stop_channel', self.channel, doing='halt')
 
     def put_move(self, form):
         """Starts the move and returns; IsMoving stays true until it ends."""
@@ -143,9 +148,14 @@ class ChannelFocuser(alpaca.Device):
         if self._status()[self._key('moving')]:
             raise alpaca.InvalidOperation(f'channel {self.channel} is moving: halt it first')
         target = position + self.low
-        outcome = []
-        mover = threading.Thread(target=lambda: outcome.append(command(self.daemon, 'set_focus', self.channel, target)),
-                                 name=f'alpaca-move-{self.channel}', daemon=True)
+        refusal = []
+
+        def move():
+            try:
+                command(self.daemon, 'set_focus', self.channel, target, doing=f'move to {position}')
+            except alpaca.AlpacaError as e:
+                refusal.append(e)
+        mover = threading.Thread(target=move, name=f'alpaca-move-{self.channel}', daemon=True)
         mover.start()
         # set_focus returns when the move ends; this returns once the controller has the
         # target, or with set_focus's refusal (the device thread bounds the wait).
@@ -153,7 +163,8 @@ class ChannelFocuser(alpaca.Device):
             if self.daemon.report_status().get(self._key('target_steps')) == target:
                 return
             mover.join(ACCEPT_POLL)
-        raise_for(outcome[0], f'move to {position}')
+        if refusal:
+            raise refusal[0]
 
 
 def start(daemon):
