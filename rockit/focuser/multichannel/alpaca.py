@@ -22,8 +22,6 @@ ERRORS = {
     CommandStatus.NotConnected: alpaca.NotConnected,
     CommandStatus.Blocked: alpaca.InvalidOperation,
     CommandStatus.PositionOutsideLimits: alpaca.InvalidValue,
-    CommandStatus.InvalidChannel: alpaca.InvalidValue,
-    CommandStatus.InvalidArgument: alpaca.InvalidValue,
 }
 
 
