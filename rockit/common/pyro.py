@@ -17,7 +17,6 @@ import inspect
 import logging
 import math
 import os
-import signal
 import socket
 import threading
 
@@ -134,6 +133,7 @@ def server_commtimeout(log=_log):
 
 def serve(obj, address, on_stop=None, log=None):
     """Serve obj at a registry address until SIGTERM or SIGINT, then call on_stop()."""
+    import signal  # here, not at the top: the CLIs import this module and never serve
     log = log or _log
     Pyro4.config.COMMTIMEOUT = server_commtimeout(log)
     Pyro4.config.THREADPOOL_SIZE = SERVER_THREADPOOL_SIZE
