@@ -11,7 +11,6 @@ initialize() and shutdown() wait for minutes on the Pyro worker thread that call
 re-reading the snapshot and queueing short libvirt operations; only one runs at a time.
 """
 import contextlib
-import datetime
 import logging
 import threading
 import time
@@ -20,6 +19,7 @@ import libvirt
 
 from rockit.common import service
 from rockit.common.arguments import Choice
+from rockit.common.clock import status_date
 from rockit.common.device import DeviceLoop, NotConnected
 from rockit.common.errors import DeviceError
 from rockit.common.log import ChangeLog
@@ -434,7 +434,7 @@ class CameraVMManager(DeviceLoop):
     # What Pyro clients see.
     @query()
     def report_status(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        now = status_date()
         with self._changed:
             data = {
                 'date': now,

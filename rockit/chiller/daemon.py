@@ -9,13 +9,13 @@ as it was until the source answers again.
 
 Stopping the daemon leaves the chiller as it is: cameras still need cooling without it.
 """
-import datetime
 import logging
 import threading
 from typing import NamedTuple
 
 from rockit.common import service
 from rockit.common.arguments import Boolean, Integer, Number
+from rockit.common.clock import status_date
 from rockit.common.device import DeviceLoop
 from rockit.common.log import ChangeLog
 from rockit.common.pyro import command, query
@@ -230,7 +230,7 @@ class ChillerDaemon(DeviceLoop):
     # What Pyro clients see.
     @query()
     def report_status(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        now = status_date()
         with self._lock:
             reading, mode = self._reading, self._mode
             if not self.connected or reading is None:

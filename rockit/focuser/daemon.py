@@ -5,13 +5,13 @@ The controller moves each channel toward its target on its own; the daemon polls
 moving_loop_delay while anything moves and at idle_loop_delay otherwise, reading one
 temperature probe per idle poll (a probe reading blocks the controller for about a second).
 """
-import datetime
 import itertools
 import threading
 import time
 
 from rockit.common import service
 from rockit.common.arguments import Boolean, Integer
+from rockit.common.clock import status_date
 from rockit.common.device import DeviceLoop
 from rockit.common.pyro import command, query
 from rockit.common.serial_link import SerialLink
@@ -137,7 +137,7 @@ class FocuserDaemon(DeviceLoop):
     # What Pyro clients see.
     @query()
     def report_status(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        now = status_date()
         with self._changed:
             if not self.connected or not self._targets:
                 return {'date': now, 'status': FocuserStatus.Offline,
