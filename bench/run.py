@@ -70,17 +70,27 @@ def main(names=None):
     now = datetime.datetime.now(datetime.timezone.utc)
     path = Path(__file__).parent / 'RESULTS.md'
     kept = _sections(path.read_text()) if names and path.exists() else {}
+    measured = _date(path.read_text()) if kept else None
     sections = [f'# Benchmark results\n\n{now:%Y-%m-%d %H:%M} UTC on {machine}\n']
     for title, benchmark, note in BENCHMARKS:
         if names and benchmark.__name__ not in names:
             if title in kept:
-                sections.append(kept[title])
+                section = kept[title]
+                if '\n(measured ' not in section:
+                    section += f'\n(measured {measured})\n'
+                sections.append(section)
             continue
         print(f'== {title}', flush=True)
         text = f'## {title}\n\n{table(getattr(benchmark, "run", benchmark)())}\n\n{note}\n'
         print(text, flush=True)
         sections.append(text)
     path.write_text('\n'.join(sections))
+
+
+def _date(text):
+    """The 'YYYY-MM-DD HH:MM UTC on machine' line of a RESULTS.md."""
+    lines = text.splitlines()
+    return lines[2] if len(lines) > 2 else 'earlier'
 
 
 def _sections(text):
