@@ -7,7 +7,7 @@ import time
 
 import compare
 from harness import ROOT, compile_bytecode, start_focusd, stop
-from rockit.focuser.emulator import FocusControllerEmulator
+from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
 RUNS = 30
 BASE = "python -c 'import Pyro4'"

@@ -13,7 +13,7 @@ import compare
 import load
 from harness import baseline_server, register, start_focusd, stop, summary
 from rockit.common import pyro
-from rockit.focuser.emulator import FocusControllerEmulator
+from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
 FAR = 100000   # steps: a move that outlasts the measurements at the emulator's speed
 SMALL = 'bare Pyro4, small dict'
