@@ -5,8 +5,7 @@ rockit/pycam/processing/cli.py as COMMANDS; they work without a daemon or a conf
 they run before the scaffold looks for either, and processing/cli.py is imported only when
 one of them (or the command list) is asked for, keeping `pycam status` fast.
 """
-import importlib
-import importlib.util
+import sys
 
 from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
@@ -17,7 +16,6 @@ from .settings import SETTINGS
 DEVICES = ('cameras', 'spectrometer', 'all')
 COMMAND_TIMEOUT = 40
 CAPTURE_TIMEOUT = 900   # s: the longest exposures, co-adds and frames to apply settings
-OFFLINE_MODULE = 'rockit.pycam.processing.cli'
 
 
 def _device(args, allowed=DEVICES, default='all'):
@@ -198,13 +196,14 @@ COMMANDS = {
 
 
 def offline_commands():
-    """COMMANDS of rockit.pycam.processing.cli (stored-data processing), if it exists."""
-    if importlib.util.find_spec(OFFLINE_MODULE) is None:
-        return {}
-    return dict(getattr(importlib.import_module(OFFLINE_MODULE), 'COMMANDS', {}))
+    """COMMANDS of rockit.pycam.processing.cli (stored-data processing)."""
+    from .processing import cli as processing_cli
+    return dict(processing_cli.COMMANDS)
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     commands = dict(COMMANDS)
-    commands.update({name: c for name, c in offline_commands().items() if name not in commands})
+    if not argv or argv[0] not in commands and argv[0] != 'json':   # json: the scaffold's own
+        commands.update({name: c for name, c in offline_commands().items() if name not in commands})
     return cli.dispatch('pycam', commands, CommandStatus, 'pycamd', 'PYCAMD_CONFIG_PATH', argv)
