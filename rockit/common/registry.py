@@ -11,14 +11,12 @@ import os
 import re
 from collections import namedtuple
 
+from .errors import RegistryError
+
 PACKAGED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'registry.json')
 SITE_DIR = '/etc/rockit'
 ENVIRONMENT_VARIABLE = 'ROCKIT_REGISTRY'
 DEFAULT_TIMEOUT = 5.0
-
-
-class RegistryError(Exception):
-    """A registry file is unreadable or malformed, or a name is not in it."""
 
 
 class DaemonAddress(namedtuple('DaemonAddress', 'name object_id host port timeout', defaults=(DEFAULT_TIMEOUT,))):
@@ -52,6 +50,12 @@ class Registry:
 
     def has_machine(self, name):
         return name in self._machines
+
+    def daemon_names(self):
+        return list(self._daemons)
+
+    def machine_names(self):
+        return list(self._machines)
 
 
 def _parse(path):
