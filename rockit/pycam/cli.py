@@ -12,6 +12,7 @@ from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
 from .codes import CommandStatus, DeviceStatus
+from .instrument import BANDS
 from .settings import SETTINGS
 
 DEVICES = ('cameras', 'spectrometer', 'all')
@@ -69,7 +70,7 @@ def status(client, args):
     if 'cameras' in data:
         part = data['cameras']
         lines.append(_loop_line('Cameras', 'are', part, ('pair', 'pairs')))
-        lines += [_band_line(band, part[band]) for band in ('fltrA', 'fltrB')]
+        lines += [_band_line(band, part[band]) for band in BANDS]
     if 'spectrometer' in data:
         part = data['spectrometer']
         lines.append(_loop_line('Spectrometer', 'is', part, ('spectrum', 'spectra')))

@@ -42,9 +42,10 @@ from rockit.focuser import cli as focus_cli, daemon as focus_daemon  # noqa: E40
 from rockit.focuser.codes import CommandStatus as FocusCodes  # noqa: E402
 from rockit.focuser.config import FocuserConfig  # noqa: E402
 from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon  # noqa: E402
-from rockit.pycam.storage import names as pycam_names  # noqa: E402
 from rockit.pycam.codes import CommandStatus as PycamCodes  # noqa: E402
 from rockit.pycam.config import PycamConfig  # noqa: E402
+from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH  # noqa: E402
+from rockit.pycam.storage import names as pycam_names  # noqa: E402
 
 
 class Device:
@@ -300,7 +301,7 @@ class PycamSite:
             elif path.suffix == '.npy':
                 assert np.load(path).shape[0] == 2, path
             else:
-                assert read_png(path).shape == (486, 648), path
+                assert read_png(path).shape == (IMAGE_HEIGHT, IMAGE_WIDTH), path
             assert path.with_suffix('.json').name in names, f'{path} has no sidecar'
         saved = {self.capture_of(path) for path in files}
         started = {line for line in self.record() if line.startswith('capture ')}

@@ -14,13 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ON_BAND, OFF_BAND = 'fltrA', 'fltrB'
-BANDS = {ON_BAND: 'on', OFF_BAND: 'off'}
+from ..instrument import BAND_ROLE, OFF_BAND, ON_BAND
+
 TIME_FORMAT = '%Y-%m-%dT%H%M%S'
 DATE_FORMAT = '%Y-%m-%d'
 CAPTURE_TYPE = re.compile(r'(Test|Dark|Clear|Plume|[0-9]{1,5}ppmm)')
 CONTINUOUS_TYPE = 'Plume'
 TEST_TYPE = 'Test'
+
 
 def valid_capture_type(value):
     return isinstance(value, str) and CAPTURE_TYPE.fullmatch(value) is not None
@@ -40,7 +41,7 @@ def gain_text(gain):
 
 
 def image_name(moment, band, gain, exposure_us, capture_type):
-    if band not in BANDS or not valid_capture_type(capture_type):
+    if band not in BAND_ROLE or not valid_capture_type(capture_type):
         raise ValueError(f'no image name for band {band!r}, type {capture_type!r}')
     return f'{stamp(moment)}_{band}_{gain_text(gain)}ag_{int(exposure_us)}ss_{capture_type}.png'
 
@@ -57,7 +58,7 @@ def sidecar_name(name):
 
 
 _IMAGE = re.compile(
-    r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<filter>fltr[AB])_(?P<gain>\d+(?:\.\d+)?)ag_'
+    r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<filter>' + '|'.join(BAND_ROLE) + r')_(?P<gain>\d+(?:\.\d+)?)ag_'
     r'(?P<exposure>\d+)ss_(?P<type>[A-Za-z]+|\d+ppmm)(?P<darkcorr>_darkcorr)?\.png$')
 _SPECTRUM = re.compile(
     r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<integration>\d+)ss_(?P<coadds>\d+)coadd_'
@@ -90,7 +91,7 @@ class ImageName:
 
     @property
     def band(self):
-        return BANDS[self.filter]
+        return BAND_ROLE[self.filter]
 
     @property
     def cell_ppmm(self):
