@@ -2,12 +2,9 @@
 
 The stored-data processing commands (`process`, `doas`, `calibrate`, ...) live in
 rockit/pycam/processing/cli.py as COMMANDS; they work without a daemon or a config, so
-they run before the scaffold looks for either, and processing/cli.py is imported only when
-one of them (or the command list) is asked for, keeping `pycam status` fast.
+they run before the scaffold looks for either. processing/cli.py loads numpy and OpenCV
+only inside its commands, keeping `pycam status` fast.
 """
-import importlib
-import importlib.util
-
 from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
@@ -18,7 +15,6 @@ from .settings import SETTINGS
 DEVICES = ('cameras', 'spectrometer', 'all')
 COMMAND_TIMEOUT = 40
 CAPTURE_TIMEOUT = 900   # s: the longest exposures, co-adds and frames to apply settings
-OFFLINE_MODULE = 'rockit.pycam.processing.cli'
 
 
 def _device(args, allowed=DEVICES, default='all'):
@@ -199,10 +195,9 @@ COMMANDS = {
 
 
 def offline_commands():
-    """COMMANDS of rockit.pycam.processing.cli (stored-data processing), if it exists."""
-    if importlib.util.find_spec(OFFLINE_MODULE) is None:
-        return {}
-    return dict(getattr(importlib.import_module(OFFLINE_MODULE), 'COMMANDS', {}))
+    """The stored-data processing commands (processing/cli.py)."""
+    from .processing.cli import COMMANDS as processing_commands
+    return dict(processing_commands)
 
 
 def main(argv=None):

@@ -128,7 +128,7 @@ def test_a_spectrum_takes_its_integration_time():
 
 
 def test_a_real_backend_that_is_not_installed_is_an_offline_reason():
-    from rockit.pycam.devices import picamera_backend
-    camera = SO2Camera('fltrA', picamera_backend.opener(0), SIZE)
+    from rockit.pycam.devices.selection import picamera_opener
+    camera = SO2Camera('fltrA', picamera_opener(0), SIZE)
     with pytest.raises(DeviceError, match='picamera2'):
         camera.open()
