@@ -115,8 +115,8 @@ class Calibration:
         return cal
 
     def save(self, path):
-        from .outputs import atomic_write_bytes
-        atomic_write_bytes(path, (json.dumps(self.to_dict(), indent=2) + '\n').encode())
+        from rockit.common.files import atomic_write
+        atomic_write(path, (json.dumps(self.to_dict(), indent=2) + '\n').encode())
 
     @classmethod
     def load(cls, path):

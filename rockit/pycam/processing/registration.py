@@ -37,7 +37,7 @@ class Registration:
             raise RegistrationError(f'{path}: {e}') from None
 
     def save(self, path):
-        from .outputs import atomic_write
+        from rockit.common.files import atomic_write
         atomic_write(path, lambda f: np.save(f, self.warp, allow_pickle=False))
 
     def apply(self, image, border=np.nan):
