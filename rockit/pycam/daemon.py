@@ -22,9 +22,10 @@ from .acquisition.spectrometer import SpectrometerAcquisition
 from .codes import CommandStatus, DeviceStatus
 from .config import PycamConfig
 from .devices import camera, selection
+from .errors import StorageError
 from .settings import AcquisitionSettings, SettingsCheck
 from .storage import names
-from .storage.store import DataStore, StorageError
+from .storage.store import DataStore
 
 COMMAND_TIMEOUT = 30.0      # s for commands that only reach a device thread
 

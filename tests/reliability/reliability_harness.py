@@ -44,6 +44,7 @@ from rockit.focuser.config import FocuserConfig  # noqa: E402
 from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon  # noqa: E402
 from rockit.pycam.codes import CommandStatus as PycamCodes  # noqa: E402
 from rockit.pycam.config import PycamConfig  # noqa: E402
+from rockit.pycam.errors import NamingError as PycamNamingError  # noqa: E402
 from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH  # noqa: E402
 from rockit.pycam.storage import names as pycam_names  # noqa: E402
 
@@ -269,7 +270,7 @@ class PycamSite:
             if name.endswith((suffix, '.json')):
                 try:
                     parsed = parse(stem + suffix)
-                except pycam_names.NamingError:
+                except PycamNamingError:
                     continue
                 return f'capture {device} {parsed.stamp} {parsed.kind}'
         return f'file {path.relative_to(self.data_root)}'

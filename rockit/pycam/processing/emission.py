@@ -12,14 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import LineError
 from ..instrument import FOCAL_LENGTH_M, PIXEL_SIZE_M
 
 SO2_MOLAR_MASS = 64.066       # g/mol
 AVOGADRO = 6.02214076e23      # 1/mol
-
-
-class LineError(ValueError):
-    """An integration line that cannot be read or used."""
 
 
 @dataclass(frozen=True)

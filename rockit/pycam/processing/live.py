@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from ..instrument import FOCAL_LENGTH_M, OFF_BAND, ON_BAND, PIXEL_SIZE_M
-from ..storage.names import NamingError, parse_image_name, parse_spectrum_name
+from ..errors import NamingError
+from ..storage.names import parse_image_name, parse_spectrum_name
 
 log = logging.getLogger('rockit.pycam.processing')
 REFERENCE_BACKLOG = 1000

@@ -11,11 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .errors import RegistrationError
 IDENTITY = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
-
-
-class RegistrationError(ValueError):
-    """A warp that cannot be used or found."""
 
 
 class Registration:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import NamingError
 from ..instrument import BAND_ROLE, OFF_BAND, ON_BAND
 
 TIME_FORMAT = '%Y-%m-%dT%H%M%S'
@@ -64,10 +65,6 @@ _SPECTRUM = re.compile(
     r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<integration>\d+)ss_(?P<coadds>\d+)coadd_'
     r'(?P<type>[A-Za-z]+|\d+ppmm)\.npy$')
 _CELL = re.compile(r'^(\d+)ppmm$')
-
-
-class NamingError(ValueError):
-    """A file name that does not follow the instrument's convention."""
 
 
 def _time(text):

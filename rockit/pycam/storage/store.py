@@ -15,6 +15,7 @@ from pathlib import Path
 from rockit.common import files as atomic
 
 from . import names
+from ..errors import NameTaken, StorageError
 
 _SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,200}')
 _DATE_FOLDER = re.compile(r'\d{4}-\d\d-\d\d')
@@ -26,14 +27,6 @@ _REASONS = {
     errno.EPERM: 'permission denied',
     errno.ENOTDIR: 'not a folder',
 }
-
-
-class StorageError(Exception):
-    """The disk cannot take a capture; str() is the reason shown in status."""
-
-
-class NameTaken(Exception):
-    """A file of that name exists already: it is kept and the new capture is not saved."""
 
 
 class DataStore:
