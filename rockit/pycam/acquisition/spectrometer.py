@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 
+from rockit.common.errors import DeviceError
+
 from . import exposure
 from .loop import AcquisitionLoop, iso
 from ..storage import names
@@ -37,6 +39,12 @@ class SpectrometerAcquisition(AcquisitionLoop):
 
     def open_device(self):
         self.spectrometer.open()
+        low, high = self.spectrometer.integration_limits_ms()
+        times = self.config.spectrometer.integration_times
+        if times[0] < low or times[-1] > high:
+            self.spectrometer.close()
+            raise DeviceError(f'spectrometer takes {low:g}-{high:g} ms, the integration-time list '
+                              f'{times[0]}-{times[-1]} ms')
         with self._lock:
             self._published.update(model=self.spectrometer.model, serial_number=self.spectrometer.serial_number)
 
