@@ -38,9 +38,9 @@ from rockit.chiller import cli as chiller_cli, daemon as chiller_daemon, protoco
 from rockit.chiller.codes import CommandStatus as ChillerCodes  # noqa: E402
 from rockit.chiller.config import ChillerConfig  # noqa: E402
 from rockit.common import pyro  # noqa: E402
-from rockit.focuser import cli as focus_cli, daemon as focus_daemon  # noqa: E402
-from rockit.focuser.codes import CommandStatus as FocusCodes  # noqa: E402
-from rockit.focuser.config import FocuserConfig  # noqa: E402
+from rockit.focuser.multichannel import cli as focus_cli, daemon as focus_daemon  # noqa: E402
+from rockit.focuser.multichannel.codes import CommandStatus as FocusCodes  # noqa: E402
+from rockit.focuser.multichannel.config import FocuserConfig  # noqa: E402
 from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon  # noqa: E402
 from rockit.pycam.codes import CommandStatus as PycamCodes  # noqa: E402
 from rockit.pycam.config import PycamConfig  # noqa: E402
