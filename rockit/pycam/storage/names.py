@@ -113,43 +113,44 @@ class SpectrumName:
         return self.time.strftime(TIME_FORMAT)
 
 
-def parse_image_name(path):
+def _parse(path, pattern, form):
+    """(path, match, time) of a name that fits pattern, else NamingError naming form."""
     path = Path(path)
-    match = _IMAGE.match(path.name)
+    match = pattern.match(path.name)
     if not match:
-        raise NamingError(f'{path.name}: not <time>_<fltrA|fltrB>_<gain>ag_<exposure>ss_<type>.png')
+        raise NamingError(f'{path.name}: not {form}')
     try:
-        time = _time(match['time'])
+        return path, match, _time(match['time'])
     except ValueError as e:
         raise NamingError(f'{path.name}: {e}') from None
+
+
+def parse_image_name(path):
+    path, match, time = _parse(path, _IMAGE, '<time>_<fltrA|fltrB>_<gain>ag_<exposure>ss_<type>.png')
     return ImageName(path, time, match['filter'], float(match['gain']), int(match['exposure']),
                      match['type'], bool(match['darkcorr']))
 
 
 def parse_spectrum_name(path):
-    path = Path(path)
-    match = _SPECTRUM.match(path.name)
-    if not match:
-        raise NamingError(f'{path.name}: not <time>_<ms>ss_<N>coadd_<type>.npy')
-    try:
-        time = _time(match['time'])
-    except ValueError as e:
-        raise NamingError(f'{path.name}: {e}') from None
+    path, match, time = _parse(path, _SPECTRUM, '<time>_<ms>ss_<N>coadd_<type>.npy')
     return SpectrumName(path, time, int(match['integration']), int(match['coadds']), match['type'])
+
+
+def _named_in(folder, pattern, parse):
+    """The parsed names of the files in folder matching pattern; files whose names are not
+    the instrument's are skipped."""
+    for path in Path(folder).glob(pattern):
+        try:
+            yield parse(path)
+        except NamingError:
+            continue
 
 
 def images_in(folder, kind=None, darkcorr=False):
     """The instrument's images in a folder (not recursive), by time then filter; names that
     are not the instrument's are ignored, and so are `_darkcorr` copies unless asked for."""
-    found = []
-    for path in Path(folder).glob('*.png'):
-        try:
-            name = parse_image_name(path)
-        except NamingError:
-            continue
-        if name.darkcorr != darkcorr or (kind is not None and name.kind != kind):
-            continue
-        found.append(name)
+    found = [name for name in _named_in(folder, '*.png', parse_image_name)
+             if name.darkcorr == darkcorr and (kind is None or name.kind == kind)]
     return sorted(found, key=lambda n: (n.time, n.filter))
 
 
@@ -163,14 +164,7 @@ def cell_images_in(folder):
 
 
 def spectra_in(folder, kind=None):
-    found = []
-    for path in Path(folder).glob('*.npy'):
-        try:
-            name = parse_spectrum_name(path)
-        except NamingError:
-            continue
-        if kind is None or name.kind == kind:
-            found.append(name)
+    found = [name for name in _named_in(folder, '*.npy', parse_spectrum_name) if kind is None or name.kind == kind]
     return sorted(found, key=lambda n: n.time)
 
 
