@@ -1,5 +1,5 @@
 """A simulated Pi v1 camera (OV5647) behind a UV filter, with the members of picamera2's
-Picamera2 the daemon uses (interfaces.CameraDevice), rendering the simulated scene.
+Picamera2 the daemon uses (devices.interfaces.CameraDevice), rendering the simulated scene.
 
 Raw frames are 2592 x 1944 RAW10 packed as picamera2 gives them for SGBRG10_CSI2P: uint8
 (1944, 3264), 4 pixels in 5 bytes, rows padded to 32 bytes (devices/raw10.py); an unpacked

@@ -1,6 +1,6 @@
 """A simulated Ocean Insight Flame-S, with the members of seabreeze's Spectrometer the daemon
-uses (interfaces.SpectrometerDevice), looking at the simulated scene from one point of the
-cameras' view.
+uses (devices.interfaces.SpectrometerDevice), looking at the simulated scene from one point
+of the cameras' view.
 
 Its 2048 pixels span 242-404 nm with the real instrument's wavelength calibration. A
 spectrum is a dark level of about 1030 counts (with a fixed pixel pattern) plus the clear
