@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from rockit.common import config
 
-from .instrument import BAND_SUFFIX, BANDS, IMAGE_HEIGHT, IMAGE_WIDTH, RAW_HEIGHT, RAW_WIDTH
+from .instrument import BAND_SUFFIX, BANDS, IMAGE_HEIGHT, IMAGE_WIDTH, RAW_HEIGHT, RAW_WIDTH, SPECTRUM_PIXELS
 from .settings import MAX_FRAME_RATE, MIN_FRAME_RATE
 
 FRACTION = {'type': 'number', 'minimum': 0, 'maximum': 1}
@@ -62,7 +62,7 @@ SCHEMA = {
                     'type': 'object', 'additionalProperties': False,
                     'required': ['min', 'max', 'pixels', 'wavelengths'],
                     'properties': {'min': FRACTION, 'max': FRACTION, 'pixels': {'type': 'integer', 'minimum': 1,
-                                                                               'maximum': 2048},
+                                                                               'maximum': SPECTRUM_PIXELS},
                                    'wavelengths': {'type': 'array', 'minItems': 2, 'maxItems': 2,
                                                    'items': {'type': 'number', 'minimum': 200, 'maximum': 1100}}},
                 },

@@ -16,7 +16,7 @@ from typing import Callable, NamedTuple
 from rockit.common.arguments import Boolean, Integer, Number
 
 from .codes import CommandStatus
-from .instrument import BAND_SUFFIX, BANDS, IMAGE_HEIGHT
+from .instrument import BAND_SUFFIX, BANDS, IMAGE_HEIGHT, SPECTRUM_PIXELS
 
 LIMIT = CommandStatus.SettingOutsideLimits
 MAX_FRAME_RATE = 1.0   # Hz: file names have a resolution of one second
@@ -104,7 +104,7 @@ SETTINGS = {
         'spectrometer', Integer(lambda d: _integrations(d)[0], lambda d: _integrations(d)[-1], LIMIT), int,
         'integration time in ms (within the integration-time list; needs spec_auto off)'),
     'spec_coadds': Setting('spectrometer', Integer(1, 100, LIMIT), int, 'spectra averaged into one'),
-    **_saturation_settings('spectrometer', 'spec_', 'auto integration', 'full scale', 2048),
+    **_saturation_settings('spectrometer', 'spec_', 'auto integration', 'full scale', SPECTRUM_PIXELS),
     'spec_wavelengths': Setting('spectrometer', Pair(Number(200.0, 1100.0, LIMIT)), _parse_pair(float),
                                 'wavelength window checked, min:max nm'),
 }

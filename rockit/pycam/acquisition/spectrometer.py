@@ -10,11 +10,12 @@ import numpy as np
 from rockit.common.errors import DeviceError
 
 from . import exposure
+from ..instrument import SPECTRUM_DARK_COUNTS, SPECTRUM_FULL_SCALE, SPECTRUM_PIXELS
 from .loop import AcquisitionLoop, iso
 from ..storage import names
 from ..storage.saved import SavedSpectrum, read_only
 
-DARK_LEVEL = 1000 / 65535     # a Flame-S's dark counts, as a fraction of full scale
+DARK_LEVEL = SPECTRUM_DARK_COUNTS / SPECTRUM_FULL_SCALE     # as a fraction of full scale
 
 
 def top_mean(counts, wavelengths, window, pixels):
@@ -28,7 +29,7 @@ def top_mean(counts, wavelengths, window, pixels):
 
 class SpectrometerAcquisition(AcquisitionLoop):
     device_name = 'spectrometer'
-    capture_bytes = 2 * 2048 * 8 + 4096
+    capture_bytes = 2 * SPECTRUM_PIXELS * 8 + 4096
 
     def __init__(self, context, config, spectrometer, log):
         super().__init__(context, log)
