@@ -4,9 +4,10 @@ one group, then each band's auto exposure moved on and the pair delivered to pro
 import json
 
 from rockit.common.errors import DeviceError
+from rockit.common.status import iso
 
 from . import exposure, frames
-from .loop import AcquisitionLoop, iso
+from .loop import Acquisition
 from ..devices import raw10
 from ..devices.camera import SO2Camera
 from ..instrument import BAND_SUFFIX, BANDS, BLACK_LEVEL_DN, FILTER_NM, IMAGE_HEIGHT, IMAGE_WIDTH
@@ -16,7 +17,7 @@ from ..storage.saved import SavedImagePair, read_only
 DARK_LEVEL = BLACK_LEVEL_DN / raw10.MAX_DN    # the black level as a fraction of full scale
 
 
-class CameraPairAcquisition(AcquisitionLoop):
+class CameraPairAcquisition(Acquisition):
     device_name = 'cameras'
     capture_bytes = 2 * (IMAGE_WIDTH * IMAGE_HEIGHT * 2 + 4096)   # two stored PNGs and their sidecars
 

@@ -8,10 +8,11 @@ import json
 import numpy as np
 
 from rockit.common.errors import DeviceError
+from rockit.common.status import iso
 
 from . import exposure
 from ..instrument import SPECTRUM_DARK_COUNTS, SPECTRUM_FULL_SCALE, SPECTRUM_PIXELS
-from .loop import AcquisitionLoop, iso
+from .loop import Acquisition
 from ..storage import names
 from ..storage.saved import SavedSpectrum, read_only
 
@@ -27,7 +28,7 @@ def top_mean(counts, wavelengths, window, pixels):
     return float(np.partition(inside, inside.size - count)[inside.size - count:].mean())
 
 
-class SpectrometerAcquisition(AcquisitionLoop):
+class SpectrometerAcquisition(Acquisition):
     device_name = 'spectrometer'
     capture_bytes = 2 * SPECTRUM_PIXELS * 8 + 4096
 
