@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from pycam_harness import SHUTTERS, make_pycam, pycam, read_png, read_spectrum  # noqa: F401 (fixtures)
+from pycam_harness import SHUTTERS, read_png, read_spectrum
 from rockit.pycam.codes import CommandStatus
 from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
 from rockit.pycam.storage import names

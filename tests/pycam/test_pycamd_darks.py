@@ -1,6 +1,5 @@
 """Dark sequences: one capture at every exposure of each device's list, progress in status,
 and stop aborts them."""
-from pycam_harness import make_pycam  # noqa: F401 (fixture)
 from rockit.pycam.codes import CommandStatus
 from rockit.pycam.storage import names
 

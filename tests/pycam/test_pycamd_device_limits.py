@@ -1,7 +1,7 @@
 """A configured exposure list the device cannot take: the device stays OFFLINE with a
 reason naming both ranges (nothing is captured at a time the device would clamp), and
 the other device of the instrument works on."""
-from pycam_harness import INTEGRATIONS, SHUTTERS, config_for, make_pycam  # noqa: F401 (fixture)
+from pycam_harness import INTEGRATIONS, SHUTTERS, config_for
 
 
 def test_integration_times_beyond_the_spectrometers_limits_keep_it_offline(make_pycam, tmp_path):

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from pycam_harness import make_pycam, read_png  # noqa: F401 (fixture)
+from pycam_harness import read_png
 from rockit.pycam.codes import CommandStatus
 from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
 from rockit.pycam.storage import names
