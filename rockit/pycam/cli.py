@@ -2,8 +2,9 @@
 
 The stored-data processing commands (`process`, `doas`, `calibrate`, ...) live in
 rockit/pycam/processing/cli.py as COMMANDS; they work without a daemon or a config, so
-they run before the scaffold looks for either, and processing/cli.py is imported only when
-one of them (or the command list) is asked for, keeping `pycam status` fast.
+they run before the scaffold looks for either. processing/cli.py is imported only when one
+of them (or the command list) is asked for, and loads numpy and OpenCV only inside its
+commands, keeping `pycam status` fast.
 """
 import sys
 
@@ -11,6 +12,7 @@ from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
 from .codes import CommandStatus, DeviceStatus
+from .instrument import BANDS
 from .settings import SETTINGS
 
 DEVICES = ('cameras', 'spectrometer', 'all')
@@ -67,7 +69,7 @@ def status(client, args):
     if 'cameras' in data:
         part = data['cameras']
         lines.append(_loop_line('Cameras', 'are', part, ('pair', 'pairs')))
-        lines += [_band_line(band, part[band]) for band in ('fltrA', 'fltrB')]
+        lines += [_band_line(band, part[band]) for band in BANDS]
     if 'spectrometer' in data:
         part = data['spectrometer']
         lines.append(_loop_line('Spectrometer', 'is', part, ('spectrum', 'spectra')))
@@ -186,9 +188,9 @@ COMMANDS = {
 
 
 def offline_commands():
-    """COMMANDS of rockit.pycam.processing.cli (stored-data processing)."""
-    from .processing import cli as processing_cli
-    return dict(processing_cli.COMMANDS)
+    """The stored-data processing commands (processing/cli.py)."""
+    from .processing.cli import COMMANDS as processing_commands
+    return dict(processing_commands)
 
 
 def main(argv=None):
