@@ -2,22 +2,22 @@
 
 The stored-data processing commands (`process`, `doas`, `calibrate`, ...) live in
 rockit/pycam/processing/cli.py as COMMANDS; they work without a daemon or a config, so
-they run before the scaffold looks for either, and processing/cli.py is imported only when
-one of them (or the command list) is asked for, keeping `pycam status` fast.
+they run before the scaffold looks for either. processing/cli.py is imported only when one
+of them (or the command list) is asked for, and loads numpy and OpenCV only inside its
+commands, keeping `pycam status` fast.
 """
-import importlib
-import importlib.util
+import sys
 
 from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
 from .codes import CommandStatus, DeviceStatus
+from .instrument import BANDS
 from .settings import SETTINGS
 
 DEVICES = ('cameras', 'spectrometer', 'all')
 COMMAND_TIMEOUT = 40
 CAPTURE_TIMEOUT = 900   # s: the longest exposures, co-adds and frames to apply settings
-OFFLINE_MODULE = 'rockit.pycam.processing.cli'
 
 
 def _device(args, allowed=DEVICES, default='all'):
@@ -69,7 +69,7 @@ def status(client, args):
     if 'cameras' in data:
         part = data['cameras']
         lines.append(_loop_line('Cameras', 'are', part, ('pair', 'pairs')))
-        lines += [_band_line(band, part[band]) for band in ('fltrA', 'fltrB')]
+        lines += [_band_line(band, part[band]) for band in BANDS]
     if 'spectrometer' in data:
         part = data['spectrometer']
         lines.append(_loop_line('Spectrometer', 'is', part, ('spectrum', 'spectra')))
@@ -188,13 +188,14 @@ COMMANDS = {
 
 
 def offline_commands():
-    """COMMANDS of rockit.pycam.processing.cli (stored-data processing), if it exists."""
-    if importlib.util.find_spec(OFFLINE_MODULE) is None:
-        return {}
-    return dict(getattr(importlib.import_module(OFFLINE_MODULE), 'COMMANDS', {}))
+    """The stored-data processing commands (processing/cli.py)."""
+    from .processing.cli import COMMANDS as processing_commands
+    return dict(processing_commands)
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     commands = dict(COMMANDS)
-    commands.update({name: c for name, c in offline_commands().items() if name not in commands})
+    if not argv or argv[0] not in commands and argv[0] != 'json':   # json: the scaffold's own
+        commands.update({name: c for name, c in offline_commands().items() if name not in commands})
     return cli.dispatch('pycam', commands, CommandStatus, 'pycamd', 'PYCAMD_CONFIG_PATH', argv)

@@ -1,11 +1,12 @@
 """SO2 camera processing: from on/off-band image pairs and spectra to SO2 columns and
 emission rates.
 
-One job per module, in the order of the pipeline: naming (what a file is), images (dark
-correction), background (optical depth), registration (off-band onto on-band), absorbance,
-calibration (cells, DOAS, stored), doas (spectral fit), flow (plume speed), emission (kg/s
-through a line), pipeline (the steps together, live and batch), outputs (files written
-atomically) and live (the daemon's processing thread).
+One job per module, in the order of the pipeline (what a file is: ../storage/names.py):
+images (dark correction), background (optical depth), registration (off-band onto
+on-band), absorbance, calibration (cells, DOAS, stored), doas (spectral fit), flow (plume
+speed), emission (kg/s through a line), pipeline (the steps together, live and batch),
+outputs (files written atomically), live (the daemon's processing thread), errors and cli
+(`pycam process`, `doas`, `calibrate`).
 
 Importing this package loads none of them: pycamd finds make_live_processor here, and the
 live module loads numpy and OpenCV on its worker thread, so the daemon starts fast.

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .background import optical_depth
+from .errors import CalibrationError
 from .images import counts_per_second, load_png, mean_frame
 from ..storage.names import cell_images_in, images_in
 from .registration import Registration
@@ -28,10 +29,6 @@ MOLECULES_PER_PPMM_273K = 2.687e15   # molecules/cm^2 in 1 ppm.m at 273.15 K, 10
 STANDARD_PRESSURE_HPA = 1013.25
 PPMM, MOLECULES = 'ppm.m', 'molecules/cm^2'
 CALIBRATION_FILE = 'calibration.json'
-
-
-class CalibrationError(ValueError):
-    """Calibration data that is missing, inconsistent or unreadable."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +112,8 @@ class Calibration:
         return cal
 
     def save(self, path):
-        from .outputs import atomic_write_bytes
-        atomic_write_bytes(path, (json.dumps(self.to_dict(), indent=2) + '\n').encode())
+        from rockit.common.files import atomic_write
+        atomic_write(path, (json.dumps(self.to_dict(), indent=2) + '\n').encode())
 
     @classmethod
     def load(cls, path):

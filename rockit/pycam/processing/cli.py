@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from rockit.common.cli import Command, UsageError, show
+from rockit.pycam.instrument import FOCAL_LENGTH_M, PIXEL_SIZE_M
 
 FAILED = 1
 DEFAULT_DISTANCE_M = 5000.0
@@ -105,7 +106,8 @@ def _scene(args, folder):
 def _register_by_ecc(settings, pair, darks):
     """No stored warp: find one on the first plume pair, whose skyline ECC can lock on to."""
     from rockit.pycam.processing.images import counts_per_second, load_png
-    from rockit.pycam.processing.registration import RegistrationError, find_registration
+    from rockit.pycam.processing.errors import RegistrationError
+    from rockit.pycam.processing.registration import find_registration
     on, off = pair
     on_rate = counts_per_second(load_png(on.path), darks.match('on', on.exposure_us).frame, on.exposure_us)
     off_rate = counts_per_second(load_png(off.path), darks.match('off', off.exposure_us).frame, off.exposure_us)
@@ -158,19 +160,19 @@ def process(client, args):
                         "'identity' (default: found beside the data, else found by ECC)")
     parser.add_argument('--sky', help='plume-free sky region x0,y0,x1,y1 (default 550,20,600,70)')
     parser.add_argument('--distance', type=float, help=f'distance to the plume in m (default {DEFAULT_DISTANCE_M:g})')
-    parser.add_argument('--pixel-size', type=float, default=5.6, help='pixel pitch in um (default 5.6)')
-    parser.add_argument('--focal-length', type=float, default=9.0, help='lens focal length in mm (default 9)')
+    parser.add_argument('--pixel-size', type=float, default=PIXEL_SIZE_M * 1e6,
+                        help=f'pixel pitch in um (default {PIXEL_SIZE_M * 1e6:g})')
+    parser.add_argument('--focal-length', type=float, default=FOCAL_LENGTH_M * 1e3,
+                        help=f'lens focal length in mm (default {FOCAL_LENGTH_M * 1e3:g})')
     parser.add_argument('--temperature', type=float, default=DEFAULT_TEMPERATURE_K,
                         help='reference temperature (K) for ppm.m <-> molecules/cm^2 (default 273.15)')
     parser.add_argument('--full-flow', action='store_true', help='optical flow over the whole frame (slow)')
     args = parser.parse_args(args)
     _show_warnings()
 
-    from rockit.pycam.processing.calibration import CalibrationError
-    from rockit.pycam.processing.emission import LineError
+    from rockit.pycam.processing.errors import CalibrationError, LineError, MissingInput, RegistrationError
     from rockit.pycam.processing.images import DarkLibrary
-    from rockit.pycam.processing.pipeline import BatchRun, MissingInput, find_inputs
-    from rockit.pycam.processing.registration import RegistrationError
+    from rockit.pycam.processing.pipeline import BatchRun, find_inputs
     try:
         inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration)
         settings, registered, notes = _scene(args, args.folder)
@@ -217,7 +219,8 @@ def doas(client, args):
                         help='reference temperature (K) for the ppm.m column shown (default 273.15)')
     args = parser.parse_args(args)
     from rockit.pycam.processing.calibration import ColumnUnits
-    from rockit.pycam.processing.doas import DoasError, DoasReferences, default_reference_folder, fit_folder
+    from rockit.pycam.processing.doas import DoasReferences, default_reference_folder, fit_folder
+    from rockit.pycam.processing.errors import DoasError
     try:
         references = DoasReferences.load(args.references or default_reference_folder(args.folder))
         results = fit_folder(args.folder, references)
@@ -259,10 +262,11 @@ def calibrate(client, args):
     parser.add_argument('--save', help='where to save the calibration (default: <folder>/calibration.json)')
     args = parser.parse_args(args)
     _show_warnings()
-    from rockit.pycam.processing.calibration import CALIBRATION_FILE, CalibrationError, cell_calibration
+    from rockit.pycam.processing.calibration import CALIBRATION_FILE, cell_calibration
+    from rockit.pycam.processing.errors import CalibrationError, RegistrationError
     from rockit.pycam.processing.images import DarkLibrary
     from rockit.pycam.processing.pipeline import HOW_TO_NAME
-    from rockit.pycam.processing.registration import Registration, RegistrationError
+    from rockit.pycam.processing.registration import Registration
     folder = Path(args.folder)
     if not folder.is_dir():
         return _fail(f'{folder}: no such folder')

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import LineError
+from ..instrument import FOCAL_LENGTH_M, PIXEL_SIZE_M
+
 SO2_MOLAR_MASS = 64.066       # g/mol
 AVOGADRO = 6.02214076e23      # 1/mol
-
-
-class LineError(ValueError):
-    """An integration line that cannot be read or used."""
 
 
 @dataclass(frozen=True)
@@ -121,8 +120,8 @@ class CameraGeometry:
     9 mm lens; the distance to the plume is the site's own and has no sensible default.
     """
     distance_m: float
-    pixel_size_m: float = 5.6e-6
-    focal_length_m: float = 9.0e-3
+    pixel_size_m: float = PIXEL_SIZE_M
+    focal_length_m: float = FOCAL_LENGTH_M
     distance_error: float = 0.10     # relative: the plume's distance is rarely known better
 
     def __post_init__(self):

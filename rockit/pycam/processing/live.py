@@ -18,7 +18,9 @@ import threading
 import time
 from pathlib import Path
 
-from ..storage.names import NamingError, parse_image_name, parse_spectrum_name
+from ..instrument import FOCAL_LENGTH_M, OFF_BAND, ON_BAND, PIXEL_SIZE_M
+from ..errors import NamingError
+from ..storage.names import parse_image_name, parse_spectrum_name
 
 log = logging.getLogger('rockit.pycam.processing')
 REFERENCE_BACKLOG = 1000
@@ -65,8 +67,8 @@ def settings_from_config(config, base=None):
         settings.registration = Registration.load(warp)
     if config.get('plume_distance_m'):
         settings.geometry = CameraGeometry(float(config['plume_distance_m']),
-                                           float(config.get('pixel_size_m', 5.6e-6)),
-                                           float(config.get('focal_length_m', 9.0e-3)))
+                                           float(config.get('pixel_size_m', PIXEL_SIZE_M)),
+                                           float(config.get('focal_length_m', FOCAL_LENGTH_M)))
     settings.units = ColumnUnits(float(config.get('reference_temperature_k', 273.15)))
     if config.get('flow_margin_px'):
         settings.flow_margin = int(config['flow_margin_px'])
@@ -200,8 +202,8 @@ class LiveProcessor:
         metadata = getattr(saved, 'metadata', {}) or {}
         if saved.capture_type == 'Plume':
             images = getattr(saved, 'images', {}) or {}
-            return self.submit_pair(paths['fltrA'], metadata.get('fltrA'), paths['fltrB'], metadata.get('fltrB'),
-                                    images.get('fltrA'), images.get('fltrB'))
+            return self.submit_pair(paths[ON_BAND], metadata.get(ON_BAND), paths[OFF_BAND], metadata.get(OFF_BAND),
+                                    images.get(ON_BAND), images.get(OFF_BAND))
         return all([self.submit_image(path, metadata.get(band)) for band, path in sorted(paths.items())])
 
     def close(self):

@@ -12,8 +12,9 @@ import numpy as np
 
 from .absorbance import AbsorbanceImager
 from .background import ClearSkyBackground, SkyRegion, SkyRegionBackground
-from .calibration import CALIBRATION_FILE, MOLECULES, CalibrationError, ColumnUnits, clear_sky_rates, find_calibration
+from .calibration import CALIBRATION_FILE, MOLECULES, ColumnUnits, clear_sky_rates, find_calibration
 from .emission import SO2_MOLAR_MASS, CameraGeometry, IntegrationLine, emission_rate, line_column
+from .errors import CalibrationError, MissingInput
 from .flow import FarnebackSettings, LineFlow
 from .images import DarkLibrary, counts_per_second, load_png
 from ..storage.names import cell_images_in, images_in, parse_image_name, plume_pairs
@@ -165,10 +166,6 @@ class LivePipeline:
         result.speed_m_s, result.speed_err_m_s = speed, speed_err
         result.emission_rate_kg_s, result.emission_rate_err_kg_s = phi, phi_err
         result.line_column_kg_m = line_column(columns, pixel_m, s.molar_mass)
-
-
-class MissingInput(LookupError):
-    """Darks, clear-sky frames or a calibration that processing cannot do without."""
 
 
 def build_background(settings, darks, clear_folder=None):
