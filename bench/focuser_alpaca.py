@@ -15,18 +15,12 @@ COMMANDS = 50
 READ, COMMAND = 'Pyro report_status()', 'Pyro stop_channel()'
 
 
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def run():
     from alpaca.focuser import Focuser
     model = FocusControllerEmulator(channels=2, steps_per_second=97.7, probe_delay=0.75)
     port = free_port()
     link, _, address, daemon = start_focusd('bench_alpaca', model,
-                                            alpaca={'port': port, 'discovery_port': free_udp_port()})
+                                            alpaca={'port': port, 'discovery_port': free_port(socket.SOCK_DGRAM)})
     rows = []   # (name, summary, baseline row)
     try:
         with pyro.connect(address) as proxy:

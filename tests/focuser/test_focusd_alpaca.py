@@ -15,12 +15,6 @@ from support import ROOT, free_port, wait_until
 from rockit.focuser.multichannel.codes import CommandStatus
 
 
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 class Served:
     """A focuser with its Alpaca server; client(n) is alpyca's view of channel n."""
 
@@ -51,7 +45,7 @@ class Served:
 @pytest.fixture
 def make_served(make_focuser):
     def make(**overrides):
-        alpaca = {'port': free_port(), 'discovery_port': free_udp_port(),
+        alpaca = {'port': free_port(), 'discovery_port': free_port(socket.SOCK_DGRAM),
                   'temperature_probes': {'1': 'mirror', '2': 'tube'}}
         return Served(make_focuser(alpaca=alpaca, **overrides))
     return make
@@ -111,7 +105,7 @@ def test_every_focuser_member_once_connected(served):
 
 
 def test_temperature_is_not_implemented_without_a_probe(make_focuser):
-    served = Served(make_focuser(alpaca={'port': free_port(), 'discovery_port': free_udp_port()}))
+    served = Served(make_focuser(alpaca={'port': free_port(), 'discovery_port': free_port(socket.SOCK_DGRAM)}))
     with pytest.raises(NotImplementedException):
         served.client(1).Temperature
 
@@ -280,7 +274,7 @@ def test_a_taken_alpaca_port_leaves_pyro_serving(make_focuser):
         taken.bind(('127.0.0.1', 0))
         taken.listen()
         port = taken.getsockname()[1]
-        focuser = make_focuser(alpaca={'port': port, 'discovery_port': free_udp_port()})
+        focuser = make_focuser(alpaca={'port': port, 'discovery_port': free_port(socket.SOCK_DGRAM)})
         assert focuser.call('set_focus', 1, 10) == CommandStatus.Succeeded
         wait_until(lambda: f'HTTP port {port}' in focuser.daemon.output(), message='the error in the log')
 
