@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = Path(__file__).resolve().parents[3] / 'shared' / 'data' / 'pycam'
+# ../shared beside the repository (or beside the folder of worktrees a clone sits in).
+DATA = next((p / 'shared' / 'data' / 'pycam' for p in ROOT.parents if (p / 'shared' / 'data' / 'pycam').is_dir()),
+            ROOT.parent / 'shared' / 'data' / 'pycam')
 VILLARRICA = DATA / 'villarrica'
 CAL_1, SEQ_1 = VILLARRICA / 'Cal_1', VILLARRICA / 'Seq_1'
 LINE_FILE = DATA / 'geometry' / 'villarrica_pcs_line_1.txt'

@@ -166,3 +166,38 @@ def test_background_from_the_sky_region_when_asked(day, tmp_path):
         assert processor.status()['background'] == 'sky region'
     finally:
         processor.stop()
+
+
+@needs_spectra
+def test_doas_calibration_keeps_the_emission_rates(tmp_path):
+    """Spectra arrive between the pairs and refit the DOAS calibration after each one: every
+    pair after the first calibration still has the previous AA image for its flow, so keeps
+    an emission rate."""
+    day = tmp_path / 'day'
+    times = write_synthetic_day(day, pairs=10, cells=())
+    spectra = tmp_path / 'spectra'
+    spectra.mkdir()
+    dark = next(SPECTRA.glob('*_Dark.npy'))
+    shutil.copy(dark, spectra / f'{times[0]:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Dark.npy')
+    plumes = sorted(SPECTRA.glob('*_Plume.npy'))
+    processor = LiveProcessor(tmp_path / 'out', CONFIG, doas_references=REFERENCES, doas_fov=[80, 45, 2],
+                              min_doas_points=3).start()
+    try:
+        _references(processor, day)
+        processor.submit_spectrum(next(spectra.glob('*_Dark.npy')), {})
+        calibrated, with_rate = 0, 0
+        for (on, off), plume in zip(plume_pairs(images_in(day)), plumes):
+            processor.submit_pair(on.path, {}, off.path, {})
+            assert processor.wait_idle(30)
+            status = processor.status()
+            if status['calibration']['state'] == 'doas':
+                calibrated += 1
+                with_rate += status['emission_rate_kg_s'] is not None
+            copy = spectra / f'{on.time:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Plume.npy'
+            shutil.copy(plume, copy)
+            processor.submit_spectrum(copy, {})
+            assert processor.wait_idle(30)
+    finally:
+        processor.stop()
+    assert status['pairs_failed'] == 0 and status['doas_points'] >= 8, status
+    assert calibrated >= 6 and with_rate == calibrated

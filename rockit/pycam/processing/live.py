@@ -363,10 +363,9 @@ class _WorkerState:
         s = self.settings
         background = (SkyRegionBackground(s.sky) if rates is None else
                       ClearSkyBackground(rates['on'], s.registration.apply(rates['off']), s.sky))
-        previous = self.pipeline
-        self.pipeline = LivePipeline(s, self.darks, background, self.calibration)
-        if previous is not None:
-            self.pipeline._previous = previous._previous
+        # The last AA image is the worker's, not the pipeline's: a new calibration or
+        # reference rebuilds the pipeline, and the next pair's flow still needs it.
+        self.pipeline = LivePipeline(s, self.darks, background, self.calibration, previous=self.last_aa)
         self.p._publish(background=background.kind)
 
     # pairs

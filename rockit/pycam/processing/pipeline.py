@@ -85,13 +85,13 @@ class PairResult:
 class LivePipeline:
     """One pair at a time; remembers the last AA image for the next pair's flow."""
 
-    def __init__(self, settings, darks, background, calibration=None):
+    def __init__(self, settings, darks, background, calibration=None, previous=None):
         self.settings = settings
         self.darks = darks
         self.calibration = calibration
         self.absorbance = AbsorbanceImager(background, settings.registration)
         self._line_flow = None
-        self._previous = None      # (time, aa)
+        self._previous = previous  # (time, aa) of the last image, for the next one's flow
 
     def reset(self):
         self._previous = None
