@@ -91,7 +91,7 @@ def run():
                 reference = PyplisPipeline(clear['on'], clear['off'], settings.registration.warp,
                                            settings.sky.as_list(), settings.line,
                                            settings.units.to_molecules(calibration.slope), settings.geometry.pixel_m,
-                                           (low, high), calibration.column_error(settings.units, MOLECULES))
+                                           (low, high), calibration.column_error(0.0, settings.units, MOLECULES))
             reference.contrast = (low, high)
             start = time.perf_counter()
             _pyplis_pair(reference, pyplis, darks, on, off)

@@ -133,10 +133,13 @@ class PyplisPipeline:
         speeds = np.dot(self.line.normal_vector, (dx, dy)) * self.pixel_m / dt
         positive = np.clip(columns, 0, None)
         mean_speed = np.sum(positive * speeds) / positive.sum()
-        distances = np.full(columns.size, self.pixel_m)
+        # pyplis's minimum-column mask (min_cd = 0: the pipeline's default); the distance
+        # error passed twice over, since it scales the speeds as well as the pixel lengths.
+        cond = columns > 0
+        distances = np.full(int(cond.sum()), self.pixel_m)
         phi, phi_err = self.pyplis.fluxcalc.det_emission_rate(
-            columns, speeds, distances, self.column_err, abs(mean_speed) * self.speed_error,
-            self.pixel_m * self.distance_error, self.molar_mass)
+            columns[cond], speeds[cond], distances, self.column_err, abs(mean_speed) * self.speed_error,
+            2 * self.pixel_m * self.distance_error, self.molar_mass)
         return aa, flow, phi, phi_err, speeds
 
 

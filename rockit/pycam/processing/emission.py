@@ -4,7 +4,8 @@ phi = sum over the line of  column * speed-through-the-line * pixel-length,  con
 mass with the molar mass. A pixel's length in the plume is its angular size times the
 distance to the plume: pixel pitch / focal length * distance. The uncertainty combines the
 column, speed and distance uncertainties, each fully correlated along the line (a wrong
-calibration or distance biases every pixel the same way), as the field's tools do.
+calibration or distance biases every pixel the same way), as pyplis's det_emission_rate
+does, except that the distance counts twice: it scales the pixel length and the speed.
 """
 import math
 from dataclasses import dataclass
@@ -151,8 +152,10 @@ def emission_rate(columns, speeds, pixel_m, column_err, speed_err, pixel_err, mo
     c = mass_per_molecule_column(molar_mass)
     columns, speeds = np.asarray(columns, float), np.asarray(speeds, float)
     phi = np.sum(columns * speeds * pixel_m) * c
+    # The speeds were measured in pixels and scaled by pixel_m as well: a distance error
+    # moves both factors, so its term is twice pyplis's single one.
     terms = (np.sum(speeds * pixel_m * column_err) ** 2, np.sum(columns * pixel_m * speed_err) ** 2,
-             np.sum(columns * speeds * pixel_err) ** 2)
+             np.sum(2 * columns * speeds * pixel_err) ** 2)
     return float(phi), float(c * math.sqrt(sum(terms)))
 
 

@@ -12,7 +12,8 @@ import numpy as np
 
 from .absorbance import AbsorbanceImager
 from .background import ClearSkyBackground, SkyRegion, SkyRegionBackground
-from .calibration import CALIBRATION_FILE, MOLECULES, CalibrationError, ColumnUnits, clear_sky_rates, find_calibration
+from .calibration import (CALIBRATION_FILE, DEFAULT_CELL_MODEL, DEFAULT_DOAS_MODEL, MOLECULES, PPMM, CalibrationError,
+                          ColumnUnits, clear_sky_rates, find_calibration)
 from .emission import SO2_MOLAR_MASS, CameraGeometry, IntegrationLine, emission_rate, line_column
 from .flow import FarnebackSettings, LineFlow
 from .images import DarkLibrary, counts_per_second, load_png
@@ -37,6 +38,9 @@ class ProcessingSettings:
     full_frame_flow: bool = False       # flow over the whole frame (slow; for comparisons)
     flow_contrast: tuple = None         # AA range for byte-scaling; None: from each image
     speed_error: float = 0.15           # relative 1-sigma of the optical-flow speed
+    min_column_ppmm: float = 0.0        # line pixels at or below this are sky, left out (pyplis's min_cd)
+    calibration_model: str = DEFAULT_CELL_MODEL
+    doas_calibration_model: str = DEFAULT_DOAS_MODEL
     max_pair_gap_s: float = 60.0        # no flow between pairs further apart than this
     preview_range: tuple = (-0.05, 0.5)  # AA shown from dark to bright in previews
     molar_mass: float = SO2_MOLAR_MASS
@@ -56,6 +60,9 @@ class ProcessingSettings:
             'flow': 'full frame' if self.full_frame_flow else f'line box + {self.flow_margin} px',
             'farneback': asdict(self.flow),
             'speed_error': self.speed_error,
+            'min_column_ppmm': self.min_column_ppmm,
+            'calibration_model': self.calibration_model,
+            'doas_calibration_model': self.doas_calibration_model,
             'molar_mass_g_mol': self.molar_mass,
         }
 
@@ -70,6 +77,8 @@ class PairResult:
     emission_rate_kg_s: float = math.nan
     emission_rate_err_kg_s: float = math.nan
     line_column_kg_m: float = math.nan
+    valid_fraction: float = math.nan     # of the line's pixels with data (not NaN)
+    so2: np.ndarray = None               # float32 column image, ppm.m, when calibrated
     displacement_px: np.ndarray = None   # per line point, since the previous pair
     calibrated: bool = False
     dark_substituted: bool = False
@@ -79,7 +88,8 @@ class PairResult:
                 'emission_rate_kg_s': self.emission_rate_kg_s,
                 'emission_rate_err_kg_s': self.emission_rate_err_kg_s,
                 'plume_speed_m_s': self.speed_m_s, 'plume_speed_err_m_s': self.speed_err_m_s,
-                'line_column_kg_m': self.line_column_kg_m, 'line_mean_aa': self.line_mean_aa}
+                'line_column_kg_m': self.line_column_kg_m, 'line_mean_aa': self.line_mean_aa,
+                'valid_fraction': self.valid_fraction}
 
 
 class LivePipeline:
@@ -114,18 +124,22 @@ class LivePipeline:
     def process_aa(self, aa, time):
         """Steps 5-7 for an AA image: columns, speed since the previous image, emission."""
         result = PairResult(time, aa, calibrated=self.calibration is not None)
+        if self.calibration is not None:
+            result.so2 = self.calibration.column(aa, self.settings.units, PPMM).astype(np.float32)
         line = self.settings.line
         if line is None:
             self._previous = (time, aa)
             return result
-        aa_line = np.nan_to_num(line.profile(aa))
-        result.line_mean_aa = float(aa_line.mean())
+        aa_line = line.profile(aa)
+        valid = np.isfinite(aa_line)
+        result.valid_fraction = float(valid.mean())
+        result.line_mean_aa = float(aa_line[valid].mean()) if valid.any() else math.nan
         previous, self._previous = self._previous, (time, aa)
         dt = (time - previous[0]).total_seconds() if previous else 0.0
-        if previous is None or not 0 < dt <= self.settings.max_pair_gap_s:
+        if previous is None or not 0 < dt <= self.settings.max_pair_gap_s or not valid.any():
             return result
         result.displacement_px = self._displacement(previous[1], aa)
-        self._emission(result, aa_line, dt)
+        self._emission(result, aa_line, valid, dt)
         return result
 
     def process_files(self, on_path, off_path):
@@ -143,28 +157,36 @@ class LivePipeline:
             self._line_flow = LineFlow(s.line, first.shape, s.flow_margin, s.flow)
         return self._line_flow(first, following, s.flow_contrast)[0]
 
-    def _emission(self, result, aa_line, dt):
+    def _emission(self, result, aa_line, valid, dt):
+        """Columns, speeds and their errors along the line, as pyplis's det_emission_rate:
+        pixels without data or at or below the minimum column are left out; a pixel's
+        column error is the calibration's at its AA (fully correlated along the line);
+        the distance enters the rate twice (pixel length and speed), so its error too."""
         s = self.settings
         if s.geometry is None:
             return
         pixel_m = s.geometry.pixel_m
         speeds = result.displacement_px * pixel_m / dt
         if self.calibration is None:
-            weights = np.clip(aa_line, 0, None)
+            weights = np.clip(np.where(valid, aa_line, 0), 0, None)
             if weights.sum() > 0:
                 result.speed_m_s = float(np.sum(weights * speeds) / weights.sum())
                 result.speed_err_m_s = abs(result.speed_m_s) * s.speed_error
             return
         columns = self.calibration.column(aa_line, s.units, MOLECULES)
-        column_err = self.calibration.column_error(s.units, MOLECULES)
-        positive = np.clip(columns, 0, None)
-        speed = float(np.sum(positive * speeds) / positive.sum()) if positive.sum() > 0 else float(np.mean(speeds))
+        plume = valid & (columns > s.units.to_molecules(s.min_column_ppmm))
+        weights = np.where(plume, columns, 0.0)
+        speed = float(np.sum(weights * speeds) / weights.sum()) if weights.sum() > 0 else float(np.mean(speeds[valid]))
         speed_err = abs(speed) * s.speed_error
-        phi, phi_err = emission_rate(columns, speeds, pixel_m, column_err, speed_err,
-                                     pixel_m * s.geometry.distance_error, s.molar_mass)
         result.speed_m_s, result.speed_err_m_s = speed, speed_err
+        if not plume.any():
+            result.emission_rate_kg_s = result.emission_rate_err_kg_s = result.line_column_kg_m = 0.0
+            return
+        column_err = self.calibration.column_error(aa_line[plume], s.units, MOLECULES)
+        phi, phi_err = emission_rate(columns[plume], speeds[plume], pixel_m, column_err, speed_err,
+                                     pixel_m * s.geometry.distance_error, s.molar_mass)
         result.emission_rate_kg_s, result.emission_rate_err_kg_s = phi, phi_err
-        result.line_column_kg_m = line_column(columns, pixel_m, s.molar_mass)
+        result.line_column_kg_m = line_column(columns[plume], pixel_m, s.molar_mass)
 
 
 class MissingInput(LookupError):
