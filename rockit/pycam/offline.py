@@ -14,8 +14,29 @@ from pathlib import Path
 from rockit.common.cli import Command, UsageError, show
 
 FAILED = 1
-DEFAULT_DISTANCE_M = 5000.0
-DEFAULT_TEMPERATURE_K = 273.15
+DEFAULT_TEMPERATURE_K = 273.15   # the cells' ppm.m are stated at 0 degC and 1 atm
+MODELS = ('linear', 'poly2', 'kern2015')
+
+
+def _geometry_arguments(parser):
+    group = parser.add_argument_group('geometry (emission rates need a distance and a lens)')
+    group.add_argument('--distance', type=float, help='distance to the plume along the view, m')
+    group.add_argument('--focal-length', type=float, help='lens focal length, mm')
+    group.add_argument('--fov', type=float, help='horizontal field of view, degrees (instead of --focal-length)')
+    group.add_argument('--pixel-size', type=float, help="pixel pitch, um (default the sensor's, 5.6)")
+    group.add_argument('--geometry', help="PyCam cam_geom file: camera lat, lon, elev, azim, and source_lat, "
+                       "source_lon [, plume_dir]; the flags above take precedence")
+
+
+def _model_argument(parser, default='poly2'):
+    parser.add_argument('--model', choices=MODELS, default=default,
+                        help=f'calibration curve for cells: column = f(AA) (default {default})')
+
+
+def _temperature_argument(parser):
+    parser.add_argument('--temperature', type=float, default=DEFAULT_TEMPERATURE_K,
+                        help='reference temperature (K) for ppm.m <-> molecules/cm^2 (default 273.15, '
+                        'the cells\' stated conditions)')
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,7 +89,8 @@ def _scene(args, folder):
     notes saying where each came from."""
     from rockit.pycam.processing.background import SkyRegion
     from rockit.pycam.processing.calibration import ColumnUnits
-    from rockit.pycam.processing.emission import CameraGeometry, IntegrationLine
+    from rockit.pycam.processing.emission import IntegrationLine
+    from rockit.pycam.processing.geometry import resolve as resolve_geometry
     from rockit.pycam.processing.pipeline import DEFAULT_SKY, ProcessingSettings
     from rockit.pycam.processing.registration import Registration
     notes = []
@@ -89,14 +111,13 @@ def _scene(args, folder):
             registration = Registration.load(found)
             notes.append(f'registration: {found} (found beside the data)')
     sky = SkyRegion.parse(args.sky) if args.sky else DEFAULT_SKY
-    distance = args.distance if args.distance is not None else DEFAULT_DISTANCE_M
-    geometry = CameraGeometry(distance, args.pixel_size * 1e-6, args.focal_length * 1e-3)
-    settings = ProcessingSettings(sky=sky, line=line, geometry=geometry, units=ColumnUnits(args.temperature),
-                                  registration=registration or Registration(), full_frame_flow=args.full_flow)
-    notes.append(f'geometry: plume {distance:g} m away'
-                 + ('' if args.distance is not None else ' (default: set --distance)')
-                 + f', {args.pixel_size:g} um pixels, {args.focal_length:g} mm lens '
-                 f'= {geometry.pixel_m:.3f} m per pixel')
+    geometry, geometry_notes = resolve_geometry(args.distance, args.focal_length and args.focal_length * 1e-3,
+                                                args.fov, args.pixel_size and args.pixel_size * 1e-6, args.geometry)
+    settings = ProcessingSettings(sky=sky, line=line, geometry=geometry, geometry_notes=geometry_notes,
+                                  units=ColumnUnits(args.temperature), registration=registration or Registration(),
+                                  full_frame_flow=args.full_flow, calibration_model=args.model,
+                                  min_column_ppmm=args.min_column)
+    notes += [f'geometry: {note}' for note in geometry_notes]
     notes.append(f'sky region: x {sky.x0}-{sky.x1}, y {sky.y0}-{sky.y1}; '
                  f'ppm.m <-> molecules/cm^2 at {args.temperature:g} K')
     return settings, registration is not None, notes
@@ -143,7 +164,9 @@ def _rate_text(result):
     if math.isfinite(result.emission_rate_kg_s):
         return (f'{stamp}  {result.emission_rate_kg_s:.3f} \u00b1 {result.emission_rate_err_kg_s:.3f} kg/s  '
                 f'speed {result.speed_m_s:.2f} m/s')
-    return f'{stamp}  no emission rate (first pair or no speed yet)'
+    if result.so2 is not None and math.isfinite(result.line_mean_aa):
+        return f'{stamp}  line AA {result.line_mean_aa:.3f}, no emission rate'
+    return f'{stamp}  no emission rate'
 
 
 def process(client, args):
@@ -157,11 +180,11 @@ def process(client, args):
     parser.add_argument('--registration', help="2x3 affine warp .npy taking off-band onto on-band pixels, or "
                         "'identity' (default: found beside the data, else found by ECC)")
     parser.add_argument('--sky', help='plume-free sky region x0,y0,x1,y1 (default 550,20,600,70)')
-    parser.add_argument('--distance', type=float, help=f'distance to the plume in m (default {DEFAULT_DISTANCE_M:g})')
-    parser.add_argument('--pixel-size', type=float, default=5.6, help='pixel pitch in um (default 5.6)')
-    parser.add_argument('--focal-length', type=float, default=9.0, help='lens focal length in mm (default 9)')
-    parser.add_argument('--temperature', type=float, default=DEFAULT_TEMPERATURE_K,
-                        help='reference temperature (K) for ppm.m <-> molecules/cm^2 (default 273.15)')
+    _geometry_arguments(parser)
+    _model_argument(parser)
+    parser.add_argument('--min-column', type=float, default=0.0,
+                        help='line pixels at or below this column (ppm.m) are sky, left out of the rate (default 0)')
+    _temperature_argument(parser)
     parser.add_argument('--full-flow', action='store_true', help='optical flow over the whole frame (slow)')
     args = parser.parse_args(args)
     _show_warnings()
@@ -189,8 +212,7 @@ def process(client, args):
     show(f'[bold]{len(run)} pairs[/bold] from {inputs.folder}')
     show(f'  darks: {inputs.darks}\n  background: '
          + (f'clear sky from {inputs.clear}' if inputs.clear else 'the sky region of each frame'))
-    show(f'  calibration: {cal.method} ({cal.source or inputs.calibration}): column = {cal.slope:.4g} x AA '
-         f'{cal.intercept:+.4g} {cal.unit}, r2 {cal.r2:.4f}')
+    show(f'  calibration: {cal.method} ({cal.source or inputs.calibration}): {cal.describe()}, r2 {cal.r2:.4f}')
     for note in notes + inputs.notes:
         show(f'  {note}')
     advance, stop = _progress(len(run), _rate_text)
@@ -202,9 +224,12 @@ def process(client, args):
         stop()
     rates = [float(r['emission_rate_kg_s']) for r in rows if math.isfinite(r['emission_rate_kg_s'])]
     out = Path(args.out)
-    show(f'wrote {len(rows)} rows to {out / "emission_rates.csv"} and {len(rows)} AA images to {out / "so2"}')
+    show(f'wrote {len(rows)} rows to {out / "emission_rates.csv"} and {len(rows)} AA and SO2 column images '
+         f'to {out / "so2"}')
     if rates:
         show(f'mean emission rate [bold]{sum(rates) / len(rates):.3f} kg/s[/bold] over {len(rates)} pairs with a speed')
+    elif settings.geometry is None:
+        show(f'no emission rates: {settings.geometry_notes[-1]}')
     return 0
 
 
@@ -252,7 +277,9 @@ def _writable(folder):
 def calibrate(client, args):
     parser = _parser('calibrate', 'fit the cell calibration of a calibration run and save it for processing')
     parser.add_argument('folder')
-    parser.add_argument('--json', action='store_true', help='print {"slope", "intercept", "r2", "cells": {...}}')
+    parser.add_argument('--json', action='store_true',
+                        help='print {"model", "coeffs", "slope", "intercept", "r2", "cells": {...}, "fitted": {...}}')
+    _model_argument(parser)
     parser.add_argument('--darks', help='folder of Dark frames (default: the folder itself)')
     parser.add_argument('--clear', help='folder of Clear frames (default: the folder itself)')
     parser.add_argument('--registration', help='2x3 affine warp .npy (default: found beside the data)')
@@ -273,7 +300,7 @@ def calibrate(client, args):
                          f'needs {HOW_TO_NAME["darks"]}')
         warp = Path(args.registration) if args.registration else find_beside(folder, '*registration*.npy')
         registration = Registration.load(warp) if warp else Registration()
-        cal = cell_calibration(folder, darks, args.clear, registration)
+        cal = cell_calibration(folder, darks, args.clear, registration, model=args.model)
     except (CalibrationError, RegistrationError, LookupError, OSError, ValueError) as e:
         return _fail(f'cannot calibrate {folder}: {e}')
     target = Path(args.save) if args.save else folder / CALIBRATION_FILE
@@ -287,15 +314,18 @@ def calibrate(client, args):
     else:
         reason = f'{folder} is read-only'
     if args.json:
-        print(json.dumps({'slope': cal.slope, 'intercept': cal.intercept, 'r2': cal.r2,
-                          'cells': {str(k): v for k, v in cal.cells.items()}}, indent=2))
+        print(json.dumps({'model': cal.model, 'coeffs': cal.coeffs, 'slope': cal.slope, 'intercept': cal.intercept,
+                          'r2': cal.r2 if math.isfinite(cal.r2) else None,
+                          'cells': {str(k): v for k, v in cal.cells.items()},
+                          'fitted': {str(k): v for k, v in cal.fitted().items()}}, indent=2))
     else:
         show(f'cell calibration of {folder} ({cal.points} cells, AA in a {cal.region[2]} px disk at '
              f'({cal.region[0]}, {cal.region[1]})' + (f', registration {warp}' if warp else '') + ')')
-        show(f'  column = [bold]{cal.slope:.5g}[/bold] x AA {cal.intercept:+.5g} ppm.m   '
-             f'r2 [bold]{cal.r2:.4f}[/bold]   residual {cal.residual_std:.3g} ppm.m')
+        show(f'  [bold]{cal.describe()}[/bold]   r2 {cal.r2:.4f}   residual {cal.residual_std:.3g} ppm.m')
+        fitted = cal.fitted()
         for ppmm, aa in cal.cells.items():
-            show(f'  {ppmm:>6} ppm.m cell: AA {aa:.4f} \u00b1 {cal.cell_scatter.get(ppmm, math.nan):.4f}')
+            show(f'  {ppmm:>6} ppm.m cell: AA {aa:.4f} \u00b1 {cal.cell_scatter.get(ppmm, math.nan):.4f}'
+                 f'  reads back {fitted[ppmm]:.1f} ppm.m')
     if saved:
         print(f'saved {target}', file=sys.stderr if args.json else sys.stdout)
     else:

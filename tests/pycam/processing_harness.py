@@ -53,7 +53,7 @@ def villarrica_settings(distance_m=5000.0, **changes):
     from rockit.pycam.processing.pipeline import ProcessingSettings
     from rockit.pycam.processing.registration import Registration
     settings = ProcessingSettings(sky=SkyRegion(*SKY), line=IntegrationLine.load(LINE_FILE),
-                                  geometry=CameraGeometry(distance_m), registration=Registration.load(WARP_FILE))
+                                  geometry=CameraGeometry(distance_m, 5.6e-6, 9e-3), registration=Registration.load(WARP_FILE))
     for key, value in changes.items():
         setattr(settings, key, value)
     return settings

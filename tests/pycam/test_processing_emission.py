@@ -34,7 +34,7 @@ def test_bilinear_samples_between_pixels():
 def test_pixel_scale_from_the_camera_geometry():
     assert CameraGeometry(9000, 5.6e-6, 9e-3).pixel_m == pytest.approx(5.6)
     with pytest.raises(ValueError):
-        CameraGeometry(0)
+        CameraGeometry(0, 5.6e-6, 9e-3)
 
 
 def test_emission_rate_by_hand():
@@ -58,7 +58,7 @@ def test_synthetic_day_emission_rates_are_the_truth(tmp_path):
     here is that of the method, not of the arithmetic (checked by hand above)."""
     times = write_synthetic_day(tmp_path / 'day', pairs=5, drift_px=3)
     line = IntegrationLine.load(write_line(tmp_path / 'line.txt'))
-    geometry = CameraGeometry(4000.0)
+    geometry = CameraGeometry(4000.0, 5.6e-6, 9e-3)
     units = ColumnUnits(273.15)
     settings = ProcessingSettings(sky=SkyRegion(5, 0, 155, 6), line=line, geometry=geometry, units=units)
     run = BatchRun(find_inputs(tmp_path / 'day'), tmp_path / 'out', settings)

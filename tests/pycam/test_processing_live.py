@@ -12,7 +12,7 @@ from rockit.pycam.processing.live import LiveProcessor
 from rockit.pycam.naming import images_in, plume_pairs
 
 CONFIG = {'sky_region': [5, 0, 155, 6], 'integration_line': {'x': [80, 80], 'y': [15, 105], 'orientation': 'left'},
-          'plume_distance_m': 4000, 'reference_temperature_k': 273.15}
+          'plume_distance_m': 4000, 'focal_length_m': 9e-3, 'reference_temperature_k': 273.15}
 
 
 def _plain(value):

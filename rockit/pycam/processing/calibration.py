@@ -27,6 +27,9 @@ from .registration import Registration
 
 MOLECULES_PER_PPMM_273K = 2.687e15   # molecules/cm^2 in 1 ppm.m at 273.15 K, 1013.25 hPa
 STANDARD_PRESSURE_HPA = 1013.25
+# The ppm.m of the cells is stated at 0 degC and 1 atm (the cell makers' and pyplis's
+# convention, 2.687e15 molecules/cm^2), so the conversion defaults to it.
+DEFAULT_TEMPERATURE_K = 273.15
 PPMM, MOLECULES = 'ppm.m', 'molecules/cm^2'
 CALIBRATION_FILE = 'calibration.json'
 DEFAULT_CELL_MODEL = 'poly2'    # three cells and a curve that bends: see calibration_models

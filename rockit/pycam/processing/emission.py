@@ -116,14 +116,11 @@ def sample_bilinear(image, xs, ys):
 
 @dataclass(frozen=True)
 class CameraGeometry:
-    """What turns pixels into metres in the plume.
-
-    Defaults: the PyCam's Raspberry Pi sensor binned to 648x486 (5.6 um pixels) behind a
-    9 mm lens; the distance to the plume is the site's own and has no sensible default.
-    """
+    """What turns pixels into metres in the plume: every value the site's own (see
+    geometry.py for where they come from)."""
     distance_m: float
-    pixel_size_m: float = 5.6e-6
-    focal_length_m: float = 9.0e-3
+    pixel_size_m: float
+    focal_length_m: float
     distance_error: float = 0.10     # relative: the plume's distance is rarely known better
 
     def __post_init__(self):

@@ -38,14 +38,19 @@ def settings_from_config(config, base=None):
 
     sky_region [x0, y0, x1, y1]; integration_line (line file path, or {"x": [x0, x1],
     "y": [y0, y1], "orientation": "left"}); registration (.npy path or a 2x3 list);
-    plume_distance_m, pixel_size_m, focal_length_m (all three for emission rates);
-    reference_temperature_k (default 273.15); flow_margin_px. The processor itself also
+    plume_distance_m, focal_length_m or field_of_view_deg, pixel_size_m (default the
+    sensor's), or geometry_file (PyCam's cam_geom format): without a distance and a lens no
+    emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
+    poly2, kern2015; default poly2), doas_calibration_model (default linear);
+    min_column_ppmm (default 0); flow_margin_px. The processor itself also
     reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
     sky region of each frame, e.g. when Clear captures cannot avoid the plume).
     """
     from .background import SkyRegion
-    from .calibration import ColumnUnits
-    from .emission import CameraGeometry, IntegrationLine
+    from .calibration import DEFAULT_TEMPERATURE_K, ColumnUnits
+    from .calibration_models import check_model
+    from .emission import IntegrationLine
+    from .geometry import resolve as resolve_geometry
     from .pipeline import ProcessingSettings
     from .registration import Registration
     import numpy as np
@@ -63,13 +68,17 @@ def settings_from_config(config, base=None):
         settings.registration = Registration(np.array(warp, np.float32), source='config')
     elif warp:
         settings.registration = Registration.load(warp)
-    if config.get('plume_distance_m'):
-        settings.geometry = CameraGeometry(float(config['plume_distance_m']),
-                                           float(config.get('pixel_size_m', 5.6e-6)),
-                                           float(config.get('focal_length_m', 9.0e-3)))
-    settings.units = ColumnUnits(float(config.get('reference_temperature_k', 273.15)))
+    settings.geometry, settings.geometry_notes = resolve_geometry(
+        config.get('plume_distance_m'), config.get('focal_length_m'), config.get('field_of_view_deg'),
+        config.get('pixel_size_m'), config.get('geometry_file'))
+    settings.units = ColumnUnits(float(config.get('reference_temperature_k', DEFAULT_TEMPERATURE_K)))
     if config.get('flow_margin_px'):
         settings.flow_margin = int(config['flow_margin_px'])
+    for key, name in (('calibration_model', 'calibration_model'), ('doas_calibration_model', 'doas_calibration_model')):
+        if key in config:
+            setattr(settings, name, check_model(config[key]))
+    if config.get('min_column_ppmm') is not None:
+        settings.min_column_ppmm = float(config['min_column_ppmm'])
     return settings
 
 
@@ -337,12 +346,13 @@ class _WorkerState:
 
     def _refit_cells(self):
         from .calibration import cell_absorbances, fit_cells
+        from .calibration_models import PARAMETERS
         usable = {c: names for c, names in self.cells.items() if {n.band for n in names} >= {'on', 'off'}}
         rates = self._clear_rates()
-        if len(usable) < 2 or rates is None:
-            return
+        if len(usable) < PARAMETERS[self.settings.calibration_model] or rates is None:
+            return                 # more cells of this run are still to come
         frames, region = cell_absorbances(usable, rates, self.darks, self.settings.registration)
-        self.calibration = fit_cells(frames, region, 'live cell captures')
+        self.calibration = fit_cells(frames, region, 'live cell captures', self.settings.calibration_model)
         self.calibration.save(self.p.out_dir / 'calibration.json')
         self._publish_calibration()
 

@@ -2,9 +2,11 @@
 either as it was or complete: write a temporary file in the same folder, fsync it, rename
 it over the final name (a rename within a file system is atomic), fsync the folder.
 
-Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data) and a preview
-`<time>_aa.png` (8-bit colour map with a colour bar). Per run: `emission_rates.csv`, one
-row per pair, rewritten whole through a temporary file for every row appended.
+Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data), a preview
+`<time>_aa.png` (8-bit colour map with a colour bar) and, once calibrated, `<time>_so2.npy`
+(float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, rewritten
+whole through a temporary file for every row appended; `valid_fraction` is the share of
+the line's pixels that had data.
 """
 import csv
 import io
@@ -18,8 +20,8 @@ import cv2
 import numpy as np
 
 CSV_NAME = 'emission_rates.csv'
-CSV_COLUMNS = ['time', 'aa_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
-               'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'calibration']
+CSV_COLUMNS = ['time', 'aa_file', 'so2_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
+               'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration']
 TEMP_SUFFIX = '.partial'
 
 
@@ -140,8 +142,8 @@ class EmissionRateLog:
 
 
 class PairWriter:
-    """Writes a pair's outputs: `<out>/so2/<time>_aa.npy`, `<out>/so2/<time>_aa.png`, and
-    its row in `<out>/emission_rates.csv`, the row last, so a row never names a file that
+    """Writes a pair's outputs: `<out>/so2/<time>_aa.npy`, `<time>_aa.png`, `<time>_so2.npy`
+    and its row in `<out>/emission_rates.csv`, the row last, so a row never names a file that
     is not complete on disk."""
 
     def __init__(self, out, settings, calibration=None, save_images=True):
@@ -175,6 +177,9 @@ class PairWriter:
             low, high = self.settings.preview_range
             save_preview(self.images / f'{stamp}_aa.png', result.aa, low, high)
             row['aa_file'] = f'so2/{name}'
+            if result.so2 is not None:
+                save_array(self.images / f'{stamp}_so2.npy', result.so2)
+                row['so2_file'] = f'so2/{stamp}_so2.npy'
         row['calibration'] = self.calibration.method if self.calibration is not None else ''
         self.log.append(row)
         return row

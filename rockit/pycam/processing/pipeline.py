@@ -12,8 +12,8 @@ import numpy as np
 
 from .absorbance import AbsorbanceImager
 from .background import ClearSkyBackground, SkyRegion, SkyRegionBackground
-from .calibration import (CALIBRATION_FILE, DEFAULT_CELL_MODEL, DEFAULT_DOAS_MODEL, MOLECULES, PPMM, CalibrationError,
-                          ColumnUnits, clear_sky_rates, find_calibration)
+from .calibration import (CALIBRATION_FILE, DEFAULT_CELL_MODEL, DEFAULT_DOAS_MODEL, DEFAULT_TEMPERATURE_K, MOLECULES,
+                          PPMM, CalibrationError, ColumnUnits, clear_sky_rates, find_calibration)
 from .emission import SO2_MOLAR_MASS, CameraGeometry, IntegrationLine, emission_rate, line_column
 from .flow import FarnebackSettings, LineFlow
 from .images import DarkLibrary, counts_per_second, load_png
@@ -30,9 +30,10 @@ class ProcessingSettings:
     """Everything about the scene and the method that is not in the images themselves."""
     sky: SkyRegion = DEFAULT_SKY
     line: IntegrationLine = None
-    geometry: CameraGeometry = None
+    geometry: CameraGeometry = None     # None: no emission rates (see geometry.py)
+    geometry_notes: list = field(default_factory=list)   # where the geometry came from, or why none
     registration: Registration = field(default_factory=Registration)
-    units: ColumnUnits = ColumnUnits(temperature_k=273.15)
+    units: ColumnUnits = ColumnUnits(temperature_k=DEFAULT_TEMPERATURE_K)
     flow: FarnebackSettings = FarnebackSettings()
     flow_margin: int = 32               # pixels around the line the flow is computed on
     full_frame_flow: bool = False       # flow over the whole frame (slow; for comparisons)
@@ -55,6 +56,7 @@ class ProcessingSettings:
             'geometry': None if self.geometry is None else {
                 'distance_m': self.geometry.distance_m, 'pixel_size_m': self.geometry.pixel_size_m,
                 'focal_length_m': self.geometry.focal_length_m, 'distance_error': self.geometry.distance_error},
+            'geometry_notes': list(self.geometry_notes),
             'registration': {'warp': self.registration.warp.tolist(), 'source': self.registration.source},
             'reference_temperature_k': self.units.temperature_k,
             'flow': 'full frame' if self.full_frame_flow else f'line box + {self.flow_margin} px',
@@ -274,7 +276,7 @@ class BatchRun:
         self.settings = settings
         self.darks = darks if darks is not None else DarkLibrary.from_folder(inputs.darks)
         self.calibration = find_calibration(inputs.calibration, self.darks, inputs.clear or inputs.calibration,
-                                            settings.registration)
+                                            settings.registration, settings.calibration_model)
         background = build_background(settings, self.darks, inputs.clear)
         self.pipeline = LivePipeline(settings, self.darks, background, self.calibration)
 
