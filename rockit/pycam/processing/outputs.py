@@ -183,3 +183,20 @@ class PairWriter:
         row['calibration'] = self.calibration.method if self.calibration is not None else ''
         self.log.append(row)
         return row
+
+
+DOAS_CSV_NAME = 'doas_columns.csv'
+DOAS_COLUMNS = ['time', 'spectrum', 'so2_molecules_cm2', 'so2_err_molecules_cm2', 'so2_ppmm', 'shift_nm',
+                'stretch_nm', 'residual_rms', 'fit_converged', 'saturated']
+
+
+def doas_row(time, spectrum, result, units):
+    """A DOAS fit's row of doas_columns.csv (columns in ppm.m at the run's temperature)."""
+    return {'time': time.strftime('%Y-%m-%dT%H:%M:%SZ'), 'spectrum': spectrum, 'so2_molecules_cm2': result.column,
+            'so2_err_molecules_cm2': result.error, 'so2_ppmm': units.to_ppmm(result.column),
+            'shift_nm': result.shift, 'stretch_nm': result.stretch, 'residual_rms': result.residual_rms,
+            'fit_converged': int(bool(result.success)), 'saturated': int(bool(result.saturated))}
+
+
+def doas_log(folder):
+    return EmissionRateLog(folder, DOAS_CSV_NAME, DOAS_COLUMNS)
