@@ -72,6 +72,7 @@ class LiveProcessor:
             if self._thread and self._thread.is_alive():
                 return self
             self._stop = False
+            self._busy = True          # until the worker has loaded what it starts from
             self._thread = threading.Thread(target=self._run, name='pycam-processing', daemon=True)
             self._thread.start()
         return self
@@ -198,6 +199,10 @@ class LiveProcessor:
         except Exception as e:  # a broken config must not take the daemon down
             self._error(f'processing not started: {e}')
             return
+        finally:
+            with self._lock:
+                self._busy = False
+                self._lock.notify_all()
         while True:
             with self._lock:
                 while not (self._stop or self._references or self._pair or self._spectrum):
