@@ -1,163 +1,18 @@
-"""pycam process | doas | calibrate: processing of stored data, without a daemon or a config.
+"""pycam process | calibrate | doas | fov: processing of stored data, without a daemon or a
+config (doas and fov in processing/cli_spectra.py).
 
 The pycam CLI merges COMMANDS into its table; each command ignores its client. Run
 standalone as `python -m rockit.pycam.offline <command> ...`. Everything heavy (numpy,
 OpenCV, scipy) is imported inside the commands, so `pycam status` does not pay for it.
 """
-import argparse
 import json
-import logging
 import math
 import sys
 from pathlib import Path
 
 from rockit.common.cli import Command, UsageError, show
-
-FAILED = 1
-DEFAULT_TEMPERATURE_K = 273.15   # the cells' ppm.m are stated at 0 degC and 1 atm
-MODELS = ('linear', 'poly2', 'kern2015')
-
-
-def _geometry_arguments(parser):
-    group = parser.add_argument_group('geometry (emission rates need a distance and a lens)')
-    group.add_argument('--distance', type=float, help='distance to the plume along the view, m')
-    group.add_argument('--focal-length', type=float, help='lens focal length, mm')
-    group.add_argument('--fov', type=float, help='horizontal field of view, degrees (instead of --focal-length)')
-    group.add_argument('--pixel-size', type=float, help="pixel pitch, um (default the sensor's, 5.6)")
-    group.add_argument('--geometry', help="PyCam cam_geom file: camera lat, lon, elev, azim, and source_lat, "
-                       "source_lon [, plume_dir]; the flags above take precedence")
-
-
-def _model_argument(parser, default='poly2'):
-    parser.add_argument('--model', choices=MODELS, default=default,
-                        help=f'calibration curve for cells: column = f(AA) (default {default})')
-
-
-def _temperature_argument(parser):
-    parser.add_argument('--temperature', type=float, default=DEFAULT_TEMPERATURE_K,
-                        help='reference temperature (K) for ppm.m <-> molecules/cm^2 (default 273.15, '
-                        'the cells\' stated conditions)')
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad arguments as a UsageError instead of exiting."""
-
-    def error(self, message):
-        raise UsageError(f'{message}\n{self.format_usage().strip()}')
-
-
-def _parser(name, description):
-    return _Parser(prog=f'pycam {name}', description=description)
-
-
-def _fail(message):
-    print(f'pycam: {message}', file=sys.stderr)
-    return FAILED
-
-
-class _Warnings(logging.Handler):
-    """Processing warnings (e.g. a dark of another exposure used) shown as they happen."""
-
-    def emit(self, record):
-        print(f'warning: {record.getMessage()}', file=sys.stderr)
-
-
-def _show_warnings():
-    logger = logging.getLogger('rockit.pycam.processing')
-    if not any(isinstance(h, _Warnings) for h in logger.handlers):
-        logger.addHandler(_Warnings(logging.WARNING))
-    logger.setLevel(logging.WARNING)
-
-
-def find_beside(folder, pattern, levels=2):
-    """A scene file (integration line, registration) in the folder, or in a `geometry`
-    folder in it or up to `levels` folders above it: the instrument's data layout keeps
-    one geometry per installation beside its dated data folders."""
-    folder = Path(folder).resolve()
-    places = [folder, folder / 'geometry']
-    for parent in list(folder.parents)[:levels]:
-        places += [parent, parent / 'geometry']
-    for place in places:
-        found = sorted(place.glob(pattern)) if place.is_dir() else []
-        if found:
-            return found[0]
-    return None
-
-
-def _scene(args, folder):
-    """ProcessingSettings from the command line and the files found beside the data, and
-    notes saying where each came from."""
-    from rockit.pycam.processing.background import SkyRegion
-    from rockit.pycam.processing.calibration import ColumnUnits
-    from rockit.pycam.processing.emission import IntegrationLine
-    from rockit.pycam.processing.geometry import resolve as resolve_geometry
-    from rockit.pycam.processing.pipeline import DEFAULT_SKY, ProcessingSettings
-    from rockit.pycam.processing.registration import Registration
-    notes = []
-    line_path = Path(args.line) if args.line else find_beside(folder, '*pcs_line*.txt')
-    line = IntegrationLine.load(line_path) if line_path else None
-    if line_path:
-        notes.append(f'line: {line_path}' + ('' if args.line else ' (found beside the data)'))
-    registration = None
-    if args.registration == 'identity':
-        registration = Registration()
-        notes.append('registration: none (identity): the cameras are taken to be aligned')
-    elif args.registration:
-        registration = Registration.load(args.registration)
-        notes.append(f'registration: {args.registration}')
-    else:
-        found = find_beside(folder, '*registration*.npy')
-        if found:
-            registration = Registration.load(found)
-            notes.append(f'registration: {found} (found beside the data)')
-    sky = SkyRegion.parse(args.sky) if args.sky else DEFAULT_SKY
-    geometry, geometry_notes = resolve_geometry(args.distance, args.focal_length and args.focal_length * 1e-3,
-                                                args.fov, args.pixel_size and args.pixel_size * 1e-6, args.geometry)
-    settings = ProcessingSettings(sky=sky, line=line, geometry=geometry, geometry_notes=geometry_notes,
-                                  units=ColumnUnits(args.temperature), registration=registration or Registration(),
-                                  full_frame_flow=args.full_flow, calibration_model=args.model,
-                                  min_column_ppmm=args.min_column)
-    notes += [f'geometry: {note}' for note in geometry_notes]
-    notes.append(f'sky region: x {sky.x0}-{sky.x1}, y {sky.y0}-{sky.y1}; '
-                 f'ppm.m <-> molecules/cm^2 at {args.temperature:g} K')
-    return settings, registration is not None, notes
-
-
-def _register_by_ecc(settings, pair, darks):
-    """No stored warp: find one on the first plume pair, whose skyline ECC can lock on to."""
-    from rockit.pycam.processing.images import counts_per_second, load_png
-    from rockit.pycam.processing.registration import RegistrationError, find_registration
-    on, off = pair
-    on_rate = counts_per_second(load_png(on.path), darks.match('on', on.exposure_us).frame, on.exposure_us)
-    off_rate = counts_per_second(load_png(off.path), darks.match('off', off.exposure_us).frame, off.exposure_us)
-    try:
-        settings.registration = find_registration(on_rate, off_rate)
-    except RegistrationError:
-        raise RegistrationError(f'no registration: none found beside the data (*registration*.npy in the folder '
-                                f'or a geometry/ folder beside it) and ECC found none on {on.path.name}; name a '
-                                '2x3 warp with --registration <file.npy>, or --registration identity') from None
-    dx, dy = settings.registration.translation
-    return f'registration: none stored; found by ECC on {on.path.name}: shift ({dx:.1f}, {dy:.1f}) px'
-
-
-def _progress(total, describe):
-    """A progress callback: a rich bar on a terminal, one plain line per pair otherwise."""
-    if sys.stdout.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-        bar = Progress(TextColumn('{task.description}'), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        task = bar.add_task('processing', total=total)
-        bar.start()
-
-        def advance(index, result):
-            bar.update(task, advance=1, description=describe(result))
-            if index + 1 == total:
-                bar.stop()
-        return advance, bar.stop
-
-    def line(index, result):
-        print(f'[{index + 1}/{total}] {describe(result)}', flush=True)
-    return line, lambda: None
-
+from rockit.pycam.processing import cli_common as cli
+from rockit.pycam.processing.cli_spectra import COMMANDS as SPECTRA_COMMANDS
 
 def _rate_text(result):
     stamp = result.time.strftime('%Y-%m-%dT%H:%M:%SZ')
@@ -170,7 +25,7 @@ def _rate_text(result):
 
 
 def process(client, args):
-    parser = _parser('process', 'AA images and emission rates for every on/off Plume pair in a folder')
+    parser = cli.parser('process', 'AA images and emission rates for every on/off Plume pair in a folder')
     parser.add_argument('folder')
     parser.add_argument('--out', required=True, help='output folder (emission_rates.csv, so2/)')
     parser.add_argument('--darks', help='folder of Dark frames (default: the folder itself)')
@@ -180,14 +35,14 @@ def process(client, args):
     parser.add_argument('--registration', help="2x3 affine warp .npy taking off-band onto on-band pixels, or "
                         "'identity' (default: found beside the data, else found by ECC)")
     parser.add_argument('--sky', help='plume-free sky region x0,y0,x1,y1 (default 550,20,600,70)')
-    _geometry_arguments(parser)
-    _model_argument(parser)
+    cli.geometry_arguments(parser)
+    cli.model_argument(parser)
     parser.add_argument('--min-column', type=float, default=0.0,
                         help='line pixels at or below this column (ppm.m) are sky, left out of the rate (default 0)')
-    _temperature_argument(parser)
+    cli.temperature_argument(parser)
     parser.add_argument('--full-flow', action='store_true', help='optical flow over the whole frame (slow)')
     args = parser.parse_args(args)
-    _show_warnings()
+    cli.show_warnings()
 
     from rockit.pycam.processing.calibration import CalibrationError
     from rockit.pycam.processing.emission import LineError
@@ -196,17 +51,17 @@ def process(client, args):
     from rockit.pycam.processing.registration import RegistrationError
     try:
         inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration)
-        settings, registered, notes = _scene(args, args.folder)
+        settings, registered, notes = cli.scene(args, args.folder)
         if settings.line is None:
             raise MissingInput(f'cannot process {args.folder}:\n  line: no integration line; needs a file '
                                '*pcs_line*.txt (x=<x0>,<x1>, y=<y0>,<y1>, orientation=left|right) in the '
                                'folder or a geometry/ folder beside it, or name one with --line')
         darks = DarkLibrary.from_folder(inputs.darks)
         if not registered:
-            notes.append(_register_by_ecc(settings, inputs.pairs[0], darks))
+            notes.append(cli.register_by_ecc(settings, inputs.pairs[0], darks))
         run = BatchRun(inputs, args.out, settings, darks)
     except (MissingInput, CalibrationError, LineError, RegistrationError, ValueError, OSError) as e:
-        return _fail(str(e))
+        return cli.fail(str(e))
 
     cal = run.calibration
     show(f'[bold]{len(run)} pairs[/bold] from {inputs.folder}')
@@ -215,11 +70,11 @@ def process(client, args):
     show(f'  calibration: {cal.method} ({cal.source or inputs.calibration}): {cal.describe()}, r2 {cal.r2:.4f}')
     for note in notes + inputs.notes:
         show(f'  {note}')
-    advance, stop = _progress(len(run), _rate_text)
+    advance, stop = cli.progress(len(run), _rate_text)
     try:
         rows = run.run(advance)
     except (OSError, ValueError) as e:
-        return _fail(f'processing stopped: {e}')
+        return cli.fail(f'processing stopped: {e}')
     finally:
         stop()
     rates = [float(r['emission_rate_kg_s']) for r in rows if math.isfinite(r['emission_rate_kg_s'])]
@@ -230,35 +85,6 @@ def process(client, args):
         show(f'mean emission rate [bold]{sum(rates) / len(rates):.3f} kg/s[/bold] over {len(rates)} pairs with a speed')
     elif settings.geometry is None:
         show(f'no emission rates: {settings.geometry_notes[-1]}')
-    return 0
-
-
-def doas(client, args):
-    parser = _parser('doas', 'SO2 column and fit error for every Plume spectrum in a folder')
-    parser.add_argument('folder')
-    parser.add_argument('--json', action='store_true', help='print {"<file>": {"column": ..., "error": ...}}')
-    parser.add_argument('--references', help='folder of DOAS references (default: reference/ beside the spectra)')
-    parser.add_argument('--temperature', type=float, default=DEFAULT_TEMPERATURE_K,
-                        help='reference temperature (K) for the ppm.m column shown (default 273.15)')
-    args = parser.parse_args(args)
-    from rockit.pycam.processing.calibration import ColumnUnits
-    from rockit.pycam.processing.doas import DoasError, DoasReferences, default_reference_folder, fit_folder
-    try:
-        references = DoasReferences.load(args.references or default_reference_folder(args.folder))
-        results = fit_folder(args.folder, references)
-    except (DoasError, OSError, ValueError) as e:
-        return _fail(str(e))
-    if args.json:
-        print(json.dumps({name: result.as_json() for name, result in results.items()}, indent=2))
-        return 0
-    units = ColumnUnits(args.temperature)
-    width = max(len(name) for name in results)
-    show(f'[bold]{"spectrum".ljust(width)}  {"SO2 molecules/cm^2":>20}  {"ppm.m":>8}[/bold]')
-    for name, r in results.items():
-        flag = '' if r.success else '  [red]fit did not converge[/red]'
-        if r.saturated:
-            flag += '  [yellow]saturated in the fit window[/yellow]'
-        show(f'{name.ljust(width)}  {r.column:>9.3e} \u00b1 {r.error:.1e}  {units.to_ppmm(r.column):>8.0f}{flag}')
     return 0
 
 
@@ -275,34 +101,34 @@ def _writable(folder):
 
 
 def calibrate(client, args):
-    parser = _parser('calibrate', 'fit the cell calibration of a calibration run and save it for processing')
+    parser = cli.parser('calibrate', 'fit the cell calibration of a calibration run and save it for processing')
     parser.add_argument('folder')
     parser.add_argument('--json', action='store_true',
                         help='print {"model", "coeffs", "slope", "intercept", "r2", "cells": {...}, "fitted": {...}}')
-    _model_argument(parser)
+    cli.model_argument(parser)
     parser.add_argument('--darks', help='folder of Dark frames (default: the folder itself)')
     parser.add_argument('--clear', help='folder of Clear frames (default: the folder itself)')
     parser.add_argument('--registration', help='2x3 affine warp .npy (default: found beside the data)')
     parser.add_argument('--save', help='where to save the calibration (default: <folder>/calibration.json)')
     args = parser.parse_args(args)
-    _show_warnings()
+    cli.show_warnings()
     from rockit.pycam.processing.calibration import CALIBRATION_FILE, CalibrationError, cell_calibration
     from rockit.pycam.processing.images import DarkLibrary
     from rockit.pycam.processing.pipeline import HOW_TO_NAME
     from rockit.pycam.processing.registration import Registration, RegistrationError
     folder = Path(args.folder)
     if not folder.is_dir():
-        return _fail(f'{folder}: no such folder')
+        return cli.fail(f'{folder}: no such folder')
     try:
         darks = DarkLibrary.from_folder(args.darks or folder)
         if not {'on', 'off'} <= darks.bands():
-            return _fail(f'cannot calibrate {folder}:\n  darks: none for both cameras in {args.darks or folder}; '
+            return cli.fail(f'cannot calibrate {folder}:\n  darks: none for both cameras in {args.darks or folder}; '
                          f'needs {HOW_TO_NAME["darks"]}')
-        warp = Path(args.registration) if args.registration else find_beside(folder, '*registration*.npy')
+        warp = Path(args.registration) if args.registration else cli.find_beside(folder, '*registration*.npy')
         registration = Registration.load(warp) if warp else Registration()
         cal = cell_calibration(folder, darks, args.clear, registration, model=args.model)
     except (CalibrationError, RegistrationError, LookupError, OSError, ValueError) as e:
-        return _fail(f'cannot calibrate {folder}: {e}')
+        return cli.fail(f'cannot calibrate {folder}: {e}')
     target = Path(args.save) if args.save else folder / CALIBRATION_FILE
     saved, reason = False, ''
     if args.save or _writable(folder):
@@ -337,10 +163,9 @@ COMMANDS = {
     'process': Command(process, '<folder> --out <dir> [--darks <folder>] [--clear <folder>|sky] '
                        '[--calibration <folder|file>]', 'AA images and emission rates from stored pairs',
                        needs_client=False),
-    'doas': Command(doas, '<spectra folder> [--json]', 'SO2 columns from stored spectra by DOAS',
-                    needs_client=False),
-    'calibrate': Command(calibrate, '<cal folder> [--json]', 'fit and save the cell calibration',
-                         needs_client=False),
+    'calibrate': Command(calibrate, '<cal folder> [--json] [--model linear|poly2|kern2015]',
+                         'fit and save the cell calibration', needs_client=False),
+    **SPECTRA_COMMANDS,
 }
 
 

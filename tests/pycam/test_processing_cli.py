@@ -13,7 +13,7 @@ from rockit.pycam import offline
 
 
 def test_commands_plug_into_the_cli_table():
-    assert set(offline.COMMANDS) == {'process', 'doas', 'calibrate'}
+    assert set(offline.COMMANDS) == {'process', 'doas', 'calibrate', 'fov'}
     assert all(isinstance(c, Command) and c.usage and c.help for c in offline.COMMANDS.values())
 
 
@@ -157,6 +157,19 @@ def test_doas_json_columns_for_every_plume_spectrum():
     assert all(set(r) == {'column', 'error'} and r['error'] > 0 for r in results.values())
     code, out, _ = run_offline('doas', SPECTRA)
     assert code == 0 and 'ppm.m' in out and len(out.strip().splitlines()) == 13
+
+
+@needs_spectra
+def test_doas_out_writes_the_columns_table(tmp_path):
+    code, out, err = run_offline('doas', SPECTRA, '--out', tmp_path, '--temperature', 293.15)
+    assert code == 0, err
+    rows = list(csv.DictReader((tmp_path / 'doas_columns.csv').read_text().splitlines()))
+    assert [r['spectrum'] for r in rows] == sorted(p.name for p in SPECTRA.glob('*_Plume.npy'))
+    assert rows[0]['time'] == '2019-05-29T12:44:01Z'
+    for row in rows:
+        assert float(row['so2_ppmm']) == pytest.approx(float(row['so2_molecules_cm2']) / 2.504e15, rel=2e-3)
+    code, _, _ = run_offline('doas', SPECTRA, '--out', tmp_path)
+    assert code == 0 and len((tmp_path / 'doas_columns.csv').read_text().splitlines()) == 13, 'rewritten, not doubled'
 
 
 def test_doas_refuses_a_folder_without_spectra(tmp_path):

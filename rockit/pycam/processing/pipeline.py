@@ -237,7 +237,7 @@ def _has_calibration(path):
     return path.is_dir() and ((path / CALIBRATION_FILE).is_file() or bool(cell_images_in(path)))
 
 
-def find_inputs(folder, darks=None, clear=None, calibration=None):
+def find_inputs(folder, darks=None, clear=None, calibration=None, need_calibration=True):
     """Where this run's darks, clear sky and calibration come from: named, or in the folder.
     Raises MissingInput naming everything missing and how to provide it."""
     folder = Path(folder)
@@ -259,7 +259,7 @@ def find_inputs(folder, darks=None, clear=None, calibration=None):
         if not _has_both_bands(clear_folder, 'Clear'):
             missing.append(('clear', f'no clear-sky frames for both cameras in {clear_folder}'))
     cal = Path(calibration) if calibration else folder
-    if not _has_calibration(cal):
+    if need_calibration and not _has_calibration(cal):
         missing.append(('calibration', f'no calibration in {cal}'))
     if missing:
         lines = [f'{what}: {why}; needs {HOW_TO_NAME[what]}' for what, why in missing]
