@@ -10,7 +10,7 @@ from rockit.pycam.processing.calibration import (MOLECULES, PPMM, Calibration, C
                                                  doas_calibration, find_calibration)
 from rockit.pycam.processing.calibration_models import ModelError, fit
 from rockit.pycam.processing.images import DarkLibrary
-from rockit.pycam.naming import cell_images_in
+from rockit.pycam.storage.names import cell_images_in
 from rockit.pycam.processing.registration import Registration
 
 
