@@ -27,7 +27,7 @@ def doas(client, args):
     from .calibration import ColumnUnits
     from .doas import DoasError
     from .outputs import DOAS_CSV_NAME, doas_log, doas_row
-    from ..naming import parse_spectrum_name
+    from ..storage.names import parse_spectrum_name
     units = ColumnUnits(args.temperature)
     try:
         results = _fit(args)
@@ -88,7 +88,7 @@ def _search(args):
     from . import fov as fov_search
     from .pipeline import LivePipeline, build_background, find_inputs
     from .images import DarkLibrary, load_png
-    from ..naming import parse_spectrum_name
+    from ..storage.names import parse_spectrum_name
     columns = {parse_spectrum_name(name).time: r.column for name, r in _fit(args).items() if r.success}
     inputs = find_inputs(args.folder, args.darks, args.clear, need_calibration=False)
     settings, registered, _ = cli.scene(args, args.folder)
