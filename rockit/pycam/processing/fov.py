@@ -14,7 +14,8 @@ import numpy as np
 
 BINNING = 4
 RADII_PX = (2, 4, 6, 8, 12, 16, 24, 32)   # disk radii tried, in full-resolution pixels
-MIN_SAMPLES = 10
+MIN_SAMPLES = 30          # fewer, and some of thousands of pixels correlate by chance
+MIN_VARIATION = 0.25      # of the most variable pixels' AA scatter: below it, sky and ground
 
 
 class FovError(ValueError):
@@ -53,7 +54,8 @@ def _pearson(stack, series):
 
 
 def correlation_map(images, columns):
-    """Pearson r of every (binned) pixel's AA with the DOAS columns."""
+    """Pearson r of every (binned) pixel's AA with the DOAS columns; -1 where the AA
+    hardly changes (sky, ground), whose noise would otherwise correlate by chance."""
     stack = np.nan_to_num(np.asarray(images, np.float32))
     columns = np.asarray(columns, float)
     if len(columns) < MIN_SAMPLES:
@@ -61,7 +63,9 @@ def correlation_map(images, columns):
                        f'got {len(columns)}')
     if np.ptp(columns) <= 0:
         raise FovError('the DOAS columns do not change over the window: nothing to correlate')
-    return _pearson(stack, columns)
+    r = _pearson(stack, columns)
+    scatter = stack.std(axis=0)
+    return np.where(scatter >= MIN_VARIATION * np.percentile(scatter, 99), r, -1.0)
 
 
 def search(images, columns, factor=BINNING, radii=RADII_PX):

@@ -37,6 +37,7 @@ class LiveDoas:
         self.references = references
         self.fitter = None
         self.dark_spectra = {}     # integration ms -> counts
+        self._substituted = set()  # integration times told to be using another's dark
         self.fov = fov_search.FieldOfView(*[float(v) for v in fov], correlation=float('nan')) if fov else None
         self.fov_source = 'configured' if fov else None
         self.window_s = float(window_s)
@@ -65,9 +66,7 @@ class LiveDoas:
         """Fit one Plume spectrum; returns a new DOAS calibration or None."""
         if self.fitter is None:
             self.fitter = DoasFitter(DoasReferences.load(self.references))
-        dark = self.dark_spectra.get(name.integration_ms)
-        if dark is None:
-            raise LookupError(f'no dark spectrum at {name.integration_ms} ms yet: capture a Dark spectrum')
+        dark = self._dark_for(name.integration_ms)
         result = self.fitter.fit(*load_spectrum(name.path), dark)
         self._write(name, result)
         self.publish(doas_column=result.column, doas_error=result.error,
@@ -75,6 +74,19 @@ class LiveDoas:
         if not result.success or last_aa is None or abs((last_aa[0] - name.time).total_seconds()) > PAIRING_S:
             return None
         return self._pair(name.time, last_aa[1], result.column, result.error)
+
+    def _dark_for(self, integration_ms):
+        """The dark at this integration time, else the nearest one (said once per time):
+        the Flame-S's dark is mostly its offset, which does not change with integration."""
+        if integration_ms in self.dark_spectra:
+            return self.dark_spectra[integration_ms]
+        if not self.dark_spectra:
+            raise LookupError(f'no dark spectrum yet (at {integration_ms} ms): capture a Dark spectrum')
+        nearest = min(self.dark_spectra, key=lambda ms: abs(ms - integration_ms))
+        if integration_ms not in self._substituted:
+            self._substituted.add(integration_ms)
+            log.warning('no dark spectrum at %d ms: using the nearest, %d ms', integration_ms, nearest)
+        return self.dark_spectra[nearest]
 
     def _write(self, name, result):
         day = name.time.strftime('%Y-%m-%d')
