@@ -38,7 +38,8 @@ def run():
     from rockit.pycam.processing.images import DarkLibrary
     from rockit.pycam.storage.names import images_in, plume_pairs
     from rockit.pycam.processing.outputs import PairWriter
-    from rockit.pycam.processing.pipeline import LivePipeline, build_background
+    from rockit.pycam.processing.batch import build_background
+    from rockit.pycam.processing.pipeline import LivePipeline
     from harness import WORK
 
     settings = villarrica_settings()
@@ -106,7 +107,7 @@ def run():
     table = [
         ('pyplis-only pipeline per pair (steps 1-7, full-resolution Farneback)', rows['pyplis'], None),
         ('live pipeline per pair (steps 1-7)', rows['live'], True),
-        ('live pipeline + outputs (.npy, preview PNG, CSV row; fsync each)', rows['live+outputs'], True),
+        ('live pipeline + outputs (AA and SO2 .npy, preview PNG, CSV row; fsync each)', rows['live+outputs'], True),
         ('pyplis OptflowFarneback, full frame', rows['pyplis flow'], True),
         ('live flow: Farneback on the line crop', rows['live flow'], True),
     ]

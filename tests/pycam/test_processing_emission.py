@@ -10,7 +10,8 @@ from rockit.pycam.processing.background import SkyRegion
 from rockit.pycam.processing.calibration import ColumnUnits
 from rockit.pycam.processing.emission import (AVOGADRO, CameraGeometry, IntegrationLine, LineError, emission_rate,
                                               line_column, sample_bilinear)
-from rockit.pycam.processing.pipeline import BatchRun, ProcessingSettings, find_inputs
+from rockit.pycam.processing.batch import BatchRun, find_inputs
+from rockit.pycam.processing.pipeline import ProcessingSettings
 
 
 def test_line_file_and_normal_conventions(tmp_path):

@@ -47,7 +47,7 @@ def process(client, args):
     from rockit.pycam.processing.calibration import CalibrationError
     from rockit.pycam.processing.emission import LineError
     from rockit.pycam.processing.images import DarkLibrary
-    from rockit.pycam.processing.pipeline import BatchRun, MissingInput, find_inputs
+    from rockit.pycam.processing.batch import BatchRun, MissingInput, find_inputs
     from rockit.pycam.processing.registration import RegistrationError
     try:
         inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration)
@@ -114,7 +114,7 @@ def calibrate(client, args):
     cli.show_warnings()
     from rockit.pycam.processing.calibration import CALIBRATION_FILE, CalibrationError, cell_calibration
     from rockit.pycam.processing.images import DarkLibrary
-    from rockit.pycam.processing.pipeline import HOW_TO_NAME
+    from rockit.pycam.processing.batch import HOW_TO_NAME
     from rockit.pycam.processing.registration import Registration, RegistrationError
     folder = Path(args.folder)
     if not folder.is_dir():

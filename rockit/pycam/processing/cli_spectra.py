@@ -68,7 +68,7 @@ def fov(client, args):
     cli.show_warnings()
     from .doas import DoasError
     from .fov import FovError
-    from .pipeline import MissingInput
+    from .batch import MissingInput
     from .registration import RegistrationError
     try:
         found, used = _search(args)
@@ -86,7 +86,8 @@ def _search(args):
     """(FieldOfView, number of spectra paired) for the folder."""
     import numpy as np
     from . import fov as fov_search
-    from .pipeline import LivePipeline, build_background, find_inputs
+    from .batch import build_background, find_inputs
+    from .pipeline import LivePipeline
     from .images import DarkLibrary, load_png
     from ..storage.names import parse_spectrum_name
     columns = {parse_spectrum_name(name).time: r.column for name, r in _fit(args).items() if r.success}
