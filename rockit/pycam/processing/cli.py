@@ -31,7 +31,13 @@ def process(client, args):
     parser.add_argument('--darks', help='folder of Dark frames (default: the folder itself)')
     parser.add_argument('--clear', help="folder of Clear frames, or 'sky' for the sky region (default: the folder)")
     parser.add_argument('--calibration', help='calibration.json, or a folder with one or with cell frames')
-    parser.add_argument('--line', help='integration line file (x=x0,x1 / y=y0,y1 / orientation=left|right)')
+    parser.add_argument('--line', action='append', help='integration line file (x=x0,x1 / y=y0,y1 / '
+                        'orientation=left|right); repeat for several lines, whose rates are added')
+    parser.add_argument('--speed', choices=('flow', 'histogram', 'cross-correlation'), default='flow',
+                        help='plume speed: raw optical flow, flow corrected by its dominant plume motion, or the '
+                        'travel time between the line and a parallel one (default flow)')
+    parser.add_argument('--cc-separation', type=float, default=10.0,
+                        help='cross-correlation: px between the line and its parallel downstream (default 10)')
     parser.add_argument('--registration', help="2x3 affine warp .npy taking off-band onto on-band pixels, or "
                         "'identity' (default: found beside the data, else found by ECC)")
     parser.add_argument('--sky', help='plume-free sky region x0,y0,x1,y1 (default 550,20,600,70)')

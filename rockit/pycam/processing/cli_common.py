@@ -84,7 +84,7 @@ def scene(args, folder):
     notes saying where each came from."""
     from rockit.pycam.processing.background import SkyRegion
     from rockit.pycam.processing.calibration import DEFAULT_CELL_MODEL, ColumnUnits
-    from rockit.pycam.processing.emission import IntegrationLine
+    from rockit.pycam.processing.emission import IntegrationLine, distinct_names
     from rockit.pycam.processing.geometry import resolve as resolve_geometry
     from rockit.pycam.processing.pipeline import DEFAULT_SKY, ProcessingSettings
     from rockit.pycam.processing.registration import Registration
@@ -92,10 +92,10 @@ def scene(args, folder):
         return getattr(args, name, default)
 
     notes = []
-    line_path = Path(arg('line')) if arg('line') else find_beside(folder, '*pcs_line*.txt')
-    line = IntegrationLine.load(line_path) if line_path else None
-    if line_path:
-        notes.append(f'line: {line_path}' + ('' if arg('line') else ' (found beside the data)'))
+    line_paths = [Path(p) for p in arg('line') or []] or [p for p in [find_beside(folder, '*pcs_line*.txt')] if p]
+    lines = distinct_names([IntegrationLine.load(p) for p in line_paths])
+    for path in line_paths:
+        notes.append(f'line: {path}' + ('' if arg('line') else ' (found beside the data)'))
     registration = None
     if arg('registration') == 'identity':
         registration = Registration()
@@ -113,7 +113,9 @@ def scene(args, folder):
     geometry, geometry_notes = resolve_geometry(arg('distance'), focal and focal * 1e-3, arg('fov'),
                                                 pixel and pixel * 1e-6, arg('geometry'))
     temperature = arg('temperature', DEFAULT_TEMPERATURE_K)
-    settings = ProcessingSettings(sky=sky, line=line, geometry=geometry, geometry_notes=geometry_notes,
+    settings = ProcessingSettings(sky=sky, line=lines[0] if lines else None, extra_lines=tuple(lines[1:]),
+                                  speed_mode=arg('speed', 'flow'), cc_separation_px=arg('cc_separation', 10.0),
+                                  geometry=geometry, geometry_notes=geometry_notes,
                                   units=ColumnUnits(temperature), registration=registration or Registration(),
                                   full_frame_flow=arg('full_flow', False),
                                   calibration_model=arg('model', DEFAULT_CELL_MODEL), min_column_ppmm=arg('min_column', 0.0))

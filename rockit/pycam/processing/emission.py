@@ -102,6 +102,17 @@ class IntegrationLine:
         return sample_bilinear(image, (xs - origin[0]) / scale, (ys - origin[1]) / scale)
 
 
+def distinct_names(lines):
+    """The lines, renamed line<N> where a name is empty or taken: results go by name."""
+    named, seen = [], set()
+    for index, line in enumerate(lines):
+        name = line.name if line.name and line.name not in seen else f'line{index + 1}'
+        seen.add(name)
+        named.append(line if name == line.name else IntegrationLine(line.x0, line.y0, line.x1, line.y1,
+                                                                      line.orientation, name))
+    return named
+
+
 def sample_bilinear(image, xs, ys):
     h, w = image.shape
     x = np.clip(xs, 0, w - 1)

@@ -155,7 +155,9 @@ class PairWriter:
         remove_leftovers(self.images)
         self.settings = settings
         self.calibration = calibration
-        self.log = EmissionRateLog(self.out)
+        lines = settings.lines if settings is not None else []
+        extra = [f'emission_rate_kg_s_{line.name}' for line in lines] if len(lines) > 1 else []
+        self.log = EmissionRateLog(self.out, columns=CSV_COLUMNS + extra)
 
     def write_settings(self, settings, inputs=None):
         import json
