@@ -184,3 +184,25 @@ def test_standalone_entry_point(tmp_path):
     assert 'saved' in done.stdout
     done = run_offline_process('nonsense')
     assert done.returncode == 2 and 'process' in done.stderr
+
+
+@needs_data
+@pytest.mark.parametrize('speed', ['flow', 'cross-correlation'])
+def test_parallel_jobs_write_exactly_the_rows_of_one(tmp_path, speed):
+    common = ['process', SEQ_1, '--darks', CAL_1, '--clear', CAL_1, '--calibration', CAL_1, '--distance', 5000,
+              '--focal-length', 7.3, '--speed', speed, '--cc-separation', 4]
+    code, _, err = run_offline(*common, '--out', tmp_path / 'one', '--jobs', 1)
+    assert code == 0, err
+    code, _, err = run_offline(*common, '--out', tmp_path / 'two', '--jobs', 2)
+    assert code == 0, err
+    one = (tmp_path / 'one' / 'emission_rates.csv').read_text()
+    assert (tmp_path / 'two' / 'emission_rates.csv').read_text() == one
+    assert len(one.splitlines()) == 11
+    for name in ('2018-03-26T144416_aa.npy', '2018-03-26T144520_so2.npy'):
+        assert np.array_equal(np.load(tmp_path / 'one' / 'so2' / name), np.load(tmp_path / 'two' / 'so2' / name),
+                              equal_nan=True)
+
+
+def test_jobs_must_be_positive():
+    code, _, err = run_offline('process', '/nowhere', '--out', '/tmp/x', '--jobs', 0)
+    assert code == 2 and '--jobs' in err

@@ -103,18 +103,68 @@ class BatchRun:
     def __len__(self):
         return len(self.inputs.pairs)
 
-    def run(self, progress=None):
-        """Process every pair; progress(index, result) after each. Returns the results'
-        rows (the AA images are written, not kept)."""
+    def run(self, progress=None, jobs=1):
+        """Process every pair; progress(index, result) after each, in time order. Returns
+        the results' rows (the images are written, not kept).
+
+        jobs > 1 splits the pairs into that many runs of consecutive pairs, processed in
+        parallel processes; each run starts with the pair before it (and for
+        cross-correlation speeds the window before it), processed only for the flow, so
+        the rows are exactly those of one job. The CSV is written here, in time order.
+        """
         from .outputs import PairWriter
         writer = PairWriter(self.out, self.settings, self.calibration)
         writer.write_settings(self.settings, self.inputs)
         rows = []
-        for index, (on, off) in enumerate(self.inputs.pairs):
-            result = self.pipeline.process(load_png(on.path), load_png(off.path), on.exposure_us,
-                                           off.exposure_us, on.time)
-            rows.append(writer.write(result))
-            result.aa = None
+        for index, (row, result) in enumerate(self._results(writer, jobs)):
+            writer.log.append(row)
+            rows.append(row)
             if progress:
                 progress(index, result)
         return rows
+
+    def _results(self, writer, jobs):
+        pairs = self.inputs.pairs
+        overlap = self.settings.cc_window if self.settings.speed_mode == 'cross-correlation' else 1
+        jobs = max(1, min(int(jobs), len(pairs) // (overlap + 1)))
+        if jobs == 1:
+            yield from process_pairs(self.pipeline, writer, pairs)
+            return
+        import concurrent.futures
+        import multiprocessing
+        context = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
+        for on, off in pairs:       # dark substitutions are said here, once, not in each process
+            self.darks.match('on', on.exposure_us), self.darks.match('off', off.exposure_us)
+        bounds = [round(i * len(pairs) / jobs) for i in range(jobs + 1)]
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            chunks = [pool.submit(process_chunk, self.inputs, self.out, self.settings, self.calibration,
+                                  max(0, start - overlap), stop, start - max(0, start - overlap),
+                                  set(self.darks.substitutions))
+                      for start, stop in zip(bounds, bounds[1:])]
+            for chunk in chunks:
+                yield from chunk.result()
+
+
+def process_pairs(pipeline, writer, pairs, skip=0):
+    """(row, result without its images) for each pair after the first `skip`, which are
+    processed only to give the flow its previous image."""
+    for index, (on, off) in enumerate(pairs):
+        result = pipeline.process(load_png(on.path), load_png(off.path), on.exposure_us, off.exposure_us, on.time)
+        if index < skip:
+            continue
+        row = writer.files(result)
+        result.aa = result.so2 = None
+        yield row, result
+
+
+def process_chunk(inputs, out, settings, calibration, start, stop, skip, substitutions=()):
+    """One process's share of a batch: pairs[start:stop], the first `skip` only for the
+    flow. Everything it needs is rebuilt from the inputs, so it runs in any process (a
+    Dask worker would call it the same way); substitutions: the dark substitutions
+    already reported."""
+    from .outputs import PairWriter
+    darks = DarkLibrary.from_folder(inputs.darks)
+    darks.substitutions.update(substitutions)
+    pipeline = LivePipeline(settings, darks, build_background(settings, darks, inputs.clear), calibration)
+    writer = PairWriter(out, settings, calibration, tidy=False)
+    return list(process_pairs(pipeline, writer, inputs.pairs[start:stop], skip))

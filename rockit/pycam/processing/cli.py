@@ -7,6 +7,7 @@ OpenCV, scipy) is imported inside the commands, so `pycam status` does not pay f
 """
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -47,7 +48,11 @@ def process(client, args):
                         help='line pixels at or below this column (ppm.m) are sky, left out of the rate (default 0)')
     cli.temperature_argument(parser)
     parser.add_argument('--full-flow', action='store_true', help='optical flow over the whole frame (slow)')
+    parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                        help=f'processes working on runs of consecutive pairs (default the cores, {os.cpu_count()})')
     args = parser.parse_args(args)
+    if args.jobs < 1:
+        raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
     cli.show_warnings()
 
     from rockit.pycam.processing.calibration import CalibrationError
@@ -78,7 +83,7 @@ def process(client, args):
         show(f'  {note}')
     advance, stop = cli.progress(len(run), _rate_text)
     try:
-        rows = run.run(advance)
+        rows = run.run(advance, args.jobs)
     except (OSError, ValueError) as e:
         return cli.fail(f'processing stopped: {e}')
     finally:

@@ -146,13 +146,16 @@ class PairWriter:
     and its row in `<out>/emission_rates.csv`, the row last, so a row never names a file that
     is not complete on disk."""
 
-    def __init__(self, out, settings, calibration=None, save_images=True):
+    def __init__(self, out, settings, calibration=None, save_images=True, tidy=True):
+        """tidy: remove what a crash left; False for the helpers of a parallel run, which
+        would remove each other's files in the writing."""
         self.out = Path(out)
         self.images = self.out / 'so2'
         self.save_images = save_images
         self.images.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(self.out)
-        remove_leftovers(self.images)
+        if tidy:
+            remove_leftovers(self.out)
+            remove_leftovers(self.images)
         self.settings = settings
         self.calibration = calibration
         lines = settings.lines if settings is not None else []
@@ -171,6 +174,13 @@ class PairWriter:
         atomic_write_bytes(self.out / 'processing.json', (json.dumps(described, indent=2) + '\n').encode())
 
     def write(self, result):
+        """The pair's files, then its row."""
+        row = self.files(result)
+        self.log.append(row)
+        return row
+
+    def files(self, result):
+        """The pair's image files; returns its CSV row (not yet appended)."""
         row = result.row()
         if self.save_images:
             stamp = result.time.strftime('%Y-%m-%dT%H%M%S')
@@ -183,7 +193,6 @@ class PairWriter:
                 save_array(self.images / f'{stamp}_so2.npy', result.so2)
                 row['so2_file'] = f'so2/{stamp}_so2.npy'
         row['calibration'] = self.calibration.method if self.calibration is not None else ''
-        self.log.append(row)
         return row
 
 
