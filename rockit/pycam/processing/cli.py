@@ -29,8 +29,7 @@ def process(client, args):
     parser = cli.parser('process', 'AA images and emission rates for every on/off Plume pair in a folder')
     parser.add_argument('folder')
     parser.add_argument('--out', required=True, help='output folder (emission_rates.csv, so2/)')
-    parser.add_argument('--darks', help='folder of Dark frames (default: the folder itself)')
-    parser.add_argument('--clear', help="folder of Clear frames, or 'sky' for the sky region (default: the folder)")
+    cli.scene_arguments(parser)
     parser.add_argument('--calibration', help='calibration.json, or a folder with one or with cell frames')
     parser.add_argument('--line', action='append', help='integration line file (x=x0,x1 / y=y0,y1 / '
                         'orientation=left|right); repeat for several lines, whose rates are added')
@@ -39,9 +38,6 @@ def process(client, args):
                         'travel time between the line and a parallel one (default flow)')
     parser.add_argument('--cc-separation', type=float, default=10.0,
                         help='cross-correlation: px between the line and its parallel downstream (default 10)')
-    parser.add_argument('--registration', help="2x3 affine warp .npy taking off-band onto on-band pixels, or "
-                        "'identity' (default: found beside the data, else found by ECC)")
-    parser.add_argument('--sky', help='plume-free sky region x0,y0,x1,y1 (default 550,20,600,70)')
     cli.geometry_arguments(parser)
     cli.model_argument(parser)
     parser.add_argument('--min-column', type=float, default=0.0,

@@ -13,6 +13,15 @@ DEFAULT_TEMPERATURE_K = 273.15   # the cells' ppm.m are stated at 0 degC and 1 a
 MODELS = ('linear', 'poly2', 'kern2015')
 
 
+def scene_arguments(parser):
+    """Where darks, clear sky and the registration come from, and the sky region."""
+    parser.add_argument('--darks', help='folder of Dark frames (default: the folder itself)')
+    parser.add_argument('--clear', help="folder of Clear frames, or 'sky' for the sky region (default: the folder)")
+    parser.add_argument('--registration', help="2x3 affine warp .npy taking off-band onto on-band pixels, or "
+                        "'identity' (default: found beside the data, else found by ECC)")
+    parser.add_argument('--sky', help='plume-free sky region x0,y0,x1,y1 (default 550,20,600,70)')
+
+
 def geometry_arguments(parser):
     group = parser.add_argument_group('geometry (emission rates need a distance and a lens)')
     group.add_argument('--distance', type=float, help='distance to the plume along the view, m')

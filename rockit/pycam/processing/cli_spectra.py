@@ -59,11 +59,8 @@ def fov(client, args):
                         'correlated with the AA of the pairs taken with them')
     parser.add_argument('folder', help='a folder of Plume pairs and Plume spectra (as pycamd stores a day)')
     parser.add_argument('--json', action='store_true', help='print {"x", "y", "radius", "correlation"}')
-    parser.add_argument('--darks', help='folder of Dark frames (default: the folder itself)')
-    parser.add_argument('--clear', help="folder of Clear frames, or 'sky' for the sky region (default: the folder)")
     parser.add_argument('--references', help='folder of DOAS references (default: reference/ beside the spectra)')
-    parser.add_argument('--registration', help="2x3 affine warp .npy, or 'identity' (default: found beside the data)")
-    parser.add_argument('--sky', help='plume-free sky region x0,y0,x1,y1 (default 550,20,600,70)')
+    cli.scene_arguments(parser)
     args = parser.parse_args(args)
     cli.show_warnings()
     from .doas import DoasError
