@@ -2,22 +2,19 @@
 
 The stored-data processing commands (`process`, `doas`, `calibrate`, ...) live in
 rockit/pycam/processing/cli.py as COMMANDS; they work without a daemon or a config, so
-they run before the scaffold looks for either, and processing/cli.py is imported only when
-one of them (or the command list) is asked for, keeping `pycam status` fast.
+they run before the scaffold looks for either. processing/cli.py loads numpy and OpenCV
+only inside its commands, keeping `pycam status` fast.
 """
-import importlib
-import importlib.util
-
 from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
 from .codes import CommandStatus, DeviceStatus
+from .instrument import BANDS
 from .settings import SETTINGS
 
 DEVICES = ('cameras', 'spectrometer', 'all')
 COMMAND_TIMEOUT = 40
 CAPTURE_TIMEOUT = 900   # s: the longest exposures, co-adds and frames to apply settings
-OFFLINE_MODULE = 'rockit.pycam.processing.cli'
 
 
 def _device(args, allowed=DEVICES, default='all'):
@@ -69,7 +66,7 @@ def status(client, args):
     if 'cameras' in data:
         part = data['cameras']
         lines.append(_loop_line('Cameras', 'are', part, ('pair', 'pairs')))
-        lines += [_band_line(band, part[band]) for band in ('fltrA', 'fltrB')]
+        lines += [_band_line(band, part[band]) for band in BANDS]
     if 'spectrometer' in data:
         part = data['spectrometer']
         lines.append(_loop_line('Spectrometer', 'is', part, ('spectrum', 'spectra')))
@@ -176,16 +173,6 @@ def list_settings(client, args):
     return 0
 
 
-def initialize(client, args):
-    no_arguments(args)
-    return client.call('initialize', timeout=CAPTURE_TIMEOUT)
-
-
-def kill(client, args):
-    no_arguments(args)
-    return client.call('shutdown', timeout=CAPTURE_TIMEOUT)
-
-
 COMMANDS = {
     'status': Command(status, '', 'print a human-readable summary of the instrument'),
     'start': Command(start, '[cameras|spectrometer]', 'start continuous acquisition'),
@@ -196,16 +183,15 @@ COMMANDS = {
     'set': Command(set_settings, '<setting> <value> [...]', 'change settings together (pycam settings)'),
     'settings': Command(list_settings, '', 'list the settings with their current values'),
     'restart': Command(restart, 'cameras|spectrometer', 'close a device and open it again'),
-    'init': Command(initialize, '', 'connect to the devices'),
-    'kill': Command(kill, '', 'stop acquisition and disconnect from the devices'),
+    **cli.init_and_kill('connect to the devices', 'stop acquisition and disconnect from the devices',
+                        lambda client, method: CAPTURE_TIMEOUT),
 }
 
 
 def offline_commands():
-    """COMMANDS of rockit.pycam.processing.cli (stored-data processing), if it exists."""
-    if importlib.util.find_spec(OFFLINE_MODULE) is None:
-        return {}
-    return dict(getattr(importlib.import_module(OFFLINE_MODULE), 'COMMANDS', {}))
+    """The stored-data processing commands (processing/cli.py)."""
+    from .processing.cli import COMMANDS as processing_commands
+    return dict(processing_commands)
 
 
 def main(argv=None):

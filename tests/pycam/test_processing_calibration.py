@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 
 from processing_harness import CAL_1, SYNTHETIC_K, WARP_FILE, needs_data, write_synthetic_day
-from rockit.pycam.processing.calibration import (MOLECULES, PPMM, Calibration, CalibrationError, ColumnUnits,
-                                                 cell_absorbances, cell_calibration, clear_sky_rates,
-                                                 doas_calibration, find_calibration)
+from rockit.pycam.processing.calibration import (MOLECULES, PPMM, Calibration, ColumnUnits, cell_absorbances,
+                                                 cell_calibration, clear_sky_rates, doas_calibration,
+                                                 find_calibration)
 from rockit.pycam.processing.calibration_models import ModelError, fit
+from rockit.pycam.processing.errors import CalibrationError
 from rockit.pycam.processing.images import DarkLibrary
-from rockit.pycam.storage.names import cell_images_in
 from rockit.pycam.processing.registration import Registration
+from rockit.pycam.storage.names import cell_images_in
 
 
 def test_unit_conversion_depends_on_the_stated_temperature():

@@ -9,6 +9,7 @@ import pytest
 
 from processing_harness import CAL_1, SEQ_1, SPECTRA, needs_data, needs_spectra, run_offline, run_offline_process
 from rockit.common.cli import Command
+from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
 from rockit.pycam.processing import cli as offline
 
 
@@ -34,7 +35,7 @@ def test_process_villarrica_seq_1_with_cal_1(tmp_path):
     assert all(float(r['plume_speed_m_s']) > 0 for r in rows[1:]), 'the plume flows out through the line'
     for row in rows:
         aa = np.load(tmp_path / row['aa_file'])
-        assert aa.shape == (486, 648) and aa.dtype == np.float32
+        assert aa.shape == (IMAGE_HEIGHT, IMAGE_WIDTH) and aa.dtype == np.float32
         assert (tmp_path / row['aa_file'].replace('.npy', '.png')).is_file()
         so2 = np.load(tmp_path / row['so2_file'])
         assert so2.shape == (486, 648) and so2.dtype == np.float32

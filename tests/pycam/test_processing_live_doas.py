@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from processing_harness import DATA, needs_spectra, run_offline_process
-from pycam_harness import make_pycam  # noqa: F401 (fixture)
 from rockit.pycam.codes import CommandStatus
 from test_pycamd_live_emission import Truth, csv_rows
 

@@ -1,6 +1,6 @@
 """A camera lost in the middle of continuous acquisition: OFFLINE with the reason, logged
 once, reopened with backoff, and acquisition carries on by itself."""
-from conftest import wait_until
+from support import wait_until
 from pycam_harness import served_in_process
 from rockit.common import pyro
 from rockit.pycam.codes import CommandStatus
@@ -13,7 +13,7 @@ def test_a_lost_camera_goes_offline_with_its_reason_and_acquisition_resumes(test
             wait_until(lambda: proxy.report_status()['status'] == 1, message='online')
             assert proxy.start_acquisition() == CommandStatus.Succeeded
             wait_until(lambda: proxy.report_status()['cameras']['captures_saved'] >= 1, timeout=10, message='a pair')
-            daemon.loops['cameras'].cameras['fltrB'].device.stop()      # the camera stops answering
+            daemon.groups['cameras'].cameras['fltrB'].device.stop()      # the camera stops answering
 
             lost = wait_until(lambda: (s := proxy.report_status()['cameras'])['status'] == 0 and s, timeout=10,
                               message='offline')

@@ -1,11 +1,14 @@
 """SO2 camera processing: from on/off-band image pairs and spectra to SO2 columns and
 emission rates.
 
-One job per module, in the order of the pipeline: naming (what a file is), images (dark
-correction), background (optical depth), registration (off-band onto on-band), absorbance,
-calibration (cells, DOAS, stored), doas (spectral fit), flow (plume speed), emission (kg/s
-through a line), pipeline (the steps together, live and batch), outputs (files written
-atomically) and live (the daemon's processing thread).
+One job per module, in the order of the pipeline (what a file is: ../storage/names.py):
+images (dark correction), background (optical depth), registration (off-band onto
+on-band), absorbance, calibration and calibration_models (cells, DOAS, stored; the curves),
+doas (spectral fit), fov (where the spectrometer looks), flow and speed (plume speed),
+geometry (pixels to metres), emission (kg/s through a line), pipeline (the steps together),
+batch (stored pairs, in parallel), outputs (files written atomically), live, live_settings,
+live_worker and live_doas (the daemon's processing thread), errors, and cli, cli_common and
+cli_spectra (`pycam process`, `calibrate`, `doas`, `fov`).
 
 Importing this package loads none of them: pycamd finds make_live_processor here, and the
 live module loads numpy and OpenCV on its worker thread, so the daemon starts fast.

@@ -5,14 +5,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .background import ClearSkyBackground, SkyRegionBackground
-from .calibration import CALIBRATION_FILE, CalibrationError, clear_sky_rates, find_calibration
+from .calibration import CALIBRATION_FILE, clear_sky_rates, find_calibration
+from .errors import CalibrationError, MissingInput
 from .images import DarkLibrary, load_png
 from .pipeline import LivePipeline
 from ..storage.names import cell_images_in, images_in, plume_pairs
-
-
-class MissingInput(LookupError):
-    """Darks, clear-sky frames or a calibration that processing cannot do without."""
 
 
 def build_background(settings, darks, clear_folder=None):

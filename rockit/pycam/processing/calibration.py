@@ -21,6 +21,7 @@ import numpy as np
 
 from . import calibration_models as models
 from .background import optical_depth
+from .errors import CalibrationError
 from .images import counts_per_second, load_png, mean_frame
 from ..storage.names import cell_images_in, images_in
 from .registration import Registration
@@ -34,10 +35,6 @@ PPMM, MOLECULES = 'ppm.m', 'molecules/cm^2'
 CALIBRATION_FILE = 'calibration.json'
 DEFAULT_CELL_MODEL = 'poly2'    # three cells and a curve that bends: see calibration_models
 DEFAULT_DOAS_MODEL = 'linear'   # plume AA spans a short, nearly straight part of the curve
-
-
-class CalibrationError(ValueError):
-    """Calibration data that is missing, inconsistent or unreadable."""
 
 
 @dataclass(frozen=True)
@@ -142,8 +139,8 @@ class Calibration:
         return cal
 
     def save(self, path):
-        from .outputs import atomic_write_bytes
-        atomic_write_bytes(path, (json.dumps(self.to_dict(), indent=2) + '\n').encode())
+        from rockit.common.files import atomic_write
+        atomic_write(path, (json.dumps(self.to_dict(), indent=2) + '\n').encode())
 
     @classmethod
     def load(cls, path):

@@ -51,11 +51,9 @@ def process(client, args):
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
     cli.show_warnings()
 
-    from rockit.pycam.processing.calibration import CalibrationError
-    from rockit.pycam.processing.emission import LineError
+    from rockit.pycam.processing.batch import BatchRun, find_inputs
+    from rockit.pycam.processing.errors import CalibrationError, LineError, MissingInput, RegistrationError
     from rockit.pycam.processing.images import DarkLibrary
-    from rockit.pycam.processing.batch import BatchRun, MissingInput, find_inputs
-    from rockit.pycam.processing.registration import RegistrationError
     try:
         inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration)
         settings, registered, notes = cli.scene(args, args.folder)
@@ -119,10 +117,11 @@ def calibrate(client, args):
     parser.add_argument('--save', help='where to save the calibration (default: <folder>/calibration.json)')
     args = parser.parse_args(args)
     cli.show_warnings()
-    from rockit.pycam.processing.calibration import CALIBRATION_FILE, CalibrationError, cell_calibration
-    from rockit.pycam.processing.images import DarkLibrary
     from rockit.pycam.processing.batch import HOW_TO_NAME
-    from rockit.pycam.processing.registration import Registration, RegistrationError
+    from rockit.pycam.processing.calibration import CALIBRATION_FILE, cell_calibration
+    from rockit.pycam.processing.errors import CalibrationError, RegistrationError
+    from rockit.pycam.processing.images import DarkLibrary
+    from rockit.pycam.processing.registration import Registration
     folder = Path(args.folder)
     if not folder.is_dir():
         return cli.fail(f'{folder}: no such folder')

@@ -25,7 +25,7 @@ def doas(client, args):
     cli.temperature_argument(parser)
     args = parser.parse_args(args)
     from .calibration import ColumnUnits
-    from .doas import DoasError
+    from .errors import DoasError
     from .outputs import DOAS_CSV_NAME, doas_log, doas_row
     from ..storage.names import parse_spectrum_name
     units = ColumnUnits(args.temperature)
@@ -63,10 +63,7 @@ def fov(client, args):
     cli.scene_arguments(parser)
     args = parser.parse_args(args)
     cli.show_warnings()
-    from .doas import DoasError
-    from .fov import FovError
-    from .batch import MissingInput
-    from .registration import RegistrationError
+    from .errors import DoasError, FovError, MissingInput, RegistrationError
     try:
         found, used = _search(args)
     except (MissingInput, DoasError, FovError, RegistrationError, LookupError, OSError, ValueError) as e:

@@ -13,12 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import LineError
+
 SO2_MOLAR_MASS = 64.066       # g/mol
 AVOGADRO = 6.02214076e23      # 1/mol
-
-
-class LineError(ValueError):
-    """An integration line that cannot be read or used."""
 
 
 @dataclass(frozen=True)

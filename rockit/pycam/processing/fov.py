@@ -12,14 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import FovError
+
 BINNING = 4
 RADII_PX = (2, 4, 6, 8, 12, 16, 24, 32)   # disk radii tried, in full-resolution pixels
 MIN_SAMPLES = 30          # fewer, and some of thousands of pixels correlate by chance
 MIN_VARIATION = 0.25      # of the most variable pixels' AA scatter: below it, sky and ground
-
-
-class FovError(ValueError):
-    """Too few or too flat samples to locate the field of view."""
 
 
 @dataclass(frozen=True)

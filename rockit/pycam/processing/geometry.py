@@ -18,14 +18,10 @@ import math
 from pathlib import Path
 
 from .emission import CameraGeometry
+from .errors import GeometryError
+from ..instrument import IMAGE_WIDTH, PIXEL_SIZE_M
 
 EARTH_RADIUS_M = 6371000.0
-SENSOR_PIXEL_M = 5.6e-6     # the PyCam's Raspberry Pi sensor binned to 648 x 486
-SENSOR_WIDTH_PX = 648
-
-
-class GeometryError(ValueError):
-    """A geometry that cannot be read or makes no sense."""
 
 
 def read_geometry_file(path):
@@ -78,7 +74,7 @@ def viewing_distance(camera, source, azimuth, elevation, plume_dir=None):
     return horizontal / math.cos(math.radians(elevation))
 
 
-def focal_length_from_fov(fov_deg, pixel_size_m=SENSOR_PIXEL_M, width_px=SENSOR_WIDTH_PX):
+def focal_length_from_fov(fov_deg, pixel_size_m=PIXEL_SIZE_M, width_px=IMAGE_WIDTH):
     """The focal length giving a horizontal field of view of fov_deg on this sensor."""
     if not 0 < fov_deg < 180:
         raise GeometryError(f'field of view must be between 0 and 180 degrees, not {fov_deg!r}')
@@ -95,7 +91,7 @@ def resolve(distance_m=None, focal_length_m=None, fov_deg=None, pixel_size_m=Non
         values = read_geometry_file(geometry_file)
     pixel = pixel_size_m or (values['pixel_size_um'] * 1e-6 if 'pixel_size_um' in values else None)
     pixel_note = 'given' if pixel else 'the sensor\'s'
-    pixel = pixel or SENSOR_PIXEL_M
+    pixel = pixel or PIXEL_SIZE_M
     focal = focal_length_m or (values['focal_length_mm'] * 1e-3 if 'focal_length_mm' in values else None)
     if focal is None and fov_deg:
         focal = focal_length_from_fov(float(fov_deg), pixel)

@@ -16,7 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-from ..storage.names import NamingError, parse_image_name, parse_spectrum_name
+from ..instrument import OFF_BAND, ON_BAND
+from ..errors import NamingError
+from ..storage.names import parse_image_name, parse_spectrum_name
 
 log = logging.getLogger('rockit.pycam.processing')
 REFERENCE_BACKLOG = 1000
@@ -151,8 +153,8 @@ class LiveProcessor:
         metadata = getattr(saved, 'metadata', {}) or {}
         if saved.capture_type == 'Plume':
             images = getattr(saved, 'images', {}) or {}
-            return self.submit_pair(paths['fltrA'], metadata.get('fltrA'), paths['fltrB'], metadata.get('fltrB'),
-                                    images.get('fltrA'), images.get('fltrB'))
+            return self.submit_pair(paths[ON_BAND], metadata.get(ON_BAND), paths[OFF_BAND], metadata.get(OFF_BAND),
+                                    images.get(ON_BAND), images.get(OFF_BAND))
         return all([self.submit_image(path, metadata.get(band)) for band, path in sorted(paths.items())])
 
     def close(self):

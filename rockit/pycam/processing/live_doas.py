@@ -14,7 +14,8 @@ import logging
 import numpy as np
 
 from . import fov as fov_search
-from .calibration import Calibration, CalibrationError, aa_in_field_of_view, doas_calibration
+from .calibration import Calibration, aa_in_field_of_view, doas_calibration
+from .errors import CalibrationError
 from .doas import DoasFitter, DoasReferences, load_spectrum
 from .outputs import doas_log, doas_row
 

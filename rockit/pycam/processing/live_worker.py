@@ -10,7 +10,8 @@ import time
 import numpy as np
 
 from .background import ClearSkyBackground, SkyRegionBackground
-from .calibration import Calibration, CalibrationError, cell_absorbances, fit_cells
+from .calibration import Calibration, cell_absorbances, fit_cells
+from .errors import CalibrationError
 from .calibration_models import PARAMETERS
 from .images import DarkLibrary, counts_per_second, load_png
 from .live_settings import settings_from_config

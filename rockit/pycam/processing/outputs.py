@@ -1,6 +1,5 @@
 """What processing leaves on disk, written so that a crash at any moment leaves every file
-either as it was or complete: write a temporary file in the same folder, fsync it, rename
-it over the final name (a rename within a file system is atomic), fsync the folder.
+either as it was or complete (rockit.common.files).
 
 Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data), a preview
 `<time>_aa.png` (8-bit colour map with a colour bar) and, once calibrated, `<time>_so2.npy`
@@ -11,56 +10,16 @@ the line's pixels that had data.
 import csv
 import io
 import math
-import os
-import tempfile
-from contextlib import suppress
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from rockit.common.files import atomic_write, remove_leftovers
+
 CSV_NAME = 'emission_rates.csv'
 CSV_COLUMNS = ['time', 'aa_file', 'so2_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
                'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration']
-TEMP_SUFFIX = '.partial'
-
-
-def atomic_write(path, write):
-    """Call write(file) on a temporary file beside path, then move it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=TEMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temp)
-        raise
-    _sync_folder(path.parent)
-
-
-def atomic_write_bytes(path, data):
-    atomic_write(path, lambda f: f.write(data))
-
-
-def _sync_folder(folder):
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def remove_leftovers(folder):
-    """Temporary files a crash left behind: never under a final name, so safe to delete."""
-    for temp in Path(folder).glob(f'.*{TEMP_SUFFIX}'):
-        with suppress(OSError):
-            temp.unlink()
 
 
 def save_array(path, array):
@@ -94,7 +53,7 @@ def save_preview(path, image, vmin, vmax, label='AA'):
     ok, encoded = cv2.imencode('.png', preview(image, vmin, vmax, label))
     if not ok:
         raise OSError(f'{path}: PNG encoding failed')
-    atomic_write_bytes(path, encoded.tobytes())
+    atomic_write(path, encoded.tobytes())
 
 
 def _cell(value):
@@ -131,7 +90,7 @@ class EmissionRateLog:
         out = io.StringIO()
         csv.writer(out, lineterminator='\n').writerow([_cell(row.get(c)) for c in self.columns])
         text = self._current() + out.getvalue()
-        atomic_write_bytes(self.path, text.encode())
+        atomic_write(self.path, text.encode())
         self._text = text
 
     def rows(self):
@@ -171,7 +130,7 @@ class PairWriter:
                                    'calibration': None if inputs.calibration is None else str(inputs.calibration)}
         if self.calibration is not None:
             described['calibration'] = self.calibration.to_dict()
-        atomic_write_bytes(self.out / 'processing.json', (json.dumps(described, indent=2) + '\n').encode())
+        atomic_write(self.out / 'processing.json', (json.dumps(described, indent=2) + '\n').encode())
 
     def write(self, result):
         """The pair's files, then its row."""
