@@ -4,8 +4,8 @@ package at run time.
 
 From ../shared/data/pycam/spectra/: the Flame-S wavelength calibration (a recorded
 spectrum's first row), the high-resolution solar spectrum and the ozone and SO2
-cross-sections, each convolved with the spectrometer's measured line shape (302 nm, the one the DOAS fit uses) and
-sampled at its 2048 pixels; the instrument's response (counts per unit of solar flux) is
+cross-sections, each convolved with the spectrometer's measured line shape (302 nm, the
+one the DOAS fit uses) and sampled at its 2048 pixels; the instrument's response (counts per unit of solar flux) is
 the recorded spectra's mean over the model, smoothed hard so that no plume structure
 survives in it.
 

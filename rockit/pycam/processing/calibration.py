@@ -1,6 +1,6 @@
 """Step 5: apparent absorbance to SO2 column density.
 
-Three sources of the AA -> column line, all giving a `Calibration`:
+Three sources of the AA -> column curve (calibration_models.py), all giving a `Calibration`:
 - cells: quartz cells of known SO2 column (0, 304, 1257 ppm.m at Villarrica) in front of
   the lens against clear sky; the AA each cell produces is fitted against its column;
 - DOAS: the spectrometer's fitted columns against the AA in its field of view, taken at
