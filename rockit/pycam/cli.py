@@ -2,9 +2,12 @@
 
 The stored-data processing commands (`process`, `doas`, `calibrate`, ...) live in
 rockit/pycam/processing/cli.py as COMMANDS; they work without a daemon or a config, so
-they run before the scaffold looks for either. processing/cli.py loads numpy and OpenCV
-only inside its commands, keeping `pycam status` fast.
+they run before the scaffold looks for either. processing/cli.py is imported only when one
+of them (or the command list) is asked for, and loads numpy and OpenCV only inside its
+commands, keeping `pycam status` fast.
 """
+import sys
+
 from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
@@ -195,6 +198,8 @@ def offline_commands():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     commands = dict(COMMANDS)
-    commands.update({name: c for name, c in offline_commands().items() if name not in commands})
+    if not argv or argv[0] not in commands and argv[0] != 'json':   # json: the scaffold's own
+        commands.update({name: c for name, c in offline_commands().items() if name not in commands})
     return cli.dispatch('pycam', commands, CommandStatus, 'pycamd', 'PYCAMD_CONFIG_PATH', argv)
