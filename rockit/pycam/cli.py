@@ -102,7 +102,8 @@ def _figure(value, error, unit, digits=2):
 def _processing_lines(p):
     """The live results first (what the instrument is for), then what they rest on."""
     cal = p.get('calibration') or {}
-    calibration = (f'{cal["state"]}, {cal["slope"]:.4g} {cal.get("unit", "")} per unit AA (r2 {cal["r2"]:.3f})'
+    calibration = (f'{cal["state"]} ({cal.get("model", "linear")}), {cal["slope"]:.4g} {cal.get("unit", "")} '
+                   f'per unit AA at AA 0' + (f' (r2 {cal["r2"]:.3f})' if cal.get('r2') is not None else '')
                    if cal.get('slope') is not None else cal.get('state', 'none'))
     lines = [f'SO2 emission rate: {_figure(p.get("emission_rate_kg_s"), p.get("emission_rate_err_kg_s"), "kg/s")}'
              f' at plume speed {_figure(p.get("plume_speed_m_s"), p.get("plume_speed_err_m_s"), "m/s")}'
@@ -111,8 +112,11 @@ def _processing_lines(p):
              f'{p.get("pairs_failed", 0)} failed; {p.get("processing_ms") or 0:.0f} ms per pair',
              f'  background: {p.get("background") or "none"}; darks: {p.get("darks", 0)}; calibration: {calibration}']
     if p.get('doas_column') is not None:
+        view = p.get('doas_fov')
+        where = (f'; view ({view["x"]:.0f}, {view["y"]:.0f}) r {view["radius"]:.0f} px, {view["source"]}'
+                 if view else '; view not found yet')
         lines.append(f'  DOAS: {p["doas_column"]:.3g} \u00b1 {p.get("doas_error") or 0:.2g} molecules/cm2 '
-                     f'({p.get("doas_points", 0)} points)')
+                     f'({p.get("doas_points", 0)} points{where})')
     if p.get('last_error'):
         lines.append(f'  [red]last error: {p["last_error"]}[/red]')
     return lines
