@@ -89,10 +89,10 @@ def web(tmp_path, test_registry):
         process.stop()
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope='module')
 def demo(tmp_path_factory):
-    """`make demo` kept running: the four demo daemons and rockit-web; yields its URL and
-    the registry it wrote."""
+    """`make demo` kept running for one module: the four demo daemons and rockit-web;
+    yields its URL and the registry it wrote."""
     folder = tmp_path_factory.mktemp('demo')
     process = subprocess.Popen([sys.executable, '-u', str(ROOT / 'tools' / 'demo.py'), '--dir', str(folder), '--keep'],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -1,0 +1,201 @@
+"""rockit-web over the demo's four daemons (one demo for this module, stopped before any
+other runs). Every kind of page in headless chromium, after its scripts ran: what it shows
+is what the daemons report, and the SO2 camera's pictures are real PNGs. The HTTP API:
+status, commands forwarded only from control machines, the daemon's own codes and words,
+and 404s for what is not there."""
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from conftest import http, updated
+from support import wait_until
+from rockit.common import pyro, registry
+from rockit.web import plots
+
+
+@pytest.fixture
+def daemon_status(demo, monkeypatch):
+    """report_status() of a demo daemon, asked over Pyro as any client would."""
+    monkeypatch.setenv(registry.ENVIRONMENT_VARIABLE, str(demo['registry']))
+    registry.load.cache_clear()
+
+    def status(name):
+        with pyro.connect(registry.daemon(name)) as proxy:
+            return proxy.report_status()
+    yield status
+    registry.load.cache_clear()
+
+
+def text(browser, element_id):
+    return browser.find_element(By.ID, element_id).text
+
+
+def test_overview_shows_every_daemon_with_its_state(demo, browser, screenshot):
+    browser.get(demo['url'])
+    updated(browser)
+    cards = {card.get_attribute('id'): card.text for card in browser.find_elements(By.CLASS_NAME, 'card')}
+    assert sorted(cards) == ['card-localhost_test', 'card-localhost_test2', 'card-localhost_test3',
+                             'card-localhost_test6']
+    assert 'ONLINE' in cards['card-localhost_test'] and 'channel 1: 250' in cards['card-localhost_test']
+    assert 'COOLING' in cards['card-localhost_test2'] and 'MANUAL' in cards['card-localhost_test2']
+    assert 'cam1: RUNNING' in cards['card-localhost_test3']
+    assert 'SO2 emission rate' in cards['card-localhost_test6'] and 'kg/s' in cards['card-localhost_test6']
+    color = browser.find_element(By.CSS_SELECTOR, '#card-localhost_test .state').value_of_css_property('background-color')
+    assert color == 'rgba(46, 125, 50, 1)'     # ONLINE is green
+    screenshot()
+
+
+def test_focuser_page_shows_the_emulator_positions(demo, browser, screenshot, daemon_status):
+    browser.get(demo['url'] + 'localhost_test')
+    updated(browser)
+    status = daemon_status('localhost_test')
+    assert text(browser, 'state') == 'ONLINE'
+    for channel in (1, 2):
+        assert text(browser, f'position-{channel}') == str(status[f'current_steps_{channel}'])
+    assert text(browser, 'position-1') == '250'
+    assert text(browser, 'fans') == 'ON'
+    assert 'primary_mirror' in text(browser, 'temperatures')
+    screenshot()
+
+
+def test_chiller_page_shows_its_temperatures_and_plot(demo, browser, screenshot, daemon_status):
+    browser.get(demo['url'] + 'localhost_test2')
+    wait_until(lambda: browser.find_elements(By.ID, 'plot-chiller'), timeout=30, message='the chiller plot')
+    updated(browser)
+    status = daemon_status('localhost_test2')
+    assert text(browser, 'mode') == 'MANUAL'
+    assert abs(float(text(browser, 'water_temp')) - status['water_temp']) < 1
+    image = browser.find_element(By.ID, 'plot-chiller')
+    assert browser.execute_script('return arguments[0].naturalWidth', image) == plots.WIDTH
+    screenshot()
+
+
+def test_camvirt_page_shows_domains_and_cameras(demo, browser, screenshot):
+    browser.get(demo['url'] + 'localhost_test3')
+    updated(browser)
+    assert text(browser, 'domain-cam1') == 'RUNNING'
+    assert 'cam1 answers' in text(browser, 'domains')
+    screenshot()
+
+
+def test_pycam_page_shows_so2_image_emission_plot_and_state(demo, browser, screenshot):
+    page = demo['url'] + 'localhost_test6'
+    browser.get(page)
+    wait_until(lambda: browser.find_elements(By.ID, 'plot-so2') and browser.find_elements(By.ID, 'plot-emission'),
+               timeout=30, message='the SO2 image and emission plot')
+    updated(browser)
+    for name in ('so2', 'emission', 'spectrum'):
+        image = browser.find_element(By.ID, f'plot-{name}')
+        size = browser.execute_script('return [arguments[0].complete, arguments[0].naturalWidth, '
+                                      'arguments[0].naturalHeight]', image)
+        assert size == [True, plots.WIDTH, plots.HEIGHT], name
+        png = http(image.get_attribute('src'))
+        assert png.status == 200 and png.headers['content-type'] == 'image/png'
+        assert png.body[:8] == b'\x89PNG\r\n\x1a\n'
+        assert int.from_bytes(png.body[16:20], 'big') == plots.WIDTH   # IHDR width
+    assert 'SO2 emission rate' in text(browser, 'emission') and 'kg/s' in text(browser, 'emission')
+    assert 'continuous' in text(browser, 'group-cameras').lower() or 'fltrA' in text(browser, 'group-cameras')
+    assert 'free_bytes' in text(browser, 'storage') or 'root' in text(browser, 'storage')
+    screenshot()
+
+
+def test_unknown_page_is_a_404_page(demo, browser, screenshot):
+    browser.get(demo['url'] + 'no_such_daemon')
+    assert text(browser, 'detail') == "no daemon 'no_such_daemon' here"
+    screenshot()
+
+
+@pytest.fixture
+def focuser(daemon_status):
+    return lambda: pyro.connect(registry.daemon('localhost_test'), 10)
+
+
+def online(response):
+    return response if response.json()['online'] else None
+
+
+def test_status_of_each_daemon_names_its_kind_and_state(demo):
+    kinds = {}
+    for name in ('localhost_test', 'localhost_test2', 'localhost_test3', 'localhost_test6'):
+        response = wait_until(lambda: online(http(demo['url'] + f'api/{name}/status')), timeout=20,
+                              message=f'{name} online')
+        assert response.status == 200 and response.headers['content-type'] == 'application/json'
+        view = response.json()
+        assert view['online'] and view['reason'] is None and view['status']['date']
+        kinds[name] = view['kind']
+    assert kinds == {'localhost_test': 'focuser', 'localhost_test2': 'chiller', 'localhost_test3': 'camvirt',
+                     'localhost_test6': 'pycam'}
+
+
+def test_command_from_a_control_machine_is_forwarded(demo, focuser):
+    response = http(demo['url'] + 'api/localhost_test/set', {'channel': 2, 'steps': -40})
+    assert (response.status, response.json()) == (200, {'code': 0, 'message': 'success'})
+    with focuser() as proxy:
+        assert proxy.report_status()['target_steps_2'] == -40
+    wait_until(lambda: http(demo['url'] + 'api/localhost_test/status').json()['status']['target_steps_2'] == -40,
+               message='the page to see the new target')
+
+
+def test_command_from_elsewhere_is_refused_and_not_forwarded(demo, focuser):
+    with focuser() as proxy:
+        before = proxy.report_status()['target_steps_1']
+    response = http(demo['url'] + 'api/localhost_test/set', {'channel': 1, 'steps': before + 77}, source='127.0.0.2')
+    assert response.status == 403
+    assert response.json() == {'code': 3, 'message': 'error: command not accepted from this IP'}
+    with focuser() as proxy:
+        assert proxy.report_status()['target_steps_1'] == before
+
+
+def test_daemon_refusal_comes_back_in_its_own_words(demo):
+    response = http(demo['url'] + 'api/localhost_test/set', {'channel': 9, 'steps': 1})
+    assert response.status == 409
+    assert response.json()['code'] != 0 and response.json()['message'].startswith('error:')
+    response = http(demo['url'] + 'api/localhost_test/set', {'channel': 1, 'stepz': 1})
+    assert (response.status, response.json()['code']) == (409, 5)
+
+
+@pytest.mark.parametrize('raw', [b'not json', b'[1, 2]', b'"text"'])
+def test_body_that_is_not_a_json_object_is_a_400(demo, raw):
+    response = http(demo['url'] + 'api/localhost_test/stop', raw=raw)
+    assert response.status == 400 and response.json()['code'] == 5
+
+
+@pytest.mark.parametrize('method, path', [
+    ('GET', 'api/nobody/status'), ('GET', 'nobody'), ('GET', 'api/localhost_test/plot/nothing.png'),
+    ('POST', 'api/nobody/set'), ('POST', 'api/localhost_test/warp'), ('GET', 'static/nothing.js'),
+])
+def test_what_is_not_there_is_a_404(demo, method, path):
+    response = http(demo['url'] + path, {} if method == 'POST' else None)
+    assert response.status == 404
+    if path.startswith('api/'):
+        assert 'error' in response.json()
+    elif not path.startswith('static/'):
+        assert b'Not found' in response.body
+
+
+def test_pages_and_scripts_come_from_rockit_web_alone(demo):
+    for path in ('', 'localhost_test6'):
+        page = http(demo['url'] + path).body.decode()
+        assert 'http://' not in page and 'https://' not in page
+    script = http(demo['url'] + 'static/rockit-web.js')
+    assert script.status == 200 and b'https://' not in script.body and b'http://' not in script.body
+
+
+def test_pycamd_serves_its_products_as_bytes(daemon_status):
+    """What the SO2 page is drawn from, asked of the demo's pycamd as any Pyro client would."""
+    import io
+
+    import numpy as np
+    import serpent
+    from rockit.pycam.products import IMAGE_BYTES
+    with pyro.connect(registry.daemon('localhost_test6'), 30) as proxy:
+        image = wait_until(proxy.latest_so2_image, timeout=30, message='a processed pair')
+        rates = proxy.emission_rates()
+        spectrum = proxy.latest_spectrum()
+    aa = np.load(io.BytesIO(serpent.tobytes(image['npy'])), allow_pickle=False)
+    assert aa.dtype == np.float32 and aa.ndim == 2 and aa.nbytes <= IMAGE_BYTES
+    assert image['name'].endswith('_aa.npy') and image['step'] >= 1
+    assert image['line']['name'] == 'simulated_plume'
+    assert rates['rows'] and float(rates['rows'][-1]['line_mean_aa']) == float(rates['rows'][-1]['line_mean_aa'])
+    data = np.load(io.BytesIO(serpent.tobytes(spectrum['npy'])), allow_pickle=False)
+    assert data.shape[0] == 2 and data.shape[1] > 100 and spectrum['name'].endswith('_Plume.npy')
