@@ -16,9 +16,10 @@ ARGUMENTS = {
 }
 
 
-def test_the_exposed_methods_are_the_commands_and_the_status_query():
+def test_the_exposed_methods_are_the_commands_and_the_queries():
     exposed = pyro.exposed_methods(PycamDaemon)
-    assert exposed == {'report_status': False, **{name: True for name in ARGUMENTS}}
+    queries = {'report_status', 'latest_so2_image', 'emission_rates', 'latest_spectrum'}
+    assert exposed == {**{name: False for name in queries}, **{name: True for name in ARGUMENTS}}
 
 
 def test_every_command_is_refused_from_a_machine_not_in_control_machines(pycam):
