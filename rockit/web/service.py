@@ -40,13 +40,18 @@ def main(argv=None):
     pollers = {name: Poller(address, config, log) for name, address in config.daemons.items()}
     watcher.start_all([poller.watcher for poller in pollers.values()])
     log.info('serving http://%s:%d/ for %s', config.host, config.port, ', '.join(pollers))
-    # uvicorn stops on SIGTERM and SIGINT, then raises the signal again for the handler
-    # found before it: make that one return, so that the pollers stop and the exit is clean.
+    server = uvicorn.Server(uvicorn.Config(make_app(config, pollers), fd=listener.fileno(), log_level='warning',
+                                          access_log=False))
+
+    # uvicorn answers SIGTERM and SIGINT while it serves, then raises the signal again for
+    # the handler it found: this one, which also covers a signal that comes before it serves.
+    def stop(*_):
+        server.should_exit = True
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: None)
+        signal.signal(signum, stop)
     _notify_systemd(b'READY=1')
     try:
-        uvicorn.run(make_app(config, pollers), fd=listener.fileno(), log_level='warning', access_log=False)
+        server.run()
     finally:
         _notify_systemd(b'STOPPING=1')
         listener.close()

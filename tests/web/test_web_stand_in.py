@@ -103,28 +103,3 @@ def test_a_port_in_use_is_a_clear_error(tmp_path, test_registry):
         result = run_web(path)
     assert result.returncode != 0
     assert 'address already in use' in (result.stdout + result.stderr).lower()
-
-
-def test_tells_systemd_it_is_ready_once_it_serves(tmp_path, test_registry):
-    import os
-    import signal
-    import socket
-    test_registry.add('web_focus')
-    port = free_port()
-    path = tmp_path / 'web.json'
-    path.write_text(json.dumps({'port': port, 'host': '127.0.0.1', 'daemons': ['web_focus']}))
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
-        notify.bind(str(tmp_path / 'notify'))
-        notify.settimeout(30)
-        process = subprocess.Popen([sys.executable, str(ROOT / 'rockit-web'), str(path)],
-                                   env={**os.environ, 'NOTIFY_SOCKET': str(tmp_path / 'notify')},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            assert notify.recv(256) == b'READY=1'
-            assert http(f'http://127.0.0.1:{port}/').status == 200
-            process.send_signal(signal.SIGTERM)
-            assert notify.recv(256) == b'STOPPING=1'
-            assert process.wait(30) == 0
-        finally:
-            process.kill()
-            process.wait()
