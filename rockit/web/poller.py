@@ -56,7 +56,10 @@ class Poller:
             self._keep_chiller(now, status)
         elif self.kind.name == 'pycam' and now - self._products_at >= PRODUCTS_INTERVAL:
             self._products_at = now
-            self._fetch_products(proxy)
+            try:
+                self._fetch_products(proxy)
+            except Exception as e:   # e.g. a pycamd without these queries: its status still counts
+                self.log.debug('%s: no products: %s', self.name, e)
         return status
 
     def _draw(self, name, version, draw, *args):
@@ -104,4 +107,4 @@ class Poller:
             reason = status.get('offline_reason') if state == 'OFFLINE' else None
         return {'name': self.name, 'kind': self.kind.name, 'state': state, 'reason': reason,
                 'online': state != 'OFFLINE', 'answered_at': observation.at, 'status': status,
-                'plots': {name: str(hash(version)) for name, version in self.versions.items()}}
+                'plots': {name: str(hash(version)) for name, version in dict(self.versions).items()}}
