@@ -77,7 +77,7 @@ def wait_online(demo, env, timeout=20):
     return False
 
 
-def start_web(registry, env, processes):
+def start_web(env, processes):
     """rockit-web over every demo daemon, on a free loopback port; returns its URL."""
     port = free_port()
     config = {'port': port, 'host': '127.0.0.1', 'daemons': [demo.registry_name for demo in DEMOS],
@@ -148,7 +148,7 @@ def main():
             time.sleep(demo.settle)
             print(cli(demo, 'status', env=env).stdout.rstrip())
 
-        url = start_web(registry, env, processes)
+        url = start_web(env, processes)
         if url:
             print(f'\n=== Web pages of every daemon: {url}', flush=True)
         else:

@@ -96,8 +96,6 @@ def _forward(address, method, arguments, target):
             code = getattr(proxy, method)(**arguments)
     except pyro.CommunicationErrors as e:
         return CommandStatus.Unreachable, f'error: unable to communicate with {address.name}: {e}'
-    except TypeError:
-        return CommandStatus.InvalidArgument, 'error: invalid argument'
     target.watcher.poke()
     if not isinstance(code, int):
         return CommandStatus.Failed, f'error: unexpected answer {code!r}'
