@@ -8,6 +8,7 @@ import io
 import matplotlib
 
 matplotlib.use('Agg')
+from matplotlib.dates import DateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 FIGURE_SIZE = (8, 5)
@@ -94,7 +95,11 @@ def chiller_history(history):
     for key, label in (('water_temp', 'supply'), ('return_temp', 'return'), ('ambient_temp', 'ambient'),
                        ('setpoint_temp', 'setpoint')):
         values = [_float(values.get(key)) for _, values in history]
-        axes.plot(times, values, label=label, linestyle='--' if key == 'setpoint_temp' else '-')
+        axes.plot(times, values, label=label, marker='.' if len(times) < 60 else None,
+                  linestyle='--' if key == 'setpoint_temp' else '-')
+    # At least the last ten minutes, so that the first few readings have a time axis to sit on.
+    axes.set_xlim(min(times[0], times[-1] - datetime.timedelta(minutes=10)), times[-1] + datetime.timedelta(seconds=30))
+    axes.xaxis.set_major_formatter(DateFormatter('%H:%M'))
     axes.set_ylabel('temperature (°C)')
     axes.set_xlabel('time (UTC)')
     axes.legend(loc='upper left', fontsize='small')
