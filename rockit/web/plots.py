@@ -14,6 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 FIGURE_SIZE = (8, 5)
 DPI = 80
 WIDTH, HEIGHT = FIGURE_SIZE[0] * DPI, FIGURE_SIZE[1] * DPI
+RUN_GAP = datetime.timedelta(minutes=5)   # emission rates further apart belong to separate runs
 
 
 def _png(figure):
@@ -55,10 +56,16 @@ def so2_image(image, step, line, name):
 
 def emission_rates(rows):
     """The day's SO2 emission rate with its uncertainty band, and the plume speed."""
-    times = [_time(row['time']) for row in rows]
-    rate = [_float(row.get('emission_rate_kg_s')) for row in rows]
-    error = [_float(row.get('emission_rate_err_kg_s')) for row in rows]
-    speed = [_float(row.get('plume_speed_m_s')) for row in rows]
+    times, rate, error, speed = [], [], [], []
+    for row in rows:
+        moment = _time(row['time'])
+        if times and moment - times[-1] > RUN_GAP:      # a gap between runs: break the lines
+            times.append(times[-1] + RUN_GAP / 2)
+            rate.append(float('nan')), error.append(float('nan')), speed.append(float('nan'))
+        times.append(moment)
+        rate.append(_float(row.get('emission_rate_kg_s')))
+        error.append(_float(row.get('emission_rate_err_kg_s')))
+        speed.append(_float(row.get('plume_speed_m_s')))
     figure = _figure()
     axes = figure.add_subplot()
     axes.fill_between(times, [r - e for r, e in zip(rate, error)], [r + e for r, e in zip(rate, error)],
