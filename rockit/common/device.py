@@ -1,8 +1,8 @@
 """The one thread that owns a device.
 
 It connects, polls at the device's own pace, runs the commands queued by Pyro worker
-threads, and reconnects with a bounded exponential backoff when the device is lost, until
-an operator disconnects it on purpose. Pyro threads never touch the device: they read
+threads, and reconnects as ReconnectPolicy says when the device is lost, until an operator
+disconnects it on purpose. Pyro threads never touch the device: they read
 the snapshot the loop publishes, or queue a command with call() and wait for its result.
 """
 import logging
@@ -12,6 +12,7 @@ import time
 from concurrent.futures import Future
 
 from .errors import DeviceError
+from .reconnect import ReconnectPolicy
 
 
 class NotConnected(Exception):
@@ -21,8 +22,8 @@ class NotConnected(Exception):
 class DeviceLoop:
     """Subclasses implement the hooks below and set `codes`, their CommandStatus class with
     NotConnected and NotDisconnected codes, for the Pyro-facing helpers at the end."""
-    BACKOFF_MIN = 1.0
-    BACKOFF_MAX = 30.0
+    BACKOFF_MIN = 1.0   # s between reconnection attempts: the first after a failure...
+    BACKOFF_MAX = 5.0   # ...and the longest, which bounds how long a device that is back waits
     command_timeout = 30.0   # s a Pyro command waits for the device thread
 
     def __init__(self, log):
@@ -35,9 +36,8 @@ class DeviceLoop:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
-        self._backoff = self.BACKOFF_MIN
+        self._reconnect = ReconnectPolicy(self.BACKOFF_MIN, self.BACKOFF_MAX)
         self._retry_at = 0.0
-        self._connected_at = None
 
     # Hooks for the device, all run on the loop's thread.
     def open_device(self):
@@ -140,6 +140,7 @@ class DeviceLoop:
         if self.connected and time.monotonic() >= next_poll:
             try:
                 self.poll()
+                self._reconnect.good_poll()
             except DeviceError as e:
                 self._lost(e)
             next_poll = time.monotonic() + self.poll_interval()
@@ -177,7 +178,6 @@ class DeviceLoop:
         try:
             self.open_device()
             self.connected = True
-            self._connected_at = time.monotonic()
             self.offline_reason = None
             self._offline_logged = False
             self.log.info('device online')
@@ -195,14 +195,7 @@ class DeviceLoop:
         self._schedule_retry()
 
     def _schedule_retry(self):
-        """Back off exponentially (bounded); start over once a connection had been stable,
-        so a device that fails every other command cannot make the loop spin."""
-        now = time.monotonic()
-        if self._connected_at is not None and now - self._connected_at > self.BACKOFF_MAX:
-            self._backoff = self.BACKOFF_MIN
-        self._connected_at = None
-        self._retry_at = now + self._backoff
-        self._backoff = min(self._backoff * 2, self.BACKOFF_MAX)
+        self._retry_at = time.monotonic() + self._reconnect.failed()
 
     def _set_offline(self, reason, level):
         self.offline_reason = reason
