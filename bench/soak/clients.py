@@ -12,10 +12,10 @@ SLOW_STATUS = 2.0   # s: a status call slower than this is a blocked poller
 
 
 class Pollers:
-    """`count` threads calling report_status() back to back, each on its own proxy."""
+    """`count` threads calling report_status() every `pause` seconds, each on its own proxy."""
 
-    def __init__(self, address, count=20):
-        self.address = address
+    def __init__(self, address, count=20, pause=0.1):
+        self.address, self.pause = address, pause
         self.calls = self.slow = self.errors = 0
         self.slowest = 0.0
         self._lock = threading.Lock()
@@ -48,6 +48,7 @@ class Pollers:
                 self.errors += failed
                 self.slow += seconds > SLOW_STATUS
                 self.slowest = max(self.slowest, seconds)
+            self._stop.wait(self.pause)
 
 
 class Commander:
