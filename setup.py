@@ -1,14 +1,14 @@
 """rockit device daemons: the python packages (the RPM specs install the executables,
 configs, units and rules separately)."""
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name='rockit-daemons',
     version='1.0.0',
     description='Pyro4 daemons for observatory focusers, chillers, camera VMs and an SO2 camera',
     license='GPL-3.0-or-later',
-    packages=find_packages(include=['rockit', 'rockit.*']),
-    package_data={'rockit.common': ['registry.json'], 'rockit.pycam': ['data/*.npz']},
+    packages=find_namespace_packages(include=['rockit', 'rockit.*'], exclude=['*.__pycache__']),
+    package_data={'rockit.common': ['registry.json'], 'rockit.pycam.simulator': ['data/*.npz']},
     python_requires='>=3.11',
     install_requires=['Pyro4', 'pyserial', 'jsonschema', 'rich'],
     extras_require={

@@ -6,7 +6,7 @@ import sys
 import time
 
 from harness import ROOT, latencies, start_focusd, stop, summary
-from rockit.focuser.emulator import FocusControllerEmulator
+from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
 RUNS = 20
 

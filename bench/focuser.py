@@ -6,7 +6,7 @@ import time
 
 from harness import baseline_server, latencies, register, start_focusd, stop, summary
 from rockit.common import pyro
-from rockit.focuser.emulator import FocusControllerEmulator
+from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
 CALLS = 2000
 

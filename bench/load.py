@@ -140,7 +140,7 @@ def collect(processes, timeout=120):
 # The benchmark: each daemon on its emulator (libvirt's test driver for camvirtd).
 def _focusd(harness):
     from rockit.common.emulator import EmulatorLink
-    from rockit.focuser.emulator import DEMO_PROBES, FocusControllerEmulator
+    from rockit.focuser.multichannel.emulator import DEMO_PROBES, FocusControllerEmulator
     link = EmulatorLink(FocusControllerEmulator(channels=2, probes=DEMO_PROBES)).start()
     config = {'control_machines': ['LocalHost'], 'serial_port': link.url, 'serial_baud': 9600,
               'serial_timeout': 5, 'channels': 2, 'idle_loop_delay': 5, 'moving_loop_delay': 0.5,

@@ -1,17 +1,23 @@
 """pycamd frames: the per-frame cost of turning a full-resolution RAW10 frame (2592 x 1944,
 packed as picamera2 gives it) into the stored image: unpack, bin to 648 x 486, saturation
 check (mean of the top 1000 pixels within rows 0-400), 16-bit PNG written to a file.
-rockit/pycam/frames.py against the straightforward NumPy way (frames_reference.py: unpack
-every pixel with shifts, delete the low-bit columns, cv2.resize INTER_AREA, argsort,
-cv2.imencode) in the same run, frame by frame in turn. Both give the same pixels
+rockit/pycam/acquisition/frames.py against the straightforward NumPy way
+(tests/pycam/frames_reference.py: unpack every pixel with shifts, delete the low-bit
+columns, cv2.resize INTER_AREA, argsort, cv2.imencode) in the same run, frame by frame in turn. Both give the same pixels
 (tests/pycam/test_pycam_acq_frames.py); the file is written without fsync in both, so the
 disk's flush is not timed."""
+import sys
 import time
 
 import numpy as np
 
-from harness import WORK, summary
-from rockit.pycam import frames, frames_reference, raw10
+from harness import ROOT, WORK, summary
+
+sys.path.insert(0, str(ROOT / 'tests' / 'pycam'))
+
+import frames_reference  # noqa: E402
+from rockit.pycam.acquisition import frames  # noqa: E402
+from rockit.pycam.devices import raw10  # noqa: E402
 
 FRAMES = 30
 WIDTH, HEIGHT = 2592, 1944

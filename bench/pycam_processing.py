@@ -36,7 +36,7 @@ def run():
     from rockit.pycam.processing.calibration import MOLECULES, cell_calibration, clear_sky_rates
     from rockit.pycam.processing.flow import LineFlow, bytescale, contrast_range, farneback, normal_displacement
     from rockit.pycam.processing.images import DarkLibrary
-    from rockit.pycam.naming import images_in, plume_pairs
+    from rockit.pycam.storage.names import images_in, plume_pairs
     from rockit.pycam.processing.outputs import PairWriter
     from rockit.pycam.processing.pipeline import LivePipeline, build_background
     from harness import WORK

@@ -30,7 +30,7 @@ class Demo:
 
 DEMOS = [
     Demo('Focuser (2 channels, emulated controller)', 'focusd', 'focus', 'FOCUSD_CONFIG_PATH',
-         'config/focusd/test.json', 'localhost_test', emulator='rockit.focuser.emulator',
+         'config/focusd/test.json', 'localhost_test', emulator='rockit.focuser.multichannel.emulator',
          steps=[['set', '1', '250'], ['fans', 'enable']]),
     Demo('Chiller (Thermotek T257P, emulated)', 'chillerd', 'chiller', 'CHILLERD_CONFIG_PATH',
          'config/chillerd/test.json', 'localhost_test2', emulator='rockit.chiller.emulator',

@@ -1,4 +1,4 @@
-"""Builds rockit/pycam/data/flame_s_reference.npz, the small reference the simulated
+"""Builds rockit/pycam/simulator/data/flame_s_reference.npz, the small reference the simulated
 spectrometer renders its spectra from, so that the simulator needs nothing outside the
 package at run time.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / 'rockit' / 'pycam' / 'data' / 'flame_s_reference.npz'
+OUTPUT = ROOT / 'rockit' / 'pycam' / 'simulator' / 'data' / 'flame_s_reference.npz'
 STEP_NM = 0.01                  # the grid the convolutions run on
 OZONE_COLUMN = 300 * 2.687e16   # molecules/cm^2 (300 DU), a typical total ozone column
 PEAK_COUNTS_PER_MS = 1000.0     # the clear sky's brightest pixel at brightness 1

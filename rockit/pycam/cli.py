@@ -1,9 +1,9 @@
 """pycam: the command line client of pycamd.
 
 The stored-data processing commands (`process`, `doas`, `calibrate`, ...) live in
-rockit/pycam/offline.py as COMMANDS; they work without a daemon or a config, so they run
-before the scaffold looks for either, and offline.py is imported only when one of them (or
-the command list) is asked for, keeping `pycam status` fast.
+rockit/pycam/processing/cli.py as COMMANDS; they work without a daemon or a config, so
+they run before the scaffold looks for either, and processing/cli.py is imported only when
+one of them (or the command list) is asked for, keeping `pycam status` fast.
 """
 import importlib
 import importlib.util
@@ -17,7 +17,7 @@ from .settings import SETTINGS
 DEVICES = ('cameras', 'spectrometer', 'all')
 COMMAND_TIMEOUT = 40
 CAPTURE_TIMEOUT = 900   # s: the longest exposures, co-adds and frames to apply settings
-OFFLINE_MODULE = 'rockit.pycam.offline'
+OFFLINE_MODULE = 'rockit.pycam.processing.cli'
 
 
 def _device(args, allowed=DEVICES, default='all'):
@@ -198,7 +198,7 @@ COMMANDS = {
 
 
 def offline_commands():
-    """COMMANDS of rockit.pycam.offline (stored-data processing), if it exists."""
+    """COMMANDS of rockit.pycam.processing.cli (stored-data processing), if it exists."""
     if importlib.util.find_spec(OFFLINE_MODULE) is None:
         return {}
     return dict(getattr(importlib.import_module(OFFLINE_MODULE), 'COMMANDS', {}))

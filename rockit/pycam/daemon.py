@@ -5,7 +5,7 @@ take single captures and dark sequences; report_status() reads only what those t
 published and never waits on a device or the disk.
 
 Saved captures other than Test go to live processing, when the processing package offers
-a processor (saved.py describes the hook).
+a processor (storage/saved.py describes the hook).
 """
 import datetime
 import importlib
@@ -17,14 +17,15 @@ from rockit.common.arguments import Choice
 from rockit.common.log import ChangeLog
 from rockit.common.pyro import command, query
 
-from . import camera, devices, naming
-from .acquisition import AcquisitionContext, StorageState
-from .camera_acquisition import CameraPairAcquisition
+from .acquisition.cameras import CameraPairAcquisition
+from .acquisition.loop import AcquisitionContext, StorageState
+from .acquisition.spectrometer import SpectrometerAcquisition
 from .codes import CommandStatus, DeviceStatus
 from .config import PycamConfig
+from .devices import camera, selection
 from .settings import AcquisitionSettings, SettingsCheck
-from .spectrometer_acquisition import SpectrometerAcquisition
-from .storage import DataStore, StorageError
+from .storage import names
+from .storage.store import DataStore, StorageError
 
 COMMAND_TIMEOUT = 30.0      # s for commands that only reach a device thread
 PROCESSING_MODULE = 'rockit.pycam.processing'
@@ -34,7 +35,7 @@ ONE_DEVICE = Choice(('cameras', 'spectrometer'), CommandStatus.InvalidDevice)
 
 
 def _capture_type(daemon, value):
-    return None if naming.valid_capture_type(value) else CommandStatus.InvalidCaptureType
+    return None if names.valid_capture_type(value) else CommandStatus.InvalidCaptureType
 
 
 def load_processor(config, log):
@@ -76,9 +77,9 @@ class PycamDaemon:
         context = AcquisitionContext(self.settings, self.store, self.storage, self._deliver, self._halt_all)
         self.loops = {}
         if config.cameras:
-            self.loops['cameras'] = CameraPairAcquisition(context, config, devices.camera_openers(config), log)
+            self.loops['cameras'] = CameraPairAcquisition(context, config, selection.camera_openers(config), log)
         if config.spectrometer:
-            self.loops['spectrometer'] = SpectrometerAcquisition(context, config, devices.spectrometer(config), log)
+            self.loops['spectrometer'] = SpectrometerAcquisition(context, config, selection.spectrometer(config), log)
 
     def start(self):
         try:

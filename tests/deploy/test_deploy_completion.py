@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIS = {'focus': 'rockit.focuser.cli', 'chiller': 'rockit.chiller.cli',
+CLIS = {'focus': 'rockit.focuser.multichannel.cli', 'chiller': 'rockit.chiller.cli',
         'camvirt': 'rockit.camvirt.cli', 'pycam': 'rockit.pycam.cli'}
 
 

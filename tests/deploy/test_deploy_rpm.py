@@ -85,7 +85,7 @@ def test_make_rpm_builds_every_package(packages):
 def test_common_python_package(packages):
     path = packages['python3-rockit-common']
     assert files(path) >= python_files('common') | {
-        f'{SITELIB}/rockit/__init__.py', f'{SITELIB}/rockit/launch.py',
+        f'{SITELIB}/rockit/launch.py',
         f'{SITELIB}/rockit/common/registry.json', '/etc/rockit'}
     assert requires(path) >= COMMON_REQUIRES
 

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import DaemonUnderTest, run_cli, wait_until
 from rockit.common.emulator import EmulatorLink
-from rockit.focuser.emulator import FocusControllerEmulator
+from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
 MIRROR, TUBE = '28FF4A1B6117045D', '28AA9C3E1D130219'
 

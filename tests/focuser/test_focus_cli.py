@@ -6,7 +6,7 @@ import sys
 
 from conftest import ROOT, exit_code, run_cli, wait_until
 from focuser_harness import focuser, make_focuser  # noqa: F401 (fixtures)
-from rockit.focuser.codes import CommandStatus
+from rockit.focuser.multichannel.codes import CommandStatus
 
 
 def test_status_prints_positions_fans_and_labelled_temperatures(focuser):

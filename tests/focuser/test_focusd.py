@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, connections_from, wait_until
 from focuser_harness import MIRROR, focuser, in_background, make_focuser  # noqa: F401 (fixtures)
 from rockit.common import pyro
-from rockit.focuser.codes import CommandStatus
+from rockit.focuser.multichannel.codes import CommandStatus
 
 
 def test_status_has_the_keys_dashboards_poll(focuser):
@@ -180,7 +180,7 @@ def test_every_command_is_refused_from_a_machine_not_in_control_machines(focuser
 
 
 def test_the_exposed_methods_are_the_ones_the_ecosystem_calls(focuser):
-    from rockit.focuser.daemon import FocuserDaemon
+    from rockit.focuser.multichannel.daemon import FocuserDaemon
     assert pyro.exposed_methods(FocuserDaemon) == {
         'report_status': False, 'temperature_labels': False, 'set_focus': True, 'stop_channel': True,
         'reset_home_position': True, 'enable_fans': True, 'initialize': True, 'shutdown': True}
@@ -231,7 +231,7 @@ SEED_CONFIG = """
 
 def test_seed_config_text_loads(test_registry, tmp_path):
     """The configuration documented for the focuser daemon in service, comments removed."""
-    from rockit.focuser.config import FocuserConfig
+    from rockit.focuser.multichannel.config import FocuserConfig
     path = tmp_path / 'seed.json'
     path.write_text(re.sub(r'#.*', '', SEED_CONFIG))
     config = FocuserConfig.load(path)
@@ -240,7 +240,7 @@ def test_seed_config_text_loads(test_registry, tmp_path):
 
 def test_config_errors_name_the_key(test_registry, tmp_path):
     from rockit.common.config import ConfigError
-    from rockit.focuser.config import FocuserConfig
+    from rockit.focuser.multichannel.config import FocuserConfig
     path = tmp_path / 'bad.json'
     path.write_text(json.dumps({'daemon': 'localhost_test', 'log_name': 'x', 'control_machines': ['LocalHost'],
                                 'serial_port': '/dev/focuser', 'serial_baud': 9600, 'serial_timeout': 5,

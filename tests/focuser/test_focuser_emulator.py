@@ -11,8 +11,8 @@ from hypothesis import given, settings, strategies as st
 
 from rockit.common.emulator import EmulatorLink
 from rockit.common.errors import ProtocolError
-from rockit.focuser import protocol
-from rockit.focuser.emulator import FocusControllerEmulator
+from rockit.focuser.multichannel import protocol
+from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = 2000.0           # steps/s: moves that take the real controller minutes take ms here
@@ -332,7 +332,7 @@ def _reopen(serve, url):
 
 
 def test_standalone(tmp_path):
-    process = subprocess.Popen([sys.executable, '-m', 'rockit.focuser.emulator', '--tcp', '0', '--channels', '3'],
+    process = subprocess.Popen([sys.executable, '-m', 'rockit.focuser.multichannel.emulator', '--tcp', '0', '--channels', '3'],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = process.stdout.readline().strip()

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from rockit.common.errors import ProtocolError
-from rockit.focuser import protocol
-from rockit.focuser.emulator import FocusControllerEmulator
+from rockit.focuser.multichannel import protocol
+from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
 ADDRESS = '28FF4A1B6117045D'
 positions = st.integers(protocol.MIN_POSITION, protocol.MAX_POSITION)

@@ -31,7 +31,7 @@ needs_spectra = pytest.mark.skipif(not (SPECTRA.is_dir() and REFERENCES.is_dir()
 
 def run_offline(*args):
     """An offline command in this process: (exit code, stdout, stderr)."""
-    from rockit.pycam import offline
+    from rockit.pycam.processing import cli as offline
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = offline.main([str(a) for a in args])
@@ -39,9 +39,9 @@ def run_offline(*args):
 
 
 def run_offline_process(*args, timeout=120):
-    """`python -m rockit.pycam.offline ...` as a real subprocess."""
+    """`python -m rockit.pycam.processing.cli ...` as a real subprocess."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, '-m', 'rockit.pycam.offline'] + [str(a) for a in args],
+    return subprocess.run([sys.executable, '-m', 'rockit.pycam.processing.cli'] + [str(a) for a in args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
 
 
@@ -62,7 +62,7 @@ def villarrica_rates():
     pairs' times: the common input of the pyplis comparisons."""
     from rockit.pycam.processing.calibration import clear_sky_rates
     from rockit.pycam.processing.images import DarkLibrary, counts_per_second, load_png
-    from rockit.pycam.naming import images_in, plume_pairs
+    from rockit.pycam.storage.names import images_in, plume_pairs
     darks = DarkLibrary.from_folder(CAL_1)
     clear = clear_sky_rates(CAL_1, darks)
     pairs = []

@@ -9,7 +9,7 @@ from rockit.pycam.processing.calibration import (MOLECULES, PPMM, Calibration, C
                                                  cell_absorbances, cell_calibration, clear_sky_rates,
                                                  doas_calibration, find_calibration, fit_line)
 from rockit.pycam.processing.images import DarkLibrary
-from rockit.pycam.naming import cell_images_in
+from rockit.pycam.storage.names import cell_images_in
 from rockit.pycam.processing.registration import Registration
 
 

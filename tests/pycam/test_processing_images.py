@@ -7,7 +7,7 @@ import pytest
 
 from processing_harness import CAL_1, SEQ_1, WARP_FILE, needs_data
 from rockit.pycam.processing.images import DarkLibrary, counts_per_second, load_png
-from rockit.pycam.naming import images_in, plume_pairs
+from rockit.pycam.storage.names import images_in, plume_pairs
 from rockit.pycam.processing.registration import Registration, RegistrationError, find_registration
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from processing_harness import REFERENCES, ROOT, SPECTRA, needs_spectra, write_synthetic_day
 from rockit.pycam.processing.live import LiveProcessor
-from rockit.pycam.naming import images_in, plume_pairs
+from rockit.pycam.storage.names import images_in, plume_pairs
 
 CONFIG = {'sky_region': [5, 0, 155, 6], 'integration_line': {'x': [80, 80], 'y': [15, 105], 'orientation': 'left'},
           'plume_distance_m': 4000, 'reference_temperature_k': 273.15}
@@ -120,14 +120,14 @@ def test_spectra_are_fitted_with_their_dark(tmp_path):
 
 
 def test_importing_the_hook_loads_no_numerics():
-    code = ('import sys; import rockit.pycam.processing, rockit.pycam.processing.live, rockit.pycam.offline; '
+    code = ('import sys; import rockit.pycam.processing, rockit.pycam.processing.live, rockit.pycam.processing.cli; '
             'print([m for m in ("numpy", "cv2", "scipy", "pyplis", "rich") if m in sys.modules])')
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == '[]', done.stderr
 
 
 def test_pycamd_hook_takes_saved_captures(day, tmp_path):
-    """What pycamd hands over (rockit/pycam/saved.py): image pairs of every type but Test,
+    """What pycamd hands over (rockit/pycam/storage/saved.py): image pairs of every type but Test,
     with their frames in memory, and spectra; found through make_live_processor."""
     from types import SimpleNamespace
 

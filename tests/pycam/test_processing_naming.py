@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from processing_harness import SEQ_1, needs_data
-from rockit.pycam.naming import (NamingError, images_in, parse_image_name, parse_spectrum_name,
+from rockit.pycam.storage.names import (NamingError, images_in, parse_image_name, parse_spectrum_name,
                                             plume_pairs)
 
 

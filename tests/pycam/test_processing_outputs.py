@@ -107,7 +107,7 @@ def test_killed_batch_leaves_only_complete_outputs(tmp_path):
     write_line(tmp_path / 'day' / 'synthetic_pcs_line.txt')
     out = tmp_path / 'out'
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    process = subprocess.Popen([sys.executable, '-m', 'rockit.pycam.offline', 'process', str(tmp_path / 'day'),
+    process = subprocess.Popen([sys.executable, '-m', 'rockit.pycam.processing.cli', 'process', str(tmp_path / 'day'),
                                 '--out', str(out), '--sky', '5,0,155,6', '--registration', 'identity'],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60

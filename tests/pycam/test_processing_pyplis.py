@@ -19,7 +19,7 @@ from rockit.pycam.processing.background import ClearSkyBackground  # noqa: E402
 from rockit.pycam.processing.calibration import MOLECULES, Calibration, cell_absorbances, fit_line  # noqa: E402
 from rockit.pycam.processing.flow import bytescale, contrast_range, farneback  # noqa: E402
 from rockit.pycam.processing.images import counts_per_second, load_png  # noqa: E402
-from rockit.pycam.naming import cell_images_in, parse_image_name  # noqa: E402
+from rockit.pycam.storage.names import cell_images_in, parse_image_name  # noqa: E402
 from rockit.pycam.processing.pipeline import LivePipeline  # noqa: E402
 
 pytestmark = needs_data

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from rockit.pycam import frames, frames_reference, raw10
-from rockit.pycam.simulated_camera import SimulatedPicamera2
+import frames_reference
+from rockit.pycam.acquisition import frames
+from rockit.pycam.devices import raw10
+from rockit.pycam.simulator.camera import SimulatedPicamera2
 
 WIDTH, HEIGHT = 2592, 1944
 PIPELINE = frames.FramePipeline(WIDTH, HEIGHT, packed=True)   # one for every frame, as a camera has

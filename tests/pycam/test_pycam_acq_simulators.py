@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from rockit.common.errors import DeviceError
-from rockit.pycam import frames, raw10
-from rockit.pycam.camera import SO2Camera
-from rockit.pycam.simulated_camera import SimulatedPicamera2
-from rockit.pycam.simulated_scene import PlumeScene
-from rockit.pycam.simulated_spectrometer import SimulatedSpectrometer
-from rockit.pycam.spectrometer import SO2Spectrometer
+from rockit.pycam.acquisition import frames
+from rockit.pycam.devices import raw10
+from rockit.pycam.devices.camera import SO2Camera
+from rockit.pycam.devices.spectrometer import SO2Spectrometer
+from rockit.pycam.simulator.camera import SimulatedPicamera2
+from rockit.pycam.simulator.scene import PlumeScene
+from rockit.pycam.simulator.spectrometer import SimulatedSpectrometer
 
 SIZE = (2592, 1944)
 
@@ -126,7 +127,7 @@ def test_a_spectrum_takes_its_integration_time():
 
 
 def test_a_real_backend_that_is_not_installed_is_an_offline_reason():
-    from rockit.pycam import picamera_backend
+    from rockit.pycam.devices import picamera_backend
     camera = SO2Camera('fltrA', picamera_backend.opener(0), SIZE)
     with pytest.raises(DeviceError, match='picamera2'):
         camera.open()

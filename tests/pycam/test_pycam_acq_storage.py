@@ -5,32 +5,33 @@ import os
 
 import pytest
 
-from rockit.pycam import exposure, naming
-from rockit.pycam.storage import DataStore, NameTaken, StorageError, confined
+from rockit.pycam.acquisition import exposure
+from rockit.pycam.storage import names
+from rockit.pycam.storage.store import DataStore, NameTaken, StorageError, confined
 
 MOMENT = datetime.datetime(2018, 3, 26, 14, 44, 8, 520000, tzinfo=datetime.timezone.utc)
 
 
 def test_names_follow_the_instruments_convention_and_parse_back():
-    name = naming.image_name(MOMENT, 'fltrA', 1.0, 1399829, 'Plume')
+    name = names.image_name(MOMENT, 'fltrA', 1.0, 1399829, 'Plume')
     assert name == '2018-03-26T144408_fltrA_1ag_1399829ss_Plume.png'
-    parsed = naming.parse_image_name(name)
+    parsed = names.parse_image_name(name)
     assert (parsed.time, parsed.filter, parsed.gain, parsed.exposure_us, parsed.kind) == \
         (MOMENT.replace(microsecond=0), 'fltrA', 1.0, 1399829, 'Plume')
-    assert naming.image_name(MOMENT, 'fltrB', 2.5, 99957, '304ppmm') == \
+    assert names.image_name(MOMENT, 'fltrB', 2.5, 99957, '304ppmm') == \
         '2018-03-26T144408_fltrB_2.5ag_99957ss_304ppmm.png'
-    spectrum = naming.spectrum_name(MOMENT, 1000, 1, 'Dark')
+    spectrum = names.spectrum_name(MOMENT, 1000, 1, 'Dark')
     assert spectrum == '2018-03-26T144408_1000ss_1coadd_Dark.npy'
-    assert naming.parse_spectrum_name(spectrum).integration_ms == 1000
-    assert naming.sidecar_name(name) == '2018-03-26T144408_fltrA_1ag_1399829ss_Plume.json'
+    assert names.parse_spectrum_name(spectrum).integration_ms == 1000
+    assert names.sidecar_name(name) == '2018-03-26T144408_fltrA_1ag_1399829ss_Plume.json'
 
 
 @pytest.mark.parametrize('capture_type', ['../Plume', 'Plume/..', '', 'plume', 'Test.png', '1e3ppmm', '123456ppmm',
                                           'Dark ', None, 5, 'Clear\n'])
 def test_capture_types_outside_the_pattern_are_refused(capture_type):
-    assert not naming.valid_capture_type(capture_type)
+    assert not names.valid_capture_type(capture_type)
     with pytest.raises(ValueError):
-        naming.image_name(MOMENT, 'fltrA', 1, 1000, capture_type)
+        names.image_name(MOMENT, 'fltrA', 1, 1000, capture_type)
 
 
 @pytest.mark.parametrize('name', ['../x.png', '/etc/passwd', '.hidden', 'a/b.png', '..', 'x\0y', 'a' * 300])

@@ -7,14 +7,14 @@ import time
 import numpy as np
 
 from pycam_harness import SHUTTERS, make_pycam, pycam, read_png, read_spectrum  # noqa: F401 (fixtures)
-from rockit.pycam import naming
+from rockit.pycam.storage import names
 from rockit.pycam.codes import CommandStatus
 
 
 def pairs_by_stamp(pycam, capture_type):
     pairs = {}
     for path in pycam.files('*.png'):
-        parsed = naming.parse_image_name(path.name)
+        parsed = names.parse_image_name(path.name)
         assert parsed, path.name
         if parsed.kind == capture_type:
             pairs.setdefault(parsed.time, {})[parsed.filter] = (path, parsed)
@@ -47,7 +47,7 @@ def test_continuous_capture_writes_named_readable_pairs_and_spectra_on_the_grid(
             written = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc)
             assert datetime.timedelta(0) <= written - stamp < datetime.timedelta(seconds=3)   # in its slot
 
-    spectra = [p for p in pycam.files('*.npy') if naming.parse_spectrum_name(p.name).kind == 'Plume']
+    spectra = [p for p in pycam.files('*.npy') if names.parse_spectrum_name(p.name).kind == 'Plume']
     assert len(spectra) == status['spectrometer']['captures_saved']
     spectrum = read_spectrum(spectra[-1])
     assert spectrum.shape == (2, 2048) and 241 < spectrum[0, 0] < 243 and spectrum[1].max() <= 65535
@@ -73,9 +73,9 @@ def test_a_capture_longer_than_the_period_misses_slots_and_counts_them(make_pyca
 def test_single_captures_of_each_type_and_what_is_refused(pycam):
     for capture_type in ('Test', 'Clear', 'Dark', '304ppmm', 'Plume'):
         assert pycam.call('capture', capture_type) == CommandStatus.Succeeded, capture_type
-    types = {naming.parse_image_name(p.name).kind for p in pycam.files('*.png')}
+    types = {names.parse_image_name(p.name).kind for p in pycam.files('*.png')}
     assert types == {'Test', 'Clear', 'Dark', '304ppmm', 'Plume'}
-    assert {naming.parse_spectrum_name(p.name).kind for p in pycam.files('*.npy')} == types
+    assert {names.parse_spectrum_name(p.name).kind for p in pycam.files('*.npy')} == types
     dark = read_png(next(p for p in pycam.files('*fltrB*_Dark.png')))
     clear = read_png(next(p for p in pycam.files('*fltrB*_Clear.png')))
     assert dark.mean() < 30 < clear.mean()                    # the simulator's lens cap for Dark

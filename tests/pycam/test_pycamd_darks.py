@@ -1,7 +1,7 @@
 """Dark sequences: one capture at every exposure of each device's list, progress in status,
 and stop aborts them."""
 from pycam_harness import make_pycam  # noqa: F401 (fixture)
-from rockit.pycam import naming
+from rockit.pycam.storage import names
 from rockit.pycam.codes import CommandStatus
 
 SHORT_LIST = [500, 1000, 2000, 4000, 8000, 16000, 32000, 64000]
@@ -26,12 +26,12 @@ def test_a_dark_sequence_covers_every_exposure_with_progress_in_status(make_pyca
     assert status['cameras']['last_darks']['done'] == len(SHORT_LIST)
     assert status['cameras']['mode'] == 'idle'
 
-    darks = [naming.parse_image_name(p.name) for p in pycam.files('*_Dark.png')]
+    darks = [names.parse_image_name(p.name) for p in pycam.files('*_Dark.png')]
     for band in ('fltrA', 'fltrB'):
         measured = sorted(d.exposure_us for d in darks if d.filter == band)
         assert len(measured) == len(SHORT_LIST)
         assert all(abs(m - s) < 30 for m, s in zip(measured, SHORT_LIST)), measured
-    spectra = sorted(naming.parse_spectrum_name(p.name).integration_ms for p in pycam.files('*_Dark.npy'))
+    spectra = sorted(names.parse_spectrum_name(p.name).integration_ms for p in pycam.files('*_Dark.npy'))
     assert spectra == SPECTROMETER['integration_times']
     assert pycam.status()['settings']['shutter_b'] == 4000        # darks leave the settings alone
 

@@ -4,7 +4,7 @@ with their code while nothing changes."""
 import math
 
 from pycam_harness import make_pycam, pycam  # noqa: F401 (fixtures)
-from rockit.pycam import naming
+from rockit.pycam.storage import names
 from rockit.pycam.codes import CommandStatus
 
 
@@ -46,7 +46,7 @@ def test_auto_off_and_a_shutter_speed_in_one_request_end_manual_at_that_speed(py
     assert pycam.call('start_acquisition', 'cameras') == CommandStatus.Succeeded
     pycam.wait(lambda s: s['cameras']['captures_saved'] >= 3, timeout=20, message='3 pairs')
     pycam.call('stop_acquisition')
-    exposures = {naming.parse_image_name(p.name).exposure_us for p in pycam.files('*_fltrA_*.png')}
+    exposures = {names.parse_image_name(p.name).exposure_us for p in pycam.files('*_fltrA_*.png')}
     assert len(exposures) == 1 and abs(exposures.pop() - 2000) < 30     # measured, whole sensor lines
     assert pycam.status()['settings']['shutter_a'] == 2000              # no auto exposure behind it
     # Auto back on with a starting speed, in one request too.

@@ -1,7 +1,7 @@
 """Live emission rates end to end: a real pycamd on its simulated cameras, with the
 `processing` section of config/pycamd/test.json (the demo's), takes darks, clear sky,
 calibration cells and a run of plume pairs; report_status() then shows an emission rate and
-a plume speed that agree with the simulated scene's own truth (simulated_scene.py).
+a plume speed that agree with the simulated scene's own truth (rockit/pycam/simulator/scene.py).
 
 Why the tolerances hold. On frames rendered by the same simulator, the pipeline finds the
 speed 1-5 % low (Farneback on the plume's texture, with the fixed noise of one clear-sky
@@ -25,8 +25,8 @@ import pytest
 
 from pycam_harness import make_pycam  # noqa: F401 (fixture)
 from rockit.pycam.codes import CommandStatus
-from rockit.pycam.simulated_camera import BAND_ABSORPTION
-from rockit.pycam.simulated_scene import PlumeScene
+from rockit.pycam.simulator.camera import BAND_ABSORPTION
+from rockit.pycam.simulator.scene import PlumeScene
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = json.loads((ROOT / 'config' / 'pycamd' / 'test.json').read_text())

@@ -8,7 +8,7 @@ from conftest import wait_until
 from pycam_harness import served_in_process
 from rockit.common import pyro
 from rockit.pycam.codes import CommandStatus
-from rockit.pycam.saved import SavedImagePair, SavedSpectrum
+from rockit.pycam.storage.saved import SavedImagePair, SavedSpectrum
 
 
 class Recorder:

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from pycam_harness import make_pycam, read_png  # noqa: F401 (fixture)
-from rockit.pycam import naming
+from rockit.pycam.storage import names
 from rockit.pycam.codes import CommandStatus
 
 
@@ -33,7 +33,7 @@ def assert_whole_captures_only(pycam):
         assert read_png(png).shape == (486, 648)
     stamps = {}
     for png in pngs:
-        parsed = naming.parse_image_name(png.name)
+        parsed = names.parse_image_name(png.name)
         stamps.setdefault((parsed.time, parsed.kind), set()).add(parsed.filter)
     assert all(bands == {'fltrA', 'fltrB'} for bands in stamps.values()), 'half a pair'
     return pngs

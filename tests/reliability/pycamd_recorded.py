@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from rockit.pycam import daemon, naming  # noqa: E402
-from rockit.pycam.camera_acquisition import CameraPairAcquisition  # noqa: E402
-from rockit.pycam.spectrometer_acquisition import SpectrometerAcquisition  # noqa: E402
+from rockit.pycam import daemon  # noqa: E402
+from rockit.pycam.acquisition.cameras import CameraPairAcquisition  # noqa: E402
+from rockit.pycam.acquisition.spectrometer import SpectrometerAcquisition  # noqa: E402
+from rockit.pycam.storage import names  # noqa: E402
 
 RECORD_SUFFIX = '.devices'
 
@@ -49,7 +50,7 @@ def install(record):
             return _open(self)
 
         def capture_and_save(self, capture_type, moment, dark_exposure=None, _capture=loop_class.capture_and_save):
-            record(f'capture {self.device_name} {naming.stamp(moment)} {capture_type}')
+            record(f'capture {self.device_name} {names.stamp(moment)} {capture_type}')
             return _capture(self, capture_type, moment, dark_exposure)
 
         loop_class.open_device = open_device

@@ -38,10 +38,11 @@ from rockit.chiller import cli as chiller_cli, daemon as chiller_daemon, protoco
 from rockit.chiller.codes import CommandStatus as ChillerCodes  # noqa: E402
 from rockit.chiller.config import ChillerConfig  # noqa: E402
 from rockit.common import pyro  # noqa: E402
-from rockit.focuser import cli as focus_cli, daemon as focus_daemon  # noqa: E402
-from rockit.focuser.codes import CommandStatus as FocusCodes  # noqa: E402
-from rockit.focuser.config import FocuserConfig  # noqa: E402
-from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon, naming as pycam_naming  # noqa: E402
+from rockit.focuser.multichannel import cli as focus_cli, daemon as focus_daemon  # noqa: E402
+from rockit.focuser.multichannel.codes import CommandStatus as FocusCodes  # noqa: E402
+from rockit.focuser.multichannel.config import FocuserConfig  # noqa: E402
+from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon  # noqa: E402
+from rockit.pycam.storage import names as pycam_names  # noqa: E402
 from rockit.pycam.codes import CommandStatus as PycamCodes  # noqa: E402
 from rockit.pycam.config import PycamConfig  # noqa: E402
 
@@ -262,12 +263,12 @@ class PycamSite:
         if name.startswith('.') and name.endswith('.tmp'):
             name = name[1:].rsplit('.', 2)[0]
         stem = name.rsplit('.', 1)[0]
-        for device, parse, suffix in (('cameras', pycam_naming.parse_image_name, '.png'),
-                                      ('spectrometer', pycam_naming.parse_spectrum_name, '.npy')):
+        for device, parse, suffix in (('cameras', pycam_names.parse_image_name, '.png'),
+                                      ('spectrometer', pycam_names.parse_spectrum_name, '.npy')):
             if name.endswith((suffix, '.json')):
                 try:
                     parsed = parse(stem + suffix)
-                except pycam_naming.NamingError:
+                except pycam_names.NamingError:
                     continue
                 return f'capture {device} {parsed.stamp} {parsed.kind}'
         return f'file {path.relative_to(self.data_root)}'

@@ -23,8 +23,9 @@ import pytest
 
 from reliability_harness import DAEMONS, PYCAMD, camvirt, device, make_chiller, make_focuser  # noqa: F401
 from rockit.common import pyro
-from rockit.pycam import naming, storage
 from rockit.pycam.settings import SETTINGS
+from rockit.pycam.storage import names
+from rockit.pycam.storage.store import DataStore, confined
 
 OUTSIDE = Path('/etc/x')   # where ../../../.. and the absolute /etc/x would land
 # The keys a dict argument knows, each given the hostile values too.
@@ -125,7 +126,7 @@ def test_accepted_capture_types_write_in_a_date_folder_of_the_data_folder_only(d
         assert path.is_relative_to(folder), path
         if path.is_file():
             assert path.parent.parent == folder, path
-            datetime.datetime.strptime(path.parent.name, naming.DATE_FORMAT)
+            datetime.datetime.strptime(path.parent.name, names.DATE_FORMAT)
 
 
 NOW = datetime.datetime(2024, 5, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -133,30 +134,30 @@ NOW = datetime.datetime(2024, 5, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
 def test_the_file_names_refuse_hostile_capture_types_by_themselves(tmp_path):
     for text in hostile_strings(tmp_path) + [None, 5, b'Test', ['Test']]:
-        assert not naming.valid_capture_type(text), repr(text)
+        assert not names.valid_capture_type(text), repr(text)
         with pytest.raises(ValueError):
-            naming.image_name(NOW, 'fltrA', 1, 32000, text)
+            names.image_name(NOW, 'fltrA', 1, 32000, text)
         with pytest.raises(ValueError):
-            naming.spectrum_name(NOW, 50, 1, text)
+            names.spectrum_name(NOW, 50, 1, text)
 
 
 def test_the_store_refuses_hostile_file_names_by_itself(tmp_path):
     root = tmp_path / 'a' / 'b' / 'data'
-    store = storage.DataStore(root, 0)
+    store = DataStore(root, 0)
     outside_before = OUTSIDE.exists()
-    names = hostile_paths(tmp_path) + ['-x', 'a/b', 'a' * 202, None, 5]
-    for name in names:
+    hostile = hostile_paths(tmp_path) + ['-x', 'a/b', 'a' * 202, None, 5]
+    for name in hostile:
         with pytest.raises(ValueError):
-            storage.confined(store.folder(NOW), name)
+            confined(store.folder(NOW), name)
         with pytest.raises(ValueError):
             store.save(NOW, [('fine.json', b'{}'), (name, b'x')])
     # Only the date folder of the attempts, empty: no file anywhere, the good one of each
     # group included (a group is written whole or not at all).
     assert [p for p in tmp_path.rglob('*') if not p.is_dir()] == []
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob('*')) == \
-        ['a', 'a/b', 'a/b/data', f'a/b/data/{naming.date_folder(NOW)}']
+        ['a', 'a/b', 'a/b/data', f'a/b/data/{names.date_folder(NOW)}']
     assert OUTSIDE.exists() == outside_before
     # A symlink planted in the data folder is not a way out either.
     os.symlink(tmp_path, store.folder(NOW) / 'link')
     with pytest.raises(ValueError):
-        storage.confined(store.folder(NOW), 'link')
+        confined(store.folder(NOW), 'link')

@@ -21,7 +21,7 @@ import numpy as np
 
 from .background import optical_depth
 from .images import counts_per_second, load_png, mean_frame
-from ..naming import cell_images_in, images_in
+from ..storage.names import cell_images_in, images_in
 from .registration import Registration
 
 MOLECULES_PER_PPMM_273K = 2.687e15   # molecules/cm^2 in 1 ppm.m at 273.15 K, 1013.25 hPa

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..naming import spectra_in
+from ..storage.names import spectra_in
 
 FIT_WINDOW = (308.0, 318.0)
 STRAY_WINDOW = (293.0, 296.0)

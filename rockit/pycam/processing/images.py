@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..naming import images_in
+from ..storage.names import images_in
 
 SATURATION = 1023  # 10-bit counts
 log = logging.getLogger('rockit.pycam.processing')

@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..naming import NamingError, parse_image_name, parse_spectrum_name
+from ..storage.names import NamingError, parse_image_name, parse_spectrum_name
 
 log = logging.getLogger('rockit.pycam.processing')
 REFERENCE_BACKLOG = 1000
@@ -84,7 +84,7 @@ class LiveProcessor:
     view in on-band pixels, to pair DOAS columns with AA for a DOAS calibration. save_aa:
     write each pair's AA array and preview (1.2 MB a pair) or only its CSV row.
 
-    pycamd calls the processor itself with each saved capture (see rockit/pycam/saved.py)
+    pycamd calls the processor itself with each saved capture (see rockit/pycam/storage/saved.py)
     and calls status() and close(); submit_pair, submit_image and submit_spectrum are the
     same hook by file paths.
     """
@@ -191,7 +191,7 @@ class LiveProcessor:
         return True
 
     def __call__(self, saved):
-        """pycamd's hook: a SavedImagePair or SavedSpectrum (rockit/pycam/saved.py)."""
+        """pycamd's hook: a SavedImagePair or SavedSpectrum (rockit/pycam/storage/saved.py)."""
         if self._thread is None:
             self.start()
         paths = getattr(saved, 'paths', None)

@@ -16,7 +16,7 @@ from .calibration import CALIBRATION_FILE, MOLECULES, CalibrationError, ColumnUn
 from .emission import SO2_MOLAR_MASS, CameraGeometry, IntegrationLine, emission_rate, line_column
 from .flow import FarnebackSettings, LineFlow
 from .images import DarkLibrary, counts_per_second, load_png
-from ..naming import cell_images_in, images_in, parse_image_name, plume_pairs
+from ..storage.names import cell_images_in, images_in, parse_image_name, plume_pairs
 from .registration import Registration
 
 # Top-right corner of a 648x486 frame: sky above and beside a plume rising from a summit

@@ -6,7 +6,7 @@ from .spectrometer import SO2Spectrometer
 
 
 def _scene(config):
-    from .simulated_scene import PlumeScene
+    from ..simulator.scene import PlumeScene
     simulation = config.simulation
     return PlumeScene(brightness=simulation.get('sky_brightness', 1.0), wind_speed=simulation.get('wind_speed', 15.0))
 
@@ -18,7 +18,7 @@ def camera_openers(config):
         if camera.backend == 'picamera2':
             openers[band] = picamera_backend.opener(camera.camera_num)
             continue
-        from .simulated_camera import SimulatedPicamera2
+        from ..simulator.camera import SimulatedPicamera2
         scene = scene or _scene(config)
         seed = config.simulation.get('seed')
         openers[band] = (lambda num=camera.camera_num, band=band, seed=seed:
@@ -30,7 +30,7 @@ def spectrometer(config, scene=None):
     spec = config.spectrometer
     if spec.backend == 'seabreeze':
         return SO2Spectrometer(seabreeze_backend.opener(spec.serial_number))
-    from .simulated_spectrometer import SimulatedSpectrometer
+    from ..simulator.spectrometer import SimulatedSpectrometer
     scene = scene or _scene(config)
     view, seed = config.simulation.get('spectrometer_view'), config.simulation.get('seed')
     return SO2Spectrometer(lambda: SimulatedSpectrometer(scene, view, seed=seed))

@@ -1,11 +1,11 @@
-"""The straightforward frame pipeline, kept as the reference frames.py must match bit for
-bit (tests) and beat (bench/pycam_frames.py): unpack every pixel of the RAW10 frame with
-shifts, delete the columns of low bits, cv2.resize with INTER_AREA, sort for the top-N
-pixels, cv2.imencode for the PNG."""
+"""The straightforward frame pipeline, kept as the reference rockit/pycam/acquisition/frames.py
+must match bit for bit (tests) and beat (bench/pycam_frames.py): unpack every pixel of the
+RAW10 frame with shifts, delete the columns of low bits, cv2.resize with INTER_AREA, sort
+for the top-N pixels, cv2.imencode for the PNG."""
 import cv2
 import numpy as np
 
-from . import raw10
+from rockit.pycam.devices import raw10
 
 
 def unpack(raw, width):

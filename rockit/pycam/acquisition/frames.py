@@ -2,7 +2,7 @@
 each direction (2592 x 1944 -> 648 x 486), measure saturation, encode a 16-bit PNG.
 
 The result is bit for bit what unpacking every pixel, cv2.resize(INTER_AREA) and a full
-sort give (frames_reference.py; tests assert it), at a fraction of the cost, which
+sort give (tests/pycam/frames_reference.py; tests assert it), at a fraction of the cost, which
 matters on a Pi that has two cameras and a spectrometer to serve in every slot:
 
 - Binning works on the packed bytes. The 5 bytes of a RAW10 group are exactly the 4
@@ -21,7 +21,7 @@ import zlib
 import cv2
 import numpy as np
 
-from . import raw10
+from ..devices import raw10
 
 BIN = 4
 _FIELD_PAIRS = np.uint8(0x33)

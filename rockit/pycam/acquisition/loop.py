@@ -10,9 +10,9 @@ tolerance; otherwise it is missed, logged and counted in status, never silently 
 A dark sequence captures once at every exposure of the device's list, one step per pass
 of the loop, so that commands (stop) are served between steps. Single captures run as
 commands on the same thread. A disk that cannot take a capture stops acquisition of every
-device (StorageError, storage.py), with the reason in status.
+device (StorageError, storage/store.py), with the reason in status.
 
-Subclasses (camera_acquisition.py, spectrometer_acquisition.py) know their devices:
+Subclasses (cameras.py, spectrometer.py) know their devices:
 opening them, capture_and_save() and their part of status.
 """
 import datetime
@@ -25,10 +25,10 @@ from typing import Callable, NamedTuple
 from rockit.common.device import DeviceLoop
 from rockit.common.errors import DeviceError
 
-from . import naming
-from .codes import CommandStatus, DeviceStatus
-from .settings import AcquisitionSettings
-from .storage import DataStore, NameTaken, StorageError
+from ..storage import names
+from ..codes import CommandStatus, DeviceStatus
+from ..settings import AcquisitionSettings
+from ..storage.store import DataStore, NameTaken, StorageError
 
 IDLE_INTERVAL = 1.0      # s between passes while idle (refreshing the free-space reading)
 MAX_LATE = 0.5           # s: a slot started later than this (or a quarter period) is missed
@@ -191,7 +191,7 @@ class AcquisitionLoop(DeviceLoop):
             self.log.warning('missed %d slot(s) before %s (the last capture outlasted the period)',
                              missed, iso(slot_time(self._next_slot * period)))
         if on_time:
-            self._capture(naming.CONTINUOUS_TYPE, slot_time(due * period))
+            self._capture(names.CONTINUOUS_TYPE, slot_time(due * period))
 
     def start_continuous(self):
         """Loop thread: start continuous acquisition from the next slot."""
@@ -263,7 +263,7 @@ class AcquisitionLoop(DeviceLoop):
     def _unique_now(self):
         """Now, or the next second if a capture already has this second in its names."""
         now = datetime.datetime.now(datetime.timezone.utc)
-        if naming.stamp(now) == self._last_stamp:
+        if names.stamp(now) == self._last_stamp:
             time.sleep(1.0 - now.microsecond / 1e6)
             now = datetime.datetime.now(datetime.timezone.utc)
         return now
@@ -304,18 +304,18 @@ class AcquisitionLoop(DeviceLoop):
             with self._lock:
                 self._failed += 1
             return CommandStatus.Failed
-        self._last_stamp = naming.stamp(moment)
-        names = [path.name for path in paths if not path.name.endswith('.json')]
+        self._last_stamp = names.stamp(moment)
+        saved_names = [path.name for path in paths if not path.name.endswith('.json')]
         with self._lock:
             self._saved += 1
             self._last_capture = moment
-            self._last_files = (self._last_files + names)[-LAST_FILES:]
+            self._last_files = (self._last_files + saved_names)[-LAST_FILES:]
         self.context.storage.refresh(len(paths))
         self.context.storage.clear()       # the disk takes captures again
         return CommandStatus.Succeeded
 
     def deliver(self, saved):
-        if saved.capture_type != naming.TEST_TYPE:
+        if saved.capture_type != names.TEST_TYPE:
             self.context.deliver(saved)
 
     # Status, from any thread.

@@ -2,7 +2,7 @@
 Picamera2 the daemon uses (interfaces.CameraDevice), rendering the simulated scene.
 
 Raw frames are 2592 x 1944 RAW10 packed as picamera2 gives them for SGBRG10_CSI2P: uint8
-(1944, 3264), 4 pixels in 5 bytes, rows padded to 32 bytes (raw10.py); an unpacked
+(1944, 3264), 4 pixels in 5 bytes, rows padded to 32 bytes (devices/raw10.py); an unpacked
 SGBRG10 configuration gives 16-bit pixels instead. Counts are a black level of 16 plus the
 scene's radiance times exposure and gain, through the SO2 of the plume (on-band fltrA at
 310 nm absorbs strongly, off-band fltrB at 330 nm hardly), with shot and read noise, and
@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from . import raw10
-from .simulated_scene import PlumeScene
+from ..devices import raw10
+from .scene import PlumeScene
 
 WIDTH, HEIGHT = 2592, 1944
 FORMAT, UNPACKED = 'SGBRG10_CSI2P', 'SGBRG10'

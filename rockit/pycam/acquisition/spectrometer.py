@@ -7,9 +7,10 @@ import json
 
 import numpy as np
 
-from . import exposure, naming
-from .acquisition import AcquisitionLoop, iso
-from .saved import SavedSpectrum, read_only
+from . import exposure
+from .loop import AcquisitionLoop, iso
+from ..storage import names
+from ..storage.saved import SavedSpectrum, read_only
 
 DARK_LEVEL = 1000 / 65535     # a Flame-S's dark counts, as a fraction of full scale
 
@@ -55,7 +56,7 @@ class SpectrometerAcquisition(AcquisitionLoop):
         window, pixels = values['spec_wavelengths'], values['spec_saturation_pixels']
         level = top_mean(counts, wavelengths, window, pixels)
         fraction = level / self.spectrometer.max_intensity
-        name = naming.spectrum_name(moment, integration, coadds, capture_type)
+        name = names.spectrum_name(moment, integration, coadds, capture_type)
         metadata = {
             'file': name, 'time': iso(moment), 'type': capture_type, 'integration_ms': int(integration),
             'coadds': int(coadds), 'auto_integration': bool(values['spec_auto']) and dark_exposure is None,
@@ -71,7 +72,7 @@ class SpectrometerAcquisition(AcquisitionLoop):
         buffer = io.BytesIO()
         np.save(buffer, spectrum)
         paths = self.context.store.save(moment, [(name, buffer.getvalue()),
-                                                 (naming.sidecar_name(name), json.dumps(metadata, indent=1).encode())])
+                                                 (names.sidecar_name(name), json.dumps(metadata, indent=1).encode())])
         with self._lock:
             self._published.update(integration_ms=int(integration), saturation=round(fraction, 4), last_file=name)
         if dark_exposure is None and capture_type != 'Dark' and values['spec_auto']:

@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from . import naming
+from . import names
 
 TEMP_SUFFIX = '.tmp'
 _SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,200}')
@@ -63,7 +63,7 @@ class DataStore:
                                f'{needed / 1e6:.1f} MB above the floor of {self.floor_bytes / 1e6:.1f} MB')
 
     def folder(self, moment):
-        return self.root / naming.date_folder(moment)
+        return self.root / names.date_folder(moment)
 
     def save(self, moment, files):
         """Write [(name, bytes)] into the date folder of moment as one group; the paths."""

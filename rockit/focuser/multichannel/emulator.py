@@ -2,7 +2,7 @@
 can run without the hardware, quirks included.
 
 Serve it with rockit.common.emulator.EmulatorLink, or standalone:
-    python -m rockit.focuser.emulator [--tcp PORT | --pty] [--link PATH] [--channels N]
+    python -m rockit.focuser.multichannel.emulator [--tcp PORT | --pty] [--link PATH] [--channels N]
 
 It follows the firmware byte by byte: b'\\r' or b'\\n' ends a command, a terminator arriving
 on an empty buffer is stored as data (so b'\\r\\n' poisons the next command), a channel digit

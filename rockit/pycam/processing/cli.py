@@ -1,7 +1,7 @@
 """pycam process | doas | calibrate: processing of stored data, without a daemon or a config.
 
 The pycam CLI merges COMMANDS into its table; each command ignores its client. Run
-standalone as `python -m rockit.pycam.offline <command> ...`. Everything heavy (numpy,
+standalone as `python -m rockit.pycam.processing.cli <command> ...`. Everything heavy (numpy,
 OpenCV, scipy) is imported inside the commands, so `pycam status` does not pay for it.
 """
 import argparse
@@ -315,11 +315,11 @@ COMMANDS = {
 
 
 def main(argv=None):
-    """Standalone entry: python -m rockit.pycam.offline <command> [<args>]."""
+    """Standalone entry: python -m rockit.pycam.processing.cli <command> [<args>]."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
         width = max(len(name) for name in COMMANDS)
-        print('usage: python -m rockit.pycam.offline <command> [<args>]\n\ncommands:', file=sys.stderr)
+        print('usage: python -m rockit.pycam.processing.cli <command> [<args>]\n\ncommands:', file=sys.stderr)
         for name, command in COMMANDS.items():
             print(f'  {name.ljust(width)}  {command.usage}', file=sys.stderr)
         return 0 if argv and argv[0] in ('-h', '--help') else 2

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .simulated_scene import PlumeScene
+from .scene import PlumeScene
 
 REFERENCE = Path(__file__).with_name('data') / 'flame_s_reference.npz'
 MOLECULES_PER_PPMM = 2.687e15   # molecules/cm^2 per ppm.m at 273.15 K and 1013.25 hPa

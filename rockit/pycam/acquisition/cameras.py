@@ -5,11 +5,13 @@ import json
 
 from rockit.common.errors import DeviceError
 
-from . import exposure, frames, naming, raw10
-from .acquisition import AcquisitionLoop, iso
-from .camera import SO2Camera
-from .saved import SavedImagePair, read_only
-from .settings import BANDS
+from . import exposure, frames
+from .loop import AcquisitionLoop, iso
+from ..devices import raw10
+from ..devices.camera import SO2Camera
+from ..settings import BANDS
+from ..storage import names
+from ..storage.saved import SavedImagePair, read_only
 
 FILTER_NM = {'fltrA': 310, 'fltrB': 330}
 DARK_LEVEL = 16 / raw10.MAX_DN    # the OV5647's black level, as a fraction of full scale
@@ -64,7 +66,7 @@ class CameraPairAcquisition(AcquisitionLoop):
             image, level, png = self._pipelines[band].process(frame.raw, rows, pixels)
             shutter, gain = requested[band]
             measured = int(frame.metadata['ExposureTime'])
-            name = naming.image_name(moment, band, gain, measured, capture_type)
+            name = names.image_name(moment, band, gain, measured, capture_type)
             levels[band] = level / raw10.MAX_DN
             metadata[band] = {
                 'file': name, 'time': iso(moment), 'type': capture_type, 'band': band,
@@ -82,7 +84,7 @@ class CameraPairAcquisition(AcquisitionLoop):
                 'instrument': self.config.daemon,
             }
             images[band] = read_only(image)
-            files += [(name, png), (naming.sidecar_name(name), json.dumps(metadata[band], indent=1).encode())]
+            files += [(name, png), (names.sidecar_name(name), json.dumps(metadata[band], indent=1).encode())]
 
         paths = self.context.store.save(moment, files)
         pngs = {band: path for band, path in zip(BANDS.values(), paths[0::2])}

@@ -1,0 +1,2 @@
+"""The device threads: the acquisition loop, the camera pair, the spectrometer, auto
+exposure and the frames turned into stored images."""
