@@ -10,7 +10,7 @@ import sys
 from bench import harness
 from rockit.chiller.emulator import ChillerEmulator
 from rockit.common.emulator import EmulatorLink
-from rockit.focuser.emulator import FocusControllerEmulator
+from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
 from .flapping import flap
 from .soak import Fault, soak
