@@ -260,8 +260,8 @@ class PycamSite:
         """The record line of the capture a data file belongs to (its sidecar and its
         unfinished temporary file included), or 'file <path>' for a file no capture explains."""
         name = path.name
-        if name.startswith('.') and name.endswith('.tmp'):
-            name = name[1:].rsplit('.', 2)[0]
+        if name.startswith('.') and name.endswith('.tmp'):   # .<name>.<pid>.tmp, .<name>.<pid>.group.tmp
+            name = re.sub(r'\.\d+(\.group)?\.tmp$', '', name[1:])
         stem = name.rsplit('.', 1)[0]
         for device, parse, suffix in (('cameras', pycam_names.parse_image_name, '.png'),
                                       ('spectrometer', pycam_names.parse_spectrum_name, '.npy')):

@@ -7,6 +7,10 @@ the way (disk full, quota, read-only or unwritable folder) every file of the gro
 removed again, so the folder holds whole captures only, and the reason is raised as
 StorageError for the daemon to stop acquisition with. Files already there are never
 replaced. A free-space floor keeps room for the rest of the system.
+
+A process killed while it renames leaves part of a group in place: so before the first
+rename a hidden list of the group's names is written (synced) beside it, and removed once
+all are in place. remove_leftovers(), at start, removes the files a list names with it.
 """
 import errno
 import os
@@ -16,6 +20,7 @@ from pathlib import Path
 from . import names
 
 TEMP_SUFFIX = '.tmp'
+GROUP_SUFFIX = '.group' + TEMP_SUFFIX
 _SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,200}')
 _DATE_FOLDER = re.compile(r'\d{4}-\d\d-\d\d')
 _REASONS = {
@@ -73,18 +78,21 @@ class DataStore:
         for final in finals:
             if final.exists():
                 raise NameTaken(f'{final} exists already')
-        temps, placed = [], []
+        group = finals[0].with_name(f'.{finals[0].name}.{os.getpid()}{GROUP_SUFFIX}')
+        temps, placed = [group], []
         try:
             for final, (_, data) in zip(finals, files):
                 temp = final.with_name(f'.{final.name}.{os.getpid()}{TEMP_SUFFIX}')
                 temps.append(temp)
                 _write_synced(temp, data)
-            for temp, final in zip(temps, finals):
+            _write_synced(group, ''.join(f'{final.name}\n' for final in finals).encode())
+            for temp, final in zip(temps[1:], finals):
                 if final.exists():
                     raise NameTaken(f'{final} exists already')
                 os.rename(temp, final)
                 placed.append(final)
             _sync_folder(folder)
+            _remove([group])
         except OSError as e:
             _remove(temps + placed)
             raise StorageError(f'cannot write in {folder}: {_reason(e)}') from None
@@ -94,12 +102,15 @@ class DataStore:
         return finals
 
     def remove_leftovers(self):
-        """Temporary files a crash left behind in the date folders; the number removed."""
+        """Temporary files and unfinished groups a crash left behind in the date folders;
+        the number of files removed."""
         removed = 0
         if not self.root.is_dir():
             return 0
         for folder in self.root.iterdir():
             if folder.is_dir() and _DATE_FOLDER.fullmatch(folder.name):
+                for group in folder.glob(f'.*{GROUP_SUFFIX}'):
+                    removed += _remove_group(folder, group)
                 for temp in folder.glob(f'.*{TEMP_SUFFIX}'):
                     _remove([temp])
                     removed += 1
@@ -125,6 +136,22 @@ def confined(folder, name):
     if path.resolve().parent != folder.resolve():
         raise ValueError(f'{name!r} leaves {folder}')
     return path
+
+
+def _remove_group(folder, group):
+    """Remove the files a group list names (whole lines only: a torn last line was being
+    written before any rename), then the list; the number of files removed."""
+    removed = 0
+    for name in group.read_text(errors='replace').splitlines(keepends=True):
+        try:
+            path = confined(folder, name.rstrip('\n')) if name.endswith('\n') else None
+        except ValueError:
+            continue
+        if path is not None and path.exists():
+            _remove([path])
+            removed += 1
+    _remove([group])
+    return removed + 1
 
 
 def _write_synced(path, data):
