@@ -66,7 +66,8 @@ def pycamd(duration, seed):
         result['acquisition_resumed'] = _acquisition_resumes(address)
     finally:
         harness.stop(process)
-    result.update(check_data(data_root))
+    found = check_data(data_root)
+    result.update(found, damaged=found['damaged'][:5])
     result['disk'] = f'tmpfs of {DISK_MB} MB' if on_tmpfs else 'no disk-full faults (not root)'
     if on_tmpfs:
         disk.unmount(mount)

@@ -8,17 +8,24 @@ import cv2
 import numpy as np
 
 
-def check_data(root):
-    """Counts of the files found and of each kind of damage, with examples."""
+def check_data(root, whole=None):
+    """Counts of the files found and of each kind of damage, with examples. whole: a set of
+    (path, size) found whole before, not read again, and to which whole ones are added."""
     found = {'files': 0, 'temporary_left': 0, 'unparsable': 0, 'without_sidecar': 0, 'csv_rows': 0}
     damaged = []
+    whole = set() if whole is None else whole
     for path in sorted(p for p in Path(root).rglob('*') if p.is_file()):
         found['files'] += 1
+        key = (path, path.stat().st_size)
+        if key in whole and path.suffix != '.csv':
+            continue
         problem = _problem(path, found)
         if problem:
             found[problem] += 1
             damaged.append(f'{problem}: {path.relative_to(root)}')
-    found['damaged_examples'] = damaged[:5]
+        else:
+            whole.add(key)
+    found['damaged'] = damaged
     return found
 
 
