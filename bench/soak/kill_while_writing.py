@@ -17,7 +17,7 @@ from bench import harness
 from rockit.common import pyro
 
 from . import disk
-from .pycamd import config as pycamd_config
+from .pycamd import acquisition_saves, config as pycamd_config
 from .whole import check_data
 
 DISK_MB = 1024
@@ -43,7 +43,7 @@ def kill_while_writing(trials, seed):
     try:
         _references(address)
         for trial in range(trials):
-            if _start_and_wait_for_a_capture(address):
+            if acquisition_saves(address):
                 totals['resumed'] += 1
                 if restarted is not None:
                     resume_times.append(time.monotonic() - restarted)
@@ -96,20 +96,6 @@ def _references(address):
                 raise RuntimeError('darks did not complete')
             time.sleep(0.5)
         proxy.capture('Clear', 'cameras')
-
-
-def _start_and_wait_for_a_capture(address, timeout=30):
-    """start_acquisition, then wait for a new camera pair saved; False if none came."""
-    deadline = time.monotonic() + timeout
-    with pyro.connect(address, 60) as proxy:
-        saved = proxy.report_status()['cameras']['captures_saved']
-        if proxy.start_acquisition() != 0:
-            return False
-        while time.monotonic() < deadline:
-            if proxy.report_status()['cameras']['captures_saved'] > saved:
-                return True
-            time.sleep(0.05)
-    return False
 
 
 if __name__ == '__main__':

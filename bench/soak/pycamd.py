@@ -63,7 +63,7 @@ def pycamd(duration, seed):
     process = harness.start([FAULTY, config_path], address, 'soak_pycam')
     try:
         result = soak('pycamd', process.pid, address, faults, commands, duration, seed)
-        result['acquisition_resumed'] = _acquisition_resumes(address)
+        result['acquisition_resumed'] = acquisition_saves(address, pairs=2, timeout=60)
     finally:
         harness.stop(process)
     found = check_data(data_root)
@@ -74,18 +74,19 @@ def pycamd(duration, seed):
     return result
 
 
-def _acquisition_resumes(address, timeout=60):
-    """Faults cleared and clients gone: acquisition started saves new camera pairs."""
+def acquisition_saves(address, pairs=1, timeout=30):
+    """start_acquisition, then wait for `pairs` new camera pairs saved; False if they did
+    not come within timeout. Acquisition is left running."""
     from rockit.common import pyro
+    deadline = time.monotonic() + timeout
     with pyro.connect(address, 60) as proxy:
-        proxy.start_acquisition()
         saved = proxy.report_status()['cameras']['captures_saved']
-        deadline = time.monotonic() + timeout
+        if proxy.start_acquisition() != 0:
+            return False
         while time.monotonic() < deadline:
-            if proxy.report_status()['cameras']['captures_saved'] >= saved + 2:
-                proxy.stop_acquisition()
+            if proxy.report_status()['cameras']['captures_saved'] >= saved + pairs:
                 return True
-            time.sleep(0.5)
+            time.sleep(0.05)
     return False
 
 
