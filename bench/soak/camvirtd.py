@@ -61,5 +61,6 @@ def camvirtd(duration, seed):
 
 if __name__ == '__main__':
     duration, seed, out = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    result = camvirtd(duration, seed)
     with open(out, 'w') as f:
-        json.dump(camvirtd(duration, seed), f)
+        json.dump(result, f)

@@ -100,5 +100,6 @@ def _references(address):
 
 if __name__ == '__main__':
     trials, seed, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    result = kill_while_writing(trials, seed)
     with open(out, 'w') as f:
-        json.dump(kill_while_writing(trials, seed), f)
+        json.dump(result, f)

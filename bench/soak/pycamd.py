@@ -92,5 +92,6 @@ def acquisition_saves(address, pairs=1, timeout=30):
 
 if __name__ == '__main__':
     duration, seed, out = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    result = pycamd(duration, seed)
     with open(out, 'w') as f:
-        json.dump(pycamd(duration, seed), f)
+        json.dump(result, f)
