@@ -64,14 +64,15 @@ def section(results, seconds, trials, failed):
     lines = [TITLE, '', f'{now:%Y-%m-%d %H:%M} UTC on {machine}; `make soak`, {seconds / 60:g} min per daemon, '
              'all four at once, 20 pollers each (one report_status() per 0.1 s each) and one client sending '
              'commands in random order.', '',
-             '| daemon | faults applied | status calls | over 2 s | slowest (s) | worst recovery (s) '
+             '| daemon | faults applied (worst recovery) | status calls | over 2 s | slowest (s) | worst recovery (s) '
              '| not recovered | commands | raised | threads start/end | RSS MB start/end |',
              '|---|---|---:|---:|---:|---|---:|---:|---:|---|---|']
     for name in ('focusd', 'chillerd', 'camvirtd', 'pycamd'):
         r = results.get(name)
         if r is None:
             continue
-        faults = ', '.join(f'{k} {v}' for k, v in r['faults'].items())
+        worst = r.get('worst_recovery_by_fault', {})
+        faults = ', '.join(f'{k} {v}' + (f' ({worst[k]} s)' if k in worst else '') for k, v in r['faults'].items())
         lines.append(f"| {name} | {faults} | {r['status_calls']} | {r['status_over_2s']} | {r['slowest_status']} "
                      f"| {r['worst_recovery']} ({r['worst_recovery_fault']}) | {r['not_recovered']} | {r['commands']} "
                      f"| {r['raised']} | {r['threads'][0]}/{r['threads'][1]} "

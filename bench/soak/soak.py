@@ -54,11 +54,16 @@ def soak(name, pid, address, faults, commands, duration, seed, is_online=None, p
     commander.stop()
     polling.stop()
     worst = max(recoveries, key=lambda r: float('inf') if r[1] is None else r[1], default=(None, 0.0))
+    by_fault = {}
+    for fault, seconds in recoveries:
+        if seconds is not None:
+            by_fault[fault] = round(max(seconds, by_fault.get(fault, 0.0)), 2)
     return {
         'daemon': name, 'seconds': round(time.monotonic() - started), 'faults': dict(applied),
         'status_calls': polling.calls, 'status_over_2s': polling.slow, 'slowest_status': round(polling.slowest, 3),
         'status_errors': polling.errors,
         'worst_recovery': None if worst[1] is None else round(worst[1], 2), 'worst_recovery_fault': worst[0],
+        'worst_recovery_by_fault': by_fault,
         'not_recovered': sum(seconds is None for _, seconds in recoveries),
         'commands': commander.count, 'codes': {str(k): v for k, v in sorted(commander.answered.items())},
         'raised': len(commander.raised), 'raised_examples': commander.raised[:5],
