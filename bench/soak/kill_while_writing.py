@@ -47,9 +47,13 @@ def kill_while_writing(trials, seed):
                 totals['resumed'] += 1
                 if restarted is not None:
                     resume_times.append(time.monotonic() - restarted)
-            # Every other trial kills the moment a file is being written, the rest at random.
-            if trial % 2:
+            # Half the trials kill at a random moment; a quarter the moment any file is being
+            # written; a quarter the moment live processing writes (its CSV comes with the
+            # second pair after a start, as a plume speed needs two).
+            if trial % 4 == 1:
                 _wait_for_a_write(data_root, rng.uniform(*KILL_WITHIN) + 2)
+            elif trial % 4 == 3:
+                _wait_for_a_write(data_root / 'processing', rng.uniform(*KILL_WITHIN) + 5)
             else:
                 time.sleep(rng.uniform(*KILL_WITHIN))
             process.send_signal(signal.SIGKILL)
@@ -75,8 +79,10 @@ def kill_while_writing(trials, seed):
 
 def _wait_for_a_write(root, timeout):
     """Return as soon as a temporary file shows in a folder of root (or after timeout)."""
-    folders = [root] + [p for p in root.rglob('*') if p.is_dir()]
     deadline = time.monotonic() + timeout
+    while not root.is_dir() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    folders = [root] + [p for p in root.rglob('*') if p.is_dir()]
     while time.monotonic() < deadline:
         for folder in folders:
             try:
@@ -84,6 +90,8 @@ def _wait_for_a_write(root, timeout):
                     return
             except OSError:
                 pass
+        if not folders[1:]:   # processing makes its folders with its first pair
+            folders = [root] + [p for p in root.rglob('*') if p.is_dir()]
 
 
 def _references(address):
