@@ -34,7 +34,11 @@ clean:
 # Macros the build host's rpm lacks (Debian has no systemd or python macros) get the
 # values of the target, Rocky Linux 10.
 RPM_DIR := build/rpm
-RPM_VERSION := $(shell sed -n "s/^ *version='\(.*\)',/\1/p" setup.py)
+# Versions are UTC build times, as the reference packages', at Epoch 1 (set in the specs) so
+# that every build of ours sorts after every reference build it replaces.
+ifndef RPM_VERSION
+RPM_VERSION := $(shell date --utc +%Y%m%d%H%M%S)
+endif
 rpm_macro = $(or $(shell rpm --eval '%{?$(1)}' 2>/dev/null),$(2))
 RPM_DEFINES = --define '_topdir $(abspath $(RPM_DIR))/rpmbuild' \
 	--define '_sourcedir $(CURDIR)' \

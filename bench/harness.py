@@ -1,7 +1,6 @@
 """Benchmark support: a registry on free loopback ports, daemons as subprocesses, timing."""
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -10,27 +9,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'tests')]
 
 from rockit.common import pyro, registry  # noqa: E402
+from support import TestRegistry  # noqa: E402  (the tests' registry on free loopback ports)
 
 WORK = Path(tempfile.mkdtemp(prefix='rockit-bench-'))
-REGISTRY = WORK / 'registry.json'
-os.environ[registry.ENVIRONMENT_VARIABLE] = str(REGISTRY)
-_entries = {'daemons': {}, 'machines': {'LocalHost': '127.0.0.1'}}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+os.environ[registry.ENVIRONMENT_VARIABLE] = str(WORK / 'registry.json')
+_registry = TestRegistry(WORK / 'registry.json')
 
 
 def register(name):
-    _entries['daemons'][name] = {'object_id': name, 'host': '127.0.0.1', 'port': free_port(), 'timeout': 30}
-    REGISTRY.write_text(json.dumps(_entries))
-    registry.load.cache_clear()
-    return registry.daemon(name)
+    return _registry.add(name, timeout=30)
 
 
 def start(argv, address, log_name):

@@ -1,51 +1,22 @@
-"""Test support: daemons on free loopback ports through a registry file, daemons run as
-real subprocesses, CLIs run as real subprocesses, and Pyro proxies that connect from
-127.0.0.2 to exercise the control-IP guard."""
-import contextlib
+"""The fixtures every test folder uses: a registry on free loopback ports and daemons run as
+subprocesses. Fixtures that the reliability suite shares with a daemon's own tests are in
+that daemon's harness module, named once here as a plugin; those of one folder are in the
+folder's conftest.py."""
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+TESTS = Path(__file__).resolve().parent
+for _folder in ('focuser', 'chiller', 'camvirt', 'pycam'):   # the harness modules
+    if str(TESTS / _folder) not in sys.path:
+        sys.path.insert(0, str(TESTS / _folder))
 
-import Pyro4  # noqa: E402
-import Pyro4.socketutil  # noqa: E402
+from support import DaemonProcess, TestRegistry  # noqa: E402
+from rockit.common import registry as rockit_registry  # noqa: E402
 
-from rockit.common import pyro, registry as rockit_registry  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-class TestRegistry:
-    """A registry override file; every daemon added gets a free loopback port."""
-    __test__ = False
-
-    def __init__(self, path):
-        self.path = path
-        self.data = {'daemons': {}, 'machines': {'LocalHost': '127.0.0.1', 'OtherHost': '127.0.0.2'}}
-        self._write()
-
-    def add(self, name, timeout=5):
-        self.data['daemons'][name] = {'object_id': f'{name}_daemon', 'host': '127.0.0.1',
-                                      'port': free_port(), 'timeout': timeout}
-        self._write()
-        return rockit_registry.daemon(name)
-
-    def _write(self):
-        self.path.write_text(json.dumps(self.data))
-        rockit_registry.load.cache_clear()
+pytest_plugins = ['focuser_harness', 'chiller_harness', 'camvirt_harness']
 
 
 @pytest.fixture
@@ -54,78 +25,6 @@ def test_registry(tmp_path, monkeypatch):
     monkeypatch.setattr(rockit_registry, 'SITE_DIR', tmp_path / 'no-site-registry')
     yield TestRegistry(tmp_path / 'registry.json')
     rockit_registry.load.cache_clear()
-
-
-def wait_until(predicate, timeout=10.0, interval=0.05, message='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f'timed out after {timeout} s waiting for {message}')
-
-
-class DaemonProcess:
-    """A daemon executable run as a subprocess on its registry address."""
-    __test__ = False
-
-    def __init__(self, executable, config_path, address, log_path):
-        self.executable, self.config_path, self.address, self.log_path = executable, config_path, address, log_path
-        self.process = None
-
-    def start(self, wait=True):
-        self.log = open(self.log_path, 'ab')
-        self.process = subprocess.Popen([sys.executable, str(ROOT / self.executable), str(self.config_path)],
-                                        stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy())
-        if wait:
-            wait_until(self.answers, message=f'{self.executable} to answer')
-        return self
-
-    def answers(self):
-        if self.process.poll() is not None:
-            raise AssertionError(f'{self.executable} exited with {self.process.returncode}:\n{self.output()}')
-        try:
-            with pyro.connect(self.address, timeout=1) as proxy:
-                proxy.report_status()
-            return True
-        except pyro.CommunicationErrors:
-            return False
-
-    def proxy(self, timeout=None):
-        return pyro.connect(self.address, timeout)
-
-    def output(self):
-        return Path(self.log_path).read_text(errors='replace')
-
-    def stop(self, sig=signal.SIGTERM, timeout=15):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError(f'{self.executable} ignored {sig!r}:\n{self.output()}')
-        if self.process:
-            self.log.close()
-        return self.process.returncode if self.process else None
-
-
-class DaemonUnderTest:
-    """What every daemon's test harness offers: self.daemon is its DaemonProcess."""
-    __test__ = False
-    PROXY_TIMEOUT = 30
-
-    def proxy(self, timeout=None):
-        return self.daemon.proxy(timeout or self.PROXY_TIMEOUT)
-
-    def call(self, method, *args):
-        with self.proxy() as proxy:
-            return getattr(proxy, method)(*args)
-
-    def status(self):
-        return self.call('report_status')
 
 
 @pytest.fixture
@@ -143,43 +42,3 @@ def daemons(tmp_path):
     yield start
     for daemon in started:
         daemon.stop()
-
-
-def run_cli(executable, *args, config_env=None, config_path=None, timeout=60, input=None):
-    """Run a CLI as a subprocess; returns CompletedProcess with text output."""
-    env = os.environ.copy()
-    if config_env:
-        env[config_env] = str(config_path)
-    return subprocess.run([sys.executable, str(ROOT / executable)] + [str(a) for a in args],
-                          capture_output=True, text=True, env=env, timeout=timeout, input=input)
-
-
-def exit_code(code):
-    """The process exit status a CLI returning a (possibly negative) status code has."""
-    return code % 256
-
-
-@contextlib.contextmanager
-def connections_from(source_ip):
-    """Within this block, Pyro proxies connect from source_ip (e.g. 127.0.0.2)."""
-    original = Pyro4.socketutil.createSocket
-
-    def create_socket(bind=None, connect=None, reuseaddr=False, keepalive=True, timeout=-1,
-                      noinherit=False, ipv6=False, nodelay=True, sslContext=None):
-        if connect is None:
-            return original(bind, connect, reuseaddr, keepalive, timeout, noinherit, ipv6, nodelay, sslContext)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((source_ip, 0))
-        if timeout is not None and timeout > 0:  # 0 would make the socket non-blocking
-            sock.settimeout(timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.connect(connect)
-        return sock
-
-    Pyro4.socketutil.createSocket = create_socket
-    Pyro4.core.socketutil.createSocket = create_socket
-    try:
-        yield
-    finally:
-        Pyro4.socketutil.createSocket = original
-        Pyro4.core.socketutil.createSocket = original

@@ -34,7 +34,7 @@ DEMOS = [
          steps=[['set', '1', '250'], ['fans', 'enable']]),
     Demo('Chiller (Thermotek T257P, emulated)', 'chillerd', 'chiller', 'CHILLERD_CONFIG_PATH',
          'config/chillerd/test.json', 'localhost_test2', emulator='rockit.chiller.emulator',
-         steps=[['setpoint', '12.5'], ['enable']]),
+         steps=[['setpoint', '12.5'], ['mode', 'manual'], ['enable']]),
     Demo('Camera VMs (libvirt test driver, camera daemon stand-ins)', 'camvirtd', 'camvirt',
          'CAMVIRTD_CONFIG_PATH', 'config/camvirtd/test.json', 'localhost_test3',
          steps=[['init'], ['kill'], ['init']], also_registered=['localhost_test4', 'localhost_test5'],
@@ -125,7 +125,7 @@ def main():
             for demo in DEMOS:
                 print(f'  export {demo.env_var}={DEMO / (demo.daemon + ".json")}')
             print('  ./focus status; ./focus set 2 -300; ./focus json')
-            print('  ./chiller status; ./chiller mode auto; ./chiller json')
+            print('  ./chiller status; ./chiller disable; ./chiller mode auto; ./chiller json')
             print('  ./camvirt status; ./camvirt kill; ./camvirt init')
             print('  ./pycam status; ./pycam stop; ./pycam json')
             print('  ./camvirt status; ./camvirt kill; ./camvirt init')

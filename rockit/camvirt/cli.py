@@ -45,22 +45,14 @@ def status(client, args):
     return 0
 
 
-def initialize(client, args):
-    no_arguments(args)
-    timeout = float(client.config['initialize_timeout']) + COMMAND_TIMEOUT_MARGIN
-    return client.call('initialize', timeout=timeout)
-
-
-def kill(client, args):
-    no_arguments(args)
-    timeout = float(client.config['shutdown_timeout']) + COMMAND_TIMEOUT_MARGIN
-    return client.call('shutdown', timeout=timeout)
+def _timeout(client, method):
+    return float(client.config[f'{method}_timeout']) + COMMAND_TIMEOUT_MARGIN
 
 
 COMMANDS = {
     'status': Command(status, '', 'print each virtual machine and whether its cameras answer'),
-    'init': Command(initialize, '', 'power on the virtual machines and wait for their cameras'),
-    'kill': Command(kill, '', 'power off the virtual machines'),
+    **cli.init_and_kill('power on the virtual machines and wait for their cameras',
+                        'power off the virtual machines', _timeout),
 }
 
 

@@ -14,3 +14,25 @@ class CommandStatus(codes.CommandStatus):
 
 
 LibvirtStatus = codes.LinkStatus  # whether camvirtd holds a working libvirt connection
+
+
+class Outcome:
+    """What last_initialize and last_shutdown report for each domain (dashboards read these
+    strings: they are part of the wire)."""
+    # initialize
+    READY = 'ready'
+    CAMERAS_SILENT = 'cameras not answering'
+    FAILED_TO_START = 'failed to start'
+    # shutdown
+    GRACEFUL = 'graceful'
+    GRACEFUL_PLAIN = 'graceful (plain shutdown)'
+    ALREADY_OFF = 'already off'
+    DESTROYED = 'destroyed'
+    STILL_RUNNING = 'still running'
+    ERROR = 'error'
+    # either
+    MISSING = 'missing'
+    LIBVIRT_UNAVAILABLE = 'libvirt unavailable'
+    INTERRUPTED = 'interrupted'
+
+    OFF = (GRACEFUL, GRACEFUL_PLAIN, ALREADY_OFF, DESTROYED)   # shutdown succeeded for the domain

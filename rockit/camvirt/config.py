@@ -64,9 +64,7 @@ def resolve_libvirt_uri(uri, folder):
     return uri
 
 
-class CamvirtConfig(config.DaemonConfig):
-    SCHEMA = SCHEMA
-
+class CamvirtConfig(config.DaemonConfig, schema=SCHEMA):
     def __init__(self, data, folder):
         super().__init__(data, folder)
         self.initialize_timeout = data['initialize_timeout']

@@ -53,9 +53,12 @@ def status(client, args):
     return 0
 
 
+def _timeout(client, method=None):
+    return command_timeout(client.config['serial_timeout']) + 5
+
+
 def _command(client, method, *args):
-    timeout = command_timeout(client.config['serial_timeout']) + 5
-    return client.call(method, *args, timeout=timeout)
+    return client.call(method, *args, timeout=_timeout(client))
 
 
 def mode(client, args):
@@ -86,24 +89,13 @@ def setpoint(client, args):
     return _command(client, 'set_setpoint', celsius)
 
 
-def initialize(client, args):
-    no_arguments(args)
-    return _command(client, 'initialize')
-
-
-def kill(client, args):
-    no_arguments(args)
-    return _command(client, 'shutdown')
-
-
 COMMANDS = {
     'status': Command(status, '', 'print a human-readable summary of the chiller'),
     'mode': Command(mode, 'auto|manual', 'let the interlocks (auto) or the operator (manual) run the chiller'),
     'enable': Command(enable, '', 'run the chiller (manual mode)'),
     'disable': Command(disable, '', 'put the chiller in standby (manual mode)'),
     'setpoint': Command(setpoint, '<celsius>', 'set the water temperature to hold'),
-    'init': Command(initialize, '', 'connect to the chiller'),
-    'kill': Command(kill, '', 'disconnect from the chiller'),
+    **cli.init_and_kill('connect to the chiller', 'disconnect from the chiller', _timeout),
 }
 
 

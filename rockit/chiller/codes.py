@@ -41,11 +41,13 @@ class CommandStatus(codes.CommandStatus):
 
 class ChillerStatus(codes.Labelled):
     Offline = 0
+    Disabled = Offline  # the name other rockit software reads
     Idle = 1
     Cooling = 2
     Heating = 3
 
     _labels = {0: 'OFFLINE', 1: 'IDLE', 2: 'COOLING', 3: 'HEATING'}
+    _colors = {0: 'red', 1: 'default', 2: 'cyan', 3: 'yellow'}
 
 
 class ChillerMode(codes.Labelled):
@@ -54,3 +56,4 @@ class ChillerMode(codes.Labelled):
     Automatic = 1
 
     _labels = {0: 'MANUAL', 1: 'AUTOMATIC'}
+    _colors = {0: 'yellow', 1: 'green'}

@@ -1,22 +1,24 @@
 """chillerd: one thread owns the chiller's serial line; Pyro clients read the last published
 state or queue commands to that thread.
 
-Each query cycle reads everything the chiller reports, asks the interlock daemons (dome
-temperature, camera power) what they know, and in AUTOMATIC mode runs the chiller while an
-interlock asks for it. An interlock source that fails (unreachable, a missing key, a reading
-flagged invalid) is logged once and never taken as a reading: the decision it feeds is held
-as it was until the source answers again.
+Each query cycle reads everything the chiller reports and, in AUTOMATIC mode, runs the
+chiller while an interlock asks for it. The interlock daemons (dome temperature, camera
+power) are watched from their own threads (interlocks.py): the serial thread only reads
+what they last said, and a change wakes it at once. A source that fails (unreachable, a
+missing key, a reading flagged invalid) is logged once and never taken as a reading: the
+decision it feeds is held as it was until the source answers again.
 
 Stopping the daemon leaves the chiller as it is: cameras still need cooling without it.
 """
-import datetime
 import logging
 import threading
 from typing import NamedTuple
 
-from rockit.common import service
+from rockit.common import service, status, watcher
 from rockit.common.arguments import Boolean, Integer, Number
+from rockit.common.daemon import Daemon
 from rockit.common.device import DeviceLoop
+from rockit.common.errors import Refused
 from rockit.common.log import ChangeLog
 from rockit.common.pyro import command, query
 from rockit.common.serial_link import SerialLink
@@ -24,7 +26,7 @@ from rockit.common.serial_link import SerialLink
 from . import protocol
 from .codes import ChillerMode, ChillerStatus, CommandStatus
 from .config import ChillerConfig
-from .interlocks import Antifreeze, CameraPower, DomeThermometer, InterlockError
+from .interlocks import Interlocks
 
 
 class ChillerReading(NamedTuple):
@@ -51,30 +53,38 @@ class ChillerReading(NamedTuple):
         return ChillerStatus.Heating if self.heating else ChillerStatus.Cooling
 
 
-class ChillerDaemon(DeviceLoop):
+class ChillerDaemon(Daemon):
     codes = CommandStatus
 
     def __init__(self, config, log):
-        super().__init__(log)
-        self.command_timeout = config.command_timeout
-        self.config = config
-        self.control_ips = config.control_ips
-        self.link = SerialLink(config.serial_port, config.serial_baud, config.serial_timeout, xonxoff=True)
+        self.loop = DeviceLoop(self, log, 'chiller')
+        self.loop.command_timeout = config.command_timeout
+        super().__init__(config, log, [self.loop])
+        self.link = SerialLink.from_config(config, xonxoff=True)
         self._changes = ChangeLog(log)
         self._lock = threading.Lock()           # guards the published state below
         self._mode = config.initial_mode
         self._reading = None                    # ChillerReading while online
-        self._interlocks = {}                   # report_status keys of the interlocks
         self._setpoint_pending = config.initial_setpoint
-        self._antifreeze = Antifreeze(*config.antifreeze) if config.antifreeze else None
-        self._thermometer = None
-        if config.temperature_address:
-            self._thermometer = DomeThermometer(config.temperature_address, config.temperature_value_key,
-                                                config.temperature_valid_key)
-        self._power = CameraPower(config.power_address, config.power_channels) if config.power_address else None
-        self._power_on = False                  # last valid camera power state (held on failure)
-        self._faults = {}                       # interlock source -> why it is unusable
+        self.interlocks = Interlocks(config, log, self._interlock_news)
         self._cycle_now = False                 # run the next query cycle without waiting
+
+    def start(self):
+        watcher.start_all(self.interlocks.watchers)
+        super().start()
+
+    def stop(self):
+        watcher.stop_all(self.interlocks.watchers)
+        super().stop()
+
+    def _interlock_news(self):
+        """A watcher's thread: an interlock source changed; in AUTOMATIC mode the chiller
+        decides at once, not a query_delay later (nothing is queued while offline)."""
+        if self.mode == ChillerMode.Automatic:
+            self.loop.submit(self._cycle_at_once)
+
+    def _cycle_at_once(self):
+        self._cycle_now = True
 
     # The chiller's story, told on the device thread.
     def open_device(self):
@@ -92,11 +102,11 @@ class ChillerDaemon(DeviceLoop):
     def poll(self):
         self._cycle_now = False
         reading = self._read_chiller()
-        interlocks, run_wanted, why = self._read_interlocks(reading)
+        run_wanted, why = self.interlocks.decide(reading.ambient)
         if self.mode == ChillerMode.Automatic and run_wanted != reading.running:
             reading = self._switch_automatically(run_wanted, why) or reading
         with self._lock:
-            self._reading, self._interlocks = reading, interlocks
+            self._reading = reading
 
     def went_offline(self):
         with self._lock:
@@ -127,43 +137,6 @@ class ChillerDaemon(DeviceLoop):
         warnings = protocol.parse_bits(self._ask(protocol.READ_WARNINGS))
         return ChillerReading(status, setpoint, supply, return_, ambient, tec_percent, heating, alarms, warnings)
 
-    def _read_interlocks(self, reading):
-        """(report_status keys, whether the interlocks ask the chiller to run, why)."""
-        keys, asking = {}, []
-        if self._antifreeze:
-            dome = reading.ambient
-            if self._thermometer:
-                dome = self._from_source('dome temperature', self._thermometer.read)
-            self._antifreeze.update(dome)
-            keys['dome_temp'] = dome
-            keys['antifreeze_enabled'] = self._antifreeze.active
-            if self._antifreeze.active:
-                asking.append('antifreeze')
-        if self._power:
-            power_on = self._from_source('camera power', self._power.read)
-            if power_on is not None:
-                self._power_on = power_on
-            keys['channels_enabled'] = power_on
-            if self._power_on:
-                asking.append('camera power')
-        if self._antifreeze or self._power:
-            keys['cooling_requested_by'] = asking
-            keys['interlock_faults'] = dict(self._faults)
-        return keys, bool(asking), ', '.join(asking) or 'no interlock asks for it'
-
-    def _from_source(self, name, read):
-        """read()'s value, or None when the source failed (logged once per failure)."""
-        try:
-            value = read()
-        except Exception as e:  # InterlockError, or a status shaped in a way nobody foresaw
-            reason = str(e) if isinstance(e, InterlockError) else f'{type(e).__name__}: {e}'
-            self._faults[name] = reason
-            self._changes(name, logging.WARNING, f'{name} unusable, holding its last decision: {reason}')
-            return None
-        if self._faults.pop(name, None) is not None:
-            self._changes(name, logging.INFO, f'{name} usable again')
-        return value
-
     def _switch_automatically(self, run, why):
         """Start or stop the chiller for the interlocks; the new reading, or None if the
         chiller refused (logged once, retried next cycle)."""
@@ -179,23 +152,22 @@ class ChillerDaemon(DeviceLoop):
 
     def _apply_initial_setpoint(self):
         """Once per daemon run: after that the operator's set_setpoint calls win."""
-        celsius = self._setpoint_pending
-        code = self._send(protocol.set_setpoint(celsius), protocol.SET_SETPOINT)
-        self._setpoint_pending = None
-        if code == CommandStatus.Succeeded:
-            self.log.info('setpoint set to %.1f \u00b0C from the config', celsius)
-        else:
+        celsius, self._setpoint_pending = self._setpoint_pending, None
+        try:
+            self._send(protocol.set_setpoint(celsius), protocol.SET_SETPOINT)
+        except Refused as e:
             self.log.error('chiller refused the configured setpoint %.1f \u00b0C: %s',
-                           celsius, CommandStatus.message(code))
+                           celsius, CommandStatus.message(e.code))
+        else:
+            self.log.info('setpoint set to %.1f \u00b0C from the config', celsius)
 
     def _send(self, frame, command_id):
-        """Send a request frame; Succeeded, or the code for the chiller's refusal."""
+        """Send a request frame; Refused with the code for the chiller's refusal."""
         reply = self.link.request(frame, protocol.REPLY_END)
         try:
             protocol.decode_response(reply, command_id)
         except protocol.DeviceReplyError as e:
-            return CommandStatus.chiller_refused(e.code)
-        return CommandStatus.Succeeded
+            raise Refused(CommandStatus.chiller_refused(e.code)) from None
 
     def _refresh(self):
         reading = self._read_chiller()
@@ -203,20 +175,19 @@ class ChillerDaemon(DeviceLoop):
             self._reading = reading
 
     def _set_enabled(self, enabled):
-        if self.mode == ChillerMode.Automatic:
-            return CommandStatus.ModeIsAutomatic
-        code = self._send(protocol.set_run(enabled), protocol.SET_RUN)
-        if code == CommandStatus.Succeeded:
-            self.log.info('chiller %s by operator', 'started' if enabled else 'stopped')
-            self._refresh()
-        return code
+        self._refuse_in_automatic()
+        self._send(protocol.set_run(enabled), protocol.SET_RUN)
+        self.log.info('chiller %s by operator', 'started' if enabled else 'stopped')
+        self._refresh()
 
     def _set_setpoint(self, celsius):
-        code = self._send(protocol.set_setpoint(celsius), protocol.SET_SETPOINT)
-        if code == CommandStatus.Succeeded:
-            self.log.info('setpoint set to %.1f \u00b0C', celsius)
-            self._refresh()
-        return code
+        self._send(protocol.set_setpoint(celsius), protocol.SET_SETPOINT)
+        self.log.info('setpoint set to %.1f \u00b0C', celsius)
+        self._refresh()
+
+    def _refuse_in_automatic(self):
+        if self.mode == ChillerMode.Automatic:
+            raise Refused(CommandStatus.ModeIsAutomatic)
 
     def _set_mode(self, mode):
         with self._lock:
@@ -225,21 +196,19 @@ class ChillerDaemon(DeviceLoop):
             self.log.info('mode set to %s', ChillerMode.label(mode))
         if changed and mode == ChillerMode.Automatic:
             self._cycle_now = True  # the interlocks decide as soon as this returns, not a query_delay later
-        return CommandStatus.Succeeded
 
     # What Pyro clients see.
     @query()
     def report_status(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         with self._lock:
-            reading, mode = self._reading, self._mode
-            if not self.connected or reading is None:
-                return {'date': now, 'mode': mode, 'status': ChillerStatus.Offline,
-                        'status_label': ChillerStatus.label(ChillerStatus.Offline),
-                        'offline_reason': self.offline_reason or 'connecting'}
-            data = {
-                'date': now,
-                'mode': mode,
+            reading = self._reading
+            data = status.header(self.loop, has_state=reading is not None)
+            data['mode'] = self._mode
+            if data['status'] == ChillerStatus.Offline:
+                data['status_label'] = ChillerStatus.label(ChillerStatus.Offline)
+                data.update(self.interlocks.status(None))
+                return data
+            data.update({
                 'status': reading.state,
                 'status_label': ChillerStatus.label(reading.state),
                 'setpoint_temp': reading.setpoint,
@@ -251,38 +220,30 @@ class ChillerDaemon(DeviceLoop):
                 'pump_on': reading.status.pump_on,
                 'alarms': list(protocol.set_bit_indices(reading.alarms)),
                 'warnings': list(protocol.set_bit_indices(reading.warnings)),
-            }
-            data.update(self._interlocks)
+            })
+            data.update(self.interlocks.status(reading.ambient))
             return data
 
     @command(mode=Integer(ChillerMode.Manual, ChillerMode.Automatic))
     def set_mode(self, mode):
         """0 MANUAL (the operator runs the chiller) or 1 AUTOMATIC (the interlocks do, from
         the query cycle that follows at once); works while offline."""
-        return self.on_device(self._set_mode, mode, offline_ok=True)
+        self.loop.call(self._set_mode, mode, offline_ok=True)
+        return CommandStatus.Succeeded
 
     @command(enabled=Boolean())
     def set_enabled(self, enabled):
         """Run (True) or stand by (False); MANUAL mode only."""
-        if self.mode == ChillerMode.Automatic:
-            return CommandStatus.ModeIsAutomatic
-        return self.on_device(self._set_enabled, enabled)
+        self._refuse_in_automatic()
+        self.loop.call(self._set_enabled, enabled)
+        return CommandStatus.Succeeded
 
     @command(celsius=Number(protocol.SETPOINT_MIN, protocol.SETPOINT_MAX,
                             range_code=CommandStatus.SetpointOutsideLimits))
     def set_setpoint(self, celsius):
         """The water temperature to hold, in deg C (to 0.1 deg C), in either mode."""
-        return self.on_device(self._set_setpoint, celsius)
-
-    @command()
-    def initialize(self):
-        """Connect to the chiller now (also resumes reconnecting after shutdown)."""
-        return self.initialize_command()
-
-    @command()
-    def shutdown(self):
-        """Disconnect and stay so until initialize; the chiller keeps its run state."""
-        return self.shutdown_command()
+        self.loop.call(self._set_setpoint, celsius)
+        return CommandStatus.Succeeded
 
 
 def main(argv=None):

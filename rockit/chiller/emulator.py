@@ -14,6 +14,7 @@ import time
 from rockit.common.emulator import run_standalone
 
 from . import protocol as p
+from .errors import ERROR_BOUNDS, ERROR_COMMAND, ERROR_OK
 
 TAU_RUN = 180.0          # s: time constant of the water approaching the setpoint when running
 TAU_STANDBY = 1200.0     # s: time constant of the water drifting to ambient in standby
@@ -21,6 +22,11 @@ TEC_GAIN = 25.0          # % TEC drive per deg C between water and setpoint
 RETURN_RISE = 0.4        # deg C: return water is warmer than supply while the pump runs
 FLOW_LPM = 2.0           # L/min while the pump runs
 
+
+def _state(attribute, kind):
+    """A model value tests read and set; the model is brought up to now first, under its lock."""
+    return property(lambda self: self._get(lambda: getattr(self, attribute)),
+                    lambda self, value: self._set(lambda: setattr(self, attribute, kind(value))))
 
 class ChillerEmulator:
     """The model for EmulatorLink: every public method and property is thread-safe."""
@@ -81,38 +87,38 @@ class ChillerEmulator:
 
     def _execute(self, command_id, data):
         if command_id == p.READ_STATUS:
-            return p.format_status(self._status()), p.ERROR_OK
+            return p.format_status(self._status()), ERROR_OK
         if command_id == p.READ_SETPOINT:
-            return p.format_temperature(self._setpoint), p.ERROR_OK
+            return p.format_temperature(self._setpoint), ERROR_OK
         if command_id == p.READ_SUPPLY_TEMP:
-            return p.format_temperature(self._water), p.ERROR_OK
+            return p.format_temperature(self._water), ERROR_OK
         if command_id == p.READ_RETURN_TEMP:
-            return p.format_temperature(self._return_temp()), p.ERROR_OK
+            return p.format_temperature(self._return_temp()), ERROR_OK
         if command_id == p.READ_AMBIENT_TEMP:
-            return p.format_temperature(self._ambient), p.ERROR_OK
+            return p.format_temperature(self._ambient), ERROR_OK
         if command_id == p.READ_FLOW:
-            return p.format_flow(FLOW_LPM if self._running else 0.0), p.ERROR_OK
+            return p.format_flow(FLOW_LPM if self._running else 0.0), ERROR_OK
         if command_id == p.READ_TEC_DRIVE:
-            return p.format_tec(*self._tec()), p.ERROR_OK
+            return p.format_tec(*self._tec()), ERROR_OK
         if command_id == p.READ_ALARMS:
-            return p.format_bits(self._alarms, p.ALARM_DIGITS), p.ERROR_OK
+            return p.format_bits(self._alarms, p.ALARM_DIGITS), ERROR_OK
         if command_id == p.READ_WARNINGS:
-            return p.format_bits(self._warnings, p.WARNING_DIGITS), p.ERROR_OK
+            return p.format_bits(self._warnings, p.WARNING_DIGITS), ERROR_OK
         if command_id == p.SET_RUN:
             if data not in ('0', '1'):
-                return '', p.ERROR_BOUNDS
+                return '', ERROR_BOUNDS
             self._running = data == '1'
-            return data, p.ERROR_OK
+            return data, ERROR_OK
         if command_id == p.SET_SETPOINT:
             try:
                 setpoint = p.parse_temperature(data)
             except p.ProtocolError:
-                return '', p.ERROR_BOUNDS
+                return '', ERROR_BOUNDS
             if not p.SETPOINT_MIN <= setpoint <= p.SETPOINT_MAX:
-                return '', p.ERROR_BOUNDS
+                return '', ERROR_BOUNDS
             self._setpoint = setpoint
-            return p.format_temperature(setpoint), p.ERROR_OK
-        return '', p.ERROR_COMMAND
+            return p.format_temperature(setpoint), ERROR_OK
+        return '', ERROR_COMMAND
 
     def _reply(self, command_id, payload, error):
         reply = p.encode_response(command_id, payload, error)
@@ -132,13 +138,8 @@ class ChillerEmulator:
             self._advance()
             apply()
 
-    @property
-    def running(self) -> bool:
-        return self._get(lambda: self._running)
-
-    @running.setter
-    def running(self, value):
-        self._set(lambda: setattr(self, '_running', bool(value)))
+    running = _state('_running', bool)
+    water_temp = _state('_water', float)
 
     @property
     def setpoint(self) -> float:
@@ -151,24 +152,10 @@ class ChillerEmulator:
         self._set(lambda: setattr(self, '_setpoint', float(celsius)))
 
     @property
-    def water_temp(self) -> float:
-        return self._get(lambda: self._water)
-
-    @water_temp.setter
-    def water_temp(self, celsius):
-        self._set(lambda: setattr(self, '_water', float(celsius)))
-
-    @property
     def return_temp(self) -> float:
         return self._get(self._return_temp)
 
-    @property
-    def ambient_temp(self) -> float:
-        return self._get(lambda: self._ambient)
-
-    @ambient_temp.setter
-    def ambient_temp(self, celsius):
-        self._set(lambda: setattr(self, '_ambient', float(celsius)))
+    ambient_temp = _state('_ambient', float)
 
     @property
     def tec_percent(self) -> int:

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 from rockit.common.errors import ProtocolError
 
+from .errors import ERROR_CHECKSUM, ERROR_COMMAND, ERROR_LENGTH, DeviceReplyError, RequestError
+
 REQUEST_END = b'\r'
 REPLY_END = b'\r'
 
@@ -50,21 +52,6 @@ REQUEST_DATA_LENGTH = {
     READ_WARNINGS: 0,
 }
 
-ERROR_OK = 0
-ERROR_CHECKSUM = 1
-ERROR_COMMAND = 2
-ERROR_BOUNDS = 3
-ERROR_LENGTH = 4
-ERROR_NOT_CONFIGURED = 5
-
-ERROR_MESSAGES = {
-    ERROR_CHECKSUM: 'bad checksum',
-    ERROR_COMMAND: 'bad command',
-    ERROR_BOUNDS: 'value out of bounds',
-    ERROR_LENGTH: 'wrong length',
-    ERROR_NOT_CONFIGURED: 'feature not configured',
-}
-
 MODE_AUTOSTART = 0
 MODE_STANDBY = 1
 MODE_RUN = 2
@@ -96,27 +83,6 @@ _MIN_REQUEST = len(REQUEST_START + ADDRESS) + 2 + len(QUALIFIER) + 2
 _MIN_RESPONSE = len(REPLY_START + ADDRESS) + 2 + 1 + len(QUALIFIER) + 2
 _HEX = frozenset('0123456789ABCDEFabcdef')
 _DIGITS = frozenset('0123456789')
-
-
-class DeviceReplyError(ProtocolError):
-    """The chiller understood the frame but refused it: a non-zero error digit."""
-
-    def __init__(self, code, command_id=''):
-        self.code = code
-        self.command_id = command_id
-        name = ERROR_MESSAGES.get(code, f'unknown error {code}')
-        where = f' to command {command_id}' if command_id else ''
-        super().__init__(f'chiller replied error {code} ({name}){where}')
-
-
-class RequestError(ProtocolError):
-    """A request the chiller would refuse, with the error digit it would answer (code), or
-    code None when it would not answer at all (not a frame addressed to it)."""
-
-    def __init__(self, code, command_id='00', message=''):
-        self.code = code
-        self.command_id = command_id
-        super().__init__(message or ERROR_MESSAGES.get(code, 'not a request for this chiller'))
 
 
 class Status(NamedTuple):
@@ -152,11 +118,6 @@ def encode_request(command_id: str, data: str = '') -> bytes:
         raise ValueError(f'request data must be printable ASCII, not {data!r}')
     body = (REQUEST_START + ADDRESS + command_id + QUALIFIER + data).encode('ascii')
     return body + checksum(body) + REQUEST_END
-
-
-def read(command_id: str) -> bytes:
-    """A request for one of the read commands, which carry no data."""
-    return encode_request(command_id)
 
 
 def set_run(enabled: bool) -> bytes:

@@ -13,13 +13,10 @@ from pathlib import Path
 from . import registry
 from .codes import CommandStatus
 from .config import ConfigError, read_json
+from .errors import UsageError
 
 
 CONFIG_ROOT = Path('/etc')
-
-
-class UsageError(Exception):
-    """Wrong arguments for a command; the runner prints its usage."""
 
 
 def no_arguments(args):
@@ -35,6 +32,18 @@ class Command:
 
     def __init__(self, run, usage='', help='', needs_client=True):
         self.run, self.usage, self.help, self.needs_client = run, usage, help, needs_client
+
+
+def init_and_kill(init_help, kill_help, timeout=lambda client, method: None):
+    """The 'init' and 'kill' commands, which call the daemon's initialize() and shutdown();
+    timeout(client, method) gives the seconds to wait (None: the registry's)."""
+    def calling(method):
+        def run(client, args):
+            no_arguments(args)
+            return client.call(method, timeout=timeout(client, method))
+        return run
+    return {'init': Command(calling('initialize'), '', init_help),
+            'kill': Command(calling('shutdown'), '', kill_help)}
 
 
 def find_config(daemon_dir, env_var):
@@ -79,8 +88,9 @@ def show(text):
 
 
 def _json(client, args):
+    """One line, as the rockit CLIs print it, so that scripts can read it line by line."""
     no_arguments(args)
-    print(json.dumps(client.status(), indent=2, sort_keys=True))
+    print(json.dumps(client.status()))
     return 0
 
 

@@ -39,12 +39,18 @@ class CommandStatus:
 
 
 class Labelled:
-    """A status or mode enumeration that dashboards receive as a number, with its label."""
+    """A status or mode enumeration that dashboards receive as a number, with its label
+    (in rich markup and its colour with formatting=True, as the rockit CLIs print it)."""
     _labels = {}
+    _colors = {}
 
     @classmethod
-    def label(cls, value):
-        return cls._labels.get(value, 'UNKNOWN')
+    def label(cls, value, formatting=False):
+        text = cls._labels.get(value)
+        if not formatting:
+            return text or 'UNKNOWN'
+        color = cls._colors.get(value, 'default') if text else 'red'
+        return f'[b][{color}]{text or "UNKNOWN"}[/{color}][/b]'
 
 
 class LinkStatus(Labelled):
@@ -53,3 +59,4 @@ class LinkStatus(Labelled):
     Online = 1
 
     _labels = {0: 'OFFLINE', 1: 'ONLINE'}
+    _colors = {0: 'red', 1: 'default'}

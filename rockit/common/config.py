@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 
 from . import registry
+from .errors import ConfigError
 
 # Schema fragments every daemon's config uses.
 DAEMON = {'type': 'string', 'rockit_daemon': True}
@@ -25,10 +26,6 @@ SERIAL_LINK = {
     'serial_baud': {'type': 'integer', 'minimum': 1},
     'serial_timeout': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 60},
 }
-
-
-class ConfigError(Exception):
-    """A config file is missing, not JSON, or breaks its schema; str() lists every problem."""
 
 
 def read_json(path):
@@ -117,9 +114,15 @@ def invalid(path, found):
 
 
 class DaemonConfig:
-    """The keys every daemon's config has. A subclass sets SCHEMA, reads its own keys in
-    __init__, and may list problems the schema cannot express in extra_problems()."""
+    """The keys every daemon's config has. A subclass names its schema in its class line
+    (class FocuserConfig(DaemonConfig, schema=SCHEMA)), reads its own keys in __init__, and
+    may list problems the schema cannot express in extra_problems()."""
     SCHEMA = None
+
+    def __init_subclass__(cls, schema=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if schema is not None:
+            cls.SCHEMA = schema
 
     def __init__(self, data, folder):
         self.daemon = data['daemon']
@@ -138,3 +141,26 @@ class DaemonConfig:
         if found:
             raise invalid(path, found)
         return cls(data, Path(path).resolve().parent)
+
+
+class SerialDaemonConfig(DaemonConfig):
+    """A daemon on a serial link: the SERIAL_LINK keys, for SerialLink.from_config."""
+
+    def __init__(self, data, folder):
+        super().__init__(data, folder)
+        self.serial_port = data['serial_port']
+        self.serial_baud = data['serial_baud']
+        self.serial_timeout = data['serial_timeout']
+
+
+def by_path(config_class):
+    """config_class the way other rockit software makes it: Config(path), raising on a bad
+    file, with .daemon the daemons.<name> entry (connect(), launch()) instead of the name."""
+    from .daemons import PyroDaemon
+
+    def __init__(self, path):
+        vars(self).update(vars(config_class.load(path)))
+        self.daemon = PyroDaemon.from_address(self.address)
+
+    return type('Config', (config_class,), {'__init__': __init__, '__doc__': config_class.__doc__,
+                                            '__module__': config_class.__module__})

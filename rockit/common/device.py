@@ -3,7 +3,12 @@
 It connects, polls at the device's own pace, runs the commands queued by Pyro worker
 threads, and reconnects as ReconnectPolicy says when the device is lost, until an operator
 disconnects it on purpose. Pyro threads never touch the device: they read
-the snapshot the loop publishes, or queue a command with call() and wait for its result.
+the snapshot the device publishes, or submit a command and wait on its future.
+
+The loop is the mechanism, the device is the story: a daemon has one DeviceLoop per
+device thread and hands it an object with the hooks below (open_device, close_device,
+poll, poll_interval, make_safe, went_offline). Failures travel as exceptions (errors.py)
+from the device thread to the @command boundary, which answers them with status codes.
 """
 import logging
 import queue
@@ -11,55 +16,38 @@ import threading
 import time
 from concurrent.futures import Future
 
-from .errors import DeviceError
+from .errors import DeviceError, NotConnected, NotDisconnected
+from .log import ChangeLog
 from .reconnect import ReconnectPolicy
 
 
-class NotConnected(Exception):
-    """A command arrived while the device is offline."""
-
-
 class DeviceLoop:
-    """Subclasses implement the hooks below and set `codes`, their CommandStatus class with
-    NotConnected and NotDisconnected codes, for the Pyro-facing helpers at the end."""
+    """Runs a device's hooks on one thread:
+    open_device(): open the link and read the first state; raise DeviceError on failure.
+    close_device(): close the link; must not raise.
+    poll(): refresh the published state from the device; raise DeviceError on failure.
+    poll_interval(): seconds until the next poll (shorter while something moves).
+    make_safe(): optional, called before a connected device is released (e.g. stop a move).
+    went_offline(): optional, clear the published state that is no longer true."""
     BACKOFF_MIN = 1.0   # s between reconnection attempts: the first after a failure...
     BACKOFF_MAX = 5.0   # ...and the longest, which bounds how long a device that is back waits
     command_timeout = 30.0   # s a Pyro command waits for the device thread
 
-    def __init__(self, log):
+    def __init__(self, device, log, name=None):
+        self.device = device
         self.log = log
-        self._offline_logged = False  # one log line per outage, however often retries fail
+        self._changes = ChangeLog(log)   # one 'offline' line per outage, however often retries fail
         self.connected = False
         self.wanted = True          # False after an operator's shutdown(): no reconnecting
         self.offline_reason = 'not connected yet'
         self._commands = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name or type(device).__name__, daemon=True)
         self._reconnect = ReconnectPolicy(self.BACKOFF_MIN, self.BACKOFF_MAX)
         self._retry_at = 0.0
 
-    # Hooks for the device, all run on the loop's thread.
-    def open_device(self):
-        """Open the link and read the first state; raise DeviceError on failure."""
-        raise NotImplementedError
-
-    def close_device(self):
-        """Close the link; must not raise."""
-        raise NotImplementedError
-
-    def poll(self):
-        """Refresh the published state from the device; raise DeviceError on failure."""
-        raise NotImplementedError
-
-    def poll_interval(self):
-        """Seconds until the next poll (shorter while something moves)."""
-        raise NotImplementedError
-
-    def make_safe(self):
-        """Called once before the daemon exits while connected (e.g. stop a move)."""
-
-    # Used by Pyro threads.
+    # Used by any thread.
     def start(self):
         self._thread.start()
 
@@ -74,44 +62,75 @@ class DeviceLoop:
             self._wake.set()
             self._thread.join(timeout)
 
-    def call(self, fn, *args, offline_ok=False, timeout=None):
-        """Run fn(*args) on the loop's thread and return its result.
+    def submit(self, fn, *args, offline_ok=False):
+        """Queue fn(*args) for the loop's thread; a Future of its result.
 
-        Raises NotConnected at once when offline (unless offline_ok), DeviceError when the
-        device failed during fn (the loop has then gone offline), TimeoutError after timeout.
+        The future fails with NotConnected at once when offline (unless offline_ok), and
+        with DeviceError when the device failed during fn (the loop has then gone offline).
         """
+        future = Future()
         if not offline_ok and not self.connected:
             # Not queued: the loop may be busy for a whole serial timeout in a reconnection
             # attempt, and a command during an outage must fail fast.
-            raise NotConnected(self.offline_reason)
-        future = Future()
+            future.set_exception(NotConnected(self.offline_reason))
+            return future
         self._commands.put((fn, args, offline_ok, future))
         self._wake.set()
+        return future
+
+    def call(self, fn, *args, offline_ok=False, timeout=None):
+        """fn(*args) run on the loop's thread: its result, or its exception; TimeoutError
+        after timeout (command_timeout unless given)."""
+        return self.wait(self.submit(fn, *args, offline_ok=offline_ok), timeout)
+
+    def wait(self, future, timeout=None):
+        """A submitted future's result, waiting at most timeout (command_timeout unless given)."""
+        timeout = self.command_timeout if timeout is None else timeout
         try:
             return future.result(timeout)
         except TimeoutError:
             future.cancel()
-            raise
+            raise TimeoutError(f'no answer within {timeout:g} s') from None
 
-    def connect_now(self):
-        """Loop thread: connect at once. True if it connected now, False if it already was."""
+    def wake(self):
+        """Run the next cycle now (something changed that the loop should act on)."""
+        self._wake.set()
+
+    def connect(self):
+        """Connect now, also resuming reconnection after a disconnect. The future fails with
+        NotDisconnected when connected already, DeviceError when connecting failed."""
+        return self.submit(self._connect, offline_ok=True)
+
+    def disconnect(self):
+        """Make the device safe, disconnect and stay so. The future fails with NotConnected
+        when it was disconnected already."""
+        return self.submit(self._disconnect, offline_ok=True)
+
+    def restart(self):
+        """Release a connected device as a disconnect does, then connect it again."""
+        return self.submit(self._restart, offline_ok=True)
+
+    # Loop thread: the operator's connect and disconnect.
+    def _connect(self):
         self.wanted = True
         if self.connected:
-            return False
+            raise NotDisconnected()
         self._try_connect()
         if not self.connected:
             raise DeviceError(self.offline_reason)
-        return True
 
-    def disconnect_now(self):
-        """Loop thread: make the device safe, disconnect and stay so. False if it already
-        was disconnected."""
-        was_active = self.connected or self.wanted
+    def _disconnect(self):
+        if not (self.connected or self.wanted):
+            raise NotConnected('disconnected already')
         self.wanted = False
         self._release()
-        self._offline_logged = False
+        self._changes.forget('link')
         self._set_offline('disconnected by operator', logging.INFO)
-        return was_active
+
+    def _restart(self):
+        if self.connected:
+            self._disconnect()
+        self._connect()
 
     # The loop itself.
     def _run(self):
@@ -131,19 +150,19 @@ class DeviceLoop:
         self._wake.clear()
         if self.wanted and not self.connected and time.monotonic() >= self._retry_at:
             self._try_connect()
-            next_poll = time.monotonic() + self.poll_interval()
+            next_poll = time.monotonic() + self.device.poll_interval()
 
         if self._run_commands():
             # A command may have started something (a move) that wants faster polling.
-            next_poll = min(next_poll, time.monotonic() + self.poll_interval())
+            next_poll = min(next_poll, time.monotonic() + self.device.poll_interval())
 
         if self.connected and time.monotonic() >= next_poll:
             try:
-                self.poll()
+                self.device.poll()
                 self._reconnect.good_poll()
             except DeviceError as e:
                 self._lost(e)
-            next_poll = time.monotonic() + self.poll_interval()
+            next_poll = time.monotonic() + self.device.poll_interval()
 
         if self.connected:
             deadline = next_poll
@@ -176,20 +195,20 @@ class DeviceLoop:
 
     def _try_connect(self):
         try:
-            self.open_device()
+            self.device.open_device()
             self.connected = True
             self.offline_reason = None
-            self._offline_logged = False
+            self._changes.forget('link')
             self.log.info('device online')
         except Exception as e:
             if not isinstance(e, DeviceError):
                 self.log.exception('connecting failed')
-            self.close_device()
+            self.device.close_device()
             self._set_offline(str(e) if isinstance(e, DeviceError) else f'internal error: {e!r}', logging.ERROR)
             self._schedule_retry()
 
     def _lost(self, error):
-        self.close_device()
+        self.device.close_device()
         self.connected = False
         self._set_offline(str(error), logging.ERROR)
         self._schedule_retry()
@@ -199,13 +218,10 @@ class DeviceLoop:
 
     def _set_offline(self, reason, level):
         self.offline_reason = reason
-        if not self._offline_logged:
-            self._offline_logged = True
-            self.log.log(level, 'device offline: %s', reason)
-        self.went_offline()
-
-    def went_offline(self):
-        """Hook: clear the published state that is no longer true."""
+        self._changes('link', level, f'device offline: {reason}', state='offline')
+        went_offline = getattr(self.device, 'went_offline', None)
+        if went_offline:
+            went_offline()
 
     def _stop_on_loop(self):
         self.wanted = False   # the daemon is exiting: the loop must not reconnect before it ends
@@ -215,35 +231,8 @@ class DeviceLoop:
         """Leave a connected device safe and closed."""
         if self.connected:
             try:
-                self.make_safe()
+                getattr(self.device, 'make_safe', lambda: None)()
             except DeviceError as e:
                 self.log.error('could not make the device safe: %s', e)
-            self.close_device()
+            self.device.close_device()
             self.connected = False
-
-    # For Pyro commands: the device thread's answer as a status code.
-    def on_device(self, fn, *args, offline_ok=False, timeout=None, codes=None):
-        """fn's result from the device thread; codes.NotConnected when offline, codes.Failed
-        (logged) when the device failed or did not answer in time."""
-        codes = codes or self.codes
-        try:
-            return self.call(fn, *args, offline_ok=offline_ok, timeout=timeout or self.command_timeout)
-        except NotConnected:
-            return codes.NotConnected
-        except (DeviceError, TimeoutError) as e:
-            self.log.error('%s failed: %s', getattr(fn, '__name__', 'command').strip('_'), e or 'no answer in time')
-            return codes.Failed
-
-    def initialize_command(self):
-        """initialize(): connect now, also resuming reconnection after a shutdown."""
-        result = self.on_device(self.connect_now, offline_ok=True)
-        if result is True:
-            return self.codes.Succeeded
-        return self.codes.NotDisconnected if result is False else result
-
-    def shutdown_command(self):
-        """shutdown(): make the device safe, disconnect and stay disconnected until initialize."""
-        result = self.on_device(self.disconnect_now, offline_ok=True)
-        if result is True:
-            return self.codes.Succeeded
-        return self.codes.NotConnected if result is False else result

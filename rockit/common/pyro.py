@@ -26,6 +26,7 @@ import Pyro4.errors
 import Pyro4.socketutil
 
 from .codes import CommandStatus
+from .errors import DeviceError, Refused
 
 SERVER_COMMTIMEOUT = 30.0
 COMMTIMEOUT_VARIABLE = 'ROCKIT_PYRO_COMMTIMEOUT'
@@ -75,6 +76,11 @@ def _exposed(fn, checks, control):
                 return code
         try:
             return fn(*bound.args, **bound.kwargs)
+        except Refused as e:
+            return e.code_in(codes)
+        except (DeviceError, TimeoutError) as e:   # the device failed, or its thread did not answer
+            getattr(self, 'log', _log).error('%s failed: %s', fn.__name__, e)
+            return codes.Failed
         except Exception:  # a bug must not reach the client as a traceback
             _log.exception('%s failed', fn.__name__)
             return codes.Failed
@@ -152,14 +158,17 @@ class BackgroundServer:
 
     def __init__(self, obj, address):
         self._daemon = Pyro4.Daemon(host=address.host, port=address.port)
+        self._obj = obj
         self._daemon.register(obj, objectId=address.object_id)
         self.location = self._daemon.locationStr
         self._thread = threading.Thread(target=self._daemon.requestLoop, name=f'pyro-{address.name}', daemon=True)
         self._thread.start()
 
     def close(self):
+        """Stop serving; the object may then be served again by another server."""
         self._daemon.shutdown()
         self._thread.join(5)
+        self._daemon.unregister(self._obj)
         self._daemon.close()
 
 

@@ -11,14 +11,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import RegistryError
+
 PACKAGED = Path(__file__).with_name('registry.json')
 SITE_DIR = Path('/etc/rockit')
 ENVIRONMENT_VARIABLE = 'ROCKIT_REGISTRY'
 DEFAULT_TIMEOUT = 5.0
-
-
-class RegistryError(Exception):
-    """A registry file is unreadable or malformed, or a name is not in it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +55,12 @@ class Registry:
 
     def has_machine(self, name):
         return name in self._machines
+
+    def daemon_names(self):
+        return list(self._daemons)
+
+    def machine_names(self):
+        return list(self._machines)
 
 
 def _parse(path):

@@ -9,6 +9,7 @@ read_until does: each read is a wake-up that must win back the interpreter lock,
 daemon with hundreds of busy Pyro threads each wake-up can wait tens of milliseconds, so a
 status line read bytewise outlasted serial_timeout on a healthy device.
 """
+import contextlib
 import select
 import time
 
@@ -23,6 +24,11 @@ class SerialLink:
     def __init__(self, url, baud, timeout, xonxoff=False):
         self.url, self.baud, self.timeout, self.xonxoff = url, baud, timeout, xonxoff
         self._port = None
+
+    @classmethod
+    def from_config(cls, config, xonxoff=False):
+        """The link a config.SerialDaemonConfig describes."""
+        return cls(config.serial_port, config.serial_baud, config.serial_timeout, xonxoff)
 
     def open(self):
         try:
@@ -39,11 +45,9 @@ class SerialLink:
 
     def close(self):
         port, self._port = self._port, None
-        if port is not None:
-            try:
+        with contextlib.suppress(serial.SerialException, OSError):   # closing a failed link
+            if port is not None:
                 port.close()
-            except (serial.SerialException, OSError):
-                pass
 
     @property
     def is_open(self):

@@ -172,16 +172,6 @@ def list_settings(client, args):
     return 0
 
 
-def initialize(client, args):
-    no_arguments(args)
-    return client.call('initialize', timeout=CAPTURE_TIMEOUT)
-
-
-def kill(client, args):
-    no_arguments(args)
-    return client.call('shutdown', timeout=CAPTURE_TIMEOUT)
-
-
 COMMANDS = {
     'status': Command(status, '', 'print a human-readable summary of the instrument'),
     'start': Command(start, '[cameras|spectrometer]', 'start continuous acquisition'),
@@ -192,8 +182,8 @@ COMMANDS = {
     'set': Command(set_settings, '<setting> <value> [...]', 'change settings together (pycam settings)'),
     'settings': Command(list_settings, '', 'list the settings with their current values'),
     'restart': Command(restart, 'cameras|spectrometer', 'close a device and open it again'),
-    'init': Command(initialize, '', 'connect to the devices'),
-    'kill': Command(kill, '', 'stop acquisition and disconnect from the devices'),
+    **cli.init_and_kill('connect to the devices', 'stop acquisition and disconnect from the devices',
+                        lambda client, method: CAPTURE_TIMEOUT),
 }
 
 

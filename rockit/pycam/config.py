@@ -109,9 +109,7 @@ def _ascending(values):
     return all(a < b for a, b in zip(values, values[1:]))
 
 
-class PycamConfig(config.DaemonConfig):
-    SCHEMA = SCHEMA
-
+class PycamConfig(config.DaemonConfig, schema=SCHEMA):
     def __init__(self, data, folder):
         super().__init__(data, folder)
         root = Path(data['data_root'])

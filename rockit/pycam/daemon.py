@@ -7,13 +7,13 @@ published and never waits on a device or the disk.
 Saved captures other than Test go to live processing, when the processing package offers
 a processor (storage/saved.py describes the hook).
 """
-import datetime
 import importlib
 import logging
-import threading
 
-from rockit.common import service
+from rockit.common import service, status
 from rockit.common.arguments import Choice
+from rockit.common.daemon import Daemon, wait_all
+from rockit.common.errors import Refused
 from rockit.common.log import ChangeLog
 from rockit.common.pyro import command, query
 
@@ -61,13 +61,10 @@ def load_processor(config, log):
         return None
 
 
-class PycamDaemon:
+class PycamDaemon(Daemon):
     codes = CommandStatus
 
     def __init__(self, config, log, processor=None):
-        self.config = config
-        self.log = log
-        self.control_ips = config.control_ips
         self.devices = config.devices
         self.settings = AcquisitionSettings(config.initial_settings())
         self.store = DataStore(config.data_root, config.floor_bytes)
@@ -75,11 +72,12 @@ class PycamDaemon:
         self.processor = processor
         self._changes = ChangeLog(log)
         context = AcquisitionContext(self.settings, self.store, self.storage, self._deliver, self._halt_all)
-        self.loops = {}
+        self.groups = {}    # device group name -> its Acquisition
         if config.cameras:
-            self.loops['cameras'] = CameraPairAcquisition(context, config, selection.camera_openers(config), log)
+            self.groups['cameras'] = CameraPairAcquisition(context, config, selection.camera_openers(config), log)
         if config.spectrometer:
-            self.loops['spectrometer'] = SpectrometerAcquisition(context, config, selection.spectrometer(config), log)
+            self.groups['spectrometer'] = SpectrometerAcquisition(context, config, selection.spectrometer(config), log)
+        super().__init__(config, log, [group.loop for group in self.groups.values()])
 
     def start(self):
         try:
@@ -89,14 +87,12 @@ class PycamDaemon:
         except OSError as e:
             self.log.error('cannot tidy %s: %s', self.store.root, e)
         self.storage.refresh()
-        for loop in self.loops.values():
-            loop.start()
+        super().start()
 
     def stop(self):
-        for loop in self.loops.values():
-            loop.halt()
-        for loop in self.loops.values():
-            loop.stop()
+        for group in self.groups.values():
+            group.halt()
+        super().stop()
         if self.processor is not None and hasattr(self.processor, 'close'):
             try:
                 self.processor.close()
@@ -115,41 +111,31 @@ class PycamDaemon:
 
     def _halt_all(self, reason):
         self.storage.fail(reason)
-        for loop in self.loops.values():
-            loop.halt()
+        for group in self.groups.values():
+            group.halt()
 
     # Helpers of the Pyro methods.
     def _selected(self, device):
-        """The loops a device argument names, or the code refusing it."""
+        """The groups a device argument names; Refused when one is not configured."""
         if device == 'all':
-            return list(self.loops.values())
-        if device not in self.loops:
-            return CommandStatus.DeviceNotConfigured
-        return [self.loops[device]]
+            return list(self.groups.values())
+        if device not in self.groups:
+            raise Refused(CommandStatus.DeviceNotConfigured)
+        return [self.groups[device]]
 
-    def _on_loop(self, loop, fn, *args, offline_ok=False, timeout=COMMAND_TIMEOUT):
-        """Run fn on loop's device thread; its result, or the code for what went wrong."""
-        return loop.on_device(fn, *args, offline_ok=offline_ok, timeout=timeout, codes=CommandStatus)
+    def _on_groups(self, groups, method, *args, timeout_for):
+        """Run group.<method>(*args) on each group's thread at the same time, allowing each
+        timeout_for(group) seconds; raises the first failure once every one has ended."""
+        errors = wait_all([(group.loop, group.loop.submit(getattr(group, method), *args), timeout_for(group))
+                           for group in groups])
+        failures = [e for e in errors if e is not None]
+        if failures:
+            raise failures[0]
+        return CommandStatus.Succeeded
 
-    def _on_loops(self, loops, method, *args, timeout_for):
-        """Run loop.<method>(*args) on each loop's thread at the same time, allowing each
-        timeout_for(loop) seconds; the first code that is not success, else Succeeded."""
-        results = [None] * len(loops)
-
-        def run(index, loop):
-            results[index] = self._on_loop(loop, getattr(loop, method), *args, timeout=timeout_for(loop))
-
-        threads = [threading.Thread(target=run, args=(i, loop), daemon=True) for i, loop in enumerate(loops)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        failures = [code for code in results if code != CommandStatus.Succeeded]
-        return failures[0] if failures else CommandStatus.Succeeded
-
-    def _capture_timeout(self, loop):
+    def _capture_timeout(self, group):
         values = self.settings.values()
-        if loop.device_name == 'cameras':
+        if group.device_name == 'cameras':
             longest = self.config.shutter_speeds[-1] / 1e6
             return 2 * (camera.APPLY_FRAMES + 1) * max(longest, 0.07) + COMMAND_TIMEOUT
         longest = self.config.spectrometer.integration_times[-1] / 1000
@@ -158,12 +144,11 @@ class PycamDaemon:
     # What Pyro clients see.
     @query()
     def report_status(self):
-        now = datetime.datetime.now(datetime.timezone.utc)
-        parts = {name: loop.status() for name, loop in self.loops.items()}
+        parts = {name: group.status() for name, group in self.groups.items()}
         online = all(part['status'] == DeviceStatus.Online for part in parts.values())
-        status = DeviceStatus.Online if online else DeviceStatus.Offline
-        data = {'date': now.strftime('%Y-%m-%dT%H:%M:%SZ'), 'status': status,
-                'status_label': DeviceStatus.label(status), 'settings': self.settings.values(),
+        state = DeviceStatus.Online if online else DeviceStatus.Offline
+        data = {'date': status.utc_now(), 'status': state,
+                'status_label': DeviceStatus.label(state), 'settings': self.settings.values(),
                 'storage': self.storage.snapshot(), **parts}
         if self.processor is not None and hasattr(self.processor, 'status'):
             try:
@@ -183,75 +168,49 @@ class PycamDaemon:
     @command(device=DEVICE)
     def start_acquisition(self, device='all'):
         """Start continuous acquisition (from the next slot)."""
-        loops = self._selected(device)
-        if isinstance(loops, int):
-            return loops
+        groups = self._selected(device)
         try:
-            self.store.check_space(sum(loop.capture_bytes for loop in loops))
+            self.store.check_space(sum(group.capture_bytes for group in groups))
         except StorageError as e:
             self.storage.fail(str(e))
             return CommandStatus.StorageUnavailable
         self.storage.clear()
-        return self._on_loops(loops, 'start_continuous', timeout_for=lambda loop: COMMAND_TIMEOUT)
+        return self._on_groups(groups, 'start_continuous', timeout_for=lambda group: COMMAND_TIMEOUT)
 
     @command(device=DEVICE)
     def stop_acquisition(self, device='all'):
         """Stop continuous acquisition and any dark sequence; returns at once."""
-        loops = self._selected(device)
-        if isinstance(loops, int):
-            return loops
-        for loop in loops:
-            if loop.halt():
-                loop.log.info('acquisition stopped')
+        for group in self._selected(device):
+            if group.halt():
+                group.log.info('acquisition stopped')
         return CommandStatus.Succeeded
 
     @command(capture_type=_capture_type, device=DEVICE)
     def capture(self, capture_type, device='all'):
         """One capture of a type (Test, Dark, Clear, Plume, <N>ppmm); returns once saved."""
-        loops = self._selected(device)
-        if isinstance(loops, int):
-            return loops
-        return self._on_loops(loops, 'capture_single', capture_type, timeout_for=self._capture_timeout)
+        return self._on_groups(self._selected(device), 'capture_single', capture_type,
+                               timeout_for=self._capture_timeout)
 
     @command(device=DEVICE)
     def capture_darks(self, device='all'):
         """Start a dark sequence over every exposure of the list; progress in status."""
-        loops = self._selected(device)
-        if isinstance(loops, int):
-            return loops
-        return self._on_loops(loops, 'start_darks', timeout_for=self._capture_timeout)
+        return self._on_groups(self._selected(device), 'start_darks', timeout_for=self._capture_timeout)
 
     @command(device=ONE_DEVICE)
     def restart_device(self, device):
         """Close a device and open it again."""
-        if device not in self.loops:
-            return CommandStatus.DeviceNotConfigured
-        loop = self.loops[device]
-        result = self._on_loop(loop, loop.restart_now, offline_ok=True, timeout=self._capture_timeout(loop))
-        if result is True or result is False:
-            loop.log.info('restarted')
-            return CommandStatus.Succeeded
-        return result
-
-    @command()
-    def initialize(self):
-        """Connect every device now (also resumes reconnecting after shutdown)."""
-        results = [self._on_loop(loop, loop.connect_now, offline_ok=True) for loop in self.loops.values()]
-        codes = [r for r in results if r is not True and r is not False]
-        if codes:
-            return codes[0]
-        return CommandStatus.Succeeded if True in results else CommandStatus.NotDisconnected
+        group, = self._selected(device)
+        group.loop.wait(group.loop.restart(), self._capture_timeout(group))
+        group.log.info('restarted')
+        return CommandStatus.Succeeded
 
     @command()
     def shutdown(self):
         """Stop acquisition and disconnect every device until initialize."""
-        for loop in self.loops.values():
-            loop.halt()
-        results = [self._on_loop(loop, loop.disconnect_now, offline_ok=True) for loop in self.loops.values()]
-        codes = [r for r in results if r is not True and r is not False]
-        if codes:
-            return codes[0]
-        return CommandStatus.Succeeded if True in results else CommandStatus.NotConnected
+        for group in self.groups.values():
+            group.halt()
+        self.disconnect_all()
+        return CommandStatus.Succeeded
 
 
 def make_daemon(config, log):

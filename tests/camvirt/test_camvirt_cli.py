@@ -2,8 +2,8 @@
 import json
 import threading
 
-from camvirt_fixtures import camera_servers, camvirt, call, wait_for_status  # noqa: F401 (fixtures)
-from conftest import ROOT, exit_code, run_cli
+from camvirt_harness import call, wait_for_status
+from support import ROOT, exit_code, run_cli
 from rockit.camvirt.codes import CommandStatus
 
 ENV = 'CAMVIRTD_CONFIG_PATH'

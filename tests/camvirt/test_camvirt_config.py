@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, run_cli
+from support import ROOT, run_cli
 from rockit.camvirt.config import DEFAULT_LIBVIRT_URI, CamvirtConfig, resolve_libvirt_uri
 from rockit.common.config import ConfigError
 
@@ -92,13 +92,13 @@ def test_a_relative_test_driver_uri_is_taken_from_the_config_folder(tmp_path):
         assert resolve_libvirt_uri(unchanged, tmp_path) == unchanged
 
 
-@pytest.mark.parametrize('name', ['test', 'clasp', 'superwasp_das1', 'superwasp_das2'])
+@pytest.mark.parametrize('name', ['test', 'clasp_cmos', 'clasp_swir', 'sting_das1', 'sting_das2'])
 def test_every_shipped_config_loads_with_the_packaged_registry(test_registry, name):
     config = CamvirtConfig.load(ROOT / 'config' / 'camvirtd' / f'{name}.json')
     assert config.cameras and config.initialize_timeout >= 1 and config.shutdown_timeout >= 1
     if name == 'test':
         assert config.libvirt_uri == f'test://{ROOT}/config/camvirtd/test-node.xml'
-    if name.startswith('superwasp'):
+    if name != 'test':
         assert (config.initialize_timeout, config.shutdown_timeout) == (90, 30)
 
 

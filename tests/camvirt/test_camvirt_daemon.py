@@ -7,8 +7,8 @@ import sys
 import threading
 import time
 
-from camvirt_fixtures import camera_servers, camvirt, call, wait_for_status  # noqa: F401 (fixtures)
-from conftest import ROOT, DaemonProcess, connections_from, run_cli
+from camvirt_harness import call, wait_for_status
+from support import ROOT, DaemonProcess, connections_from, run_cli
 from rockit.camvirt.codes import CommandStatus, LibvirtStatus
 from rockit.camvirt.config import CamvirtConfig
 from rockit.camvirt.daemon import STAND_IN, CameraVMManager

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from camvirt_fixtures import camera_servers, call  # noqa: F401 (fixture)
-from conftest import wait_until
+from camvirt_harness import call
+from support import wait_until
 from rockit.camvirt.codes import CommandStatus
 
 pytestmark = pytest.mark.integration

@@ -1,9 +1,13 @@
 """A chiller under test: the emulated T257P on a TCP port and a real chillerd process, plus
-small Pyro status daemons standing in for the dome thermometer and the power daemon."""
+stand-ins for the power daemon (powerd) and the dome thermometer (domealertd) written from
+their Pyro API."""
+import datetime
+import threading
+
 import Pyro4
 import pytest
 
-from conftest import DaemonUnderTest, run_cli, wait_until
+from support import DaemonUnderTest, run_cli, wait_until
 from rockit.chiller import protocol
 from rockit.chiller.emulator import ChillerEmulator
 from rockit.common import pyro
@@ -57,9 +61,10 @@ def make_chiller(test_registry, daemons):
         model = ChillerEmulator(**(emulator or {}))
         link = EmulatorLink(model).start()
         links.append(link)
-        address = test_registry.add('chiller_test')
+        name = overrides.get('daemon', 'chiller_test')
+        address = test_registry.add(name)
         config = {
-            'daemon': 'chiller_test', 'log_name': 'chillerd@test', 'control_machines': ['LocalHost'],
+            'daemon': name, 'log_name': 'chillerd@test', 'control_machines': ['LocalHost'],
             'serial_port': link.url, 'serial_baud': 9600, 'serial_timeout': 0.5, 'query_delay': QUERY_DELAY,
         }
         config.update(overrides)
@@ -73,50 +78,90 @@ def make_chiller(test_registry, daemons):
         link.stop()
 
 
-@pytest.fixture
-def chiller(make_chiller):
-    return make_chiller()
+class StandIn:
+    """What the stand-ins share: hang() makes every call wait (a daemon that accepts calls
+    but never answers them) until answer()."""
+
+    def __init__(self):
+        self._answering = threading.Event()
+        self._answering.set()
+
+    def hang(self):
+        self._answering.clear()
+
+    def answer(self):
+        self._answering.set()
+
+    def _when_answering(self):
+        self._answering.wait()
 
 
 @Pyro4.expose
-class StatusSource:
-    """A daemon that only reports a status dict, which the test edits as it goes."""
+class PowerStandIn(StandIn):
+    """powerd as its Pyro API serves it: value(name) is a switch's state (1 on, 0 off, 2 when
+    its PDU did not answer; False for a name it does not have), last_measurement() every
+    value with the date, switch(name, enable) sets one."""
 
-    def __init__(self, status):
-        self.status = status
+    def __init__(self, channels):
+        super().__init__()
+        self.channels = dict(channels)
 
-    def report_status(self):
-        return dict(self.status)
+    def value(self, name):
+        self._when_answering()
+        return self.channels.get(name, False)
+
+    def last_measurement(self):
+        self._when_answering()
+        return {'date': _now(), **self.channels}
+
+    def switch(self, name, enable):
+        self._when_answering()
+        if name not in self.channels:
+            return False
+        self.channels[name] = 1 if enable else 0
+        return True
 
 
-class ServedStatus:
-    """A StatusSource served over Pyro4 from a thread of the test process; stop() and
-    start() take it off the network and back with the same status dict."""
+@Pyro4.expose
+class DomeAlertStandIn(StandIn):
+    """domealertd as its Pyro API serves it: last_measurement() holds each sensor's value
+    under its id and whether it is fresh under '<id>_valid'."""
 
-    def __init__(self, address, status):
-        self.address, self.status = address, dict(status)
+    def __init__(self, **sensors):
+        super().__init__()
+        self.sensors = {}
+        for sensor, value in sensors.items():
+            self.set(sensor, value)
+
+    def set(self, sensor, value, valid=True):
+        self.sensors[sensor] = (value, valid)
+
+    def last_measurement(self):
+        self._when_answering()
+        data = {'date': _now()}
+        for sensor, (value, valid) in self.sensors.items():
+            data[sensor], data[sensor + '_valid'] = value, valid
+        return data
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+class Served:
+    """A stand-in served over Pyro4 on loopback from a thread of the test process; stop()
+    and start() take it off the network and back with the same state."""
+
+    def __init__(self, address, stand_in):
+        self.address, self.stand_in = address, stand_in
         self._server = None
         self.start()
 
     def start(self):
-        self._server = pyro.BackgroundServer(StatusSource(self.status), self.address)
+        self._server = pyro.BackgroundServer(self.stand_in, self.address)
 
     def stop(self):
         if self._server is not None:
+            self.stand_in.answer()   # free the workers of a hung stand-in, so that it can close
             self._server.close()
             self._server = None
-
-
-@pytest.fixture
-def status_daemon(test_registry):
-    """serve(name, status): a status daemon registered under name, stopped after the test."""
-    served = []
-
-    def serve(name, status):
-        source = ServedStatus(test_registry.add(name), status)
-        served.append(source)
-        return source
-
-    yield serve
-    for source in served:
-        source.stop()

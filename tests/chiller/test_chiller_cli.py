@@ -3,9 +3,8 @@ import json
 import subprocess
 import sys
 
-from chiller_harness import chiller, make_chiller  # noqa: F401 (fixtures)
-from conftest import ROOT, exit_code, run_cli
-from rockit.chiller import cli, protocol
+from support import ROOT, exit_code, run_cli
+from rockit.chiller import cli, errors, protocol
 from rockit.chiller.codes import ChillerMode, CommandStatus
 
 USAGE_ERROR = exit_code(CommandStatus.UsageError)
@@ -54,7 +53,7 @@ def test_setpoint_and_its_errors(chiller):
     result = chiller.cli('setpoint', '-3')
     assert result.returncode == CommandStatus.SetpointOutsideLimits
     assert result.stderr.strip() == 'error: setpoint outside the chiller range (5 to 40 \u00b0C)'
-    chiller.model.reply_errors[protocol.SET_SETPOINT] = protocol.ERROR_BOUNDS
+    chiller.model.reply_errors[protocol.SET_SETPOINT] = errors.ERROR_BOUNDS
     result = chiller.cli('setpoint', '20')
     assert result.returncode == CommandStatus.ChillerRejectedValue
     assert result.stderr.strip() == 'error: chiller refused the value as out of bounds'

@@ -9,7 +9,7 @@ import time
 import pytest
 import serial
 
-from rockit.chiller import protocol as p
+from rockit.chiller import errors, protocol as p
 from rockit.chiller.emulator import ChillerEmulator, RETURN_RISE, TEC_GAIN
 from rockit.common.emulator import EmulatorLink
 from rockit.common.errors import ProtocolError
@@ -144,14 +144,14 @@ def test_set_setpoint_round_trip(serve):
 def test_setpoint_out_of_bounds_answers_3(serve, data):
     chiller = ChillerEmulator(setpoint=15.0)
     port = serve(chiller)
-    assert refused(port, p.encode_request(p.SET_SETPOINT, data), p.SET_SETPOINT) == p.ERROR_BOUNDS
+    assert refused(port, p.encode_request(p.SET_SETPOINT, data), p.SET_SETPOINT) == errors.ERROR_BOUNDS
     assert chiller.setpoint == 15.0
 
 
 def test_run_value_out_of_bounds_answers_3(serve):
     chiller = ChillerEmulator()
     port = serve(chiller)
-    assert refused(port, p.encode_request(p.SET_RUN, '2'), p.SET_RUN) == p.ERROR_BOUNDS
+    assert refused(port, p.encode_request(p.SET_RUN, '2'), p.SET_RUN) == errors.ERROR_BOUNDS
     assert not chiller.running
 
 
@@ -162,7 +162,7 @@ def test_bad_checksum_answers_1(serve):
 
 def test_unknown_command_answers_2(serve):
     port = serve(ChillerEmulator())
-    assert refused(port, p.read('99'), '99') == p.ERROR_COMMAND
+    assert refused(port, p.encode_request('99'), '99') == p.ERROR_COMMAND
 
 
 def test_wrong_length_answers_4(serve):
@@ -211,7 +211,7 @@ def test_corrupt_checksum_is_detected(serve):
     port = serve(chiller)
     chiller.corrupt_checksum = True
     with pytest.raises(ProtocolError, match='checksum'):
-        p.decode_response(exchange(port, p.read(p.READ_STATUS)), p.READ_STATUS)
+        p.decode_response(exchange(port, p.encode_request(p.READ_STATUS)), p.READ_STATUS)
     chiller.corrupt_checksum = False
     assert p.parse_status(ask(port, p.READ_STATUS)).control_mode == p.MODE_STANDBY
 

@@ -26,7 +26,7 @@ def with_checksum(body):
 def test_checksum_by_hand():
     # '.' 46 + '0' 48 + '1' 49 + '0' 48 + '1' 49 + eight '0' 8 * 48 = 624 = 0x270 -> 0x70
     assert p.checksum(b'.0101' + b'0' * 8) == b'70'
-    assert p.read(p.READ_STATUS) == b'.01010000000070\r'
+    assert p.encode_request(p.READ_STATUS) == b'.01010000000070\r'
 
 
 def test_set_run_bytes_by_hand():
@@ -44,7 +44,7 @@ def test_checksum_is_uppercase_and_wraps():
 def test_read_requests_carry_the_command_and_no_data():
     for command_id in (p.READ_SETPOINT, p.READ_SUPPLY_TEMP, p.READ_RETURN_TEMP, p.READ_AMBIENT_TEMP,
                        p.READ_FLOW, p.READ_TEC_DRIVE, p.READ_ALARMS, p.READ_WARNINGS):
-        frame = p.read(command_id)
+        frame = p.encode_request(command_id)
         assert frame.startswith(b'.01' + command_id.encode() + b'00000000')
         assert len(frame) == 16 and frame.endswith(b'\r')
         assert p.decode_request(frame[:-1]) == (command_id, '')
@@ -78,7 +78,7 @@ def test_encode_request_refuses_control_characters():
 # Requests, as the emulator decodes them
 
 def test_decode_request_bad_checksum_is_error_1():
-    frame = p.read(p.READ_STATUS)[:-3] + b'71'
+    frame = p.encode_request(p.READ_STATUS)[:-3] + b'71'
     with pytest.raises(p.RequestError) as e:
         p.decode_request(frame)
     assert e.value.code == p.ERROR_CHECKSUM and e.value.command_id == p.READ_STATUS
@@ -86,7 +86,7 @@ def test_decode_request_bad_checksum_is_error_1():
 
 def test_decode_request_unknown_command_is_error_2():
     with pytest.raises(p.RequestError) as e:
-        p.decode_request(p.read('99')[:-1])
+        p.decode_request(p.encode_request('99')[:-1])
     assert e.value.code == p.ERROR_COMMAND and e.value.command_id == '99'
 
 
@@ -108,7 +108,7 @@ def test_decode_request_wrong_length_is_error_4(frame):
     assert e.value.code == p.ERROR_LENGTH
 
 
-@pytest.mark.parametrize('frame', [b'', b'garbage', b'.02' + p.read(p.READ_STATUS)[3:-1],
+@pytest.mark.parametrize('frame', [b'', b'garbage', b'.02' + p.encode_request(p.READ_STATUS)[3:-1],
                                    b'#0101000000000100056', b'\xff\xfe.01'])
 def test_decode_request_ignores_frames_not_for_this_chiller(frame):
     with pytest.raises(p.RequestError) as e:

@@ -7,9 +7,8 @@ import time
 
 import pytest
 
-from chiller_harness import chiller, make_chiller, status_daemon  # noqa: F401 (fixtures)
-from conftest import ROOT, connections_from, wait_until
-from rockit.chiller import protocol
+from support import ROOT, connections_from, wait_until
+from rockit.chiller import errors, protocol
 from rockit.chiller.codes import ChillerMode, ChillerStatus, CommandStatus
 from rockit.common import pyro
 
@@ -102,7 +101,7 @@ def test_each_chiller_error_digit_becomes_its_own_code(chiller):
         code = chiller.call('set_setpoint', 10.0)
         assert code == CommandStatus.chiller_refused(digit), digit
         assert CommandStatus.message(code) == CommandStatus._messages[code]
-    chiller.model.reply_errors = {protocol.SET_RUN: protocol.ERROR_BOUNDS}
+    chiller.model.reply_errors = {protocol.SET_RUN: errors.ERROR_BOUNDS}
     assert chiller.call('set_enabled', True) == CommandStatus.ChillerRejectedValue
     assert chiller.model.setpoint == 15.0 and not chiller.model.running
     assert chiller.status()['status'] == ChillerStatus.Idle   # a refusal is not a lost link
@@ -158,99 +157,6 @@ def test_shutdown_disconnects_until_initialize(chiller):
     assert chiller.status()['status'] == ChillerStatus.Idle
 
 
-def test_antifreeze_on_the_chillers_ambient_sensor_with_hysteresis(make_chiller):
-    chiller = make_chiller(antifreeze_enable_below=3.0, antifreeze_disable_above=6.0, initial_mode='automatic')
-    status = chiller.status()
-    assert (status['mode'], status['dome_temp'], status['antifreeze_enabled']) == (AUTOMATIC, 20.0, False)
-    assert status['cooling_requested_by'] == [] and status['interlock_faults'] == {}
-    assert 'channels_enabled' not in status
-
-    chiller.model.ambient_temp = 2.5
-    status = chiller.wait_status(lambda s: s['antifreeze_enabled'], 'antifreeze on')
-    assert chiller.model.running and status['cooling_requested_by'] == ['antifreeze']
-    chiller.model.ambient_temp = 4.5            # between the limits: keeps running
-    chiller.wait_status(lambda s: s['dome_temp'] == 4.5, 'dome at 4.5')
-    chiller.wait_cycles(3)
-    assert chiller.model.running and chiller.status()['antifreeze_enabled']
-    chiller.model.ambient_temp = 6.5
-    chiller.wait_status(lambda s: not s['antifreeze_enabled'] and s['status'] == ChillerStatus.Idle,
-                        'antifreeze off')
-    assert not chiller.model.running
-    chiller.model.ambient_temp = 4.5            # between the limits again: stays off
-    chiller.wait_status(lambda s: s['dome_temp'] == 4.5, 'dome at 4.5')
-    chiller.wait_cycles(3)
-    assert not chiller.model.running
-    log = chiller.daemon.output()
-    assert log.count('automatic mode: starting the chiller (antifreeze)') == 1, log
-    assert log.count('automatic mode: stopping the chiller') == 1, log
-
-
-def test_a_failed_dome_thermometer_is_never_used_and_logged_once(make_chiller, status_daemon):
-    dome = status_daemon('dome_test', {'internal': {'temperature': 10.0, 'temperature_valid': True}})
-    chiller = make_chiller(antifreeze_enable_below=3.0, antifreeze_disable_above=6.0, initial_mode='automatic',
-                           temperature_daemon='dome_test', temperature_value_key='internal.temperature',
-                           temperature_valid_key='internal.temperature_valid')
-    assert chiller.status()['dome_temp'] == 10.0
-    chiller.model.ambient_temp = -10.0          # the chiller's own sensor is not the source here
-
-    # A freezing reading flagged invalid (the old daemon's bug used it): no antifreeze.
-    dome.status['internal'] = {'temperature': -5.0, 'temperature_valid': False}
-    status = chiller.wait_status(lambda s: s['dome_temp'] is None, 'invalid reading seen')
-    assert 'temperature_valid is not true' in status['interlock_faults']['dome temperature']
-    chiller.wait_cycles(4)
-    assert not chiller.model.running and not chiller.status()['antifreeze_enabled']
-    assert chiller.log_count('dome temperature unusable') == 1
-
-    dome.status['internal'] = {'temperature': -5.0, 'temperature_valid': True}
-    status = chiller.wait_status(lambda s: s['antifreeze_enabled'], 'antifreeze on')
-    assert chiller.model.running and status['dome_temp'] == -5.0 and status['interlock_faults'] == {}
-    assert chiller.log_count('dome temperature usable again') == 1
-
-    # The thermometer's daemon stops: the decision is held (still running), logged once.
-    dome.stop()
-    status = chiller.wait_status(lambda s: s['dome_temp'] is None, 'thermometer gone')
-    assert 'did not answer' in status['interlock_faults']['dome temperature']
-    chiller.wait_cycles(4)
-    assert chiller.model.running and chiller.status()['antifreeze_enabled']
-    assert chiller.log_count('dome_test did not answer') == 1
-
-    dome.status['internal'] = {'temperature': 12.0, 'temperature_valid': True}
-    dome.start()
-    chiller.wait_status(lambda s: not s['antifreeze_enabled'] and s['status'] == ChillerStatus.Idle,
-                        'antifreeze off')
-    assert not chiller.model.running and chiller.log_count('dome temperature usable again') == 2
-
-
-def test_camera_power_interlock(make_chiller, status_daemon):
-    power = status_daemon('power_test', {'cam1': False, 'cam2': False, 'dome_lights': True})
-    chiller = make_chiller(power_daemon='power_test', power_channels=['cam1', 'cam2'], initial_mode='automatic')
-    status = chiller.status()
-    assert (status['channels_enabled'], status['status']) == (False, ChillerStatus.Idle)
-    assert 'dome_temp' not in status and 'antifreeze_enabled' not in status
-
-    chiller.model.reply_errors[protocol.SET_RUN] = protocol.ERROR_BOUNDS   # the chiller will not start
-    power.status['cam2'] = True
-    chiller.wait_status(lambda s: s['channels_enabled'], 'camera power seen')
-    chiller.wait_cycles(3)
-    assert chiller.status()['status'] == ChillerStatus.Idle   # refused, retried, still online
-    assert chiller.log_count('automatic mode could not start the chiller') == 1
-    chiller.model.reply_errors = {}
-    status = chiller.wait_status(lambda s: s['status'] != ChillerStatus.Idle, 'chiller started')
-    assert chiller.model.running and status['cooling_requested_by'] == ['camera power']
-    assert status['channels_enabled'] is True
-
-    del power.status['cam1']                    # a status without the channel: held, not "off"
-    status = chiller.wait_status(lambda s: s['channels_enabled'] is None, 'power source unusable')
-    assert "no channel 'cam1'" in status['interlock_faults']['camera power']
-    chiller.wait_cycles(3)
-    assert chiller.model.running and chiller.log_count('camera power unusable') == 1
-
-    power.status.update(cam1=False, cam2=False)
-    chiller.wait_status(lambda s: s['channels_enabled'] is False and s['status'] == ChillerStatus.Idle,
-                        'chiller stopped')
-    assert not chiller.model.running
-
-
 def test_every_command_is_refused_from_a_machine_not_in_control_machines(chiller):
     with connections_from('127.0.0.2'):
         with chiller.proxy() as proxy:
@@ -301,8 +207,12 @@ def test_seed_config_text_loads(test_registry, tmp_path):
 
 def test_packaged_configs_load(test_registry):
     from rockit.chiller.config import ChillerConfig
+    test_registry.add('clasp_domealert')   # in the upstream registry; the packaged one may lag
     clasp = ChillerConfig.load(ROOT / 'config' / 'chillerd' / 'clasp.json')
-    assert clasp.power_address.name == 'clasp_power' and clasp.initial_mode == AUTOMATIC
+    assert (clasp.power_address.name, clasp.power_channels) == ('clasp_power', ['cam1', 'cam2'])
+    assert (clasp.temperature_address.name, clasp.temperature_value_key, clasp.temperature_valid_key) == (
+        'clasp_domealert', 'internal_temperature', 'internal_temperature_valid')
+    assert (clasp.antifreeze, clasp.query_delay, clasp.initial_mode) == ((5, 7), 7, AUTOMATIC)
     assert clasp.control_ips == {'10.2.6.181'}
     test = ChillerConfig.load(ROOT / 'config' / 'chillerd' / 'test.json')
     assert (test.antifreeze, test.power_address, test.temperature_address) == ((3.0, 6.0), None, None)
@@ -316,7 +226,14 @@ def test_packaged_configs_load(test_registry):
     ({'control_machines': ['Atlantis']}, "control_machines[0]: 'Atlantis' is not a machine in the registry"),
     ({'power_daemon': 'no_such_power'}, "power_daemon: 'no_such_power' is not a daemon in the registry"),
     ({'power_channels': []}, 'power_channels: [] should be non-empty'),
-    ({'antifreeze_enable_below': 3}, 'antifreeze_disable_above: required with antifreeze_enable_below'),
+    ({'antifreeze_enable_below': 3}, 'antifreeze_disable_limit: required with antifreeze_enable_below'),
+    ({'antifreeze_enable_limit': 3}, 'antifreeze_disable_limit: required with antifreeze_enable_limit'),
+    ({'antifreeze_enable_limit': 6, 'antifreeze_disable_limit': 3},
+     'antifreeze_enable_limit: 6 must be below antifreeze_disable_limit (3)'),
+    ({'antifreeze_enable_limit': 1, 'antifreeze_enable_below': 1, 'antifreeze_disable_limit': 3},
+     'antifreeze_enable_below: give antifreeze_enable_limit or its older name antifreeze_enable_below, not both'),
+    ({'temperature_daemon': 'localhost_test', 'temperature_value_key': 't'},
+     'antifreeze_enable_limit: required with temperature_daemon'),
     ({'antifreeze_enable_below': 6, 'antifreeze_disable_above': 3},
      'antifreeze_enable_below: 6 must be below antifreeze_disable_above (3)'),
     ({'power_daemon': 'clasp_power'}, 'power_channels: required with power_daemon'),

@@ -1,21 +1,25 @@
 """The device loop survives its own device's bugs and keeps the one-thread promise."""
 import logging
 import threading
+from types import SimpleNamespace
 
 import pytest
 
-from conftest import wait_until
-from rockit.common.device import DeviceLoop, NotConnected
-from rockit.common.errors import DeviceError
+from support import wait_until
+from rockit.common.daemon import Daemon, OneCommand
+from rockit.common.device import DeviceLoop
+from rockit.common.errors import Blocked, DeviceError, NotConnected, NotDisconnected
 
 
-class Flaky(DeviceLoop):
-    """A device whose poll raises what it is told to, once."""
+class QuickLoop(DeviceLoop):
     BACKOFF_MIN = 0.05
     BACKOFF_MAX = 0.2
 
+
+class Flaky:
+    """A device whose poll raises what it is told to, once."""
+
     def __init__(self):
-        super().__init__(logging.getLogger('rockit-test-flaky'))
         self.raise_next = None
         self.interval_error = None
         self.opened = 0
@@ -43,33 +47,94 @@ class Flaky(DeviceLoop):
 
 @pytest.fixture
 def device():
-    loop = Flaky()
-    loop.start()
-    wait_until(lambda: loop.connected, message='connected')
-    yield loop
-    loop.stop()
+    flaky = Flaky()
+    flaky.loop = QuickLoop(flaky, logging.getLogger('rockit-test-flaky'))
+    flaky.loop.start()
+    wait_until(lambda: flaky.loop.connected, message='connected')
+    yield flaky
+    flaky.loop.stop()
 
 
 @pytest.mark.parametrize('error', [DeviceError('garbage'), KeyError('bug')])
 def test_a_failing_poll_goes_offline_then_reconnects(device, error):
     device.raise_next = error
-    wait_until(lambda: device.opened >= 2 and device.connected, message='reconnected')
-    assert device._thread.is_alive()
+    wait_until(lambda: device.opened >= 2 and device.loop.connected, message='reconnected')
+    assert device.loop._thread.is_alive()
 
 
 def test_commands_run_on_the_loop_thread_and_fail_fast_offline(device):
-    assert device.call(threading.get_ident) == device._thread.ident
-    assert device.threads == {device._thread.ident}
-    assert device.call(device.disconnect_now, offline_ok=True) is True
+    loop = device.loop
+    assert loop.call(threading.get_ident) == loop._thread.ident
+    assert device.threads == {loop._thread.ident}
+    assert loop.wait(loop.disconnect()) is None
     with pytest.raises(NotConnected):
-        device.call(lambda: None, timeout=1)
-    assert device.call(device.connect_now, offline_ok=True) is True
-    assert device.call(device.connect_now, offline_ok=True) is False
+        loop.wait(loop.disconnect())
+    with pytest.raises(NotConnected):
+        loop.call(lambda: None, timeout=1)
+    assert loop.wait(loop.connect()) is None
+    with pytest.raises(NotDisconnected):
+        loop.wait(loop.connect())
+
+
+def test_restart_releases_the_device_and_opens_it_again(device):
+    opened = device.opened
+    assert device.loop.wait(device.loop.restart()) is None
+    assert device.opened == opened + 1 and device.loop.connected
+
+
+def test_submit_returns_a_future_without_starting_a_thread(device):
+    threads = threading.active_count()
+    futures = [device.loop.submit(threading.get_ident) for _ in range(20)]
+    assert threading.active_count() == threads
+    assert {device.loop.wait(f) for f in futures} == {device.loop._thread.ident}
 
 
 def test_a_bug_anywhere_in_the_cycle_does_not_end_the_loop(device):
     device.interval_error = ZeroDivisionError('bug')
     wait_until(lambda: device.interval_error is None, message='the bug hit')
-    wait_until(lambda: device.connected and device.opened >= 2, message='reconnected after the bug')
-    assert device._thread.is_alive()
-    assert device.call(lambda: 'alive', timeout=5) == 'alive'
+    wait_until(lambda: device.loop.connected and device.opened >= 2, message='reconnected after the bug')
+    assert device.loop._thread.is_alive()
+    assert device.loop.call(lambda: 'alive', timeout=5) == 'alive'
+
+
+class TwoDevices(Daemon):
+    def __init__(self):
+        self.devices = [Flaky(), Flaky()]
+        for device in self.devices:
+            device.loop = QuickLoop(device, logging.getLogger('rockit-test-two'))
+        super().__init__(SimpleNamespace(control_ips=set()), logging.getLogger('rockit-test-two'),
+                         [device.loop for device in self.devices])
+
+
+@pytest.fixture
+def two_devices():
+    daemon = TwoDevices()
+    daemon.start()
+    wait_until(lambda: all(loop.connected for loop in daemon.loops), message='both connected')
+    yield daemon
+    daemon.stop()
+
+
+def test_several_loops_connect_and_disconnect_together(two_devices):
+    first, second = two_devices.loops
+    with pytest.raises(NotDisconnected):
+        two_devices.connect_all()                  # every one was connected already
+    first.wait(first.disconnect())
+    two_devices.connect_all()                      # one connected now: done
+    assert first.connected and second.connected
+    two_devices.disconnect_all()
+    assert not first.connected and not second.connected
+    with pytest.raises(NotConnected):
+        two_devices.disconnect_all()
+
+
+def test_one_command_at_a_time_refuses_another_naming_the_one_that_runs():
+    guard = OneCommand(logging.getLogger('rockit-test-one'))
+    with guard.run('initialize'):
+        assert guard.running == 'initialize'
+        with pytest.raises(Blocked, match='initialize is running'):
+            with guard.run('shutdown'):
+                pass
+    assert guard.running is None
+    with guard.run('shutdown'):
+        assert guard.running == 'shutdown'

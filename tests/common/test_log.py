@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from conftest import wait_until
+from support import wait_until
 from rockit.common import log, pyro
 
 
@@ -63,3 +63,15 @@ def test_change_log_logs_a_persistent_condition_once(caplog):
             changes('dome', logging.WARNING, 'dome temperature unavailable')
         changes('dome', logging.INFO, 'dome temperature back')
     assert [r.getMessage() for r in caplog.records] == ['dome temperature unavailable', 'dome temperature back']
+
+
+def test_change_log_by_state_logs_once_whatever_the_message_until_forgotten(caplog):
+    logger = logging.getLogger('rockit-test-states')
+    logger.propagate = True
+    changes = log.ChangeLog(logger)
+    with caplog.at_level(logging.INFO, logger='rockit-test-states'):
+        for reason in ('no reply', 'cannot open', 'no reply'):
+            changes('link', logging.ERROR, f'offline: {reason}', state='offline')
+        changes.forget('link')
+        changes('link', logging.ERROR, 'offline: no reply', state='offline')
+    assert [r.getMessage() for r in caplog.records] == ['offline: no reply', 'offline: no reply']

@@ -5,7 +5,7 @@ import Pyro4
 import Pyro4.errors
 import pytest
 
-from conftest import connections_from
+from support import connections_from
 from rockit.common import pyro
 from rockit.common.arguments import Boolean, Choice, Integer, Number
 from rockit.common.codes import CommandStatus

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import wait_until
+from support import wait_until
 from rockit.common.device import DeviceLoop
 from rockit.common.emulator import EmulatorLink
 from rockit.common.errors import DeviceError
@@ -40,14 +40,16 @@ class LineModel:
         return b'DONE\n'
 
 
-class LineDevice(DeviceLoop):
+class ScaledLoop(DeviceLoop):
     BACKOFF_MIN = 0.1
     BACKOFF_MAX = 0.5
 
+
+class LineDevice:
     def __init__(self, url):
-        super().__init__(logging.getLogger('rockit-test-line'))
         self.link = SerialLink(url, 9600, 0.3)
         self.opened = []   # monotonic times of each successful open
+        self.loop = ScaledLoop(self, logging.getLogger('rockit-test-line'))
 
     def open_device(self):
         self.link.open()
@@ -72,10 +74,10 @@ def line():
     model = LineModel()
     link = EmulatorLink(model).start()
     device = LineDevice(link.url)
-    device.start()
-    wait_until(lambda: device.connected, message='connected')
-    yield model, link, device
-    device.stop()
+    device.loop.start()
+    wait_until(lambda: device.loop.connected, message='connected')
+    yield model, link, device.loop
+    device.loop.stop()
     link.stop()
 
 
@@ -101,7 +103,7 @@ def test_back_online_soon_after_every_replug_of_a_flapping_cable(line):
         recoveries.append(time.monotonic() - replugged)
         time.sleep(rng.uniform(0.1, 0.4))   # connected a little while, polled or not
     assert max(recoveries) < RECOVERY, recoveries
-    assert device.call(device.command, timeout=5) == b'DONE'
+    assert device.call(device.device.command, timeout=5) == b'DONE'
 
 
 def test_a_device_failing_every_other_command_cannot_make_the_loop_spin(line):
@@ -112,7 +114,7 @@ def test_a_device_failing_every_other_command_cannot_make_the_loop_spin(line):
     def commanding():
         while not stop.is_set():
             try:
-                answered.append(device.call(device.command, timeout=5))
+                answered.append(device.call(device.device.command, timeout=5))
             except Exception as e:   # NotConnected or the DeviceError of a lost reply
                 answered.append(e)
 
@@ -122,11 +124,11 @@ def test_a_device_failing_every_other_command_cannot_make_the_loop_spin(line):
     time.sleep(window)
     stop.set()
     client.join(10)
-    opens = [t for t in device.opened if t > device.opened[0]]
+    opens = [t for t in device.device.opened if t > device.device.opened[0]]
     # Every reconnection waits at least the shortest wait, good polls or not.
-    assert len(opens) <= window / LineDevice.BACKOFF_MIN + 1, len(opens)
+    assert len(opens) <= window / ScaledLoop.BACKOFF_MIN + 1, len(opens)
     assert any(isinstance(a, DeviceError) for a in answered) and b'DONE' in answered
-    gaps = [b - a for a, b in zip(device.opened, device.opened[1:])]
-    assert min(gaps) >= LineDevice.BACKOFF_MIN, gaps
+    gaps = [b - a for a, b in zip(device.device.opened, device.device.opened[1:])]
+    assert min(gaps) >= ScaledLoop.BACKOFF_MIN, gaps
     model.fail_every_other = False
     wait_until(lambda: device.connected, timeout=RECOVERY, message='online once the device is well')

@@ -49,7 +49,7 @@ def test_focus_completes_channels_from_list_channels(command):
 
 
 def test_focus_offers_no_channel_on_a_single_channel_focuser():
-    env = {'FOCUSD_CONFIG_PATH': str(ROOT / 'config/focusd/halfmetre.json')}
+    env = {'FOCUSD_CONFIG_PATH': str(ROOT / 'config/focusd/portable.json')}
     assert complete('focus', 'set', '', env=env) == []
 
 

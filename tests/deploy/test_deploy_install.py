@@ -74,11 +74,11 @@ def test_units_completions_and_config_folders(destdir, daemon):
 
 
 def test_site_configs_and_rules(destdir):
-    for daemon in ('focusd', 'chillerd', 'camvirtd'):
-        assert (destdir / f'etc/{daemon}/clasp.json').read_text() == (ROOT / f'config/{daemon}/clasp.json').read_text()
+    for config in ('focusd/clasp.json', 'chillerd/clasp.json', 'camvirtd/clasp_cmos.json', 'camvirtd/clasp_swir.json'):
+        assert (destdir / 'etc' / config).read_text() == (ROOT / 'config' / config).read_text()
     assert sorted(p.name for p in (destdir / 'etc/udev/rules.d').iterdir()) == \
         ['10-clasp-chiller.rules', '10-clasp-focuser.rules']
-    assert not (destdir / 'etc/focusd/halfmetre.json').exists()
+    assert not (destdir / 'etc/focusd/portable.json').exists()
 
 
 @pytest.mark.skipif(not shutil.which('systemd-analyze'), reason='systemd-analyze is not installed')

@@ -16,24 +16,47 @@ RULESDIR = '/usr/lib/udev/rules.d'
 DEVICES = {
     'focuser': ('focusd', 'focus', {
         'clasp': ['/etc/focusd/clasp.json', f'{RULESDIR}/10-clasp-focuser.rules'],
-        'halfmetre': ['/etc/focusd/halfmetre.json', f'{RULESDIR}/10-halfmetre-focuser.rules'],
+        'portable': ['/etc/focusd/portable.json', f'{RULESDIR}/10-portable-focuser.rules'],
     }),
     'chiller': ('chillerd', 'chiller', {
         'clasp': ['/etc/chillerd/clasp.json', f'{RULESDIR}/10-clasp-chiller.rules'],
     }),
     'camvirt': ('camvirtd', 'camvirt', {
-        'clasp': ['/etc/camvirtd/clasp.json'],
-        'superwasp': ['/etc/camvirtd/superwasp_das1.json', '/etc/camvirtd/superwasp_das2.json'],
+        'clasp': ['/etc/camvirtd/clasp_cmos.json', '/etc/camvirtd/clasp_swir.json'],
+        'sting': ['/etc/camvirtd/sting_das1.json', '/etc/camvirtd/sting_das2.json'],
     }),
     'pycam': ('pycamd', 'pycam', {
         'field': ['/etc/pycamd/field.json', f'{UNITDIR}/pycamd@field.service.d',
                   f'{UNITDIR}/pycamd@field.service.d/data-root.conf', f'{RULESDIR}/10-field-spectrometer.rules'],
     }),
 }
+# device -> (its package names' stem, its python folder under rockit/): the focuser's are the
+# reference's names.
+NAMES = {'focuser': ('focuser-multichannel', 'focuser/multichannel')}
 # What each package needs beyond its own python module (Rocky Linux and EPEL names).
 PYTHON_REQUIRES = {'pycam': {'python3-numpy', 'python3-opencv', 'python3-scipy'}}
 SERVER_REQUIRES = {'camvirt': {'python3-libvirt'}}
 COMMON_REQUIRES = {'python3-Pyro4', 'python3-pyserial', 'python3-jsonschema', 'python3-rich'}
+# The packages of the reference software ours replace (today's names), and the 2024 names.
+REFERENCE_PACKAGES = [
+    'rockit-focuser-multichannel-server', 'rockit-focuser-multichannel-client',
+    'rockit-focuser-multichannel-data-clasp', 'rockit-focuser-multichannel-data-portable',
+    'python3-rockit-focuser-multichannel', 'rockit-chiller-server', 'rockit-chiller-client',
+    'rockit-chiller-data-clasp', 'python3-rockit-chiller', 'rockit-camvirt-server', 'rockit-camvirt-client',
+    'rockit-camvirt-data-clasp', 'rockit-camvirt-data-sting', 'python3-rockit-camvirt', 'python3-rockit-common']
+OLDER_PACKAGES = {'rockit-focuser-server': 'rockit-focuser-multichannel-server',
+                  'rockit-focuser-client': 'rockit-focuser-multichannel-client',
+                  'rockit-focuser-data-clasp': 'rockit-focuser-multichannel-data-clasp',
+                  'python3-rockit-focuser': 'python3-rockit-focuser-multichannel'}
+# A reference build far in the future still sorts before ours.
+REFERENCE_EVR = '0:29991231235959-1'
+
+
+def package(device, kind):
+    """The name of a device's package: kind is server, client, data-<site> or python."""
+    stem = NAMES.get(device, (device,))[0]
+    return f'python3-rockit-{stem}' if kind == 'python' else f'rockit-{stem}-{kind}'
+
 
 pytestmark = pytest.mark.skipif(not shutil.which('rpmbuild'), reason='rpmbuild is not installed (Debian package rpm)')
 
@@ -62,19 +85,21 @@ def requires(path):
     return {line.split()[0] for line in query(path, '--requires')}
 
 
-def python_files(part):
-    """rockit/<part> in the clone (the folder, its files and subfolders), as installed under
-    the sitelib."""
+def python_files(device):
+    """rockit/<folder> in the clone (the folders down to it, its files and subfolders), as
+    installed under the sitelib."""
+    part = NAMES.get(device, (device, device))[1]
     base = ROOT / 'rockit' / part
-    return {f'{SITELIB}/rockit/{part}'} | {f'{SITELIB}/rockit/{part}/{p.relative_to(base)}' for p in base.rglob('*')
-                                          if '__pycache__' not in p.parts}
+    folders = {f'{SITELIB}/rockit/{"/".join(part.split("/")[:n])}' for n in range(1, part.count('/') + 2)}
+    return folders | {f'{SITELIB}/rockit/{part}/{p.relative_to(base)}' for p in base.rglob('*')
+                      if '__pycache__' not in p.parts}
 
 
 def expected_names():
     names = {'python3-rockit-common'}
     for device, (_, _, sites) in DEVICES.items():
-        names |= {f'rockit-{device}-server', f'rockit-{device}-client', f'python3-rockit-{device}'}
-        names |= {f'rockit-{device}-data-{site}' for site in sites}
+        names |= {package(device, kind) for kind in ('server', 'client', 'python')}
+        names |= {package(device, f'data-{site}') for site in sites}
     return names
 
 
@@ -85,14 +110,15 @@ def test_make_rpm_builds_every_package(packages):
 def test_common_python_package(packages):
     path = packages['python3-rockit-common']
     assert files(path) >= python_files('common') | {
-        f'{SITELIB}/rockit/launch.py',
+        f'{SITELIB}/rockit', f'{SITELIB}/rockit/launch.py',
         f'{SITELIB}/rockit/common/registry.json', '/etc/rockit'}
+    assert f'{SITELIB}/rockit/__init__.py' not in files(path)   # a namespace package, as upstream
     assert requires(path) >= COMMON_REQUIRES
 
 
 @pytest.mark.parametrize('device', DEVICES)
 def test_device_python_package(packages, device):
-    path = packages[f'python3-rockit-{device}']
+    path = packages[package(device, 'python')]
     assert files(path) == python_files(device)
     assert requires(path) >= {'python3-rockit-common'} | PYTHON_REQUIRES.get(device, set())
 
@@ -100,18 +126,20 @@ def test_device_python_package(packages, device):
 @pytest.mark.parametrize('device', DEVICES)
 def test_server_package(packages, device):
     daemon = DEVICES[device][0]
-    path = packages[f'rockit-{device}-server']
-    assert files(path) == {f'/usr/bin/{daemon}', f'{UNITDIR}/{daemon}@.service', f'/usr/lib/sysusers.d/{daemon}.conf'}
-    assert requires(path) >= {f'python3-rockit-{device}'} | SERVER_REQUIRES.get(device, set())
+    path = packages[package(device, 'server')]
+    extra = {'/usr/bin/multichannel_focusd', f'{UNITDIR}/multichannel_focusd@.service'} if device == 'focuser' else set()
+    assert files(path) == {f'/usr/bin/{daemon}', f'{UNITDIR}/{daemon}@.service', f'/usr/lib/sysusers.d/{daemon}.conf',
+                           *extra}
+    assert requires(path) >= {package(device, 'python')} | SERVER_REQUIRES.get(device, set())
     assert f'sysusers.d/{daemon}.conf' in '\n'.join(query(path, '--scripts'))
 
 
 @pytest.mark.parametrize('device', DEVICES)
 def test_client_package(packages, device):
     client = DEVICES[device][1]
-    path = packages[f'rockit-{device}-client']
+    path = packages[package(device, 'client')]
     assert files(path) == {f'/usr/bin/{client}', f'/usr/share/bash-completion/completions/{client}'}
-    assert f'python3-rockit-{device}' in requires(path)
+    assert package(device, 'python') in requires(path)
 
 
 @pytest.mark.parametrize('device_site', [(d, s) for d, (_, _, sites) in DEVICES.items() for s in sites],
@@ -119,7 +147,7 @@ def test_client_package(packages, device):
 def test_data_package(packages, device_site):
     device, site = device_site
     daemon, _, sites = DEVICES[device]
-    path = packages[f'rockit-{device}-data-{site}']
+    path = packages[package(device, f'data-{site}')]
     assert files(path) == {f'/etc/{daemon}', *sites[site]}
     flags = dict(line.split(' ', 1) for line in query(path, '[%{FILENAMES} %{FILEFLAGS:fflags}\n]'))
     configs = [f for f in sites[site] if f.endswith('.json')]
@@ -144,7 +172,7 @@ def test_every_site_config_is_packaged(packages):
 
 
 def test_executables_run_the_system_python(packages, tmp_path):
-    path = packages['rockit-focuser-server']
+    path = packages['rockit-focuser-multichannel-server']
     archive = subprocess.run(['rpm2archive', '-'], stdin=path.open('rb'), capture_output=True, check=True).stdout
     subprocess.run(['tar', 'xzf', '-', '-C', str(tmp_path)], input=archive, check=True)
     assert (tmp_path / 'usr/bin/focusd').read_text().splitlines()[0] == '#!/usr/bin/python3 -s'
@@ -170,3 +198,72 @@ def test_packages_install_together_and_enable(packages, tmp_path):
     assert 'rockit:' in (root / 'etc/passwd').read_text()
     groups = {line.split(':')[0]: line.split(':')[3].split(',') for line in (root / 'etc/group').read_text().splitlines()}
     assert 'rockit' in groups['dialout'] and 'rockit' in groups['libvirt']
+
+
+def evr(path):
+    return query(path, '%{EPOCH}:%{VERSION}-%{RELEASE}')[0]
+
+
+def newer(a, b):
+    """rpm's own comparison of two epoch:version-release strings: is a newer than b?"""
+    out = subprocess.run(['rpm', '--eval', f'%{{lua: print(rpm.vercmp("{a}", "{b}"))}}'],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return out == '1'
+
+
+def provides_and_obsoletes(path, name):
+    """Does the package provide name at its own version and obsolete every older one?"""
+    version = evr(path)
+    provided = {line.split(' = ')[0]: line.split(' = ')[-1] for line in query(path, '--provides')}
+    obsoleted = [line.split(' < ') for line in query(path, '--obsoletes')]
+    return provided.get(name) == version and [name, version] in obsoleted
+
+
+def test_versions_are_utc_build_times_at_epoch_1(packages):
+    for path in packages.values():
+        epoch, version = query(path, '%{EPOCH} %{VERSION}')[0].split()
+        assert epoch == '1' and len(version) == 14 and version.isdigit() and version.startswith('20')
+
+
+def test_every_reference_package_is_replaced_by_a_newer_one(packages):
+    """Same name at a higher epoch:version, or provided and obsoleted: dnf upgrade keeps ours."""
+    for name in REFERENCE_PACKAGES:
+        assert name in packages, f'no package takes over {name}'
+        assert newer(evr(packages[name]), REFERENCE_EVR)
+    for older, ours in OLDER_PACKAGES.items():
+        assert provides_and_obsoletes(packages[ours], older), f'{ours} does not replace {older}'
+        assert newer(evr(packages[ours]), REFERENCE_EVR)
+
+
+def test_the_reference_unit_and_executable_names_are_ours(packages):
+    path = packages['rockit-focuser-multichannel-server']
+    links = dict(line.split(' ', 1) for line in query(path, '[%{FILENAMES} %{FILELINKTOS}\n]'))
+    assert links[f'{UNITDIR}/multichannel_focusd@.service'] == 'focusd@.service'
+    assert links['/usr/bin/multichannel_focusd'] == 'focusd'
+
+
+def test_python_packages_need_python_3_11_so_el9_is_not_a_target(packages):
+    """el9's python is 3.9: every python package asks for 3.11 or later (el10 has 3.12)."""
+    for name in (n for n in packages if n.startswith('python3-')):
+        abi = [line.split()[1:] for line in query(packages[name], '--requires') if line.startswith('python(abi)')]
+        assert abi, name
+        for operator, version in abi:
+            assert operator in ('=', '>=') and tuple(map(int, version.split('.'))) >= (3, 11), name
+
+
+@pytest.mark.skipif(not shutil.which('systemctl'), reason='systemctl is needed')
+def test_an_instance_enabled_under_the_reference_unit_name_runs_focusd(packages, tmp_path):
+    root = tmp_path / 'root'
+    subprocess.run(['rpm', '--root', str(root), '--initdb'], check=True)
+    subprocess.run(['rpm', '--root', str(root), '-i', '--nodeps', '--noscripts',
+                    str(packages['rockit-focuser-multichannel-server'])], check=True, capture_output=True)
+    # As the reference packages left it on a site: a wants link to the reference unit name.
+    wants = root / 'etc/systemd/system/multi-user.target.wants'
+    wants.mkdir(parents=True)
+    (wants / 'multichannel_focusd@clasp.service').symlink_to(f'{UNITDIR}/multichannel_focusd@.service')
+    unit = (root / UNITDIR.lstrip('/') / 'multichannel_focusd@.service').resolve()
+    assert unit == (root / UNITDIR.lstrip('/') / 'focusd@.service').resolve()
+    assert 'ExecStart=/usr/bin/focusd /etc/focusd/%i.json' in unit.read_text()
+    subprocess.run(['systemctl', f'--root={root}', 'enable', 'multichannel_focusd@portable.service'],
+                   check=True, capture_output=True)
+    assert (wants / 'focusd@portable.service').is_symlink()

@@ -13,7 +13,7 @@ RULES = sorted((ROOT / 'udev').glob('*.rules'))
 DAEMONS = {'focuser': 'focusd', 'chiller': 'chillerd'}
 SYMLINKS = {
     ('clasp', 'focuser'): 'focuser',
-    ('halfmetre', 'focuser'): 'focuser',
+    ('portable', 'focuser'): 'focuser',
     ('clasp', 'chiller'): 'chiller',
 }
 KEY = re.compile(r'\s*([A-Za-z_]+(?:\{[^}]+\})?)\s*(==|!=|\+=|-=|:=|=)\s*"([^"]*)"\s*(?:,|$)')

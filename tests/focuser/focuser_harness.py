@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from conftest import DaemonUnderTest, run_cli, wait_until
+from support import DaemonUnderTest, run_cli, wait_until
 from rockit.common.emulator import EmulatorLink
 from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
@@ -53,11 +53,6 @@ def make_focuser(test_registry, daemons):
     yield make
     for link in links:
         link.stop()
-
-
-@pytest.fixture
-def focuser(make_focuser):
-    return make_focuser()
 
 
 def in_background(fn, *args):

@@ -4,8 +4,7 @@ import signal
 import subprocess
 import sys
 
-from conftest import ROOT, exit_code, run_cli, wait_until
-from focuser_harness import focuser, make_focuser  # noqa: F401 (fixtures)
+from support import ROOT, exit_code, run_cli, wait_until
 from rockit.focuser.multichannel.codes import CommandStatus
 
 
@@ -35,7 +34,9 @@ def test_set_offset_stop_zero_fans(focuser):
 
 
 def test_json_and_list_channels(focuser):
-    data = json.loads(focuser.cli('json').stdout)
+    out = focuser.cli('json').stdout
+    assert out.count('\n') == 1                  # one line, as the reference focus prints it
+    data = json.loads(out)
     assert data['status'] == 1 and data['current_steps_2'] == 0
     assert focuser.cli('list-channels').stdout.split() == ['1', '2']
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from conftest import ROOT, connections_from, wait_until
-from focuser_harness import MIRROR, focuser, in_background, make_focuser  # noqa: F401 (fixtures)
+from support import ROOT, connections_from, wait_until
+from focuser_harness import MIRROR, in_background
 from rockit.common import pyro
 from rockit.focuser.multichannel.codes import CommandStatus
 

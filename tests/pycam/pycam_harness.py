@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DaemonUnderTest, run_cli, wait_until
+from support import DaemonUnderTest, run_cli, wait_until
 
 SHUTTERS = [500, 700, 1000, 1400, 2000, 2800, 4000, 5600, 8000, 11000, 16000, 22000, 32000, 45000, 64000,
             90000, 128000, 180000, 256000]

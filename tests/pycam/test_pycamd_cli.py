@@ -1,7 +1,7 @@
 """pycam, the real CLI as a subprocess, against a real pycamd."""
 import json
 
-from conftest import exit_code, run_cli
+from support import exit_code, run_cli
 from pycam_harness import make_pycam, pycam  # noqa: F401 (fixtures)
 from rockit.pycam.codes import CommandStatus
 

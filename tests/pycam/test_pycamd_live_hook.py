@@ -4,7 +4,7 @@ import logging
 
 import numpy as np
 
-from conftest import wait_until
+from support import wait_until
 from pycam_harness import served_in_process
 from rockit.common import pyro
 from rockit.pycam.codes import CommandStatus

@@ -3,7 +3,7 @@ once, reopened with backoff, and acquisition carries on by itself. Frames that s
 arriving, and a camera or the spectrometer unplugged (the simulators' fault switches)."""
 import contextlib
 
-from conftest import wait_until
+from support import wait_until
 from pycam_harness import served_in_process
 from rockit.common import pyro
 from rockit.pycam.codes import CommandStatus
@@ -26,7 +26,7 @@ def acquiring(test_registry, tmp_path, name):
 
 def test_a_lost_camera_goes_offline_with_its_reason_and_acquisition_resumes(test_registry, tmp_path, caplog):
     with acquiring(test_registry, tmp_path, 'pycam_lost') as (daemon, proxy):
-        daemon.loops['cameras'].cameras['fltrB'].device.stop()      # the camera stops answering
+        daemon.groups['cameras'].cameras['fltrB'].device.stop()      # the camera stops answering
 
         lost = wait_until(lambda: (s := proxy.report_status()['cameras'])['status'] == 0 and s, timeout=10,
                           message='offline')

@@ -11,40 +11,29 @@ folder it writes files in.
 import json
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pytest
 
-# Each daemon's own test fixtures, importable when this folder is run on its own.
-TESTS = Path(__file__).resolve().parent.parent
-for _folder in ('focuser', 'chiller', 'camvirt', 'pycam'):
-    if str(TESTS / _folder) not in sys.path:
-        sys.path.insert(0, str(TESTS / _folder))
-
-from camvirt_fixtures import camvirt  # noqa: E402,F401 (fixture)
-from chiller_harness import make_chiller  # noqa: E402,F401 (fixture)
-from conftest import DaemonProcess, wait_until  # noqa: E402
-from focuser_harness import make_focuser  # noqa: E402,F401 (fixture)
-from pycam_harness import config_for as pycam_config_for, read_png  # noqa: E402
-from rockit.camvirt import cli as camvirt_cli, daemon as camvirt_daemon  # noqa: E402
-from rockit.camvirt.codes import CommandStatus as CamvirtCodes  # noqa: E402
-from rockit.camvirt.config import CamvirtConfig  # noqa: E402
-from rockit.chiller import cli as chiller_cli, daemon as chiller_daemon, protocol as chiller_protocol  # noqa: E402
-from rockit.chiller.codes import CommandStatus as ChillerCodes  # noqa: E402
-from rockit.chiller.config import ChillerConfig  # noqa: E402
-from rockit.common import pyro  # noqa: E402
-from rockit.focuser.multichannel import cli as focus_cli, daemon as focus_daemon  # noqa: E402
-from rockit.focuser.multichannel.codes import CommandStatus as FocusCodes  # noqa: E402
-from rockit.focuser.multichannel.config import FocuserConfig  # noqa: E402
-from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon  # noqa: E402
-from rockit.pycam.storage import names as pycam_names  # noqa: E402
-from rockit.pycam.codes import CommandStatus as PycamCodes  # noqa: E402
-from rockit.pycam.config import PycamConfig  # noqa: E402
+from pycam_harness import config_for as pycam_config_for, read_png
+from support import DaemonProcess, wait_until
+from rockit.camvirt import cli as camvirt_cli, daemon as camvirt_daemon
+from rockit.camvirt.codes import CommandStatus as CamvirtCodes
+from rockit.camvirt.config import CamvirtConfig
+from rockit.chiller import cli as chiller_cli, daemon as chiller_daemon, protocol as chiller_protocol
+from rockit.chiller.codes import CommandStatus as ChillerCodes
+from rockit.chiller.config import ChillerConfig
+from rockit.common import pyro
+from rockit.focuser.multichannel import cli as focus_cli, daemon as focus_daemon
+from rockit.focuser.multichannel.codes import CommandStatus as FocusCodes
+from rockit.focuser.multichannel.config import FocuserConfig
+from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon
+from rockit.pycam.storage import names as pycam_names
+from rockit.pycam.codes import CommandStatus as PycamCodes
+from rockit.pycam.config import PycamConfig
 
 
 class Device:
@@ -360,14 +349,6 @@ PYCAMD = DaemonSpec(
 
 DAEMONS = [FOCUSD, CHILLERD, CAMVIRTD, PYCAMD]
 SERIAL = [spec for spec in DAEMONS if spec.serial]
-
-
-# A test module that uses `device` imports it with make_focuser, make_chiller and camvirt,
-# which the entries' start() functions ask pytest for.
-@pytest.fixture
-def device(request, spec):
-    """The daemon of the test's `spec` parameter, started and online."""
-    return spec.start(request)
 
 
 def timed(fn, *args):

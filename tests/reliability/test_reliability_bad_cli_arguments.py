@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from conftest import exit_code, run_cli
+from support import exit_code, run_cli
 from reliability_harness import DAEMONS
 from rockit.common.codes import CommandStatus
 

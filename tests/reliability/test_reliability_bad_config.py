@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 from reliability_harness import DAEMONS, PYCAMD
 from rockit.common import log
 from rockit.pycam.settings import SettingsCheck

@@ -14,7 +14,7 @@ import math
 
 import pytest
 
-from reliability_harness import DAEMONS, camvirt, device, make_chiller, make_focuser  # noqa: F401
+from reliability_harness import DAEMONS
 from rockit.common import pyro
 
 NEVER_VALID = [None, 'text', '', '1', b'\x00\xff', [], {}, [1], {'a': 1}, math.nan, math.inf, -math.inf,

@@ -12,9 +12,8 @@ import time
 import pytest
 from Pyro4 import message, util
 
-from conftest import wait_until
-from reliability_harness import (DAEMONS, FOCUSD, alive, camvirt, device,  # noqa: F401
-                                 make_chiller, make_focuser, proc_status, timed)
+from support import wait_until
+from reliability_harness import DAEMONS, FOCUSD, alive, proc_status, timed
 from rockit.common import pyro
 
 COMMTIMEOUT = 1.0     # s, lowered through ROCKIT_PYRO_COMMTIMEOUT (production: 30 s)

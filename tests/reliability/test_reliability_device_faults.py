@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from conftest import wait_until
-from reliability_harness import SERIAL, alive, device, make_chiller, make_focuser, timed  # noqa: F401 (fixtures)
+from support import wait_until
+from reliability_harness import SERIAL, alive, timed
 
 FAIL_FAST = 1.0          # s: a command during an outage is refused within this
 STATUS_BOUND = 0.5       # s: report_status while the device is slow or gone

@@ -7,7 +7,6 @@ import random
 
 from bench.soak.clients import Commander, Pollers
 from bench.soak.flapping import flap
-from reliability_harness import make_focuser  # noqa: F401 (fixture)
 
 RECOVERY = 10.0   # s from a replug to ONLINE, whatever the outages before
 REPLUGS = 4

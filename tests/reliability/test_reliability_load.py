@@ -14,8 +14,8 @@ import importlib.util
 import threading
 import time
 
-from conftest import ROOT
-from reliability_harness import FOCUSD, make_focuser, proc_status  # noqa: F401 (fixtures)
+from support import ROOT
+from reliability_harness import FOCUSD, proc_status
 
 POLLERS = 200
 POLLER_PROCESSES = 4

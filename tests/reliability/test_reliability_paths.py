@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reliability_harness import DAEMONS, PYCAMD, camvirt, device, make_chiller, make_focuser  # noqa: F401
+from reliability_harness import DAEMONS, PYCAMD
 from rockit.common import pyro
 from rockit.pycam.settings import SETTINGS
 from rockit.pycam.storage import names

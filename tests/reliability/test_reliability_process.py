@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from conftest import wait_until
-from reliability_harness import DAEMONS, camvirt, device, make_chiller, make_focuser  # noqa: F401
+from support import wait_until
+from reliability_harness import DAEMONS
 from rockit.common import pyro
 
 PROCESS = [spec for spec in DAEMONS if spec.name != 'focusd']

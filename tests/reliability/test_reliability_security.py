@@ -16,8 +16,8 @@ import Pyro4.socketutil
 import pytest
 from Pyro4 import message, util
 
-from conftest import connections_from
-from reliability_harness import DAEMONS, alive, camvirt, device, make_chiller, make_focuser  # noqa: F401
+from support import connections_from
+from reliability_harness import DAEMONS, alive
 from rockit.common import pyro
 
 pytestmark = pytest.mark.parametrize('spec', DAEMONS, ids=str)

@@ -89,16 +89,6 @@ def fans(client, args):
     return client.call('enable_fans', args[0] == 'enable')
 
 
-def initialize(client, args):
-    no_arguments(args)
-    return client.call('initialize')
-
-
-def kill(client, args):
-    no_arguments(args)
-    return client.call('shutdown')
-
-
 def list_channels(client, args):
     """For shell completion: the channel numbers, one per line."""
     no_arguments(args)
@@ -113,8 +103,7 @@ COMMANDS = {
     'stop': Command(stop, '[<channel>]', 'stop a channel where it is'),
     'zero': Command(zero, '[<channel>]', 'make the current position of a channel its zero'),
     'fans': Command(fans, 'enable|disable', 'switch the telescope fans'),
-    'init': Command(initialize, '', 'connect to the focus controller'),
-    'kill': Command(kill, '', 'disconnect from the focus controller'),
+    **cli.init_and_kill('connect to the focus controller', 'disconnect from the focus controller'),
     'list-channels': Command(list_channels, '', 'print the channel numbers'),
 }
 

@@ -17,4 +17,7 @@ class CommandStatus(codes.CommandStatus):
     }
 
 
-FocuserStatus = codes.LinkStatus
+class FocuserStatus(codes.LinkStatus):
+    """Disabled and Active are the names other rockit software reads."""
+    Disabled = codes.LinkStatus.Offline
+    Active = codes.LinkStatus.Online

@@ -48,14 +48,9 @@ SCHEMA = {
 }
 
 
-class FocuserConfig(config.DaemonConfig):
-    SCHEMA = SCHEMA
-
+class FocuserConfig(config.SerialDaemonConfig, schema=SCHEMA):
     def __init__(self, data, folder):
         super().__init__(data, folder)
-        self.serial_port = data['serial_port']
-        self.serial_baud = data['serial_baud']
-        self.serial_timeout = data['serial_timeout']
         self.channels = data['channels']
         self.idle_loop_delay = data['idle_loop_delay']
         self.moving_loop_delay = data['moving_loop_delay']

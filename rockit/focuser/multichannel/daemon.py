@@ -5,14 +5,15 @@ The controller moves each channel toward its target on its own; the daemon polls
 moving_loop_delay while anything moves and at idle_loop_delay otherwise, reading one
 temperature probe per idle poll (a probe reading blocks the controller for about a second).
 """
-import datetime
 import itertools
 import threading
 import time
 
-from rockit.common import service
+from rockit.common import service, status
 from rockit.common.arguments import Boolean, Integer
+from rockit.common.daemon import Daemon
 from rockit.common.device import DeviceLoop
+from rockit.common.errors import Blocked, Refused
 from rockit.common.pyro import command, query
 from rockit.common.serial_link import SerialLink
 
@@ -26,15 +27,14 @@ MIN_POLL_INTERVAL = 0.05   # s: never poll the controller faster than this
 CHANNEL = Integer(1, lambda daemon: daemon.config.channels, range_code=CommandStatus.InvalidChannel)
 
 
-class FocuserDaemon(DeviceLoop):
+class FocuserDaemon(Daemon):
     codes = CommandStatus
 
     def __init__(self, config, log):
-        super().__init__(log)
-        self.command_timeout = 4 * config.serial_timeout + 5
-        self.config = config
-        self.control_ips = config.control_ips
-        self.link = SerialLink(config.serial_port, config.serial_baud, config.serial_timeout)
+        self.loop = DeviceLoop(self, log, 'focuser')
+        self.loop.command_timeout = 4 * config.serial_timeout + 5
+        super().__init__(config, log, [self.loop])
+        self.link = SerialLink.from_config(config)
         self._changed = threading.Condition()   # guards the published state below
         self._targets = {}                      # channel -> target steps
         self._currents = {}                     # channel -> current steps
@@ -105,49 +105,42 @@ class FocuserDaemon(DeviceLoop):
             return self._targets.get(channel) != self._currents.get(channel)
 
     def _start_move(self, channel, steps, offset):
+        """The target the channel now moves to."""
         if self._moving(channel):
-            return CommandStatus.Blocked, None
+            raise Blocked(f'channel {channel} is moving')
         target = self._targets[channel] + steps if offset else steps
         low, high = self.config.limits[channel]
         if not low <= target <= high:
-            return CommandStatus.PositionOutsideLimits, None
+            raise Refused(CommandStatus.PositionOutsideLimits)
         protocol.parse_ack(self._ask(protocol.set_target(channel, target)))
         self.poll()
         self.log.info('channel %d moving to %d', channel, target)
-        return CommandStatus.Succeeded, target
+        return target
 
     def _stop(self, channel):
         protocol.parse_ack(self._ask(protocol.stop(channel)))
         self.poll()
-        return CommandStatus.Succeeded
 
     def _zero(self, channel):
         if self._moving(channel):
-            return CommandStatus.Blocked
+            raise Blocked(f'channel {channel} is moving')
         protocol.parse_ack(self._ask(protocol.zero(channel)))
         self.poll()
         self.log.info('channel %d home position reset', channel)
-        return CommandStatus.Succeeded
 
     def _set_fans(self, enabled):
         protocol.parse_ack(self._ask(protocol.set_fans(enabled)))
         self.poll()
-        return CommandStatus.Succeeded
 
     # What Pyro clients see.
     @query()
     def report_status(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         with self._changed:
-            if not self.connected or not self._targets:
-                return {'date': now, 'status': FocuserStatus.Offline,
-                        'offline_reason': self.offline_reason or 'connecting'}
-            data = {
-                'date': now,
-                'status': FocuserStatus.Online,
-                'fans_enabled': self._fans,
-                'temperature': dict(self._temperatures),
-            }
+            data = status.header(self.loop, has_state=bool(self._targets))
+            if data['status'] == FocuserStatus.Offline:
+                return data
+            data['fans_enabled'] = self._fans
+            data['temperature'] = dict(self._temperatures)
             for channel in range(1, self.config.channels + 1):
                 target, current = self._targets[channel], self._currents[channel]
                 data[f'target_steps_{channel}'] = target
@@ -165,20 +158,15 @@ class FocuserDaemon(DeviceLoop):
     def set_focus(self, channel, steps, offset=False):
         """Move a channel to steps (or by steps with offset=True); returns once it stops
         there, or Failed after move_timeout or if it stopped elsewhere."""
-        result = self.on_device(self._start_move, channel, steps, offset)
-        if not isinstance(result, tuple):
-            return result
-        code, target = result
-        if code != CommandStatus.Succeeded:
-            return code
+        target = self.loop.call(self._start_move, channel, steps, offset)
         deadline = time.monotonic() + self.config.move_timeout
         with self._changed:
-            self._changed.wait_for(lambda: not self.connected or self._targets.get(channel) != target
+            self._changed.wait_for(lambda: not self.loop.connected or self._targets.get(channel) != target
                                    or self._currents.get(channel) == target,
                                    timeout=max(0.0, deadline - time.monotonic()))
             if self._currents.get(channel) == target:
                 return CommandStatus.Succeeded
-            reason = 'focuser went offline' if not self.connected else \
+            reason = 'focuser went offline' if not self.loop.connected else \
                 'the move was stopped' if self._targets.get(channel) != target else \
                 f'the move did not finish within {self.config.move_timeout} s'
         self.log.warning('channel %d did not reach %d: %s', channel, target, reason)
@@ -186,25 +174,18 @@ class FocuserDaemon(DeviceLoop):
 
     @command(channel=CHANNEL)
     def stop_channel(self, channel):
-        return self.on_device(self._stop, channel)
+        self.loop.call(self._stop, channel)
+        return CommandStatus.Succeeded
 
     @command(channel=CHANNEL)
     def reset_home_position(self, channel):
-        return self.on_device(self._zero, channel)
+        self.loop.call(self._zero, channel)
+        return CommandStatus.Succeeded
 
     @command(enabled=Boolean())
     def enable_fans(self, enabled):
-        return self.on_device(self._set_fans, enabled)
-
-    @command()
-    def initialize(self):
-        """Connect to the controller now (also resumes reconnecting after shutdown)."""
-        return self.initialize_command()
-
-    @command()
-    def shutdown(self):
-        """Stop any move and disconnect; the daemon stays disconnected until initialize."""
-        return self.shutdown_command()
+        self.loop.call(self._set_fans, enabled)
+        return CommandStatus.Succeeded
 
 
 def main(argv=None):

@@ -4,9 +4,10 @@ one group, then each band's auto exposure moved on and the pair delivered to pro
 import json
 
 from rockit.common.errors import DeviceError
+from rockit.common.status import iso
 
 from . import exposure, frames
-from .loop import AcquisitionLoop, iso
+from .loop import Acquisition
 from ..devices import raw10
 from ..devices.camera import SO2Camera
 from ..settings import BANDS
@@ -17,7 +18,7 @@ FILTER_NM = {'fltrA': 310, 'fltrB': 330}
 DARK_LEVEL = 16 / raw10.MAX_DN    # the OV5647's black level, as a fraction of full scale
 
 
-class CameraPairAcquisition(AcquisitionLoop):
+class CameraPairAcquisition(Acquisition):
     device_name = 'cameras'
     capture_bytes = 2 * (648 * 486 * 2 + 4096)   # two stored PNGs and their sidecars
 

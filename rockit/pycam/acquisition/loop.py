@@ -12,9 +12,10 @@ of the loop, so that commands (stop) are served between steps. Single captures r
 commands on the same thread. A disk that cannot take a capture stops acquisition of every
 device (StorageError, storage/store.py), with the reason in status.
 
-Subclasses (cameras.py, spectrometer.py) know their devices:
-opening them, capture_and_save() and their part of status.
+Subclasses (cameras.py, spectrometer.py) know their devices: opening them (the
+DeviceLoop's hooks), capture_and_save() and their part of status.
 """
+import contextlib
 import datetime
 import logging
 import math
@@ -23,7 +24,8 @@ import time
 from typing import Callable, NamedTuple
 
 from rockit.common.device import DeviceLoop
-from rockit.common.errors import DeviceError
+from rockit.common.errors import DeviceError, Refused
+from rockit.common.status import iso, link
 
 from ..storage import names
 from ..codes import CommandStatus, DeviceStatus
@@ -42,10 +44,6 @@ def slot_tolerance(period):
 def slot_time(seconds):
     """The UTC datetime of an epoch time on the grid (rounded to ms against float error)."""
     return datetime.datetime.fromtimestamp(round(seconds, 3), datetime.timezone.utc)
-
-
-def iso(moment):
-    return moment.strftime('%Y-%m-%dT%H:%M:%SZ') if moment else None
 
 
 class DeviceLog(logging.LoggerAdapter):
@@ -112,12 +110,14 @@ class DarkSequence:
         return len(self.exposures)
 
 
-class AcquisitionLoop(DeviceLoop):
+class Acquisition:
+    """One device group's story, told on its DeviceLoop's thread (self.loop)."""
     device_name = None
     capture_bytes = 0      # about what one capture writes: starting needs room for it
 
     def __init__(self, context, log):
-        super().__init__(DeviceLog(log, self.device_name))
+        self.log = DeviceLog(log, self.device_name)
+        self.loop = DeviceLoop(self, self.log, self.device_name)
         self.context = context
         self._lock = threading.Lock()      # guards what status reads below
         self.continuous = False
@@ -191,20 +191,18 @@ class AcquisitionLoop(DeviceLoop):
             self.log.warning('missed %d slot(s) before %s (the last capture outlasted the period)',
                              missed, iso(slot_time(self._next_slot * period)))
         if on_time:
-            self._capture(names.CONTINUOUS_TYPE, slot_time(due * period))
+            with contextlib.suppress(Refused):   # logged and counted; the next slot is taken as usual
+                self._capture(names.CONTINUOUS_TYPE, slot_time(due * period))
 
     def start_continuous(self):
         """Loop thread: start continuous acquisition from the next slot."""
         if self._darks is not None:
-            return CommandStatus.AcquisitionRunning
-        code = self._check_space(self.capture_bytes)
-        if code:
-            return code
+            raise Refused(CommandStatus.AcquisitionRunning)
+        self._check_space(self.capture_bytes)
         if not self.continuous:
             with self._lock:
                 self.continuous, self._next_slot = True, None
             self.log.info('continuous acquisition started')
-        return CommandStatus.Succeeded
 
     def halt(self):
         """Any thread: stop continuous acquisition and any dark sequence; True if one ran."""
@@ -215,33 +213,35 @@ class AcquisitionLoop(DeviceLoop):
                 self._last_darks = {'done': self._darks.done, 'total': self._darks.total, 'completed': False}
             self._darks = None
         if running:
-            self._wake.set()
+            self.loop.wake()
         return running
 
     # Dark sequences.
     def start_darks(self):
         """Loop thread: start a dark sequence over every exposure of the list."""
-        if self.continuous or self._darks is not None:
-            return CommandStatus.AcquisitionRunning
-        code = self._check_space(self.capture_bytes)
-        if code:
-            return code
+        self._refuse_while_running()
+        self._check_space(self.capture_bytes)
         with self._lock:
             self._darks = DarkSequence(self.exposure_choices())
         self.log.info('dark sequence of %d exposures started', self._darks.total)
-        return CommandStatus.Succeeded
 
     def _dark_step(self):
         sequence = self._darks
         if sequence is None:            # stopped from another thread meanwhile
             return
         exposure = sequence.exposures[sequence.done]
-        code = self._capture('Dark', datetime.datetime.now(datetime.timezone.utc), dark_exposure=exposure)
-        if code == CommandStatus.StorageUnavailable or self._darks is not sequence:
+        try:
+            self._capture('Dark', datetime.datetime.now(datetime.timezone.utc), dark_exposure=exposure)
+            failed = False
+        except Refused as e:
+            if e.code == CommandStatus.StorageUnavailable:
+                return
+            failed = True
+        if self._darks is not sequence:
             return
         with self._lock:
             sequence.done += 1
-            sequence.failed += code != CommandStatus.Succeeded
+            sequence.failed += failed
             if sequence.done == sequence.total:
                 finished = iso(datetime.datetime.now(datetime.timezone.utc))
                 self._last_darks = {'done': sequence.done, 'total': sequence.total, 'completed': True,
@@ -253,12 +253,13 @@ class AcquisitionLoop(DeviceLoop):
     # Single captures.
     def capture_single(self, capture_type):
         """Loop thread: one capture of capture_type now."""
+        self._refuse_while_running()
+        self._check_space(self.capture_bytes)
+        self._capture(capture_type, self._unique_now())
+
+    def _refuse_while_running(self):
         if self.continuous or self._darks is not None:
-            return CommandStatus.AcquisitionRunning
-        code = self._check_space(self.capture_bytes)
-        if code:
-            return code
-        return self._capture(capture_type, self._unique_now())
+            raise Refused(CommandStatus.AcquisitionRunning)
 
     def _unique_now(self):
         """Now, or the next second if a capture already has this second in its names."""
@@ -268,42 +269,31 @@ class AcquisitionLoop(DeviceLoop):
             now = datetime.datetime.now(datetime.timezone.utc)
         return now
 
-    def restart_now(self):
-        """Loop thread: close the device and open it again."""
-        if self.connected:
-            self.close_device()
-            self.connected = False
-        return self.connect_now()
-
     # Capturing and accounting.
     def _check_space(self, needed):
         try:
             self.context.store.check_space(needed)
         except StorageError as e:
             self.context.storage.fail(str(e))
-            return CommandStatus.StorageUnavailable
-        return None
+            raise Refused(CommandStatus.StorageUnavailable) from None
 
     def _capture(self, capture_type, moment, dark_exposure=None):
-        """Capture and save; a status code. DeviceError goes on to DeviceLoop (offline)."""
+        """Capture and save. Refused with the code for a capture that was not saved;
+        DeviceError goes on to DeviceLoop (offline)."""
         try:
             paths = self.capture_and_save(capture_type, moment, dark_exposure)
         except StorageError as e:
             self.log.error('storage failed, acquisition stopped: %s', e)
             self.context.halt_all(str(e))
-            return CommandStatus.StorageUnavailable
+            raise Refused(CommandStatus.StorageUnavailable) from None
         except NameTaken as e:
             self.log.error('not saved: %s', e)
-            with self._lock:
-                self._failed += 1
-            return CommandStatus.Failed
+            self._count_failure()
         except DeviceError:
             raise
         except Exception:   # a fault of ours must not end the device's thread
             self.log.exception('%s capture failed', capture_type)
-            with self._lock:
-                self._failed += 1
-            return CommandStatus.Failed
+            self._count_failure()
         self._last_stamp = names.stamp(moment)
         saved_names = [path.name for path in paths if not path.name.endswith('.json')]
         with self._lock:
@@ -312,7 +302,11 @@ class AcquisitionLoop(DeviceLoop):
             self._last_files = (self._last_files + saved_names)[-LAST_FILES:]
         self.context.storage.refresh(len(paths))
         self.context.storage.clear()       # the disk takes captures again
-        return CommandStatus.Succeeded
+
+    def _count_failure(self):
+        with self._lock:
+            self._failed += 1
+        raise Refused(CommandStatus.Failed)
 
     def deliver(self, saved):
         if saved.capture_type != names.TEST_TYPE:
@@ -322,9 +316,9 @@ class AcquisitionLoop(DeviceLoop):
     def status(self):
         with self._lock:
             darks, slot, period = self._darks, self._next_slot, self._period
-            data = {
-                'status': DeviceStatus.Online if self.connected else DeviceStatus.Offline,
-                'status_label': DeviceStatus.label(DeviceStatus.Online if self.connected else DeviceStatus.Offline),
+            data = link(self.loop)
+            data.update({
+                'status_label': DeviceStatus.label(data['status']),
                 'mode': 'darks' if darks is not None else 'continuous' if self.continuous else 'idle',
                 'continuous': self.continuous,
                 'next_slot': iso(slot_time(slot * period)) if self.continuous and slot is not None else None,
@@ -335,8 +329,6 @@ class AcquisitionLoop(DeviceLoop):
                 'last_files': list(self._last_files),
                 'darks': {'done': darks.done, 'total': darks.total} if darks is not None else None,
                 'last_darks': dict(self._last_darks) if self._last_darks else None,
-            }
-        if not self.connected:
-            data['offline_reason'] = self.offline_reason or 'connecting'
+            })
         data.update(self.device_status())
         return data

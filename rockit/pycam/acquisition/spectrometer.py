@@ -7,8 +7,10 @@ import json
 
 import numpy as np
 
+from rockit.common.status import iso
+
 from . import exposure
-from .loop import AcquisitionLoop, iso
+from .loop import Acquisition
 from ..storage import names
 from ..storage.saved import SavedSpectrum, read_only
 
@@ -24,7 +26,7 @@ def top_mean(counts, wavelengths, window, pixels):
     return float(np.partition(inside, inside.size - count)[inside.size - count:].mean())
 
 
-class SpectrometerAcquisition(AcquisitionLoop):
+class SpectrometerAcquisition(Acquisition):
     device_name = 'spectrometer'
     capture_bytes = 2 * 2048 * 8 + 4096
 

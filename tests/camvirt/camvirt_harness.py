@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import DaemonProcess, wait_until
+from support import DaemonProcess, wait_until
 from rockit.common import pyro
 
 
@@ -16,19 +16,6 @@ class TinyCameraDaemon:
     @pyro.query()
     def report_status(self):
         return {'state': 1, 'camera': self.name}
-
-
-@pytest.fixture
-def camera_servers():
-    """serve(address): run a TinyCameraDaemon at a registry address until the test ends."""
-    running = []
-
-    def serve(address):
-        running.append(pyro.BackgroundServer(TinyCameraDaemon(address.name), address))
-
-    yield serve
-    for server in running:
-        server.close()
 
 
 def write_node(path, domains):

@@ -1,0 +1,60 @@
+"""`daemons.<name>`: the registry's daemons as other rockit software reaches them.
+
+Each name resolves when it is read, so `/etc/rockit/*.json` and `$ROCKIT_REGISTRY` steer
+these as they steer our own daemons. Pyro4 is imported only to connect or serve.
+"""
+from . import registry
+
+
+class PyroDaemon:
+    """One daemon's address: `name` is its Pyro object id, as the rest of rockit expects."""
+
+    def __init__(self, name, host, port, default_timeout=registry.DEFAULT_TIMEOUT, default_retries=0):
+        self.name = name
+        self.host = host
+        self.port = port
+        self.default_timeout = default_timeout
+        self.default_retries = default_retries
+        self.uri = f'PYRO:{name}@{host}:{port}'
+
+    @classmethod
+    def from_address(cls, address):
+        return cls(address.object_id, address.host, address.port, address.timeout)
+
+    def address(self):
+        return registry.DaemonAddress(self.name, self.name, self.host, self.port, self.default_timeout)
+
+    def connect(self, timeout=None, retries=None):
+        """A Pyro4 proxy: timeout None means the registry's (5 s unless set), 0 means none."""
+        import Pyro4
+        proxy = Pyro4.Proxy(self.uri)
+        timeout = self.default_timeout if timeout is None else timeout
+        if timeout > 0:
+            proxy._pyroTimeout = timeout
+        retries = self.default_retries if retries is None else retries
+        if retries > 0:
+            proxy._pyroMaxRetries = retries
+        return proxy
+
+    def launch(self, obj):
+        """Serve obj here until SIGTERM or SIGINT, with our daemons' wire settings."""
+        from . import pyro
+        print(f'info: serving {self.uri}', flush=True)
+        pyro.serve(obj, self.address())
+        print(f'info: stopped {self.uri}', flush=True)
+
+    def __repr__(self):
+        return f'PyroDaemon({self.uri})'
+
+
+def __getattr__(name):
+    if name.startswith('__'):
+        raise AttributeError(name)
+    try:
+        return PyroDaemon.from_address(registry.daemon(name))
+    except registry.RegistryError as e:
+        raise AttributeError(str(e)) from None
+
+
+def __dir__():
+    return sorted(set(globals()) | set(registry.load().daemon_names()))
