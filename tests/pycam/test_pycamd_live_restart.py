@@ -1,6 +1,7 @@
 """A restarted pycamd (a crash, a reboot, kill -9) processes its pairs again at once: live
 processing finds the dark frames and clear sky of earlier runs in the data folder, instead
-of skipping every pair until an operator takes darks again."""
+of skipping every pair until an operator takes darks again; and the temporary files of a
+run killed while it wrote are gone as soon as it answers."""
 import json
 import signal
 from pathlib import Path
@@ -33,8 +34,14 @@ def test_a_restarted_pycamd_processes_pairs_with_the_references_of_its_earlier_r
     first.daemon.stop(signal.SIGKILL)
     rows = csv_rows(first)
     assert rows >= 1
+    # What a kill in the middle of writing an AA image leaves (outputs.atomic_write).
+    day = next((data_root / 'processing').glob('????-??-??'))
+    unfinished = [day / '.emission_rates.csv.x1.partial', day / 'so2' / '.2026-12-01T000000_aa.png.x2.partial']
+    for path in unfinished:
+        path.write_bytes(b'half')
 
     again = make_pycam(data_root=data_root, spectrometer=False, processing=PROCESSING)
+    assert not any(path.exists() for path in unfinished)
     again.wait(lambda s: s['processing']['darks'] > 0, message='the earlier darks loaded')
     assert again.call('start_acquisition') == CommandStatus.Succeeded
     live = processed(again, 2)

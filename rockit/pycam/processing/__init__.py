@@ -34,8 +34,9 @@ def make_live_processor(config, log=None):
                               doas_fov=section.get('doas_fov'), save_aa=bool(section.get('save_aa', True)))
     if log is not None:
         log.info('live processing: results in %s', processor.out_dir)
+    from .references import feed, remove_unfinished
+    remove_unfinished(processor.out_dir)
     processor.start()
-    from .references import feed
     found = feed(processor, root)
     if found and log is not None:
         log.info('live processing: %d reference file(s) from earlier runs', found)

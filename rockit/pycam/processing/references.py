@@ -1,7 +1,9 @@
-"""The references live processing needs (dark frames and spectra, clear sky, calibration
-cells), found again in the data folder when pycamd starts: without them a restarted daemon
-would skip every pair until an operator took darks again. The newest of each is handed to
-the processor in the order they were taken, as if they had just been saved."""
+"""What a restarted pycamd's live processing finds again. The references it needs (dark
+frames and spectra, clear sky, calibration cells) in the data folder: without them it would
+skip every pair until an operator took darks again; the newest of each is handed to the
+processor in the order they were taken, as if they had just been saved. And the temporary
+files of a run killed while it wrote, removed at once rather than when that day's next
+pair comes (it may never come)."""
 from pathlib import Path
 
 from rockit.pycam.storage.names import NamingError, parse_image_name, parse_spectrum_name
@@ -47,3 +49,11 @@ def feed(processor, data_root):
         else:
             processor.submit_spectrum(path)
     return len(paths)
+
+
+def remove_unfinished(out_dir):
+    """Remove the temporary files in out_dir and its day and image folders."""
+    from .outputs import remove_leftovers
+    out_dir = Path(out_dir)
+    for folder in [out_dir, *(p for p in out_dir.glob('*') if p.is_dir()), *out_dir.glob('*/so2')]:
+        remove_leftovers(folder)
