@@ -6,8 +6,9 @@ import os
 import pytest
 
 from rockit.pycam.acquisition import exposure
+from rockit.pycam.errors import NameTaken, StorageError
 from rockit.pycam.storage import names
-from rockit.pycam.storage.store import DataStore, NameTaken, StorageError, confined
+from rockit.pycam.storage.store import DataStore, confined
 
 MOMENT = datetime.datetime(2018, 3, 26, 14, 44, 8, 520000, tzinfo=datetime.timezone.utc)
 
@@ -85,12 +86,12 @@ KILLED_AT_RENAME = """
 import os, signal, sys, datetime
 from rockit.pycam.storage import store
 renames = []
-def rename(source, target, _rename=os.rename):
+def replace(source, target, _replace=os.replace):
     if len(renames) == int(sys.argv[2]):
         os.kill(os.getpid(), signal.SIGKILL)
     renames.append(target)
-    _rename(source, target)
-store.os.rename = rename
+    _replace(source, target)
+os.replace = replace
 moment = datetime.datetime(2018, 3, 26, 14, 44, 8, tzinfo=datetime.timezone.utc)
 store.DataStore(sys.argv[1], 0).save(moment, [('a.png', b'A'), ('a.json', b'{}'), ('b.png', b'B'), ('b.json', b'{}')])
 """

@@ -6,7 +6,7 @@ import json
 import signal
 from pathlib import Path
 
-from pycam_harness import make_pycam  # noqa: F401 (fixture)
+from rockit.common.files import temporary_path
 from rockit.pycam.codes import CommandStatus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +34,9 @@ def test_a_restarted_pycamd_processes_pairs_with_the_references_of_its_earlier_r
     first.daemon.stop(signal.SIGKILL)
     rows = csv_rows(first)
     assert rows >= 1
-    # What a kill in the middle of writing an AA image leaves (outputs.atomic_write).
+    # What a kill in the middle of writing the CSV or an AA image leaves.
     day = next((data_root / 'processing').glob('????-??-??'))
-    unfinished = [day / '.emission_rates.csv.x1.partial', day / 'so2' / '.2026-12-01T000000_aa.png.x2.partial']
+    unfinished = [temporary_path(day / 'emission_rates.csv'), temporary_path(day / 'so2' / 'x_aa.png')]
     for path in unfinished:
         path.write_bytes(b'half')
 

@@ -31,9 +31,11 @@ from rockit.focuser.multichannel import cli as focus_cli, daemon as focus_daemon
 from rockit.focuser.multichannel.codes import CommandStatus as FocusCodes
 from rockit.focuser.multichannel.config import FocuserConfig
 from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon
-from rockit.pycam.storage import names as pycam_names
 from rockit.pycam.codes import CommandStatus as PycamCodes
 from rockit.pycam.config import PycamConfig
+from rockit.pycam.errors import NamingError as PycamNamingError
+from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
+from rockit.pycam.storage import names as pycam_names
 
 
 class Device:
@@ -249,15 +251,15 @@ class PycamSite:
         """The record line of the capture a data file belongs to (its sidecar and its
         unfinished temporary file included), or 'file <path>' for a file no capture explains."""
         name = path.name
-        if name.startswith('.') and name.endswith('.tmp'):   # .<name>.<pid>.tmp, .<name>.<pid>.group.tmp
-            name = re.sub(r'\.\d+(\.group)?\.tmp$', '', name[1:])
+        if name.startswith('.') and name.endswith('.tmp'):   # .<name>.<hex>.tmp, .<name>.<hex>.group.tmp
+            name = re.sub(r'\.[0-9a-f]+(\.group)?\.tmp$', '', name[1:])
         stem = name.rsplit('.', 1)[0]
         for device, parse, suffix in (('cameras', pycam_names.parse_image_name, '.png'),
                                       ('spectrometer', pycam_names.parse_spectrum_name, '.npy')):
             if name.endswith((suffix, '.json')):
                 try:
                     parsed = parse(stem + suffix)
-                except pycam_names.NamingError:
+                except PycamNamingError:
                     continue
                 return f'capture {device} {parsed.stamp} {parsed.kind}'
         return f'file {path.relative_to(self.data_root)}'
@@ -289,7 +291,7 @@ class PycamSite:
             elif path.suffix == '.npy':
                 assert np.load(path).shape[0] == 2, path
             else:
-                assert read_png(path).shape == (486, 648), path
+                assert read_png(path).shape == (IMAGE_HEIGHT, IMAGE_WIDTH), path
             assert path.with_suffix('.json').name in names, f'{path} has no sidecar'
         saved = {self.capture_of(path) for path in files}
         started = {line for line in self.record() if line.startswith('capture ')}

@@ -10,24 +10,23 @@ from . import exposure, frames
 from .loop import Acquisition
 from ..devices import raw10
 from ..devices.camera import SO2Camera
-from ..settings import BANDS
+from ..instrument import BAND_SUFFIX, BANDS, BLACK_LEVEL_DN, FILTER_NM, IMAGE_HEIGHT, IMAGE_WIDTH
 from ..storage import names
 from ..storage.saved import SavedImagePair, read_only
 
-FILTER_NM = {'fltrA': 310, 'fltrB': 330}
-DARK_LEVEL = 16 / raw10.MAX_DN    # the OV5647's black level, as a fraction of full scale
+DARK_LEVEL = BLACK_LEVEL_DN / raw10.MAX_DN    # the black level as a fraction of full scale
 
 
 class CameraPairAcquisition(Acquisition):
     device_name = 'cameras'
-    capture_bytes = 2 * (648 * 486 * 2 + 4096)   # two stored PNGs and their sidecars
+    capture_bytes = 2 * (IMAGE_WIDTH * IMAGE_HEIGHT * 2 + 4096)   # two stored PNGs and their sidecars
 
     def __init__(self, context, config, openers, log):
         super().__init__(context, log)
         self.config = config
         self.cameras = {band: SO2Camera(band, openers[band], config.raw_size, config.raw_format,
                                         longest_exposure=config.shutter_speeds[-1])
-                        for band in BANDS.values()}
+                        for band in BANDS}
         self._pipelines = {}
         self._bands = {band: {'exposure_us': None, 'saturation': None, 'last_file': None} for band in self.cameras}
 
@@ -55,14 +54,14 @@ class CameraPairAcquisition(Acquisition):
     def capture_and_save(self, capture_type, moment, dark_exposure=None):
         values, generations = self.context.settings.snapshot()
         requested = {}
-        for suffix, band in BANDS.items():
+        for suffix, band in BAND_SUFFIX.items():
             requested[band] = (dark_exposure or values[f'shutter_{suffix}'], values[f'gain_{suffix}'])
             self.cameras[band].mimic_operator(capture_type)
         captured = {band: self.cameras[band].capture(*requested[band]) for band in self.cameras}
 
         rows, pixels = values['saturation_rows'], values['saturation_pixels']
         files, images, metadata, levels = [], {}, {}, {}
-        for suffix, band in BANDS.items():
+        for suffix, band in BAND_SUFFIX.items():
             frame = captured[band]
             image, level, png = self._pipelines[band].process(frame.raw, rows, pixels)
             shutter, gain = requested[band]
@@ -88,7 +87,7 @@ class CameraPairAcquisition(Acquisition):
             files += [(name, png), (names.sidecar_name(name), json.dumps(metadata[band], indent=1).encode())]
 
         paths = self.context.store.save(moment, files)
-        pngs = {band: path for band, path in zip(BANDS.values(), paths[0::2])}
+        pngs = {band: path for band, path in zip(BANDS, paths[0::2])}
         with self._lock:
             for band in self.cameras:
                 self._bands[band] = {'exposure_us': metadata[band]['exposure_us'],
@@ -99,7 +98,7 @@ class CameraPairAcquisition(Acquisition):
         return paths
 
     def _auto_expose(self, values, generations, levels):
-        for suffix, band in BANDS.items():
+        for suffix, band in BAND_SUFFIX.items():
             if not values[f'auto_{suffix}']:
                 continue
             current = values[f'shutter_{suffix}']
@@ -113,7 +112,7 @@ class CameraPairAcquisition(Acquisition):
         values, _ = self.context.settings.snapshot()
         with self._lock:
             bands = {band: dict(state) for band, state in self._bands.items()}
-        for suffix, band in BANDS.items():
+        for suffix, band in BAND_SUFFIX.items():
             bands[band].update({'auto_exposure': values[f'auto_{suffix}'], 'shutter_speed': values[f'shutter_{suffix}'],
                                 'gain': values[f'gain_{suffix}']})
         return bands
