@@ -1,0 +1,135 @@
+"""The two-Pi instrument on loopback: a master pycamd with the on-band camera and a second
+pycamd with the off-band camera alone, both real processes on simulated cameras, the
+second named in the master's config as the remote fltrB band."""
+import json
+import signal
+
+import pytest
+
+from pycam_harness import config_for
+from rockit.pycam.codes import CommandStatus
+from support import connections_from, wait_until
+
+ROOT_DEMO = json.loads((__import__('pathlib').Path(__file__).resolve().parents[2] / 'config' / 'pycamd'
+                        / 'test.json').read_text())
+
+
+@pytest.fixture
+def two_pi(test_registry, daemons, tmp_path):
+    def make(second_simulation=None, tolerance_ms=None, processing=None):
+        master_address = test_registry.add('pycam_master', timeout=30)
+        second_address = test_registry.add('pycam_second', timeout=10)
+        second = config_for('pycam_second', tmp_path / 'second', spectrometer=False)
+        second['cameras'] = {'fltrB': second['cameras']['fltrB']}
+        second['simulation'].update(second_simulation or {})
+        remote = {'backend': 'remote', 'daemon': 'pycam_second'}
+        if tolerance_ms:
+            remote['pair_tolerance_ms'] = tolerance_ms
+        master = config_for('pycam_master', tmp_path / 'master', spectrometer=False)
+        master['cameras']['fltrB'] = remote
+        if processing:
+            master.update(processing=processing, simulation=dict(ROOT_DEMO['simulation']))
+            second['simulation'].update(ROOT_DEMO['simulation'])
+        second_process = daemons('pycamd', second, second_address)
+        master_process = daemons('pycamd', master, master_address)
+        return master_process, second_process
+
+    return make
+
+
+def status(process):
+    with process.proxy(30) as proxy:
+        return proxy.report_status()
+
+
+def call(process, method, *args):
+    with process.proxy(60) as proxy:
+        return getattr(proxy, method)(*args)
+
+
+def wait_status(process, predicate, timeout=30, message='condition'):
+    def check():
+        answer = status(process)
+        return answer if predicate(answer) else None
+    return wait_until(check, timeout, 0.2, message)
+
+
+def image_names(root, band):
+    return sorted(p.name for p in root.glob(f'????-??-??/*_{band}_*.png'))
+
+
+def stamps(names_):
+    return [name[:17] for name in names_]
+
+
+def test_pairs_are_stored_on_the_master_and_a_killed_second_pi_loses_no_frame(two_pi, tmp_path):
+    master, second = two_pi(processing=ROOT_DEMO['processing'])
+    online = wait_status(master, lambda s: s['status'] == 1, message='both Pis online')
+    assert online['fltrB']['camera_on'] == 'pycam_second'
+    assert online['settings']['shutter_b'] == 4000      # adopted from the second Pi's config
+
+    # References through the master: each command reaches both Pis.
+    for capture_type in ('Dark', 'Clear', '0ppmm', '304ppmm', '1257ppmm'):
+        assert call(master, 'capture', capture_type, 'cameras') == CommandStatus.Succeeded
+    assert call(master, 'start_acquisition', 'cameras') == CommandStatus.Succeeded
+    wait_status(master, lambda s: s['processing']['pairs_processed'] >= 3, timeout=30, message='pairs processed')
+
+    # The second Pi dies mid-run and comes back: its backlog follows.
+    second.stop(signal.SIGKILL)
+    down = wait_status(master, lambda s: s['fltrB']['status'] == 0, timeout=15, message='band offline')
+    assert 'pycam_second' in down['fltrB']['offline_reason']
+    assert down['cameras']['status'] == 1          # this Pi's camera goes on
+    saved_during = down['cameras']['captures_saved']
+    second.start()
+    wait_status(master, lambda s: s['fltrB']['status'] == 1 and s['fltrB']['mode'] == 'continuous',
+                timeout=40, message='band back and capturing')
+    assert status(master)['cameras']['captures_saved'] > saved_during
+    wait_status(master, lambda s: s['fltrB']['link']['frames_received'] >= 12, timeout=30, message='frames')
+
+    assert call(master, 'stop_acquisition') == CommandStatus.Succeeded
+    final = wait_status(master, lambda s: s['fltrB']['mode'] == 'idle' and s['fltrB']['link']['backlog'] == 0,
+                        timeout=20, message='second Pi idle, backlog drained')
+    # Every frame the second Pi saved is on the master, byte for byte.
+    on_second = image_names(tmp_path / 'second', 'fltrB')
+    on_master = image_names(tmp_path / 'master', 'fltrB')
+    assert on_second and on_master == on_second
+    for name in on_second:
+        folder = name[:10]
+        assert (tmp_path / 'master' / folder / name).read_bytes() == (tmp_path / 'second' / folder / name).read_bytes()
+        sidecar = json.loads((tmp_path / 'master' / folder / name.replace('.png', '.json')).read_text())
+        assert sidecar['sensor_time_unix'] > 0
+    # Continuous captures pair up by slot: those both Pis took have both halves on the master.
+    plume_a = set(stamps(n for n in image_names(tmp_path / 'master', 'fltrA') if n.endswith('_Plume.png')))
+    plume_b = set(stamps(n for n in on_master if n.endswith('_Plume.png')))
+    assert len(plume_a & plume_b) >= 6
+    pairs = final['fltrB']['pairs']
+    assert pairs['matched'] >= 6 + 5 and pairs['out_of_tolerance'] == 0
+    assert abs(final['fltrB']['link']['clock_offset_s']) < 0.2
+    # Live emission rates from the joined pairs.
+    live = final['processing']
+    assert live['pairs_processed'] >= 3 and live['pairs_failed'] == 0
+    assert live['emission_rate_kg_s'] is not None and live['emission_rate_kg_s'] > 0
+
+
+def test_a_clock_offset_beyond_the_tolerance_is_reported(two_pi):
+    master, second = two_pi(second_simulation={'clock_offset_s': 2.5}, tolerance_ms=400)
+    wait_status(master, lambda s: s['status'] == 1, message='both Pis online')
+    assert call(master, 'start_acquisition', 'cameras') == CommandStatus.Succeeded
+    answer = wait_status(master, lambda s: s['fltrB']['pairs']['out_of_tolerance'] >= 2, timeout=20,
+                         message='pairs out of tolerance')
+    call(master, 'stop_acquisition')
+    link = answer['fltrB']['link']
+    assert link['clock_offset_s'] == pytest.approx(2.5, abs=0.2)
+    assert answer['fltrB']['pairs']['last_difference_ms'] > 400
+
+
+def test_the_second_pi_takes_frame_acknowledgements_only_from_its_control_machines(two_pi):
+    master, second = two_pi()
+    wait_status(master, lambda s: s['status'] == 1, message='both Pis online')
+    with connections_from('127.0.0.2'):
+        with second.proxy(10) as proxy:
+            assert proxy.acknowledge_frame('2030-01-01T000000_fltrB_1ag_4000ss_Plume.png') == \
+                CommandStatus.InvalidControlIP
+            assert proxy.start_acquisition('cameras') == CommandStatus.InvalidControlIP
+    with second.proxy(10) as proxy:
+        assert proxy.acknowledge_frame('not-an-image') == CommandStatus.InvalidArgument
