@@ -8,7 +8,7 @@ import pytest
 
 from pycam_harness import config_for
 from rockit.pycam.codes import CommandStatus
-from support import connections_from, wait_until
+from support import connections_from, run_cli, wait_until
 
 ROOT_DEMO = json.loads((__import__('pathlib').Path(__file__).resolve().parents[2] / 'config' / 'pycamd'
                         / 'test.json').read_text())
@@ -117,7 +117,10 @@ def test_a_clock_offset_beyond_the_tolerance_is_reported(two_pi):
     assert call(master, 'start_acquisition', 'cameras') == CommandStatus.Succeeded
     answer = wait_status(master, lambda s: s['fltrB']['pairs']['out_of_tolerance'] >= 2, timeout=20,
                          message='pairs out of tolerance')
+    shown = run_cli('pycam', 'status', config_env='PYCAMD_CONFIG_PATH', config_path=master.config_path)
     call(master, 'stop_acquisition')
+    assert shown.returncode == 0, shown.stderr
+    assert 'fltrB camera on pycam_second is ONLINE' in shown.stdout and 'beyond 400 ms' in shown.stdout
     link = answer['fltrB']['link']
     assert link['clock_offset_s'] == pytest.approx(2.5, abs=0.2)
     assert answer['fltrB']['pairs']['last_difference_ms'] > 400

@@ -109,7 +109,7 @@ def _image(half):
 
 
 def _joined(first, second):
-    """The pair of two halves, at the time of the master's (local) half when one is known."""
+    """The pair of two halves, at the earlier of their two times (the slot, for continuous ones)."""
     halves = sorted([first, second], key=lambda half: half.band)
     moment = min(first.saved.time, second.saved.time)
     return SavedImagePair(moment, first.saved.capture_type,
