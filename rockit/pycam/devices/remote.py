@@ -123,10 +123,11 @@ class RemoteBand:
             paths = self.context.store.save(moment, [(name, png), (names.sidecar_name(name), sidecar)])
         except NameTaken:      # written before the acknowledgement was lost: it is safe already
             paths = [self.context.store.folder(moment) / name]
-        except StorageError as e:
-            self.log.error('cannot write %s: %s', name, e)
+        except StorageError as e:      # logged once; the frame waits on the second Pi
+            self._changes('storage', logging.ERROR, f'cannot write frames: {e}')
             self.context.halt_all(str(e))
             return False
+        self._changes.forget('storage')
         self.context.storage.refresh(len(paths))
         self._call('acknowledge_frame', name)
         with self._lock:
@@ -194,10 +195,10 @@ class RemoteBand:
 
     # Commands (loop thread; start_continuous also while offline: remembered).
     def start_continuous(self):
+        """The second Pi starts at the next poll, or when it answers again."""
         with self._lock:
             self.continuous, self._stop_wanted = True, False
-        if self.loop.connected:
-            self._follow_now()
+        self.loop.wake()
 
     def halt(self):
         """Any thread: stop the second Pi's acquisition at the next poll."""
@@ -218,10 +219,6 @@ class RemoteBand:
     def _connected(self):
         if not self.loop.connected:
             raise NotConnected(self.loop.offline_reason)
-
-    def _follow_now(self):
-        answer = self._call('export_next_frame')
-        self._follow(answer['settings'], answer['cameras'])
 
     # Status, from any thread.
     def status(self):
