@@ -18,9 +18,10 @@ sys.path.insert(0, str(ROOT / 'tests' / 'pycam'))
 import frames_reference  # noqa: E402
 from rockit.pycam.acquisition import frames  # noqa: E402
 from rockit.pycam.devices import raw10  # noqa: E402
+from rockit.pycam.instrument import RAW_HEIGHT, RAW_WIDTH  # noqa: E402
 
 FRAMES = 30
-WIDTH, HEIGHT = 2592, 1944
+WIDTH, HEIGHT = RAW_WIDTH, RAW_HEIGHT
 ROWS, PIXELS = (0, 400), 1000
 
 

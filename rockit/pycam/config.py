@@ -5,11 +5,12 @@ from typing import NamedTuple
 
 from rockit.common import config
 
-from .settings import IMAGE_ROWS, MAX_FRAME_RATE, MIN_FRAME_RATE
+from .instrument import BAND_SUFFIX, BANDS, IMAGE_HEIGHT, IMAGE_WIDTH, RAW_HEIGHT, RAW_WIDTH, SPECTRUM_PIXELS
+from .settings import MAX_FRAME_RATE, MIN_FRAME_RATE
 
 FRACTION = {'type': 'number', 'minimum': 0, 'maximum': 1}
 ROWS = {'type': 'array', 'minItems': 2, 'maxItems': 2, 'items': {'type': 'integer', 'minimum': 0,
-                                                                  'maximum': IMAGE_ROWS}}
+                                                                  'maximum': IMAGE_HEIGHT}}
 ASCENDING = {'type': 'array', 'minItems': 1, 'items': {'type': 'integer', 'minimum': 1}}
 
 CAMERA = {
@@ -41,7 +42,7 @@ SCHEMA = {
         'frame_rate': {'type': 'number', 'minimum': MIN_FRAME_RATE, 'maximum': MAX_FRAME_RATE},
         'cameras': {
             'type': 'object', 'additionalProperties': False, 'minProperties': 1,
-            'properties': {'fltrA': CAMERA, 'fltrB': CAMERA},
+            'properties': dict.fromkeys(BANDS, CAMERA),
             'description': "both bands, or one band alone on the second Pi of a two-Pi instrument",
         },
         'raw_format': {'type': 'string', 'pattern': '^S[RGB]{4}10(_CSI2P)?$'},
@@ -65,7 +66,7 @@ SCHEMA = {
                     'type': 'object', 'additionalProperties': False,
                     'required': ['min', 'max', 'pixels', 'wavelengths'],
                     'properties': {'min': FRACTION, 'max': FRACTION, 'pixels': {'type': 'integer', 'minimum': 1,
-                                                                               'maximum': 2048},
+                                                                               'maximum': SPECTRUM_PIXELS},
                                    'wavelengths': {'type': 'array', 'minItems': 2, 'maxItems': 2,
                                                    'items': {'type': 'number', 'minimum': 200, 'maximum': 1100}}},
                 },
@@ -77,7 +78,7 @@ SCHEMA = {
                 'sky_brightness': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 100},
                 'wind_speed': {'type': 'number', 'minimum': 0, 'maximum': 200},
                 'spectrometer_view': {'type': 'array', 'minItems': 2, 'maxItems': 2,
-                                      'items': {'type': 'number', 'minimum': 0, 'maximum': 648}},
+                                      'items': {'type': 'number', 'minimum': 0, 'maximum': IMAGE_WIDTH}},
                 'seed': {'type': 'integer', 'minimum': 0},
                 'clock_offset_s': {'type': 'number', 'minimum': -3600, 'maximum': 3600,
                                    'description': 'how far this Pi reports its clock off (tests)'},
@@ -87,10 +88,9 @@ SCHEMA = {
     },
 }
 
-DEFAULT_SATURATION = {'min': 0.7, 'max': 0.9, 'pixels': 1000, 'rows': [0, IMAGE_ROWS]}
+DEFAULT_SATURATION = {'min': 0.7, 'max': 0.9, 'pixels': 1000, 'rows': [0, IMAGE_HEIGHT]}
 DEFAULT_SPECTRUM_SATURATION = {'min': 0.6, 'max': 0.9, 'pixels': 10, 'wavelengths': [300.0, 335.0]}
 DEFAULT_FLOOR_MB = 200
-RAW_SIZE = (2592, 1944)   # the OV5647's full resolution, stored binned by 4 as 648 x 486
 DEFAULT_PAIR_TOLERANCE_MS = 500   # half the 1 Hz period: the cameras free-run, so a frame ends up to one late
 LOCAL_CAMERA_KEYS = ('camera_num', 'shutter_speed')
 REMOTE = 'remote'
@@ -131,7 +131,7 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
         self.data_root = root if root.is_absolute() else Path(folder) / root
         self.floor_bytes = int(data.get('free_space_floor_mb', DEFAULT_FLOOR_MB) * 1e6)
         self.frame_rate = float(data['frame_rate'])
-        self.raw_size = RAW_SIZE
+        self.raw_size = (RAW_WIDTH, RAW_HEIGHT)
         self.raw_format = data.get('raw_format')
         self.shutter_speeds = list(data.get('shutter_speeds', []))
         self.saturation = dict(DEFAULT_SATURATION, **data.get('saturation', {}))
@@ -173,7 +173,7 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
         """The acquisition settings at daemon start (settings.py names them)."""
         values = {'frame_rate': self.frame_rate}
         if self.cameras:
-            for suffix, band in (('a', 'fltrA'), ('b', 'fltrB')):
+            for suffix, band in BAND_SUFFIX.items():
                 camera = self.cameras.get(band)
                 if camera is None or camera.remote:   # a remote band's come from its own pycamd
                     continue

@@ -12,7 +12,6 @@ own thread here drives that Pi's pycamd, and the pair matcher joins its halves w
 Pi's before processing. The second Pi's pycamd, configured with that band alone, serves
 its frames to the master (export.py) and processes nothing itself.
 """
-import importlib
 import logging
 
 from rockit.common import service, status
@@ -29,13 +28,13 @@ from .acquisition.spectrometer import SpectrometerAcquisition
 from .codes import CommandStatus, DeviceStatus
 from .config import PycamConfig
 from .devices import camera, remote, selection
+from .errors import StorageError
 from .export import FrameExportQueries
 from .settings import AcquisitionSettings, SettingsCheck
 from .storage import names
-from .storage.store import DataStore, StorageError
+from .storage.store import DataStore
 
 COMMAND_TIMEOUT = 30.0      # s for commands that only reach a device thread
-PROCESSING_MODULE = 'rockit.pycam.processing'
 
 DEVICE = Choice(('cameras', 'spectrometer', 'all'), CommandStatus.InvalidDevice)
 ONE_DEVICE = Choice(('cameras', 'spectrometer'), CommandStatus.InvalidDevice)
@@ -46,23 +45,11 @@ def _capture_type(daemon, value):
 
 
 def load_processor(config, log):
-    """The live processor from rockit.pycam.processing.make_live_processor(config, log), or
-    None when there is none; a processor that fails to load never stops acquisition."""
+    """The live processor from processing.make_live_processor(config, log), or None when the
+    config asks for none; a processor that fails to load never stops acquisition."""
     try:
-        module = importlib.import_module(PROCESSING_MODULE)
-    except ModuleNotFoundError as e:
-        if e.name == PROCESSING_MODULE:
-            return None
-        log.exception('live processing unavailable')
-        return None
-    except Exception:
-        log.exception('live processing unavailable')
-        return None
-    factory = getattr(module, 'make_live_processor', None)
-    if factory is None:
-        return None
-    try:
-        return factory(config, log)
+        from .processing import make_live_processor
+        return make_live_processor(config, log)
     except Exception:
         log.exception('live processing could not start')
         return None

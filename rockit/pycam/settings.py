@@ -11,15 +11,14 @@ in auto exposure is refused (AutoExposureOn) instead of silently ignored.
 Kept free of numpy and device imports: the CLI parses values with this table too.
 """
 import threading
-from typing import Callable, NamedTuple
+from collections import namedtuple
 
 from rockit.common.arguments import Boolean, Integer, Number
 
 from .codes import CommandStatus
+from .instrument import BAND_SUFFIX, BANDS, IMAGE_HEIGHT, SPECTRUM_PIXELS
 
 LIMIT = CommandStatus.SettingOutsideLimits
-BANDS = {'a': 'fltrA', 'b': 'fltrB'}
-IMAGE_ROWS = 486
 MAX_FRAME_RATE = 1.0   # Hz: file names have a resolution of one second
 MIN_FRAME_RATE = 0.001   # Hz: one capture in about 17 minutes
 
@@ -63,16 +62,15 @@ def _parse_pair(kind):
     return parse
 
 
-class Setting(NamedTuple):
-    device: str                 # 'cameras' or 'spectrometer'
-    check: Callable             # rockit.common.arguments style: (daemon, value) -> code or None
-    parse: Callable             # CLI text -> value
-    help: str
+class Setting(namedtuple('Setting', 'device check parse help')):
+    """device: 'cameras' or 'spectrometer'; check: rockit.common.arguments style,
+    (daemon, value) -> code or None; parse: CLI text -> value; help: one line for usage."""
+    __slots__ = ()
 
 
 def _band_settings():
     table = {}
-    for suffix, band in BANDS.items():
+    for suffix, band in BAND_SUFFIX.items():
         table[f'auto_{suffix}'] = Setting('cameras', Boolean(), _parse_bool, f'{band} auto exposure on|off')
         table[f'shutter_{suffix}'] = Setting(
             'cameras', Integer(lambda d: _shutters(d)[0], lambda d: _shutters(d)[-1], LIMIT), int,
@@ -81,29 +79,31 @@ def _band_settings():
     return table
 
 
+def _saturation_settings(device, prefix, adjusts, full_scale, most_pixels):
+    """The window auto exposure keeps the brightest pixels in, for cameras or spectrometer."""
+    return {
+        f'{prefix}min_saturation': Setting(device, Number(0.0, 1.0, LIMIT), float,
+                                           f'{adjusts} lengthens below this fraction of {full_scale}'),
+        f'{prefix}max_saturation': Setting(device, Number(0.0, 1.0, LIMIT), float,
+                                           f'{adjusts} shortens above this fraction of {full_scale}'),
+        f'{prefix}saturation_pixels': Setting(device, Integer(1, most_pixels, LIMIT), int,
+                                              'how many of the brightest pixels are averaged'),
+    }
+
+
 SETTINGS = {
     'frame_rate': Setting('all', Number(MIN_FRAME_RATE, MAX_FRAME_RATE, LIMIT), float,
                           'captures per second on the wall-clock grid, up to 1'),
     **_band_settings(),
-    'min_saturation': Setting('cameras', Number(0.0, 1.0, LIMIT), float,
-                              'auto exposure lengthens below this fraction of 1023'),
-    'max_saturation': Setting('cameras', Number(0.0, 1.0, LIMIT), float,
-                              'auto exposure shortens above this fraction of 1023'),
-    'saturation_pixels': Setting('cameras', Integer(1, 100000, LIMIT), int,
-                                 'how many of the brightest pixels are averaged'),
-    'saturation_rows': Setting('cameras', Pair(Integer(0, IMAGE_ROWS, LIMIT)), _parse_pair(int),
-                               'rows checked, start:end of the 486-row image'),
+    **_saturation_settings('cameras', '', 'auto exposure', '1023', 100000),
+    'saturation_rows': Setting('cameras', Pair(Integer(0, IMAGE_HEIGHT, LIMIT)), _parse_pair(int),
+                               f'rows checked, start:end of the {IMAGE_HEIGHT}-row image'),
     'spec_auto': Setting('spectrometer', Boolean(), _parse_bool, 'spectrometer auto integration on|off'),
     'spec_integration': Setting(
         'spectrometer', Integer(lambda d: _integrations(d)[0], lambda d: _integrations(d)[-1], LIMIT), int,
         'integration time in ms (within the integration-time list; needs spec_auto off)'),
     'spec_coadds': Setting('spectrometer', Integer(1, 100, LIMIT), int, 'spectra averaged into one'),
-    'spec_min_saturation': Setting('spectrometer', Number(0.0, 1.0, LIMIT), float,
-                                   'auto integration lengthens below this fraction of full scale'),
-    'spec_max_saturation': Setting('spectrometer', Number(0.0, 1.0, LIMIT), float,
-                                   'auto integration shortens above this fraction of full scale'),
-    'spec_saturation_pixels': Setting('spectrometer', Integer(1, 2048, LIMIT), int,
-                                      'how many of the brightest pixels are averaged'),
+    **_saturation_settings('spectrometer', 'spec_', 'auto integration', 'full scale', SPECTRUM_PIXELS),
     'spec_wavelengths': Setting('spectrometer', Pair(Number(200.0, 1100.0, LIMIT)), _parse_pair(float),
                                 'wavelength window checked, min:max nm'),
 }
@@ -150,7 +150,7 @@ class AcquisitionSettings:
     def __init__(self, initial):
         self._lock = threading.Lock()
         self._values = dict(initial)
-        self._generation = {'fltrA': 0, 'fltrB': 0, 'spectrometer': 0}
+        self._generation = {**dict.fromkeys(BANDS, 0), 'spectrometer': 0}
 
     def snapshot(self):
         with self._lock:
@@ -190,7 +190,7 @@ class AcquisitionSettings:
 
 
 def _exposure_owner(name):
-    for suffix, band in BANDS.items():
+    for suffix, band in BAND_SUFFIX.items():
         if name in (f'auto_{suffix}', f'shutter_{suffix}', f'gain_{suffix}'):
             return band
     if name in ('spec_auto', 'spec_integration'):

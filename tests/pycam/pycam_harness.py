@@ -5,7 +5,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from support import DaemonUnderTest, run_cli, wait_until
 
@@ -87,26 +86,3 @@ def served_in_process(test_registry, tmp_path, name, processor=None, **overrides
     daemon = PycamDaemon(PycamConfig.load(path), logging.getLogger(name), processor=processor)
     daemon.start()
     return daemon, pyro.BackgroundServer(daemon, address), address
-
-
-@pytest.fixture
-def make_pycam(test_registry, daemons, tmp_path):
-    made = []
-
-    def make(data_root=None, cameras=True, spectrometer=True, wait_online=True, **overrides):
-        name = f'pycam_test{len(made)}'
-        address = test_registry.add(name, timeout=30)
-        root = data_root or tmp_path / f'data{len(made)}'
-        config = config_for(name, root, cameras, spectrometer, **overrides)
-        pycam = Pycam(daemons('pycamd', config, address), config)
-        made.append(pycam)
-        if wait_online:
-            pycam.wait(lambda s: s['status'] == 1, message='pycamd online')
-        return pycam
-
-    return make
-
-
-@pytest.fixture
-def pycam(make_pycam):
-    return make_pycam()

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from processing_harness import CAL_1, SEQ_1, WARP_FILE, needs_data
+from rockit.pycam.processing.errors import RegistrationError
 from rockit.pycam.processing.images import DarkLibrary, counts_per_second, load_png
+from rockit.pycam.processing.registration import Registration, find_registration
 from rockit.pycam.storage.names import images_in, plume_pairs
-from rockit.pycam.processing.registration import Registration, RegistrationError, find_registration
 
 
 def test_counts_per_second_subtracts_dark_and_normalises_exposure():

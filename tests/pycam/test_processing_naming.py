@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from processing_harness import SEQ_1, needs_data
-from rockit.pycam.storage.names import (NamingError, images_in, parse_image_name, parse_spectrum_name,
-                                            plume_pairs)
+from rockit.pycam.errors import NamingError
+from rockit.pycam.storage.names import images_in, parse_image_name, parse_spectrum_name, plume_pairs
 
 
 def test_image_name_fields():

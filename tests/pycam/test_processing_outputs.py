@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from processing_harness import ROOT, write_line, write_synthetic_day
+from rockit.common import files
 from rockit.pycam.processing import outputs
 from rockit.pycam.processing.outputs import CSV_COLUMNS, EmissionRateLog, preview, save_array
 
@@ -23,7 +24,7 @@ def _check_complete(path):
     rows = list(csv.reader(text.splitlines()))
     assert rows[0] == CSV_COLUMNS
     assert all(len(row) == len(CSV_COLUMNS) for row in rows[1:])
-    return [int(float(row[2])) for row in rows[1:]]
+    return [int(float(row[CSV_COLUMNS.index('emission_rate_kg_s')])) for row in rows[1:]]
 
 
 def test_appends_survive_being_killed_at_any_moment(tmp_path):
@@ -55,9 +56,9 @@ def test_appends_survive_being_killed_at_any_moment(tmp_path):
             assert numbers[-1] >= int(printed[-1]), 'a row reported written is on disk'
         assert len(numbers) - 1 >= confirmed
         confirmed = len(numbers) - 1
-    leftovers = list(tmp_path.glob('.*.partial'))
-    outputs.remove_leftovers(tmp_path)
-    assert not list(tmp_path.glob('.*.partial')) and all(not p.exists() for p in leftovers)
+    leftovers = list(tmp_path.glob(f'.*{files.TEMP_SUFFIX}'))
+    files.remove_leftovers(tmp_path)
+    assert not list(tmp_path.glob(f'.*{files.TEMP_SUFFIX}')) and all(not p.exists() for p in leftovers)
     assert confirmed > 0
 
 
@@ -68,11 +69,11 @@ def test_a_failed_rename_leaves_the_old_file(tmp_path, monkeypatch):
 
     def crash(*args):
         raise OSError('disk full')
-    monkeypatch.setattr(outputs.os, 'replace', crash)
+    monkeypatch.setattr(os, 'replace', crash)
     with pytest.raises(OSError):
         log.append({'time': 'b', 'emission_rate_kg_s': 2.0})
     assert (tmp_path / 'emission_rates.csv').read_bytes() == before
-    assert not list(tmp_path.glob('.*.partial')), 'the temporary file is removed too'
+    assert not list(tmp_path.glob(f'.*{files.TEMP_SUFFIX}')), 'the temporary file is removed too'
 
 
 def test_a_torn_file_is_not_appended_to(tmp_path):

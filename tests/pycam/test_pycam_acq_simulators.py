@@ -11,11 +11,12 @@ from rockit.pycam.acquisition import frames
 from rockit.pycam.devices import raw10
 from rockit.pycam.devices.camera import SO2Camera
 from rockit.pycam.devices.spectrometer import SO2Spectrometer
+from rockit.pycam.instrument import IMAGE_HEIGHT, RAW_HEIGHT, RAW_WIDTH
 from rockit.pycam.simulator.camera import SimulatedPicamera2
 from rockit.pycam.simulator.scene import PlumeScene
 from rockit.pycam.simulator.spectrometer import SimulatedSpectrometer
 
-SIZE = (2592, 1944)
+SIZE = (RAW_WIDTH, RAW_HEIGHT)
 
 
 def open_camera(band, scene=None, fmt=None):
@@ -44,7 +45,7 @@ def test_the_camera_speaks_the_picamera2_subset():
     request = camera.capture_request()
     raw, metadata = request.make_array('raw'), request.get_metadata()
     request.release()
-    assert raw.dtype == np.uint8 and raw.shape == (1944, raw10.stride(2592))
+    assert raw.dtype == np.uint8 and raw.shape == (RAW_HEIGHT, raw10.stride(RAW_WIDTH))
     assert set(metadata) >= {'ExposureTime', 'AnalogueGain', 'SensorTimestamp', 'FrameDuration'}
 
 
@@ -74,7 +75,7 @@ def test_counts_scale_with_exposure_and_saturate_at_1023():
 def test_the_plume_is_darker_on_band_than_off_band():
     scene = PlumeScene(wind_speed=0.0)
     column = scene.column(0.0)
-    plume, sky = column > 0.5 * column.max(), (column < 1) & (np.arange(486)[:, None] < 380)
+    plume, sky = column > 0.5 * column.max(), (column < 1) & (np.arange(IMAGE_HEIGHT)[:, None] < 380)
     ratios = {}
     for band, exposure_us in (('fltrA', 32000), ('fltrB', 3200)):
         camera = open_camera(band, scene)
@@ -127,7 +128,7 @@ def test_a_spectrum_takes_its_integration_time():
 
 
 def test_a_real_backend_that_is_not_installed_is_an_offline_reason():
-    from rockit.pycam.devices import picamera_backend
-    camera = SO2Camera('fltrA', picamera_backend.opener(0), SIZE)
+    from rockit.pycam.devices.selection import picamera_opener
+    camera = SO2Camera('fltrA', picamera_opener(0), SIZE)
     with pytest.raises(DeviceError, match='picamera2'):
         camera.open()

@@ -6,8 +6,9 @@ import os
 import pytest
 
 from rockit.pycam.acquisition import exposure
+from rockit.pycam.errors import NameTaken, StorageError
 from rockit.pycam.storage import names
-from rockit.pycam.storage.store import DataStore, NameTaken, StorageError, confined
+from rockit.pycam.storage.store import DataStore, confined
 
 MOMENT = datetime.datetime(2018, 3, 26, 14, 44, 8, 520000, tzinfo=datetime.timezone.utc)
 

@@ -6,9 +6,10 @@ import time
 
 import numpy as np
 
-from pycam_harness import SHUTTERS, make_pycam, pycam, read_png, read_spectrum  # noqa: F401 (fixtures)
-from rockit.pycam.storage import names
+from pycam_harness import SHUTTERS, read_png, read_spectrum
 from rockit.pycam.codes import CommandStatus
+from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
+from rockit.pycam.storage import names
 
 
 def pairs_by_stamp(pycam, capture_type):
@@ -39,7 +40,7 @@ def test_continuous_capture_writes_named_readable_pairs_and_spectra_on_the_grid(
     for stamp, pair in pairs.items():
         for band, (path, parsed) in pair.items():
             image = read_png(path)
-            assert image.dtype == np.uint16 and image.shape == (486, 648) and 16 <= image.max() <= 1023
+            assert image.dtype == np.uint16 and image.shape == (IMAGE_HEIGHT, IMAGE_WIDTH) and 16 <= image.max() <= 1023
             sidecar = json.loads(path.with_suffix('.json').read_text())
             assert sidecar['exposure_us'] == parsed.exposure_us and sidecar['band'] == band
             assert sidecar['time'] == stamp.strftime('%Y-%m-%dT%H:%M:%SZ') and sidecar['type'] == 'Plume'

@@ -2,7 +2,6 @@
 import json
 
 from support import exit_code, run_cli
-from pycam_harness import make_pycam, pycam  # noqa: F401 (fixtures)
 from rockit.pycam.codes import CommandStatus
 
 

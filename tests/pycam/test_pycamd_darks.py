@@ -1,8 +1,7 @@
 """Dark sequences: one capture at every exposure of each device's list, progress in status,
 and stop aborts them."""
-from pycam_harness import make_pycam  # noqa: F401 (fixture)
-from rockit.pycam.storage import names
 from rockit.pycam.codes import CommandStatus
+from rockit.pycam.storage import names
 
 SHORT_LIST = [500, 1000, 2000, 4000, 8000, 16000, 32000, 64000]
 SPECTROMETER = {'backend': 'simulated', 'integration_time': 50, 'integration_times': [10, 20, 50, 100, 150]}

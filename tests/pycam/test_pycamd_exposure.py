@@ -3,9 +3,8 @@ a shutter speed in one request end manual at that speed, and bad settings are re
 with their code while nothing changes."""
 import math
 
-from pycam_harness import make_pycam, pycam  # noqa: F401 (fixtures)
-from rockit.pycam.storage import names
 from rockit.pycam.codes import CommandStatus
+from rockit.pycam.storage import names
 
 
 def converged(status):

@@ -1,6 +1,5 @@
 """Commands only from the control machines, for every command the daemon exposes."""
 from support import connections_from
-from pycam_harness import make_pycam, pycam  # noqa: F401 (fixtures)
 from rockit.common import pyro
 from rockit.pycam.codes import CommandStatus
 from rockit.pycam.daemon import PycamDaemon

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from pycam_harness import make_pycam  # noqa: F401 (fixture)
 from rockit.pycam.codes import CommandStatus
 from rockit.pycam.simulator.camera import BAND_ABSORPTION
 from rockit.pycam.simulator.scene import PlumeScene

@@ -8,6 +8,7 @@ from support import wait_until
 from pycam_harness import served_in_process
 from rockit.common import pyro
 from rockit.pycam.codes import CommandStatus
+from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
 from rockit.pycam.storage.saved import SavedImagePair, SavedSpectrum
 
 
@@ -45,7 +46,7 @@ def test_saved_captures_reach_the_processor_but_test_captures_never_do(test_regi
     pair = next(s for s in recorder.received if isinstance(s, SavedImagePair) and s.capture_type == 'Plume')
     assert set(pair.images) == set(pair.paths) == {'fltrA', 'fltrB'}
     for band, image in pair.images.items():
-        assert image.shape == (486, 648) and image.dtype == np.uint16 and not image.flags.writeable
+        assert image.shape == (IMAGE_HEIGHT, IMAGE_WIDTH) and image.dtype == np.uint16 and not image.flags.writeable
         assert pair.paths[band].exists() and pair.metadata[band]['file'] == pair.paths[band].name
         assert pair.paths[band].name.startswith(pair.time.strftime('%Y-%m-%dT%H%M%S'))
     spectrum = next(s for s in recorder.received if isinstance(s, SavedSpectrum))

@@ -5,9 +5,10 @@ import subprocess
 
 import pytest
 
-from pycam_harness import make_pycam, read_png  # noqa: F401 (fixture)
-from rockit.pycam.storage import names
+from pycam_harness import read_png
 from rockit.pycam.codes import CommandStatus
+from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
+from rockit.pycam.storage import names
 
 
 @contextlib.contextmanager
@@ -30,7 +31,7 @@ def assert_whole_captures_only(pycam):
     pngs = [p for p in files if p.suffix == '.png']
     for png in pngs:
         assert png.with_suffix('.json').exists()
-        assert read_png(png).shape == (486, 648)
+        assert read_png(png).shape == (IMAGE_HEIGHT, IMAGE_WIDTH)
     stamps = {}
     for png in pngs:
         parsed = names.parse_image_name(png.name)

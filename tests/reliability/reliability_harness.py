@@ -31,9 +31,11 @@ from rockit.focuser.multichannel import cli as focus_cli, daemon as focus_daemon
 from rockit.focuser.multichannel.codes import CommandStatus as FocusCodes
 from rockit.focuser.multichannel.config import FocuserConfig
 from rockit.pycam import cli as pycam_cli, daemon as pycam_daemon
-from rockit.pycam.storage import names as pycam_names
 from rockit.pycam.codes import CommandStatus as PycamCodes
 from rockit.pycam.config import PycamConfig
+from rockit.pycam.errors import NamingError as PycamNamingError
+from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
+from rockit.pycam.storage import names as pycam_names
 
 
 class Device:
@@ -257,7 +259,7 @@ class PycamSite:
             if name.endswith((suffix, '.json')):
                 try:
                     parsed = parse(stem + suffix)
-                except pycam_names.NamingError:
+                except PycamNamingError:
                     continue
                 return f'capture {device} {parsed.stamp} {parsed.kind}'
         return f'file {path.relative_to(self.data_root)}'
@@ -289,7 +291,7 @@ class PycamSite:
             elif path.suffix == '.npy':
                 assert np.load(path).shape[0] == 2, path
             else:
-                assert read_png(path).shape == (486, 648), path
+                assert read_png(path).shape == (IMAGE_HEIGHT, IMAGE_WIDTH), path
             assert path.with_suffix('.json').name in names, f'{path} has no sidecar'
         saved = {self.capture_of(path) for path in files}
         started = {line for line in self.record() if line.startswith('capture ')}

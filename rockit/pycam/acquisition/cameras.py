@@ -13,17 +13,16 @@ from . import exposure, frames
 from .loop import Acquisition
 from ..devices import raw10
 from ..devices.camera import SO2Camera
-from ..settings import BANDS
+from ..instrument import BAND_SUFFIX, BLACK_LEVEL_DN, FILTER_NM, IMAGE_HEIGHT, IMAGE_WIDTH
 from ..storage import names
 from ..storage.saved import SavedImagePair, read_only
 
-FILTER_NM = {'fltrA': 310, 'fltrB': 330}
-DARK_LEVEL = 16 / raw10.MAX_DN    # the OV5647's black level, as a fraction of full scale
+DARK_LEVEL = BLACK_LEVEL_DN / raw10.MAX_DN    # the black level as a fraction of full scale
 
 
 class CameraPairAcquisition(Acquisition):
     device_name = 'cameras'
-    capture_bytes = 2 * (648 * 486 * 2 + 4096)   # two stored PNGs and their sidecars
+    capture_bytes = 2 * (IMAGE_WIDTH * IMAGE_HEIGHT * 2 + 4096)   # two stored PNGs and their sidecars
 
     def __init__(self, context, config, openers, log):
         super().__init__(context, log)
@@ -56,7 +55,7 @@ class CameraPairAcquisition(Acquisition):
         return self.config.shutter_speeds
 
     def _bands_here(self):
-        return [(suffix, band) for suffix, band in BANDS.items() if band in self.cameras]
+        return [(suffix, band) for suffix, band in BAND_SUFFIX.items() if band in self.cameras]
 
     def capture_and_save(self, capture_type, moment, dark_exposure=None):
         values, generations = self.context.settings.snapshot()

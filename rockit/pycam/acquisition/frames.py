@@ -22,8 +22,9 @@ import cv2
 import numpy as np
 
 from ..devices import raw10
+from ..instrument import BINNING
 
-BIN = 4
+BIN = BINNING
 _FIELD_PAIRS = np.uint8(0x33)
 
 

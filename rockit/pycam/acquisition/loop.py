@@ -30,7 +30,8 @@ from rockit.common.status import iso, link
 from ..storage import names
 from ..codes import CommandStatus, DeviceStatus
 from ..settings import AcquisitionSettings
-from ..storage.store import DataStore, NameTaken, StorageError
+from ..errors import NameTaken, StorageError
+from ..storage.store import DataStore
 
 IDLE_INTERVAL = 1.0      # s between passes while idle (refreshing the free-space reading)
 MAX_LATE = 0.5           # s: a slot started later than this (or a quarter period) is missed

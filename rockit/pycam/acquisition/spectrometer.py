@@ -7,14 +7,16 @@ import json
 
 import numpy as np
 
+from rockit.common.errors import DeviceError
 from rockit.common.status import iso
 
 from . import exposure
+from ..instrument import SPECTRUM_DARK_COUNTS, SPECTRUM_FULL_SCALE, SPECTRUM_PIXELS
 from .loop import Acquisition
 from ..storage import names
 from ..storage.saved import SavedSpectrum, read_only
 
-DARK_LEVEL = 1000 / 65535     # a Flame-S's dark counts, as a fraction of full scale
+DARK_LEVEL = SPECTRUM_DARK_COUNTS / SPECTRUM_FULL_SCALE     # as a fraction of full scale
 
 
 def top_mean(counts, wavelengths, window, pixels):
@@ -28,7 +30,7 @@ def top_mean(counts, wavelengths, window, pixels):
 
 class SpectrometerAcquisition(Acquisition):
     device_name = 'spectrometer'
-    capture_bytes = 2 * 2048 * 8 + 4096
+    capture_bytes = 2 * SPECTRUM_PIXELS * 8 + 4096
 
     def __init__(self, context, config, spectrometer, log):
         super().__init__(context, log)
@@ -39,6 +41,12 @@ class SpectrometerAcquisition(Acquisition):
 
     def open_device(self):
         self.spectrometer.open()
+        low, high = self.spectrometer.integration_limits_ms()
+        times = self.config.spectrometer.integration_times
+        if times[0] < low or times[-1] > high:
+            self.spectrometer.close()
+            raise DeviceError(f'spectrometer takes {low:g}-{high:g} ms, the integration-time list '
+                              f'{times[0]}-{times[-1]} ms')
         with self._lock:
             self._published.update(model=self.spectrometer.model, serial_number=self.spectrometer.serial_number)
 

@@ -30,10 +30,10 @@ from rockit.common.status import iso, link
 
 from ..acquisition.loop import DeviceLog
 from ..codes import CommandStatus, DeviceStatus
-from ..settings import BANDS
+from ..errors import NameTaken, StorageError
+from ..instrument import BAND_SUFFIX, IMAGE_HEIGHT, IMAGE_WIDTH
 from ..storage import names
 from ..storage.saved import SavedImagePair, read_only
-from ..storage.store import NameTaken, StorageError
 
 POLL_INTERVAL = 0.25       # s between questions while no backlog is waiting
 LINK_TIMEOUT = 5.0         # s a question may take before the link counts as down
@@ -53,11 +53,11 @@ class RemoteBand:
     member of the 'cameras' group that also accepts commands while offline (remembered)."""
     part_of = 'cameras'
     commands_offline = True
-    capture_bytes = 648 * 486 * 2 + 4096
+    capture_bytes = IMAGE_WIDTH * IMAGE_HEIGHT * 2 + 4096   # a PNG and its sidecar
 
     def __init__(self, context, band, camera, pairs, log):
         self.band, self.device_name, self.remote_name = band, band, camera.daemon
-        self.suffix = next(suffix for suffix, name in BANDS.items() if name == band)
+        self.suffix = next(suffix for suffix, name in BAND_SUFFIX.items() if name == band)
         self.context, self.pairs = context, pairs
         self.log = DeviceLog(log, f'{band} on {camera.daemon}')
         self._changes = ChangeLog(self.log)

@@ -38,6 +38,7 @@ class SO2Spectrometer:
                 pass
 
     def integration_limits_ms(self):
+        """The shortest and longest integration times the device takes (ms)."""
         low, high = self.device.integration_time_micros_limits
         return low / 1000, high / 1000
 

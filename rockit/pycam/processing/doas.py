@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import DoasError
+from ..instrument import SPECTRUM_FULL_SCALE
 from ..storage.names import spectra_in
 
 FIT_WINDOW = (308.0, 318.0)
@@ -35,11 +37,7 @@ REFERENCE_FILES = {
 }
 # First guesses and the scale each column is fitted in (keeps the problem well conditioned).
 ABSORBERS = {'SO2': 1e16, 'O3': 1e19, 'Ring': 0.1}
-SATURATED_COUNTS = 65535
-
-
-class DoasError(ValueError):
-    """Spectra or references that cannot be fitted."""
+SATURATED_COUNTS = SPECTRUM_FULL_SCALE
 
 
 def load_reference(path, low=None, high=None):

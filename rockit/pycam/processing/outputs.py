@@ -1,64 +1,25 @@
 """What processing leaves on disk, written so that a crash at any moment leaves every file
-either as it was or complete: write a temporary file in the same folder, fsync it, rename
-it over the final name (a rename within a file system is atomic), fsync the folder.
+either as it was or complete (rockit.common.files).
 
-Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data) and a preview
-`<time>_aa.png` (8-bit colour map with a colour bar). Per run: `emission_rates.csv`, one
-row per pair, rewritten whole through a temporary file for every row appended.
+Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data), a preview
+`<time>_aa.png` (8-bit colour map with a colour bar) and, once calibrated, `<time>_so2.npy`
+(float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, rewritten
+whole through a temporary file for every row appended; `valid_fraction` is the share of
+the line's pixels that had data.
 """
 import csv
 import io
 import math
-import os
-import tempfile
-from contextlib import suppress
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from rockit.common.files import atomic_write, remove_leftovers
+
 CSV_NAME = 'emission_rates.csv'
-CSV_COLUMNS = ['time', 'aa_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
-               'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'calibration']
-TEMP_SUFFIX = '.partial'
-
-
-def atomic_write(path, write):
-    """Call write(file) on a temporary file beside path, then move it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=TEMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temp)
-        raise
-    _sync_folder(path.parent)
-
-
-def atomic_write_bytes(path, data):
-    atomic_write(path, lambda f: f.write(data))
-
-
-def _sync_folder(folder):
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def remove_leftovers(folder):
-    """Temporary files a crash left behind: never under a final name, so safe to delete."""
-    for temp in Path(folder).glob(f'.*{TEMP_SUFFIX}'):
-        with suppress(OSError):
-            temp.unlink()
+CSV_COLUMNS = ['time', 'aa_file', 'so2_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
+               'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration']
 
 
 def save_array(path, array):
@@ -92,7 +53,7 @@ def save_preview(path, image, vmin, vmax, label='AA'):
     ok, encoded = cv2.imencode('.png', preview(image, vmin, vmax, label))
     if not ok:
         raise OSError(f'{path}: PNG encoding failed')
-    atomic_write_bytes(path, encoded.tobytes())
+    atomic_write(path, encoded.tobytes())
 
 
 def _cell(value):
@@ -129,7 +90,7 @@ class EmissionRateLog:
         out = io.StringIO()
         csv.writer(out, lineterminator='\n').writerow([_cell(row.get(c)) for c in self.columns])
         text = self._current() + out.getvalue()
-        atomic_write_bytes(self.path, text.encode())
+        atomic_write(self.path, text.encode())
         self._text = text
 
     def rows(self):
@@ -140,20 +101,25 @@ class EmissionRateLog:
 
 
 class PairWriter:
-    """Writes a pair's outputs: `<out>/so2/<time>_aa.npy`, `<out>/so2/<time>_aa.png`, and
-    its row in `<out>/emission_rates.csv`, the row last, so a row never names a file that
+    """Writes a pair's outputs: `<out>/so2/<time>_aa.npy`, `<time>_aa.png`, `<time>_so2.npy`
+    and its row in `<out>/emission_rates.csv`, the row last, so a row never names a file that
     is not complete on disk."""
 
-    def __init__(self, out, settings, calibration=None, save_images=True):
+    def __init__(self, out, settings, calibration=None, save_images=True, tidy=True):
+        """tidy: remove what a crash left; False for the helpers of a parallel run, which
+        would remove each other's files in the writing."""
         self.out = Path(out)
         self.images = self.out / 'so2'
         self.save_images = save_images
         self.images.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(self.out)
-        remove_leftovers(self.images)
+        if tidy:
+            remove_leftovers(self.out)
+            remove_leftovers(self.images)
         self.settings = settings
         self.calibration = calibration
-        self.log = EmissionRateLog(self.out)
+        lines = settings.lines if settings is not None else []
+        extra = [f'emission_rate_kg_s_{line.name}' for line in lines] if len(lines) > 1 else []
+        self.log = EmissionRateLog(self.out, columns=CSV_COLUMNS + extra)
 
     def write_settings(self, settings, inputs=None):
         import json
@@ -164,9 +130,16 @@ class PairWriter:
                                    'calibration': None if inputs.calibration is None else str(inputs.calibration)}
         if self.calibration is not None:
             described['calibration'] = self.calibration.to_dict()
-        atomic_write_bytes(self.out / 'processing.json', (json.dumps(described, indent=2) + '\n').encode())
+        atomic_write(self.out / 'processing.json', (json.dumps(described, indent=2) + '\n').encode())
 
     def write(self, result):
+        """The pair's files, then its row."""
+        row = self.files(result)
+        self.log.append(row)
+        return row
+
+    def files(self, result):
+        """The pair's image files; returns its CSV row (not yet appended)."""
         row = result.row()
         if self.save_images:
             stamp = result.time.strftime('%Y-%m-%dT%H%M%S')
@@ -175,6 +148,25 @@ class PairWriter:
             low, high = self.settings.preview_range
             save_preview(self.images / f'{stamp}_aa.png', result.aa, low, high)
             row['aa_file'] = f'so2/{name}'
+            if result.so2 is not None:
+                save_array(self.images / f'{stamp}_so2.npy', result.so2)
+                row['so2_file'] = f'so2/{stamp}_so2.npy'
         row['calibration'] = self.calibration.method if self.calibration is not None else ''
-        self.log.append(row)
         return row
+
+
+DOAS_CSV_NAME = 'doas_columns.csv'
+DOAS_COLUMNS = ['time', 'spectrum', 'so2_molecules_cm2', 'so2_err_molecules_cm2', 'so2_ppmm', 'shift_nm',
+                'stretch_nm', 'residual_rms', 'fit_converged', 'saturated']
+
+
+def doas_row(time, spectrum, result, units):
+    """A DOAS fit's row of doas_columns.csv (columns in ppm.m at the run's temperature)."""
+    return {'time': time.strftime('%Y-%m-%dT%H:%M:%SZ'), 'spectrum': spectrum, 'so2_molecules_cm2': result.column,
+            'so2_err_molecules_cm2': result.error, 'so2_ppmm': units.to_ppmm(result.column),
+            'shift_nm': result.shift, 'stretch_nm': result.stretch, 'residual_rms': result.residual_rms,
+            'fit_converged': int(bool(result.success)), 'saturated': int(bool(result.saturated))}
+
+
+def doas_log(folder):
+    return EmissionRateLog(folder, DOAS_CSV_NAME, DOAS_COLUMNS)

@@ -11,11 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .errors import RegistrationError
 IDENTITY = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
-
-
-class RegistrationError(ValueError):
-    """A warp that cannot be used or found."""
 
 
 class Registration:
@@ -37,7 +34,7 @@ class Registration:
             raise RegistrationError(f'{path}: {e}') from None
 
     def save(self, path):
-        from .outputs import atomic_write
+        from rockit.common.files import atomic_write
         atomic_write(path, lambda f: np.save(f, self.warp, allow_pickle=False))
 
     def apply(self, image, border=np.nan):

@@ -1,5 +1,5 @@
 """A simulated Pi v1 camera (OV5647) behind a UV filter, with the members of picamera2's
-Picamera2 the daemon uses (interfaces.CameraDevice), rendering the simulated scene.
+Picamera2 the daemon uses (devices.interfaces.CameraDevice), rendering the simulated scene.
 
 Raw frames are 2592 x 1944 RAW10 packed as picamera2 gives them for SGBRG10_CSI2P: uint8
 (1944, 3264), 4 pixels in 5 bytes, rows padded to 32 bytes (devices/raw10.py); an unpacked
@@ -24,20 +24,21 @@ import time
 import numpy as np
 
 from ..devices import raw10
+from ..instrument import BLACK_LEVEL_DN, OFF_BAND, ON_BAND, RAW_HEIGHT, RAW_WIDTH
 from .scene import PlumeScene
 
-WIDTH, HEIGHT = 2592, 1944
+WIDTH, HEIGHT = RAW_WIDTH, RAW_HEIGHT
 FORMAT, UNPACKED = 'SGBRG10_CSI2P', 'SGBRG10'
 LINE_TIME_US = 28.57
 MIN_FRAME_US = 63_965
 MAX_EXPOSURE_US = 6_000_000
-BLACK_LEVEL = 16.0
+BLACK_LEVEL = float(BLACK_LEVEL_DN)
 READ_NOISE = 1.5
 ELECTRONS_PER_COUNT = 2.0
 # Counts per ms at gain 1 for the brightest sky, and the SO2 optical depth per ppm.m (SO2's
 # cross-section at 330 nm is a small fraction of that at 310 nm).
-BAND_RATE = {'fltrA': 25.0, 'fltrB': 250.0}
-BAND_ABSORPTION = {'fltrA': 3.0e-4, 'fltrB': 0.1e-4}
+BAND_RATE = {ON_BAND: 25.0, OFF_BAND: 250.0}
+BAND_ABSORPTION = {ON_BAND: 3.0e-4, OFF_BAND: 0.1e-4}
 CONTROLS = {
     'ExposureTime': (130, MAX_EXPOSURE_US, 20000),
     'AnalogueGain': (1.0, 63.9375, 1.0),
@@ -71,7 +72,7 @@ class SimulatedRequest:
 
 
 class SimulatedPicamera2:
-    def __init__(self, camera_num=0, band='fltrA', scene=None, seed=None):
+    def __init__(self, camera_num=0, band=ON_BAND, scene=None, seed=None):
         if band not in BAND_RATE:
             raise ValueError(f'no simulated filter {band!r}')
         self.camera_num, self.band = camera_num, band

@@ -25,7 +25,9 @@ import math
 
 import numpy as np
 
-WIDTH, HEIGHT = 648, 486
+from ..instrument import FOCAL_LENGTH_M, IMAGE_HEIGHT, IMAGE_WIDTH, PIXEL_SIZE_M
+
+WIDTH, HEIGHT = IMAGE_WIDTH, IMAGE_HEIGHT
 HORIZON = 410            # rows below it are the volcano's flank
 VENT = (560.0, 395.0)    # x, y
 PEAK_PPMM = 2400.0       # ppm.m on the centre line were all the vent's gas in a plume VENT_WIDTH wide
@@ -134,15 +136,15 @@ class PlumeScene:
         return self.line_column(x0, y0, x1, y1, t, step) * across
 
     @staticmethod
-    def pixel_m(distance_m, pixel_size_m=5.6e-6, focal_length_m=9.0e-3):
+    def pixel_m(distance_m, pixel_size_m=PIXEL_SIZE_M, focal_length_m=FOCAL_LENGTH_M):
         """A stored pixel's extent at the plume's distance, m."""
         return distance_m * pixel_size_m / focal_length_m
 
-    def speed_m_s(self, distance_m, pixel_size_m=5.6e-6, focal_length_m=9.0e-3):
+    def speed_m_s(self, distance_m, pixel_size_m=PIXEL_SIZE_M, focal_length_m=FOCAL_LENGTH_M):
         """The plume's true speed in m/s for a camera geometry."""
         return math.hypot(*self.velocity()) * self.pixel_m(distance_m, pixel_size_m, focal_length_m)
 
-    def line_mass(self, x0, y0, x1, y1, t, distance_m, pixel_size_m=5.6e-6, focal_length_m=9.0e-3,
+    def line_mass(self, x0, y0, x1, y1, t, distance_m, pixel_size_m=PIXEL_SIZE_M, focal_length_m=FOCAL_LENGTH_M,
                   temperature_k=273.15):
         """The true SO2 mass along the line at time t, kg per metre of plume travel (the
         processing's line_column_kg_m), for a camera geometry and the reference temperature
@@ -150,7 +152,7 @@ class PlumeScene:
         pixel = self.pixel_m(distance_m, pixel_size_m, focal_length_m)
         return self.line_column(x0, y0, x1, y1, t) * pixel * _kg_per_m2_per_ppmm(temperature_k)
 
-    def emission_rate(self, x0, y0, x1, y1, t, distance_m, pixel_size_m=5.6e-6, focal_length_m=9.0e-3,
+    def emission_rate(self, x0, y0, x1, y1, t, distance_m, pixel_size_m=PIXEL_SIZE_M, focal_length_m=FOCAL_LENGTH_M,
                       temperature_k=273.15):
         """The true SO2 flux through the line at time t, kg/s, for a camera geometry and the
         reference temperature of the ppm.m -> molecules/cm^2 conversion (at 1013.25 hPa)."""

@@ -1,6 +1,6 @@
 """A simulated Ocean Insight Flame-S, with the members of seabreeze's Spectrometer the daemon
-uses (interfaces.SpectrometerDevice), looking at the simulated scene from one point of the
-cameras' view.
+uses (devices.interfaces.SpectrometerDevice), looking at the simulated scene from one point
+of the cameras' view.
 
 Its 2048 pixels span 242-404 nm with the real instrument's wavelength calibration. A
 spectrum is a dark level of about 1030 counts (with a fixed pixel pattern) plus the clear
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .scene import PlumeScene
+from ..instrument import SPECTRUM_FULL_SCALE, SPECTRUM_PIXELS
 
 REFERENCE = Path(__file__).with_name('data') / 'flame_s_reference.npz'
 MOLECULES_PER_PPMM = 2.687e15   # molecules/cm^2 per ppm.m at 273.15 K and 1013.25 hPa
@@ -26,8 +27,8 @@ ELECTRONS_PER_COUNT = 0.5
 
 class SimulatedSpectrometer:
     model = 'FLAME-S'
-    pixels = 2048
-    max_intensity = 65535.0
+    pixels = SPECTRUM_PIXELS
+    max_intensity = float(SPECTRUM_FULL_SCALE)
     integration_time_micros_limits = (1000, 65_000_000)
 
     def __init__(self, scene=None, view=None, serial_number='FLMS-SIM01', seed=None):

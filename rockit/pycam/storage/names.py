@@ -14,13 +14,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ON_BAND, OFF_BAND = 'fltrA', 'fltrB'
-BANDS = {ON_BAND: 'on', OFF_BAND: 'off'}
+from ..errors import NamingError
+from ..instrument import BAND_ROLE, OFF_BAND, ON_BAND
+
 TIME_FORMAT = '%Y-%m-%dT%H%M%S'
 DATE_FORMAT = '%Y-%m-%d'
 CAPTURE_TYPE = re.compile(r'(Test|Dark|Clear|Plume|[0-9]{1,5}ppmm)')
 CONTINUOUS_TYPE = 'Plume'
 TEST_TYPE = 'Test'
+
 
 def valid_capture_type(value):
     return isinstance(value, str) and CAPTURE_TYPE.fullmatch(value) is not None
@@ -40,7 +42,7 @@ def gain_text(gain):
 
 
 def image_name(moment, band, gain, exposure_us, capture_type):
-    if band not in BANDS or not valid_capture_type(capture_type):
+    if band not in BAND_ROLE or not valid_capture_type(capture_type):
         raise ValueError(f'no image name for band {band!r}, type {capture_type!r}')
     return f'{stamp(moment)}_{band}_{gain_text(gain)}ag_{int(exposure_us)}ss_{capture_type}.png'
 
@@ -57,16 +59,12 @@ def sidecar_name(name):
 
 
 _IMAGE = re.compile(
-    r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<filter>fltr[AB])_(?P<gain>\d+(?:\.\d+)?)ag_'
+    r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<filter>' + '|'.join(BAND_ROLE) + r')_(?P<gain>\d+(?:\.\d+)?)ag_'
     r'(?P<exposure>\d+)ss_(?P<type>[A-Za-z]+|\d+ppmm)(?P<darkcorr>_darkcorr)?\.png$')
 _SPECTRUM = re.compile(
     r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<integration>\d+)ss_(?P<coadds>\d+)coadd_'
     r'(?P<type>[A-Za-z]+|\d+ppmm)\.npy$')
 _CELL = re.compile(r'^(\d+)ppmm$')
-
-
-class NamingError(ValueError):
-    """A file name that does not follow the instrument's convention."""
 
 
 def _time(text):
@@ -90,7 +88,7 @@ class ImageName:
 
     @property
     def band(self):
-        return BANDS[self.filter]
+        return BAND_ROLE[self.filter]
 
     @property
     def cell_ppmm(self):
@@ -115,43 +113,44 @@ class SpectrumName:
         return self.time.strftime(TIME_FORMAT)
 
 
-def parse_image_name(path):
+def _parse(path, pattern, form):
+    """(path, match, time) of a name that fits pattern, else NamingError naming form."""
     path = Path(path)
-    match = _IMAGE.match(path.name)
+    match = pattern.match(path.name)
     if not match:
-        raise NamingError(f'{path.name}: not <time>_<fltrA|fltrB>_<gain>ag_<exposure>ss_<type>.png')
+        raise NamingError(f'{path.name}: not {form}')
     try:
-        time = _time(match['time'])
+        return path, match, _time(match['time'])
     except ValueError as e:
         raise NamingError(f'{path.name}: {e}') from None
+
+
+def parse_image_name(path):
+    path, match, time = _parse(path, _IMAGE, '<time>_<fltrA|fltrB>_<gain>ag_<exposure>ss_<type>.png')
     return ImageName(path, time, match['filter'], float(match['gain']), int(match['exposure']),
                      match['type'], bool(match['darkcorr']))
 
 
 def parse_spectrum_name(path):
-    path = Path(path)
-    match = _SPECTRUM.match(path.name)
-    if not match:
-        raise NamingError(f'{path.name}: not <time>_<ms>ss_<N>coadd_<type>.npy')
-    try:
-        time = _time(match['time'])
-    except ValueError as e:
-        raise NamingError(f'{path.name}: {e}') from None
+    path, match, time = _parse(path, _SPECTRUM, '<time>_<ms>ss_<N>coadd_<type>.npy')
     return SpectrumName(path, time, int(match['integration']), int(match['coadds']), match['type'])
+
+
+def _named_in(folder, pattern, parse):
+    """The parsed names of the files in folder matching pattern; files whose names are not
+    the instrument's are skipped."""
+    for path in Path(folder).glob(pattern):
+        try:
+            yield parse(path)
+        except NamingError:
+            continue
 
 
 def images_in(folder, kind=None, darkcorr=False):
     """The instrument's images in a folder (not recursive), by time then filter; names that
     are not the instrument's are ignored, and so are `_darkcorr` copies unless asked for."""
-    found = []
-    for path in Path(folder).glob('*.png'):
-        try:
-            name = parse_image_name(path)
-        except NamingError:
-            continue
-        if name.darkcorr != darkcorr or (kind is not None and name.kind != kind):
-            continue
-        found.append(name)
+    found = [name for name in _named_in(folder, '*.png', parse_image_name)
+             if name.darkcorr == darkcorr and (kind is None or name.kind == kind)]
     return sorted(found, key=lambda n: (n.time, n.filter))
 
 
@@ -165,14 +164,7 @@ def cell_images_in(folder):
 
 
 def spectra_in(folder, kind=None):
-    found = []
-    for path in Path(folder).glob('*.npy'):
-        try:
-            name = parse_spectrum_name(path)
-        except NamingError:
-            continue
-        if kind is None or name.kind == kind:
-            found.append(name)
+    found = [name for name in _named_in(folder, '*.npy', parse_spectrum_name) if kind is None or name.kind == kind]
     return sorted(found, key=lambda n: n.time)
 
 

@@ -1,21 +1,22 @@
 """Where captures go: <root>/<YYYY-MM-DD>/, each file written atomically.
 
 A capture's files (an image pair or a spectrum, each with its JSON sidecar) are written as
-one group: every file to a hidden temporary name in its final folder, flushed to the disk
-(fsync), then all renamed into place and the folder itself synced. If anything fails on
-the way (disk full, quota, read-only or unwritable folder) every file of the group is
-removed again, so the folder holds whole captures only, and the reason is raised as
-StorageError for the daemon to stop acquisition with. Files already there are never
-replaced. A free-space floor keeps room for the rest of the system.
+one group (rockit.common.files): if anything fails on the way (disk full, quota, read-only
+or unwritable folder) every file of the group is removed again, so the folder holds whole
+captures only, and the reason is raised as StorageError for the daemon to stop acquisition
+with. Files already there are never replaced. A free-space floor keeps room for the rest
+of the system.
 """
 import errno
 import os
 import re
 from pathlib import Path
 
-from . import names
+from rockit.common import files as atomic
 
-TEMP_SUFFIX = '.tmp'
+from . import names
+from ..errors import NameTaken, StorageError
+
 _SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,200}')
 _DATE_FOLDER = re.compile(r'\d{4}-\d\d-\d\d')
 _REASONS = {
@@ -26,14 +27,6 @@ _REASONS = {
     errno.EPERM: 'permission denied',
     errno.ENOTDIR: 'not a folder',
 }
-
-
-class StorageError(Exception):
-    """The disk cannot take a capture; str() is the reason shown in status."""
-
-
-class NameTaken(Exception):
-    """A file of that name exists already: it is kept and the new capture is not saved."""
 
 
 class DataStore:
@@ -73,24 +66,12 @@ class DataStore:
         for final in finals:
             if final.exists():
                 raise NameTaken(f'{final} exists already')
-        temps, placed = [], []
         try:
-            for final, (_, data) in zip(finals, files):
-                temp = final.with_name(f'.{final.name}.{os.getpid()}{TEMP_SUFFIX}')
-                temps.append(temp)
-                _write_synced(temp, data)
-            for temp, final in zip(temps, finals):
-                if final.exists():
-                    raise NameTaken(f'{final} exists already')
-                os.rename(temp, final)
-                placed.append(final)
-            _sync_folder(folder)
+            atomic.write_group([(final, data) for final, (_, data) in zip(finals, files)])
+        except FileExistsError as e:
+            raise NameTaken(str(e)) from None
         except OSError as e:
-            _remove(temps + placed)
             raise StorageError(f'cannot write in {folder}: {_reason(e)}') from None
-        except BaseException:
-            _remove(temps + placed)
-            raise
         return finals
 
     def remove_leftovers(self):
@@ -100,9 +81,7 @@ class DataStore:
             return 0
         for folder in self.root.iterdir():
             if folder.is_dir() and _DATE_FOLDER.fullmatch(folder.name):
-                for temp in folder.glob(f'.*{TEMP_SUFFIX}'):
-                    _remove([temp])
-                    removed += 1
+                removed += atomic.remove_leftovers(folder)
         return removed
 
     def _make_folder(self, moment):
@@ -111,7 +90,7 @@ class DataStore:
             return folder
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            _sync_folder(folder.parent)
+            atomic.sync_folder(folder.parent)
         except OSError as e:
             raise StorageError(f'cannot create {folder}: {_reason(e)}') from None
         return folder
@@ -125,36 +104,6 @@ def confined(folder, name):
     if path.resolve().parent != folder.resolve():
         raise ValueError(f'{name!r} leaves {folder}')
     return path
-
-
-def _write_synced(path, data):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sync_folder(folder):
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove(paths):
-    for path in paths:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError:
-            pass
 
 
 def _reason(error):
