@@ -30,7 +30,7 @@ from rockit.common.status import iso, link
 
 from ..acquisition.loop import DeviceLog
 from ..codes import CommandStatus, DeviceStatus
-from ..errors import NameTaken, StorageError
+from ..errors import NameTaken, NamingError, StorageError
 from ..instrument import BAND_SUFFIX, IMAGE_HEIGHT, IMAGE_WIDTH
 from ..storage import names
 from ..storage.saved import SavedImagePair, read_only
@@ -68,6 +68,7 @@ class RemoteBand:
         self.continuous = False        # what the operator asked for; the second Pi follows
         self._stop_wanted = False
         self._more = False
+        self._offset = None            # s the second Pi's clock is ahead of this one's
         self._remote = None            # the second Pi's cameras status, as last answered
         self._link = {'last_contact': None, 'backlog': None, 'clock_offset_s': None, 'frames_received': 0}
 
@@ -92,13 +93,14 @@ class RemoteBand:
         sent = time.time()
         answer = self._call('export_next_frame')
         received = time.time()
-        offset = answer['clock'] - (sent + received) / 2
         frame = answer['frame']
-        written = frame is not None and self._write(frame, offset)
+        if frame is None or self._offset is None:   # a frame's bytes make the round trip lopsided
+            self._offset = answer['clock'] - (sent + received) / 2
+        written = frame is not None and self._write(frame, self._offset)
         with self._lock:
             self._remote = answer['cameras']
             self._link.update(last_contact=received, backlog=answer['backlog'] - written,
-                              clock_offset_s=round(offset, 3))
+                              clock_offset_s=round(self._offset, 3))
             self._link['frames_received'] += written
         self._more = written and answer['backlog'] > 1
         self._follow(answer['settings'], answer['cameras'])
@@ -114,7 +116,7 @@ class RemoteBand:
         try:
             parsed = names.parse_image_name(name)
             metadata = json.loads(sidecar)
-        except (names.NamingError, ValueError) as e:
+        except (NamingError, ValueError) as e:
             raise DeviceError(f'the second Pi sent a frame this Pi cannot read: {e}') from None
         if parsed.filter != self.band:
             raise DeviceError(f'the second Pi sent a {parsed.filter} frame for the {self.band} band')

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from . import names
+from ..errors import NamingError
 
 ACKNOWLEDGED_FILE = '.acknowledged'
 _DATE_FOLDER = re.compile(r'\d{4}-\d\d-\d\d')
@@ -84,5 +85,5 @@ class FrameExport:
 def _parsed(name):
     try:
         return names.parse_image_name(name)
-    except names.NamingError:
+    except NamingError:
         return None
