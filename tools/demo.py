@@ -50,9 +50,9 @@ DEMOS = [
 
 TWO_PI_DEMOS = [
     Demo('SO2 camera, second Pi (the simulated off-band camera alone)', 'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH',
-         'config/pycamd/twopi-second.json', 'localhost_test7', label='pycamd-second'),
+         'config/pycamd/test-two-pi-second.json', 'localhost_test7', label='pycamd-second'),
     Demo('SO2 camera, master Pi (on-band camera, spectrometer, the off-band camera through the second Pi)',
-         'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH', 'config/pycamd/twopi-master.json', 'localhost_test8',
+         'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH', 'config/pycamd/test-two-pi-master.json', 'localhost_test8',
          label='pycamd-master',
          steps=[['capture', 'Dark', 'cameras'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
                 ['capture', '1257ppmm', 'cameras'], ['start']], settle=8),

@@ -79,6 +79,7 @@ def test_the_backlog_is_what_the_master_has_not_acknowledged_and_survives_a_rest
     assert again.acknowledge(second) and again.pending() == []
     assert not again.acknowledge(first)   # an older second: nothing changes
     assert not again.acknowledge('garbage.png')
+    assert not again.acknowledge('2030-01-01T000000_fltrB_1ag_4000ss_Plume.png')   # no such image here
     assert (tmp_path / ACKNOWLEDGED_FILE).read_text().split() == [second]
 
 

@@ -65,9 +65,9 @@ class FrameExport:
 
     def acknowledge(self, name):
         """The master has written name and everything offered before it; False for a name
-        that is no image or of a second before the last acknowledged (nothing changes)."""
+        that is no image here or of a second before the last acknowledged (nothing changes)."""
         parsed = _parsed(name)
-        if parsed is None or parsed.stamp < self.stamp:
+        if parsed is None or parsed.stamp < self.stamp or not (self.root / parsed.stamp[:10] / name).is_file():
             return False
         if not self._waiting(name):
             return True
