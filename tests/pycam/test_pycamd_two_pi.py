@@ -152,3 +152,26 @@ def test_the_second_pi_takes_frame_acknowledgements_only_from_its_control_machin
             assert proxy.start_acquisition('cameras') == CommandStatus.InvalidControlIP
     with second.proxy(10) as proxy:
         assert proxy.acknowledge_frame('not-an-image') == CommandStatus.InvalidArgument
+
+
+def test_the_remote_band_is_set_and_switched_through_the_master(two_pi):
+    master, second = two_pi()
+    wait_status(master, lambda s: s['status'] == 1, message='both Pis online')
+    changes = {'auto_b': False, 'shutter_b': 500, 'gain_b': 1.0, 'frame_rate': 0.5}
+    assert call(master, 'set_settings', changes) == CommandStatus.Succeeded
+    settings = wait_status(second, lambda s: s['settings']['shutter_b'] == 500, timeout=10,
+                           message='the second Pi set')['settings']
+    assert {key: settings[key] for key in changes} == changes
+    # Auto exposure on again: the second Pi lengthens the short exposure, the master shows it.
+    assert call(master, 'set_settings', {'auto_b': True, 'frame_rate': 1.0}) == CommandStatus.Succeeded
+    assert call(master, 'capture', 'Clear', 'cameras') == CommandStatus.Succeeded
+    moved = wait_status(second, lambda s: s['settings']['shutter_b'] != 500, timeout=10,
+                        message='auto exposure on the second Pi')['settings']['shutter_b']
+    wait_status(master, lambda s: s['settings']['shutter_b'] == moved and s['fltrB']['shutter_speed'] == moved,
+                timeout=10, message='the master showing the exposure chosen')
+    # A dark sequence through the master runs on both Pis.
+    assert call(master, 'capture_darks', 'cameras') == CommandStatus.Succeeded
+    wait_status(master, lambda s: s['fltrB']['mode'] == 'darks' or (s['fltrB']['last_darks'] or {}).get('total'),
+                timeout=10, message='darks on the second Pi')
+    assert call(master, 'stop_acquisition') == CommandStatus.Succeeded
+    wait_status(second, lambda s: s['cameras']['mode'] == 'idle', timeout=10, message='the second Pi stopped')

@@ -70,6 +70,7 @@ class RemoteBand:
         self._more = False
         self._offset = None            # s the second Pi's clock is ahead of this one's
         self._remote = None            # the second Pi's cameras status, as last answered
+        self._remote_settings = {}     # and its settings
         self._link = {'last_contact': None, 'backlog': None, 'clock_offset_s': None, 'frames_received': 0}
 
     # DeviceLoop hooks.
@@ -143,6 +144,20 @@ class RemoteBand:
 
     # Bringing the second Pi into line.
     def _follow(self, remote_settings, remote_cameras):
+        self._remote_settings = dict(remote_settings)
+        self._push_settings()
+        mode = (remote_cameras or {}).get('mode')
+        if self._stop_wanted:
+            self._stop_wanted = False
+            if mode != 'idle':
+                self._push('stop_acquisition', 'cameras')
+        elif self.continuous and mode == 'idle':
+            self._push('start_acquisition', 'cameras')
+
+    def _push_settings(self):
+        """The band's settings and the shared ones, where the second Pi's differ (as it
+        last answered); before a forwarded capture too, so it is taken as asked."""
+        remote_settings = self._remote_settings
         values, generations = self.context.settings.snapshot()
         band_keys = [f'auto_{self.suffix}', f'gain_{self.suffix}', f'shutter_{self.suffix}']
         adopt = {key: remote_settings[key] for key in band_keys if key not in values and key in remote_settings}
@@ -156,24 +171,19 @@ class RemoteBand:
             if remote_settings.get(shutter) != values.get(shutter):
                 self.context.settings.set_automatic(shutter, remote_settings[shutter], generations[self.band])
         changes = {key: value for key, value in wanted.items() if remote_settings.get(key) != value}
-        if changes:
-            self._push('set_settings', changes)
-        mode = (remote_cameras or {}).get('mode')
-        if self._stop_wanted:
-            self._stop_wanted = False
-            if mode != 'idle':
-                self._push('stop_acquisition', 'cameras')
-        elif self.continuous and mode == 'idle':
-            self._push('start_acquisition', 'cameras')
+        if changes and self._push('set_settings', changes):
+            remote_settings.update(changes)
 
     def _push(self, method, *args):
-        """A command the second Pi should follow; a refusal is logged once and retried."""
+        """A command the second Pi should follow; a refusal is logged once and retried.
+        True if it was carried out."""
         code = self._call(method, *args)
         if code == CommandStatus.Succeeded:
-            self._changes(method, logging.INFO, f'{self.remote_name} follows again ({method})', state='ok')
+            self._changes(method, logging.INFO, f'{self.remote_name} accepts {method}', state='ok')
         else:
             self._changes(method, logging.ERROR, f'{self.remote_name} refuses {method}: '
                           f'{CommandStatus.message(code)}', state=code)
+        return code == CommandStatus.Succeeded
 
     def _call(self, method, *args, timeout=None):
         if self._proxy is None:
@@ -211,16 +221,17 @@ class RemoteBand:
         return running
 
     def capture_single(self, capture_type):
-        self._connected()
+        self._ready()
         self._command('capture', capture_type, 'cameras', timeout=COMMAND_TIMEOUT)
 
     def start_darks(self):
-        self._connected()
+        self._ready()
         self._command('capture_darks', 'cameras', timeout=COMMAND_TIMEOUT)
 
-    def _connected(self):
+    def _ready(self):
         if not self.loop.connected:
             raise NotConnected(self.loop.offline_reason)
+        self._push_settings()
 
     # Status, from any thread.
     def status(self):
