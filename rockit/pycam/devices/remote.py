@@ -249,6 +249,8 @@ class RemoteBand:
                     gain=values.get(f'gain_{self.suffix}'), wanted_continuous=self.continuous,
                     pairs=self.pairs.status())
         contact = link_state.pop('last_contact')
-        link_state['last_contact'] = iso(datetime.datetime.fromtimestamp(contact, datetime.timezone.utc)) if contact else None
+        if contact is not None:
+            contact = iso(datetime.datetime.fromtimestamp(contact, datetime.timezone.utc))
+        link_state['last_contact'] = contact
         data['link'] = link_state
         return data

@@ -46,8 +46,9 @@ class FrameExport:
         found = []
         if not self.root.is_dir():
             return found
-        first_folder = self.stamp[:10]
-        for folder in sorted(p for p in self.root.iterdir() if _DATE_FOLDER.fullmatch(p.name) and p.name >= first_folder and p.is_dir()):
+        first_folder = self.stamp[:10]       # the folders before it are acknowledged whole
+        folders = [p for p in self.root.iterdir() if _DATE_FOLDER.fullmatch(p.name) and p.name >= first_folder]
+        for folder in sorted(p for p in folders if p.is_dir()):
             for entry in os.scandir(folder):
                 if entry.name.endswith('.png') and self._waiting(entry.name):
                     found.append((entry.name[:17], entry.stat().st_mtime_ns, Path(entry.path)))
