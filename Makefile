@@ -4,7 +4,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: demo test bench soak venv clean rpm install
+.PHONY: demo demo-two-pi test bench soak venv clean rpm install
 
 $(VENV)/.ready: requirements.txt tools/debian-packages tools/bootstrap
 	tools/bootstrap
@@ -13,6 +13,10 @@ venv: $(VENV)/.ready
 
 demo: $(VENV)/.ready
 	$(PYTHON) tools/demo.py
+
+# The two-Pi SO2 camera: a master pycamd and a second one with the off-band camera, simulated.
+demo-two-pi: $(VENV)/.ready
+	$(PYTHON) tools/demo.py --two-pi
 
 test: $(VENV)/.ready
 	$(PYTHON) -m pytest

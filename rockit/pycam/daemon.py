@@ -6,6 +6,11 @@ published and never waits on a device or the disk.
 
 Saved captures other than Test go to live processing, when the processing package offers
 a processor (storage/saved.py describes the hook).
+
+On a two-Pi instrument a band's camera may be on the second Pi (devices/remote.py): its
+own thread here drives that Pi's pycamd, and the pair matcher joins its halves with this
+Pi's before processing. The second Pi's pycamd, configured with that band alone, serves
+its frames to the master (export.py) and processes nothing itself.
 """
 import logging
 
@@ -18,11 +23,13 @@ from rockit.common.pyro import command, query
 
 from .acquisition.cameras import CameraPairAcquisition
 from .acquisition.loop import AcquisitionContext, StorageState
+from .acquisition.pairing import PairMatcher
 from .acquisition.spectrometer import SpectrometerAcquisition
 from .codes import CommandStatus, DeviceStatus
 from .config import PycamConfig
-from .devices import camera, selection
+from .devices import camera, remote, selection
 from .errors import StorageError
+from .export import FrameExportQueries
 from .settings import AcquisitionSettings, SettingsCheck
 from .storage import names
 from .storage.store import DataStore
@@ -48,7 +55,7 @@ def load_processor(config, log):
         return None
 
 
-class PycamDaemon(Daemon):
+class PycamDaemon(FrameExportQueries, Daemon):
     codes = CommandStatus
 
     def __init__(self, config, log, processor=None):
@@ -58,10 +65,18 @@ class PycamDaemon(Daemon):
         self.storage = StorageState(self.store)
         self.processor = processor
         self._changes = ChangeLog(log)
-        context = AcquisitionContext(self.settings, self.store, self.storage, self._deliver, self._halt_all)
+        remote_cameras = config.remote_cameras
+        self.pairs = None
+        if remote_cameras:
+            tolerance = min(camera.pair_tolerance_ms for camera in remote_cameras.values()) / 1000
+            self.pairs = PairMatcher(self._deliver, tolerance, log)
+        deliver = self._deliver if self.pairs is None else self._deliver_half
+        context = AcquisitionContext(self.settings, self.store, self.storage, deliver, self._halt_all)
         self.groups = {}    # device group name -> its Acquisition
         if config.cameras:
             self.groups['cameras'] = CameraPairAcquisition(context, config, selection.camera_openers(config), log)
+        for band, camera_config in remote_cameras.items():
+            self.groups[band] = remote.RemoteBand(context, band, camera_config, self.pairs, log)
         if config.spectrometer:
             self.groups['spectrometer'] = SpectrometerAcquisition(context, config, selection.spectrometer(config), log)
         super().__init__(config, log, [group.loop for group in self.groups.values()])
@@ -96,6 +111,13 @@ class PycamDaemon(Daemon):
         except Exception as e:
             self._changes('processing', logging.ERROR, f'live processing failed: {type(e).__name__}: {e}')
 
+    def _deliver_half(self, saved):
+        """This Pi's half of a pair goes to the matcher; spectra go straight on."""
+        if hasattr(saved, 'images'):
+            self.pairs.add(saved)
+        else:
+            self._deliver(saved)
+
     def _halt_all(self, reason):
         self.storage.fail(reason)
         for group in self.groups.values():
@@ -108,13 +130,15 @@ class PycamDaemon(Daemon):
             return list(self.groups.values())
         if device not in self.groups:
             raise Refused(CommandStatus.DeviceNotConfigured)
-        return [self.groups[device]]
+        return [self.groups[device]] + [group for group in self.groups.values()
+                                        if getattr(group, 'part_of', None) == device]
 
     def _on_groups(self, groups, method, *args, timeout_for):
         """Run group.<method>(*args) on each group's thread at the same time, allowing each
         timeout_for(group) seconds; raises the first failure once every one has ended."""
-        errors = wait_all([(group.loop, group.loop.submit(getattr(group, method), *args), timeout_for(group))
-                           for group in groups])
+        errors = wait_all([(group.loop, group.loop.submit(getattr(group, method), *args,
+                                                          offline_ok=getattr(group, 'commands_offline', False)),
+                            timeout_for(group)) for group in groups])
         failures = [e for e in errors if e is not None]
         if failures:
             raise failures[0]
@@ -122,7 +146,7 @@ class PycamDaemon(Daemon):
 
     def _capture_timeout(self, group):
         values = self.settings.values()
-        if group.device_name == 'cameras':
+        if group.device_name != 'spectrometer':
             longest = self.config.shutter_speeds[-1] / 1e6
             return 2 * (camera.APPLY_FRAMES + 1) * max(longest, 0.07) + COMMAND_TIMEOUT
         longest = self.config.spectrometer.integration_times[-1] / 1000
@@ -186,7 +210,7 @@ class PycamDaemon(Daemon):
     @command(device=ONE_DEVICE)
     def restart_device(self, device):
         """Close a device and open it again."""
-        group, = self._selected(device)
+        group = self._selected(device)[0]
         group.loop.wait(group.loop.restart(), self._capture_timeout(group))
         group.log.info('restarted')
         return CommandStatus.Succeeded
@@ -201,6 +225,8 @@ class PycamDaemon(Daemon):
 
 
 def make_daemon(config, log):
+    if config.single_band:      # a second Pi's: its master processes the pairs
+        return PycamDaemon(config, log)
     return PycamDaemon(config, log, load_processor(config, log))
 
 

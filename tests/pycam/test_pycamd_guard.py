@@ -13,12 +13,13 @@ ARGUMENTS = {
     'restart_device': ('cameras',),
     'initialize': (),
     'shutdown': (),
+    'acknowledge_frame': ('2030-01-01T000000_fltrB_1ag_4000ss_Plume.png',),
 }
 
 
 def test_the_exposed_methods_are_the_commands_and_the_status_query():
     exposed = pyro.exposed_methods(PycamDaemon)
-    assert exposed == {'report_status': False, **{name: True for name in ARGUMENTS}}
+    assert exposed == {'report_status': False, 'export_next_frame': False, **{name: True for name in ARGUMENTS}}
 
 
 def test_every_command_is_refused_from_a_machine_not_in_control_machines(pycam):
