@@ -2,7 +2,8 @@
 between fixed UTC times of day. Pure time arithmetic: no clock and no I/O here, so the
 caller passes `now` (an aware UTC datetime).
 
-The sun's elevation comes from astral (refraction included). Its crossings are found by
+The sun's elevation is the apparent elevation of its centre (astral, refraction included):
+sunrise as almanacs give it is at -0.27 deg. Its crossings are found by
 stepping through the next two days and halving the step around each change to a second,
 which also covers days on which the sun never crosses (polar day or night: no event).
 """
