@@ -151,7 +151,8 @@ def test_health_reads_the_machine():
     ({'transfer': {'destination': '/x', 'ssh_port': 0}}, 'transfer.ssh_port'),
     ({'health': {'log_interval_s': 0}}, 'health.log_interval_s'),
 ])
-def test_bad_field_config_names_the_key(tmp_path, field, message):
+def test_bad_field_config_names_the_key(test_registry, tmp_path, field, message):
+    test_registry.add('pycam_bad')
     path = tmp_path / 'pycamd.json'
     path.write_text(json.dumps(config_for('pycam_bad', tmp_path / 'data', free_space_floor_mb=100, **field)))
     with pytest.raises(ConfigError) as error:
