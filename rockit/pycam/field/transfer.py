@@ -90,10 +90,13 @@ class Transfer:
             self._stop.wait(self.interval_s)
 
     def cycle(self):
-        """Send every closed file not sent yet, batch by batch; stops at the first failure."""
+        """Send every closed file not sent yet, batch by batch; stops at the first failure.
+        last_success is the end of the last cycle that sent (and verified) everything."""
         pending = self._closed_unsent()
         with self._lock:
             self.pending_files = len(pending)
+        if not pending:
+            return
         while pending and not self._stop.is_set():
             batch, pending = pending[:BATCH], pending[BATCH:]
             error = self._rsync(batch) or self._verify(batch)
