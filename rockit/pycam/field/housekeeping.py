@@ -19,6 +19,7 @@ from ..storage import names
 FIRST_KINDS = ('Plume', 'Test')
 REFERENCE_AGE = datetime.timedelta(days=1)
 MARGIN = 0.1            # a clean-up frees keep_free plus this fraction of it
+STUCK_RETRY = datetime.timedelta(minutes=1)   # between searches while nothing may go
 
 
 def captures_in(folder):
@@ -59,6 +60,9 @@ class Housekeeping:
         except OSError:
             return
         if free >= self.keep_free:
+            self._stuck = False
+            return
+        if self._stuck and now - self.last_cleanup < STUCK_RETRY:
             return
         self._clean(now, free)
 

@@ -4,7 +4,7 @@ Inside the window continuous acquisition is kept running; at the scheduled stop 
 stopped and, when asked for, a dark sequence follows. An operator's `pycam stop` inside the
 window holds until the next scheduled start, and an operator's `pycam start` outside it
 holds until then too (state `manual` meanwhile). A start that the daemon refuses (a full
-disk, a device offline) is tried again every RETRY.
+disk, a device offline) is tried again every RETRY (logged once while it lasts).
 """
 import datetime
 import logging
@@ -16,7 +16,7 @@ from rockit.common.status import iso
 from . import schedule
 
 RECOMPUTE = datetime.timedelta(minutes=10)   # the sun's events are found again this often
-RETRY = datetime.timedelta(seconds=30)
+RETRY = datetime.timedelta(seconds=5)
 
 
 class Acquisition(NamedTuple):

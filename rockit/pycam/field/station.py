@@ -69,13 +69,14 @@ class FieldStation:
             self._stop.wait(TICK)
 
     def _health_tick(self, now):
-        if self._health_read is None or now - self._health_read >= HEALTH_REFRESH:
+        log_due = self._health_logged is None or (now - self._health_logged).total_seconds() >= self.health_log_s
+        if log_due or now - self._health_read >= HEALTH_REFRESH:
             self._health = health.reading(self.root, now)
             self._health_read = now
-        if self._health_logged is None or (now - self._health_logged).total_seconds() >= self.health_log_s:
+        if log_due:
             self._health_logged = now
             try:
-                health.append_to_log(self.root, now, health.reading(self.root, now))
+                health.append_to_log(self.root, now, self._health)
                 self._changes('health log', logging.INFO, 'health log written', state='ok')
             except OSError as e:
                 self._changes('health log', logging.ERROR, f'cannot write the health log: {e}', state='failed')
