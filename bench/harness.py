@@ -73,14 +73,27 @@ def summary(times):
             'n': len(ordered)}
 
 
-def baseline_server(address):
-    """A bare Pyro4 object on the same settings as the daemons, returning a small dict."""
+SMALL_STATUS = {'date': '2026-01-01T00:00:00Z', 'status': 1, 'value': 1.5}
+
+
+def baseline_server(address, status=None):
+    """A bare Pyro4 object in its own process, on the daemons' wire settings (pyro.serve:
+    serpent only, COMMTIMEOUT, thread pool size): report_status() is a plain Pyro4.expose
+    method returning status (a small dict unless given), without rockit's command wrapper."""
     code = (
         'import sys; sys.path.insert(0, %r)\n'
+        'import Pyro4\n'
         'from rockit.common import pyro, registry\n'
         'class Bare:\n'
-        '    @pyro.query()\n'
+        '    @Pyro4.expose\n'
         '    def report_status(self):\n'
-        '        return {"date": "2026-01-01T00:00:00Z", "status": 1, "value": 1.5}\n'
-        'pyro.serve(Bare(), registry.daemon(%r))\n') % (str(ROOT), address.name)
-    return start(['-c', code], address, 'baseline')
+        '        return %r\n'
+        'pyro.serve(Bare(), registry.daemon(%r))\n') % (str(ROOT), SMALL_STATUS if status is None else status,
+                                                        address.name)
+    return start(['-c', code], address, address.name)
+
+
+def compile_bytecode():
+    """Byte-compile the package as an install does, so start-up times are those of an
+    installed CLI even where PYTHONDONTWRITEBYTECODE keeps a clone from caching it."""
+    subprocess.run([sys.executable, '-m', 'compileall', '-q', str(ROOT / 'rockit')], check=True)

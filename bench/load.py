@@ -3,7 +3,7 @@ daemons do, to see what a daemon does under load.
 
 Run as a script, one process holds `--threads` pollers, each with its own connection,
 calling report_status() back to back (no pause: the harshest a poller can be). A Python
-process runs one thread at a time, so a load of 200 pollers is spread over a few such
+process runs one thread at a time, so a load of 100 pollers is spread over a few such
 processes (spawn_pollers) lest the GIL of one client process be what limits the rate.
 
     python bench/load.py PYRO:obj@127.0.0.1:9000 --threads 50 --warmup 1 --duration 10
@@ -14,9 +14,10 @@ several processes start together), calls for --warmup seconds unmeasured, then f
 text), the slowest call and every latency in ms.
 
 run() is the benchmark `make bench` prints: report_status() latency of each daemon idle
-and under 200 pollers, against a bare Pyro4 object measured the same way in the same run,
-and each CLI's `status` wall time against `python -c pass`. Under load two figures are
-kept: one more client calling in turn (what a dashboard sees) and the pollers' own calls.
+and under POLLERS pollers, in turns with a bare Pyro4 object returning the same status
+(bench/compare.py), and each CLI's `status` wall and CPU time against
+`python -c 'import Pyro4'`. Under load two figures are kept: one more client calling in
+turn (what a dashboard sees) and the pollers' own calls.
 Adding a daemon is one entry in DAEMONS: a function that starts it and its CLI's name.
 """
 import argparse
@@ -32,11 +33,9 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-POLLERS = 200
+POLLERS = 100
 PROCESSES = 4
 MAX_ERRORS_SHOWN = 5
-IDLE_CALLS = 2000
-LOAD_SECONDS = 8.0
 CLI_RUNS = 20
 
 
@@ -178,82 +177,62 @@ DAEMONS = [  # (executable, CLI, CLI config variable, start(harness) -> (config 
 ]
 
 
-def _under_load(address, harness):
-    """(one more client's latencies, the pollers' merged results) under POLLERS pollers."""
-    from rockit.common import pyro
-    pollers = spawn_pollers(address.uri, POLLERS, PROCESSES, warmup=1.0, duration=LOAD_SECONDS)
-    time.sleep(1.0)
-    probe = []
-    with pyro.connect(address) as proxy:
-        end = time.monotonic() + LOAD_SECONDS - 0.5
-        while time.monotonic() < end:
-            probe += harness.latencies(proxy.report_status, 1)
-    polls = collect(pollers)
-    if polls['errors']:
-        print(f'{address.name}: {polls["errors"]} poller errors, e.g. {polls["first_errors"]}', flush=True)
-    return probe, polls['latencies_ms']
-
-
-def _report_status(label, address, harness):
-    """{case: (row name, summary)} for report_status() idle, and under load as seen by one
-    more client and by the pollers themselves."""
-    from rockit.common import pyro
-    with pyro.connect(address) as proxy:
-        deadline = time.monotonic() + 30
-        while proxy.report_status()['status'] == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        harness.latencies(proxy.report_status, 200)
-        idle = harness.latencies(proxy.report_status, IDLE_CALLS)
-    probe, polls = _under_load(address, harness)
-    return {'idle': (f'{label}, idle', harness.summary(idle)),
-            'client': (f'{label}, {POLLERS} pollers: one more client', harness.summary(probe)),
-            'pollers': (f"{label}, {POLLERS} pollers: the pollers' calls", harness.summary(polls))}
-
-
-def _row(name, summary, baseline=None):
-    """(name, median, p99, n, ratio, against): ratio = median / the baseline row's median."""
-    if baseline is None:
-        return name, summary['median'], summary['p99'], summary['n'], None, None
-    base_name, base = baseline
-    return name, summary['median'], summary['p99'], summary['n'], summary['median'] / base['median'], base_name
-
-
-def _wall_times(argv, harness, env=None):
-    return harness.summary(harness.latencies(
-        lambda: subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True), CLI_RUNS))
-
-
 def run():
-    """The rows of `make bench`'s daemon table."""
+    """The rows of `make bench`'s daemon table: each daemon in turns with a bare Pyro4
+    object returning the same status (bench/compare.py), and each CLI's `status` in turns
+    with `python -c 'import Pyro4'`."""
     import os
     sys.path.insert(0, str(HERE))
+    import compare
     import harness
 
-    bare_address = harness.register('bench_load_bare')
-    bare_process = harness.baseline_server(bare_address)
-    try:
-        bare = _report_status('bare Pyro4 call', bare_address, harness)
-    finally:
-        harness.stop(bare_process)
-    python = ('python -c pass', _wall_times([sys.executable, '-c', 'pass'], harness))
-    rows = [_row(*bare[case]) for case in ('idle', 'client', 'pollers')] + [_row(*python)]
-
+    harness.compile_bytecode()
+    rows = []
     for executable, cli, variable, setup in DAEMONS:
         name = f'bench_load_{executable}'
         address = harness.register(name)
         config, stop_device = setup(harness)
         path = harness.WORK / f'{name}.json'
         path.write_text(json.dumps({'daemon': name, 'log_name': f'{executable}@bench', **config}))
-        process = harness.start([ROOT / executable, path], address, name)
+        servers = [harness.start([ROOT / executable, path], address, name)]
         try:
-            measured = _report_status(f'{executable} report_status', address, harness)
-            rows += [_row(*measured[case], bare[case]) for case in ('idle', 'client', 'pollers')]
-            status = _wall_times([sys.executable, str(ROOT / cli), 'status'], harness,
-                                 dict(os.environ, **{variable: str(path)}))
-            rows.append(_row(f'{cli} status', status, python))
+            bare = harness.register(f'{name}_bare')
+            servers.append(harness.baseline_server(bare, _online_status(address)))
+            targets = [compare.Target(f'{executable}: bare Pyro4, same status', bare, servers[1].pid),
+                       compare.Target(f'{executable} report_status', address, servers[0].pid)]
+            rows += _rows(compare.idle(targets), 'idle', compare)
+            loaded = compare.loaded(targets)
+            rows += _rows(loaded, f'{POLLERS} pollers: one more client', compare)
+            rows += _rows(loaded, f"{POLLERS} pollers: the pollers' calls", compare, 'polls', 'polls_round')
+            python = "python -c 'import Pyro4'"
+            started = compare.start_up({python: [sys.executable, '-c', 'import Pyro4'],
+                                        f'{cli} status': [sys.executable, str(ROOT / cli), 'status']},
+                                       CLI_RUNS, dict(os.environ, **{variable: str(path)}))
+            rows += [row for row in compare.start_up_rows(started, python) if row[0].startswith(cli)]
         finally:
-            harness.stop(process)
+            for server in servers:
+                harness.stop(server)
             stop_device()
+    return rows
+
+
+def _online_status(address):
+    """The daemon's status once it is online (or after 30 s, whatever it is then)."""
+    from rockit.common import pyro
+    with pyro.connect(address) as proxy:
+        deadline = time.monotonic() + 30
+        while proxy.report_status()['status'] == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return proxy.report_status()
+
+
+def _rows(results, case, compare, key='ms', rounds_key='round'):
+    """The daemon's latencies and server CPU per call, each against the bare object's."""
+    (bare_label, bare), (label, mine) = results.items()
+    rows = [compare.row(f'{label}, {case}', mine[key], mine[rounds_key], (f'{bare_label}, {case}', bare[rounds_key]))]
+    if key == 'ms':
+        cpu = f'{case.split(":")[0]}: server CPU per call (us)'
+        rows.append(compare.cpu_row(f'{label}, {cpu}', mine['cpu_us'], (f'{bare_label}, {cpu}', bare['cpu_us'])))
     return rows
 
 

@@ -38,7 +38,8 @@ def run():
     from rockit.pycam.processing.images import DarkLibrary
     from rockit.pycam.storage.names import images_in, plume_pairs
     from rockit.pycam.processing.outputs import PairWriter
-    from rockit.pycam.processing.pipeline import LivePipeline, build_background
+    from rockit.pycam.processing.batch import build_background
+    from rockit.pycam.processing.pipeline import LivePipeline
     from harness import WORK
 
     settings = villarrica_settings()
@@ -91,7 +92,7 @@ def run():
                 reference = PyplisPipeline(clear['on'], clear['off'], settings.registration.warp,
                                            settings.sky.as_list(), settings.line,
                                            settings.units.to_molecules(calibration.slope), settings.geometry.pixel_m,
-                                           (low, high), calibration.column_error(settings.units, MOLECULES))
+                                           (low, high), calibration.column_error(0.0, settings.units, MOLECULES))
             reference.contrast = (low, high)
             start = time.perf_counter()
             _pyplis_pair(reference, pyplis, darks, on, off)
@@ -106,7 +107,7 @@ def run():
     table = [
         ('pyplis-only pipeline per pair (steps 1-7, full-resolution Farneback)', rows['pyplis'], None),
         ('live pipeline per pair (steps 1-7)', rows['live'], True),
-        ('live pipeline + outputs (.npy, preview PNG, CSV row; fsync each)', rows['live+outputs'], True),
+        ('live pipeline + outputs (AA and SO2 .npy, preview PNG, CSV row; fsync each)', rows['live+outputs'], True),
         ('pyplis OptflowFarneback, full frame', rows['pyplis flow'], True),
         ('live flow: Farneback on the line crop', rows['live flow'], True),
     ]
@@ -115,7 +116,46 @@ def run():
     result.append(('speed along the line, live vs full-res Farneback: abs(1 - live/full) in % (median, max)',
                    float(statistics.median(off_by)), float(max(off_by)), len(off_by),
                    float(statistics.median(deviations))))
-    return result
+    return result + _batch_rows(settings, darks)
+
+
+BATCH_COPIES = 4     # Seq_1's pairs this many times over (links, later times): 40 pairs
+
+
+def _batch_rows(settings, darks):
+    """A whole batch (Seq_1's pairs, Cal_1's references, outputs written) with --jobs 1 and
+    --jobs 2: a batch long enough that each process's start (reading darks and clear sky)
+    is small beside its share of the pairs, as in a day's archive."""
+    import datetime
+    from harness import WORK
+    from processing_harness import CAL_1, SEQ_1
+    from rockit.pycam.processing.batch import BatchRun, find_inputs
+    from rockit.pycam.storage.names import images_in
+    folder = WORK / 'pycam-batch-pairs'
+    folder.mkdir(exist_ok=True)
+    for copy in range(BATCH_COPIES):
+        for name in images_in(SEQ_1, kind='Plume'):
+            moved = name.time + datetime.timedelta(minutes=2 * copy)
+            target = folder / name.path.name.replace(name.time.strftime('%Y-%m-%dT%H%M%S'),
+                                                     moved.strftime('%Y-%m-%dT%H%M%S'))
+            if not target.exists():
+                target.symlink_to(name.path)
+    inputs = find_inputs(folder, CAL_1, CAL_1, CAL_1)
+    times, tables = {1: [], 2: []}, {}
+    for round_number in range(ROUNDS):
+        for jobs in (1, 2):
+            out = WORK / f'pycam-batch-{jobs}-{round_number}'
+            run = BatchRun(inputs, out, settings, darks)
+            start = time.perf_counter()
+            run.run(jobs=jobs)
+            times[jobs].append((time.perf_counter() - start) * 1000)
+            tables[jobs] = (out / 'emission_rates.csv').read_text()
+    one, two = summary(times[1]), summary(times[2])
+    same = 'identical' if tables[1] == tables[2] else 'DIFFERENT'
+    return [(f'pycam process, {len(inputs.pairs)} pairs, --jobs 1 (whole batch)', one['median'], one['p99'],
+             one['n'], None),
+            (f'pycam process, --jobs 2 (rows {same} to --jobs 1)', two['median'], two['p99'], two['n'],
+             two['median'] / one['median'], '--jobs 1')]
 
 
 def _raw(on, off):

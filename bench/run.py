@@ -2,9 +2,11 @@
 and date. Figures, never pass/fail: each ratio is against a baseline from the same run.
 
 A benchmark is a module with run() (or a function) returning rows
-(name, median, p99, n, ratio) or (name, median, p99, n, ratio, against), where `against`
-names the baseline row of that ratio when it differs from the section's note. Add one by
-appending (title, module, note) to BENCHMARKS.
+(name, median, p99, n, ratio), optionally followed by `against`, the baseline row of that
+ratio when it differs from the section's note, and `spread`, the (lowest, highest) ratio
+of the rounds when the runs took turns with their baseline (bench/compare.py). Add one by
+appending (title, module, note) to BENCHMARKS. `bench/run.py focuser load` runs only the
+named modules and keeps the other sections of RESULTS.md.
 """
 import datetime
 import os
@@ -15,18 +17,24 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cli_startup  # noqa: E402
+import compare  # noqa: E402
 import focuser  # noqa: E402
 import load  # noqa: E402
 import pycam_frames  # noqa: E402
 import pycam_processing  # noqa: E402
 
+TURNS = ('Runs take turns with their baselines in an order that changes each round; ratio = the median '
+         'of the rounds\' ratios, spread = their lowest-highest, against = the baseline row. "server CPU per '
+         'call (us)" is the server process\'s CPU time over the calls it answered (p99 column: the highest round). '
+         'CPU time = the CLI process\'s user + system time; the package is byte-compiled first, as installed.')
 BENCHMARKS = [
-    ('focusd: Pyro round trips (ms)', focuser, 'ratio = median / bare Pyro4 call median'),
-    ('CLI start-up (ms)', cli_startup, "ratio = median / `python -c 'import Pyro4'` median"),
+    ('focusd: Pyro round trips (ms)', focuser,
+     f'{TURNS} The {load.POLLERS} pollers are threads in {load.PROCESSES} processes calling report_status() back '
+     f'to back, {compare.LOAD_SECONDS:g} s a turn, {compare.LOAD_REPEATS} turns each; "one more client" calls in '
+     'turn meanwhile, as a dashboard would.'),
+    ('CLI start-up (ms)', cli_startup, TURNS),
     (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', load,
-     f'ratio = median / the median of the row named under "against". The {load.POLLERS} pollers are threads '
-     f'in {load.PROCESSES} processes calling report_status() back to back for {load.LOAD_SECONDS:g} s; '
-     '"one more client" calls in turn meanwhile, as a dashboard would.'),
+     f'{TURNS} The {load.POLLERS} pollers as above; each daemon against a bare Pyro4 object returning its status.'),
     ('pycamd frames: per-frame cost of a 2592 x 1944 RAW10 frame (ms)', pycam_frames,
      'ratio = median / straightforward NumPy median (unpack with shifts, np.delete, cv2.resize INTER_AREA, '
      'argsort, cv2.imencode)'),
@@ -37,28 +45,58 @@ BENCHMARKS = [
 
 
 def table(rows):
+    """A markdown table; rows may add `against` and a (lowest, highest) spread of the ratio."""
     against = any(len(row) > 5 and row[5] for row in rows)
-    lines = ['| measurement | median | p99 | n | ratio |' + (' against |' if against else ''),
-             '|---|---:|---:|---:|---:|' + ('---|' if against else '')]
+    spread = any(len(row) > 6 and row[6] for row in rows)
+    lines = ['| measurement | median | p99 | n | ratio |' + (' spread |' if spread else '') + (' against |' if against else ''),
+             '|---|---:|---:|---:|---:|' + ('---:|' if spread else '') + ('---|' if against else '')]
     for row in rows:
         name, median, p99, n, ratio = row[:5]
         line = f'| {name} | {median:.3f} | {p99:.3f} | {n} | {"" if ratio is None else f"{ratio:.2f}"} |'
+        if spread:
+            low_high = row[6] if len(row) > 6 else None
+            line += f' {f"{low_high[0]:.2f}-{low_high[1]:.2f}" if low_high else ""} |'
         if against:
             line += f' {row[5] if len(row) > 5 and row[5] else ""} |'
         lines.append(line)
     return '\n'.join(lines)
 
 
-def main():
+def main(names=None):
+    """Run every benchmark, or those whose module is named (`bench/run.py focuser load`):
+    then only their sections of RESULTS.md are replaced, under the new date."""
+    names = sys.argv[1:] if names is None else names
     machine = f'{platform.node()}: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}'
     now = datetime.datetime.now(datetime.timezone.utc)
+    path = Path(__file__).parent / 'RESULTS.md'
+    kept = _sections(path.read_text()) if names and path.exists() else {}
+    measured = _date(path.read_text()) if kept else None
     sections = [f'# Benchmark results\n\n{now:%Y-%m-%d %H:%M} UTC on {machine}\n']
     for title, benchmark, note in BENCHMARKS:
+        if names and benchmark.__name__ not in names:
+            if title in kept:
+                section = kept[title]
+                if '\n(measured ' not in section:
+                    section += f'\n(measured {measured})\n'
+                sections.append(section)
+            continue
         print(f'== {title}', flush=True)
         text = f'## {title}\n\n{table(getattr(benchmark, "run", benchmark)())}\n\n{note}\n'
         print(text, flush=True)
         sections.append(text)
-    (Path(__file__).parent / 'RESULTS.md').write_text('\n'.join(sections))
+    path.write_text('\n'.join(sections))
+
+
+def _date(text):
+    """The 'YYYY-MM-DD HH:MM UTC on machine' line of a RESULTS.md."""
+    lines = text.splitlines()
+    return lines[2] if len(lines) > 2 else 'earlier'
+
+
+def _sections(text):
+    """{title: its whole section} of a RESULTS.md."""
+    parts = text.split('\n## ')[1:]
+    return {part.split('\n', 1)[0]: '## ' + part.rstrip('\n') + '\n' for part in parts}
 
 
 if __name__ == '__main__':

@@ -3,13 +3,11 @@ clone's .venv so that `./focusd config/focusd/test.json` works without activatin
 import importlib
 import os
 import sys
-from pathlib import Path
 
 
 def run(module_name):
-    here = Path(sys.argv[0]).resolve().parent
-    venv = here / '.venv'
-    if (venv / 'bin' / 'python').exists() and Path(sys.prefix).resolve() != venv.resolve():
-        python = str(venv / 'bin' / 'python')
+    venv = os.path.join(os.path.dirname(os.path.realpath(sys.argv[0])), '.venv')
+    python = os.path.join(venv, 'bin', 'python')
+    if os.path.exists(python) and os.path.realpath(sys.prefix) != os.path.realpath(venv):
         os.execv(python, [python, sys.argv[0]] + sys.argv[1:])
     sys.exit(importlib.import_module(module_name).main())

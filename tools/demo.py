@@ -41,8 +41,8 @@ DEMOS = [
          stand_ins='rockit.camvirt.emulator'),
     Demo('SO2 camera (simulated Pi cameras and spectrometer)', 'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH',
          'config/pycamd/test.json', 'localhost_test6',
-         steps=[['capture', 'Dark', 'cameras'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
-                ['capture', '1257ppmm', 'cameras'], ['start']], settle=8),
+         steps=[['capture', 'Dark'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
+                ['capture', '1257ppmm', 'cameras'], ['start']], settle=45),
 ]
 
 

@@ -4,8 +4,8 @@ package at run time.
 
 From ../shared/data/pycam/spectra/: the Flame-S wavelength calibration (a recorded
 spectrum's first row), the high-resolution solar spectrum and the ozone and SO2
-cross-sections, each convolved with the spectrometer's measured line shape (313 nm) and
-sampled at its 2048 pixels; the instrument's response (counts per unit of solar flux) is
+cross-sections, each convolved with the spectrometer's measured line shape (302 nm, the
+one the DOAS fit uses) and sampled at its 2048 pixels; the instrument's response (counts per unit of solar flux) is
 the recorded spectra's mean over the model, smoothed hard so that no plume structure
 survives in it.
 
@@ -61,7 +61,7 @@ def main(argv):
     pixels = dark[0]
 
     grid = np.arange(pixels[0] - 5, pixels[-1] + 5, STEP_NM)
-    kernel = line_shape(reference / '2019-07-03_313nm_ILS.txt')
+    kernel = line_shape(reference / '2019-07-03_302nm_ILS.txt')
     solar_wl, solar = read_columns(reference / 'sao2010_solar.txt')
     ozone_wl, ozone = read_columns(reference / 'O3_223K_Serdyuchenko.txt')
     so2_wl, so2 = read_columns(reference / 'SO2_293K.txt')

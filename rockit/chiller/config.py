@@ -1,6 +1,5 @@
 """chillerd's config: the keys of the chiller daemon in service, plus optional control
 machines, a starting mode and setpoint, and the interlocks that drive AUTOMATIC mode."""
-import ipaddress
 import socket
 
 from rockit.common import config, registry
@@ -91,6 +90,7 @@ def command_timeout(serial_timeout):
 def _own_ips(host):
     """The IPs a client on the daemon's own machine calls from: loopback, or the address
     the daemon serves on."""
+    import ipaddress  # here: the chiller CLI imports this module for command_timeout
     ips = {'127.0.0.1'}
     try:
         ips.add(str(ipaddress.ip_address(host)))

@@ -11,7 +11,7 @@ Response: '#' + address '01' + command id echo + error digit + qualifier (8 char
 Checksum: the sum of every preceding byte of the frame (start character included) & 0xFF.
 """
 import math
-from typing import NamedTuple
+from collections import namedtuple
 
 from rockit.common.errors import ProtocolError
 
@@ -85,12 +85,9 @@ _HEX = frozenset('0123456789ABCDEFabcdef')
 _DIGITS = frozenset('0123456789')
 
 
-class Status(NamedTuple):
-    """The four digits of the read status reply."""
-    control_mode: int
-    pump_on: bool
-    alarm: bool
-    warning: bool
+class Status(namedtuple('Status', 'control_mode pump_on alarm warning')):
+    """The four digits of the read status reply: control_mode an int, the others bools."""
+    __slots__ = ()
 
     @property
     def running(self):

@@ -2,13 +2,13 @@
 functions, print the message for the status code, exit with that code.
 
 Kept light so that `focus status` starts fast: no jsonschema (the daemon validated its
-config at start; the CLI reads the few keys it needs) and rich only for a terminal.
+config at start; the CLI reads the few keys it needs), no pathlib, rich only for a
+terminal, and one Pyro connection for all the calls of a command.
 """
 import json
 import os
 import re
 import sys
-from pathlib import Path
 
 from . import registry
 from .codes import CommandStatus
@@ -16,7 +16,7 @@ from .config import ConfigError, read_json
 from .errors import UsageError
 
 
-CONFIG_ROOT = Path('/etc')
+CONFIG_ROOT = '/etc'
 
 
 def no_arguments(args):
@@ -49,30 +49,45 @@ def init_and_kill(init_help, kill_help, timeout=lambda client, method: None):
 def find_config(daemon_dir, env_var):
     """The config path: $<env_var>, else the only JSON file in /etc/<daemon_dir>/."""
     if os.environ.get(env_var):
-        return Path(os.environ[env_var])
-    folder = CONFIG_ROOT / daemon_dir
-    found = sorted(folder.glob('*.json')) if folder.is_dir() else []
+        return os.environ[env_var]
+    folder = os.path.join(CONFIG_ROOT, daemon_dir)
+    found = sorted(name for name in os.listdir(folder) if name.endswith('.json')) if os.path.isdir(folder) else []
     if len(found) == 1:
-        return found[0]
+        return os.path.join(folder, found[0])
     what = f'{len(found)} configs in {folder}' if found else f'no config in {folder}'
     raise ConfigError(f'{what}: set {env_var} to the config file to use')
 
 
 class Client:
-    """What a command function gets: the config's keys and calls to its daemon."""
+    """What a command function gets: the config's keys and calls to its daemon, all over
+    one connection."""
 
     def __init__(self, config, codes):
         self.config = config
         self.codes = codes
         self.address = registry.daemon(config['daemon'])
+        self._proxy = None
 
     def call(self, method, *args, timeout=None):
-        from . import pyro
-        with pyro.connect(self.address, timeout) as proxy:
-            return getattr(proxy, method)(*args)
+        if self._proxy is None:
+            from . import pyro
+            self._proxy = pyro.connect(self.address)
+        self._proxy._pyroTimeout = self.address.timeout if timeout is None else timeout
+        try:
+            return getattr(self._proxy, method)(*args)
+        except BaseException:
+            # A call cut short (Ctrl-C, a timeout) leaves its reply due on the connection:
+            # the next call, such as the stop after a Ctrl-C, opens a new one.
+            self.close()
+            raise
 
     def status(self):
         return self.call('report_status')
+
+    def close(self):
+        if self._proxy is not None:
+            self._proxy._pyroRelease()
+            self._proxy = None
 
 
 _MARKUP = re.compile(r'\[/?(?:bold|dim|red|green|yellow|blue|cyan|magenta)(?: (?:bold|dim|red|green|yellow|blue|cyan|magenta))*\]')
@@ -136,6 +151,9 @@ def dispatch(prog, commands, codes, daemon_dir, env_var, argv=None):
         code = CommandStatus.TerminatedByUser
     except CommunicationErrors:
         code = CommandStatus.Unreachable
+    finally:
+        if client:
+            client.close()
     if code:
         print(codes.message(code), file=sys.stderr)
     return code or 0

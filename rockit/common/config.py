@@ -11,7 +11,6 @@ json reads NaN, which every minimum and maximum lets through).
 """
 import json
 import math
-from pathlib import Path
 
 from . import registry
 from .errors import ConfigError
@@ -31,7 +30,8 @@ SERIAL_LINK = {
 def read_json(path):
     """The file's JSON object, or ConfigError with a one-line reason."""
     try:
-        text = Path(path).read_text()
+        with open(path) as file:
+            text = file.read()
     except OSError as e:
         raise ConfigError(f'{path}: {e.strerror or e}') from None
     except UnicodeDecodeError:
@@ -140,6 +140,7 @@ class DaemonConfig:
         found = cls.extra_problems(data)
         if found:
             raise invalid(path, found)
+        from pathlib import Path
         return cls(data, Path(path).resolve().parent)
 
 

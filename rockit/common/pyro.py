@@ -17,7 +17,6 @@ import inspect
 import logging
 import math
 import os
-import signal
 import socket
 import threading
 
@@ -46,12 +45,10 @@ _log = logging.getLogger('rockit.pyro')
 
 
 def client_ip():
-    """The IP of the client making the current Pyro call, or None outside a call."""
-    client = getattr(Pyro4.current_context, 'client', None)
-    try:
-        return client.sock.getpeername()[0]
-    except (AttributeError, OSError):
-        return None
+    """The IP of the client making the current Pyro call, or None outside a call (Pyro
+    keeps the peer address of each call, so no system call is needed here)."""
+    address = getattr(Pyro4.current_context, 'client_sock_addr', None)
+    return address[0] if address else None
 
 
 def _exposed(fn, checks, control):
@@ -59,23 +56,37 @@ def _exposed(fn, checks, control):
     unknown = set(checks) - set(signature.parameters)
     if unknown:
         raise TypeError(f'{fn.__name__}: checks for unknown arguments {sorted(unknown)}')
+    # A call without arguments binds the same way every time (report_status, polled by
+    # every dashboard), so it is bound once here rather than on every call.
+    try:
+        no_arguments = signature.bind(None)
+        no_arguments.apply_defaults()
+        defaults = no_arguments.arguments
+    except TypeError:
+        defaults = None
 
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
         codes = getattr(self, 'codes', CommandStatus)
         if control and client_ip() not in self.control_ips:
             return codes.InvalidControlIP
-        try:
-            bound = signature.bind(self, *args, **kwargs)
-        except TypeError:
+        if args or kwargs:
+            try:
+                bound = signature.bind(self, *args, **kwargs)
+            except TypeError:
+                return codes.InvalidArgument
+            bound.apply_defaults()
+            values, args, kwargs = bound.arguments, bound.args[1:], bound.kwargs
+        elif defaults is None:
             return codes.InvalidArgument
-        bound.apply_defaults()
+        else:
+            values = defaults
         for name, check in checks.items():
-            code = check(self, bound.arguments[name])
+            code = check(self, values[name])
             if code is not None:
                 return code
         try:
-            return fn(*bound.args, **bound.kwargs)
+            return fn(self, *args, **kwargs)
         except Refused as e:
             return e.code_in(codes)
         except (DeviceError, TimeoutError) as e:   # the device failed, or its thread did not answer
@@ -128,6 +139,7 @@ def server_commtimeout(log=_log):
 
 def serve(obj, address, on_stop=None, log=None):
     """Serve obj at a registry address until SIGTERM or SIGINT, then call on_stop()."""
+    import signal  # here, not at the top: the CLIs import this module and never serve
     log = log or _log
     Pyro4.config.COMMTIMEOUT = server_commtimeout(log)
     Pyro4.config.THREADPOOL_SIZE = SERVER_THREADPOOL_SIZE

@@ -2,30 +2,25 @@
 
 Data, not code: the packaged registry.json, then every /etc/rockit/*.json in name order,
 then the file named by $ROCKIT_REGISTRY, each merged over the last entry by entry.
-Kept free of jsonschema so that CLIs start fast.
+Every CLI start reads it, so it is kept to modules that Pyro4 loads anyway: no jsonschema,
+pathlib or dataclasses, and ipaddress only for an address that is not a plain IPv4 one.
 """
 import functools
-import ipaddress
 import json
 import os
-from dataclasses import dataclass
-from pathlib import Path
+import re
+from collections import namedtuple
 
 from .errors import RegistryError
 
-PACKAGED = Path(__file__).with_name('registry.json')
-SITE_DIR = Path('/etc/rockit')
+PACKAGED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'registry.json')
+SITE_DIR = '/etc/rockit'
 ENVIRONMENT_VARIABLE = 'ROCKIT_REGISTRY'
 DEFAULT_TIMEOUT = 5.0
 
 
-@dataclass(frozen=True)
-class DaemonAddress:
-    name: str
-    object_id: str
-    host: str
-    port: int
-    timeout: float = DEFAULT_TIMEOUT
+class DaemonAddress(namedtuple('DaemonAddress', 'name object_id host port timeout', defaults=(DEFAULT_TIMEOUT,))):
+    __slots__ = ()
 
     @property
     def uri(self):
@@ -69,7 +64,8 @@ def _parse(path):
         return RegistryError(f'{path}: {problem}')
 
     try:
-        data = json.loads(Path(path).read_text())
+        with open(path) as file:
+            data = json.loads(file.read())
     except OSError as e:
         raise bad(e.strerror or str(e)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -100,10 +96,10 @@ def _parse(path):
 
     machines = {}
     for name, ip in _section(data, 'machines', bad).items():
-        try:
-            machines[name] = str(ipaddress.ip_address(ip))
-        except ValueError:
-            raise bad(f'machines.{name}: {ip!r} is not an IP address') from None
+        address = _ip_address(ip)
+        if address is None:
+            raise bad(f'machines.{name}: {ip!r} is not an IP address')
+        machines[name] = address
     return daemons, machines
 
 
@@ -114,10 +110,29 @@ def _section(data, key, bad):
     return section
 
 
+# Dotted decimal without leading zeros: exactly the IPv4 text that ipaddress prints back.
+_PLAIN_IPV4 = re.compile(r'(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}'
+                         r'(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])')
+
+
+def _ip_address(text):
+    """text as ipaddress writes that address, or None if it is not one."""
+    if isinstance(text, str) and _PLAIN_IPV4.fullmatch(text):
+        return text
+    import ipaddress
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
 def override_files():
-    files = sorted(SITE_DIR.glob('*.json')) if SITE_DIR.is_dir() else []
+    """The site's files in name order, then $ROCKIT_REGISTRY's."""
+    files = []
+    if os.path.isdir(SITE_DIR):
+        files = [os.path.join(SITE_DIR, name) for name in sorted(os.listdir(SITE_DIR)) if name.endswith('.json')]
     if os.environ.get(ENVIRONMENT_VARIABLE):
-        files.append(Path(os.environ[ENVIRONMENT_VARIABLE]))
+        files.append(os.environ[ENVIRONMENT_VARIABLE])
     return files
 
 

@@ -2,9 +2,12 @@
 
 The stored-data processing commands (`process`, `doas`, `calibrate`, ...) live in
 rockit/pycam/processing/cli.py as COMMANDS; they work without a daemon or a config, so
-they run before the scaffold looks for either. processing/cli.py loads numpy and OpenCV
-only inside its commands, keeping `pycam status` fast.
+they run before the scaffold looks for either. processing/cli.py is imported only when one
+of them (or the command list) is asked for, and loads numpy and OpenCV only inside its
+commands, keeping `pycam status` fast.
 """
+import sys
+
 from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
@@ -101,7 +104,8 @@ def _figure(value, error, unit, digits=2):
 def _processing_lines(p):
     """The live results first (what the instrument is for), then what they rest on."""
     cal = p.get('calibration') or {}
-    calibration = (f'{cal["state"]}, {cal["slope"]:.4g} {cal.get("unit", "")} per unit AA (r2 {cal["r2"]:.3f})'
+    calibration = (f'{cal["state"]} ({cal.get("model", "linear")}), {cal["slope"]:.4g} {cal.get("unit", "")} '
+                   f'per unit AA at AA 0' + (f' (r2 {cal["r2"]:.3f})' if cal.get('r2') is not None else '')
                    if cal.get('slope') is not None else cal.get('state', 'none'))
     lines = [f'SO2 emission rate: {_figure(p.get("emission_rate_kg_s"), p.get("emission_rate_err_kg_s"), "kg/s")}'
              f' at plume speed {_figure(p.get("plume_speed_m_s"), p.get("plume_speed_err_m_s"), "m/s")}'
@@ -110,8 +114,11 @@ def _processing_lines(p):
              f'{p.get("pairs_failed", 0)} failed; {p.get("processing_ms") or 0:.0f} ms per pair',
              f'  background: {p.get("background") or "none"}; darks: {p.get("darks", 0)}; calibration: {calibration}']
     if p.get('doas_column') is not None:
+        view = p.get('doas_fov')
+        where = (f'; view ({view["x"]:.0f}, {view["y"]:.0f}) r {view["radius"]:.0f} px, {view["source"]}'
+                 if view else '; view not found yet')
         lines.append(f'  DOAS: {p["doas_column"]:.3g} \u00b1 {p.get("doas_error") or 0:.2g} molecules/cm2 '
-                     f'({p.get("doas_points", 0)} points)')
+                     f'({p.get("doas_points", 0)} points{where})')
     if p.get('last_error'):
         lines.append(f'  [red]last error: {p["last_error"]}[/red]')
     return lines
@@ -193,6 +200,8 @@ def offline_commands():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     commands = dict(COMMANDS)
-    commands.update({name: c for name, c in offline_commands().items() if name not in commands})
+    if not argv or argv[0] not in commands and argv[0] != 'json':   # json: the scaffold's own
+        commands.update({name: c for name, c in offline_commands().items() if name not in commands})
     return cli.dispatch('pycam', commands, CommandStatus, 'pycamd', 'PYCAMD_CONFIG_PATH', argv)

@@ -11,7 +11,7 @@ in auto exposure is refused (AutoExposureOn) instead of silently ignored.
 Kept free of numpy and device imports: the CLI parses values with this table too.
 """
 import threading
-from typing import Callable, NamedTuple
+from collections import namedtuple
 
 from rockit.common.arguments import Boolean, Integer, Number
 
@@ -62,11 +62,10 @@ def _parse_pair(kind):
     return parse
 
 
-class Setting(NamedTuple):
-    device: str                 # 'cameras' or 'spectrometer'
-    check: Callable             # rockit.common.arguments style: (daemon, value) -> code or None
-    parse: Callable             # CLI text -> value
-    help: str
+class Setting(namedtuple('Setting', 'device check parse help')):
+    """device: 'cameras' or 'spectrometer'; check: rockit.common.arguments style,
+    (daemon, value) -> code or None; parse: CLI text -> value; help: one line for usage."""
+    __slots__ = ()
 
 
 def _band_settings():

@@ -8,7 +8,7 @@ from rockit.common.config import ConfigError
 
 def test_environment_variable_wins(tmp_path, monkeypatch):
     monkeypatch.setenv('FOCUSD_CONFIG_PATH', str(tmp_path / 'mine.json'))
-    assert cli.find_config('focusd', 'FOCUSD_CONFIG_PATH') == tmp_path / 'mine.json'
+    assert cli.find_config('focusd', 'FOCUSD_CONFIG_PATH') == str(tmp_path / 'mine.json')
 
 
 def test_the_single_json_in_the_daemon_folder_is_used(tmp_path, monkeypatch):
@@ -16,7 +16,7 @@ def test_the_single_json_in_the_daemon_folder_is_used(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, 'CONFIG_ROOT', tmp_path)
     (tmp_path / 'focusd').mkdir()
     (tmp_path / 'focusd' / 'clasp.json').write_text('{}')
-    assert cli.find_config('focusd', 'FOCUSD_CONFIG_PATH') == tmp_path / 'focusd' / 'clasp.json'
+    assert cli.find_config('focusd', 'FOCUSD_CONFIG_PATH') == str(tmp_path / 'focusd' / 'clasp.json')
 
 
 @pytest.mark.parametrize('files, expected', [([], 'no config in'), (['a.json', 'b.json'], '2 configs in')])

@@ -37,7 +37,8 @@ def destdir(tmp_path_factory):
 
 def test_python_package_is_in_the_venv(destdir):
     python = destdir / 'opt/rockit/bin/python'
-    code = 'import rockit.common.registry as r, rockit.focuser.multichannel.cli; print(r.PACKAGED.exists(), r.__file__)'
+    code = ('import os, rockit.common.registry as r, rockit.focuser.multichannel.cli; '
+            'print(os.path.exists(r.PACKAGED), r.__file__)')
     out = subprocess.run([str(python), '-c', code], capture_output=True, text=True, check=True,
                          cwd=destdir).stdout.split()
     assert out[0] == 'True'

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = Path(__file__).resolve().parents[3] / 'shared' / 'data' / 'pycam'
+# ../shared beside the repository (or beside the folder of worktrees a clone sits in).
+DATA = next((p / 'shared' / 'data' / 'pycam' for p in ROOT.parents if (p / 'shared' / 'data' / 'pycam').is_dir()),
+            ROOT.parent / 'shared' / 'data' / 'pycam')
 VILLARRICA = DATA / 'villarrica'
 CAL_1, SEQ_1 = VILLARRICA / 'Cal_1', VILLARRICA / 'Seq_1'
 LINE_FILE = DATA / 'geometry' / 'villarrica_pcs_line_1.txt'
@@ -51,7 +53,7 @@ def villarrica_settings(distance_m=5000.0, **changes):
     from rockit.pycam.processing.pipeline import ProcessingSettings
     from rockit.pycam.processing.registration import Registration
     settings = ProcessingSettings(sky=SkyRegion(*SKY), line=IntegrationLine.load(LINE_FILE),
-                                  geometry=CameraGeometry(distance_m), registration=Registration.load(WARP_FILE))
+                                  geometry=CameraGeometry(distance_m, 5.6e-6, 9e-3), registration=Registration.load(WARP_FILE))
     for key, value in changes.items():
         setattr(settings, key, value)
     return settings
@@ -131,10 +133,13 @@ class PyplisPipeline:
         speeds = np.dot(self.line.normal_vector, (dx, dy)) * self.pixel_m / dt
         positive = np.clip(columns, 0, None)
         mean_speed = np.sum(positive * speeds) / positive.sum()
-        distances = np.full(columns.size, self.pixel_m)
+        # pyplis's minimum-column mask (min_cd = 0: the pipeline's default); the distance
+        # error passed twice over, since it scales the speeds as well as the pixel lengths.
+        cond = columns > 0
+        distances = np.full(int(cond.sum()), self.pixel_m)
         phi, phi_err = self.pyplis.fluxcalc.det_emission_rate(
-            columns, speeds, distances, self.column_err, abs(mean_speed) * self.speed_error,
-            self.pixel_m * self.distance_error, self.molar_mass)
+            columns[cond], speeds[cond], distances, self.column_err, abs(mean_speed) * self.speed_error,
+            2 * self.pixel_m * self.distance_error, self.molar_mass)
         return aa, flow, phi, phi_err, speeds
 
 

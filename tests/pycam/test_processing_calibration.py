@@ -7,7 +7,8 @@ import pytest
 from processing_harness import CAL_1, SYNTHETIC_K, WARP_FILE, needs_data, write_synthetic_day
 from rockit.pycam.processing.calibration import (MOLECULES, PPMM, Calibration, ColumnUnits, cell_absorbances,
                                                  cell_calibration, clear_sky_rates, doas_calibration,
-                                                 find_calibration, fit_line)
+                                                 find_calibration)
+from rockit.pycam.processing.calibration_models import ModelError, fit
 from rockit.pycam.processing.errors import CalibrationError
 from rockit.pycam.processing.images import DarkLibrary
 from rockit.pycam.processing.registration import Registration
@@ -42,24 +43,53 @@ def test_villarrica_cells_aa_rises_with_column_and_the_fit_is_near_linear():
     # the cells are resolved far beyond their scatter.
     gaps = np.diff(sorted(means.values()))
     assert max(scatter.values()) * 5 < gaps.min()
-    cal = cell_calibration(CAL_1, darks, registration=registration)
-    assert cal.r2 > 0.98
-    # The line's misfit is stated, not hidden: these cells show the known curvature of cell
-    # calibrations (AA per ppm.m falls by about 30 % from the 304 to the 1257 ppm.m cell),
-    # so a linear fit leaves residuals of about 110 ppm.m, 9 % of the calibrated range,
-    # several times the frames' own scatter (largest 0.011 AA = 32 ppm.m).
+    # These cells show the known curvature of cell calibrations: the AA per ppm.m falls by
+    # about 30 % from the 304 to the 1257 ppm.m cell.
     per_ppmm = [means[304] / 304, means[1257] / 1257]
     assert 0.6 < per_ppmm[1] / per_ppmm[0] < 0.8
-    assert cal.residual_std < 0.1 * 1257
-    assert cal.slope == pytest.approx(2890, rel=0.05)
 
 
-def test_fit_line_reports_quality():
-    slope, intercept, r2, slope_err, intercept_err, residual = fit_line([0, 1, 2, 3], [1, 3, 5, 7])
-    assert (slope, intercept, r2) == pytest.approx((2, 1, 1))
-    assert residual == pytest.approx(0, abs=1e-12)
-    with pytest.raises(CalibrationError):
-        fit_line([0.1, 0.1], [1, 2])
+@needs_data
+@pytest.mark.parametrize('model', ['poly2', 'kern2015'])
+def test_villarrica_cells_read_back_through_the_applied_curve(model):
+    """A curve through three cells is applied exactly as fitted: each cell's own mean AA
+    reads back as its column, the empty cell as about 0."""
+    darks = DarkLibrary.from_folder(CAL_1)
+    cal = cell_calibration(CAL_1, darks, registration=Registration.load(WARP_FILE), model=model)
+    assert cal.model == model and len(cal.coeffs) == 3
+    units = ColumnUnits(273.15)
+    for ppmm, aa in cal.cells.items():
+        assert cal.column(aa, units, PPMM) == pytest.approx(ppmm, abs=1.0)
+    assert cal.fitted() == pytest.approx({c: float(c) for c in cal.cells}, abs=1.0)
+    # The plume's range (AA 0-0.15) reads on the curve, below the straight line through
+    # the origin and the 1257 ppm.m cell that overstated it.
+    straight = 1257 / cal.cells[1257]
+    assert cal.column(0.1, units, PPMM) < 0.85 * straight * 0.1
+    # Each pixel's error from the fit's covariance: about the empty cell's scatter near 0.
+    assert 5 < cal.column_error(0.0, units, PPMM) < 40
+
+
+@needs_data
+def test_a_straight_line_through_curved_cells_states_its_misfit():
+    darks = DarkLibrary.from_folder(CAL_1)
+    cal = cell_calibration(CAL_1, darks, registration=Registration.load(WARP_FILE), model='linear')
+    assert cal.model == 'linear' and math.isfinite(cal.residual_std) and cal.residual_std > 50
+    misfit = max(abs(cal.column(aa, None, PPMM) - ppmm) for ppmm, aa in cal.cells.items())
+    assert misfit > 100, 'three curved cells cannot sit on one line'
+
+
+def test_models_recover_their_own_curves():
+    aa = np.array([0.0, 0.1, 0.2, 0.3, 0.4])
+    coeffs, cov, r2, residual = fit('linear', aa, 2 * aa + 1)
+    assert coeffs == pytest.approx([2, 1]) and r2 == pytest.approx(1)
+    coeffs, *_ = fit('poly2', aa, 3000 * aa ** 2 + 1500 * aa + 7, sigma=np.full(5, 5.0))
+    assert coeffs == pytest.approx([3000, 1500, 7])
+    coeffs, *_ = fit('kern2015', aa, 700 * np.expm1(2.3 * aa) + 7, sigma=np.full(5, 5.0))
+    assert coeffs == pytest.approx([700, 2.3, 7], rel=1e-4)
+    with pytest.raises(ModelError):
+        fit('poly2', [0.1, 0.2], [1, 2])
+    with pytest.raises(ModelError):
+        fit('cubic', aa, aa)
 
 
 def test_doas_calibration_weights_by_fit_error():
@@ -72,19 +102,22 @@ def test_doas_calibration_weights_by_fit_error():
     assert cal.slope == pytest.approx(1.2e19, rel=0.01)
 
 
-def test_only_the_slope_converts_sky_referenced_aa():
+def test_the_line_is_applied_with_its_intercept():
     cal = Calibration(slope=3000.0, intercept=-40.0, r2=0.99, unit=PPMM)
     units = ColumnUnits(273.15)
-    assert cal.column(0.0, units, PPMM) == 0.0
-    assert cal.column(0.1, units, MOLECULES) == pytest.approx(300 * 2.687e15)
+    assert cal.model == 'linear' and cal.column(0.0, units, PPMM) == -40.0
+    assert cal.column(0.1, units, MOLECULES) == pytest.approx(260 * 2.687e15)
 
 
 def test_calibration_json_round_trip_and_discovery(tmp_path):
-    cal = Calibration(slope=2890.0, intercept=-44.6, r2=0.986, cells={0: -0.004, 304: 0.151, 1257: 0.44},
-                      cell_scatter={0: 0.01, 304: 0.003, 1257: math.nan}, region=[324, 243, 30])
+    cal = Calibration(slope=1507.0, intercept=6.6, r2=1.0, cells={0: -0.004, 304: 0.151, 1257: 0.44},
+                      cell_scatter={0: 0.01, 304: 0.003, 1257: math.nan}, region=[324, 243, 30], model='poly2',
+                      coeffs=[3042.5, 1507.2, 6.6], covariance=[[1.0, 0, 0], [0, 1.0, 0], [0, 0, math.nan]])
     cal.save(tmp_path / 'calibration.json')
     loaded = find_calibration(tmp_path)
     assert loaded.cells == cal.cells and loaded.slope == cal.slope
+    assert loaded.model == 'poly2' and loaded.coeffs == cal.coeffs and math.isnan(loaded.covariance[2][2])
+    assert loaded.column(0.2, None, PPMM) == pytest.approx(cal.column(0.2, None, PPMM))
     assert math.isnan(loaded.cell_scatter[1257]) and math.isnan(loaded.slope_err)
     (tmp_path / 'broken.json').write_text('{"slope": "x"}')
     with pytest.raises(CalibrationError):

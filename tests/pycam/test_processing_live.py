@@ -1,5 +1,6 @@
 """The live hook pycamd calls: references and pairs in, status out, never blocking and
 never falling behind for ever."""
+import csv
 import json
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ from rockit.pycam.processing.live import LiveProcessor
 from rockit.pycam.storage.names import images_in, plume_pairs
 
 CONFIG = {'sky_region': [5, 0, 155, 6], 'integration_line': {'x': [80, 80], 'y': [15, 105], 'orientation': 'left'},
-          'plume_distance_m': 4000, 'reference_temperature_k': 273.15}
+          'plume_distance_m': 4000, 'focal_length_m': 9e-3, 'reference_temperature_k': 273.15}
 
 
 def _plain(value):
@@ -166,3 +167,80 @@ def test_background_from_the_sky_region_when_asked(day, tmp_path):
         assert processor.status()['background'] == 'sky region'
     finally:
         processor.stop()
+
+
+@needs_spectra
+def test_doas_calibration_keeps_the_emission_rates(tmp_path):
+    """Spectra arrive between the pairs and refit the DOAS calibration after each one: every
+    pair after the first calibration still has the previous AA image for its flow, so keeps
+    an emission rate."""
+    day = tmp_path / 'day'
+    times = write_synthetic_day(day, pairs=10, cells=())
+    spectra = tmp_path / 'spectra'
+    spectra.mkdir()
+    dark = next(SPECTRA.glob('*_Dark.npy'))
+    shutil.copy(dark, spectra / f'{times[0]:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Dark.npy')
+    plumes = sorted(SPECTRA.glob('*_Plume.npy'))
+    processor = LiveProcessor(tmp_path / 'out', CONFIG, doas_references=REFERENCES, doas_fov=[80, 45, 2],
+                              min_doas_points=3).start()
+    try:
+        _references(processor, day)
+        processor.submit_spectrum(next(spectra.glob('*_Dark.npy')), {})
+        calibrated, with_rate = 0, 0
+        for (on, off), plume in zip(plume_pairs(images_in(day)), plumes):
+            processor.submit_pair(on.path, {}, off.path, {})
+            assert processor.wait_idle(30)
+            status = processor.status()
+            if status['calibration']['state'] == 'doas':
+                calibrated += 1
+                with_rate += status['emission_rate_kg_s'] is not None
+            copy = spectra / f'{on.time:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Plume.npy'
+            shutil.copy(plume, copy)
+            processor.submit_spectrum(copy, {})
+            assert processor.wait_idle(30)
+    finally:
+        processor.stop()
+    assert status['pairs_failed'] == 0 and status['doas_points'] >= 8, status
+    assert calibrated >= 6 and with_rate == calibrated
+    assert status['doas_fov'] == {'x': 80.0, 'y': 45.0, 'radius': 2.0, 'source': 'configured'}
+    with open(tmp_path / 'out' / '2024-05-01' / 'doas_columns.csv', newline='') as f:
+        logged = list(csv.DictReader(f))
+    assert len(logged) == 10 and all(float(r['so2_err_molecules_cm2']) > 0 for r in logged)
+    saved = json.loads((tmp_path / 'out' / 'doas_calibration.json').read_text())
+    assert saved['method'] == 'doas' and saved['model'] == 'linear' and saved['region'] == [80.0, 45.0, 2.0]
+
+    # After a restart the saved DOAS calibration is in use before any new spectrum.
+    again = LiveProcessor(tmp_path / 'out', CONFIG, doas_references=REFERENCES, doas_fov=[80, 45, 2]).start()
+    try:
+        assert again.wait_idle(10)
+        restarted = again.status()
+    finally:
+        again.stop()
+    assert restarted['calibration']['state'] == 'doas' and restarted['calibration']['slope'] == pytest.approx(
+        saved['slope'])
+
+
+@needs_spectra
+def test_doas_points_older_than_the_window_are_dropped(tmp_path):
+    times = write_synthetic_day(tmp_path / 'day', pairs=6, cells=())
+    spectra = tmp_path / 'spectra'
+    spectra.mkdir()
+    shutil.copy(next(SPECTRA.glob('*_Dark.npy')), spectra / f'{times[0]:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Dark.npy')
+    plumes = sorted(SPECTRA.glob('*_Plume.npy'))
+    config = dict(CONFIG, doas_window_s=8)      # pairs are 4 s apart: three points at most
+    processor = LiveProcessor(tmp_path / 'out', config, doas_references=REFERENCES, doas_fov=[80, 45, 2]).start()
+    try:
+        _references(processor, tmp_path / 'day')
+        processor.submit_spectrum(next(spectra.glob('*_Dark.npy')), {})
+        counts = []
+        for (on, off), plume in zip(plume_pairs(images_in(tmp_path / 'day')), plumes):
+            processor.submit_pair(on.path, {}, off.path, {})
+            assert processor.wait_idle(30)
+            copy = spectra / f'{on.time:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Plume.npy'
+            shutil.copy(plume, copy)
+            processor.submit_spectrum(copy, {})
+            assert processor.wait_idle(30)
+            counts.append(processor.status()['doas_points'])
+    finally:
+        processor.stop()
+    assert counts == [1, 2, 3, 3, 3, 3]

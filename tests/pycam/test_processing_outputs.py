@@ -24,7 +24,7 @@ def _check_complete(path):
     rows = list(csv.reader(text.splitlines()))
     assert rows[0] == CSV_COLUMNS
     assert all(len(row) == len(CSV_COLUMNS) for row in rows[1:])
-    return [int(float(row[2])) for row in rows[1:]]
+    return [int(float(row[CSV_COLUMNS.index('emission_rate_kg_s')])) for row in rows[1:]]
 
 
 def test_appends_survive_being_killed_at_any_moment(tmp_path):

@@ -16,7 +16,8 @@ pyplis = pytest.importorskip('pyplis')
 
 from rockit.pycam.processing.absorbance import AbsorbanceImager  # noqa: E402
 from rockit.pycam.processing.background import ClearSkyBackground  # noqa: E402
-from rockit.pycam.processing.calibration import MOLECULES, Calibration, cell_absorbances, fit_line  # noqa: E402
+from rockit.pycam.processing.calibration import MOLECULES, Calibration, cell_absorbances  # noqa: E402
+from rockit.pycam.processing.calibration_models import fit  # noqa: E402
 from rockit.pycam.processing.flow import bytescale, contrast_range, farneback  # noqa: E402
 from rockit.pycam.processing.images import counts_per_second, load_png  # noqa: E402
 from rockit.pycam.processing.pipeline import LivePipeline  # noqa: E402
@@ -84,7 +85,7 @@ def test_cell_aa_and_slope_agree_with_cell_calib_engine(villarrica):
     ours, _ = cell_absorbances({c: [first[(c, 'on')], first[(c, 'off')]] for c in (304, 1257)}, background, darks,
                                radius=30)
     assert [ours[304][0], ours[1257][0]] == pytest.approx(list(theirs.tau_vec), abs=1e-3)
-    slope = fit_line([ours[304][0], ours[1257][0]], [304 * 2.687e15, 1257 * 2.687e15])[0]
+    slope = fit('linear', [ours[304][0], ours[1257][0]], [304 * 2.687e15, 1257 * 2.687e15])[0][0]
     assert slope == pytest.approx(theirs.calib_coeffs[0], rel=0.005)
 
 
@@ -94,7 +95,7 @@ def test_flow_and_emission_rate_agree_with_optflow_farneback_and_det_emission_ra
     pipeline = LivePipeline(settings, darks, background, calibration)
     slope_molecules = settings.units.to_molecules(calibration.slope)
     pixel_m = settings.geometry.pixel_m
-    column_err = calibration.column_error(settings.units, MOLECULES)
+    column_err = calibration.column_error(0.0, settings.units, MOLECULES)
     for (time, on, off), (next_time, next_on, next_off) in list(zip(pairs, pairs[1:]))[::2]:
         first, following = pipeline.absorbance(on, off), pipeline.absorbance(next_on, next_off)
         low, high = contrast_range(first, settings.line.bounds(first.shape, settings.flow_margin))

@@ -3,10 +3,12 @@ emission rates.
 
 One job per module, in the order of the pipeline (what a file is: ../storage/names.py):
 images (dark correction), background (optical depth), registration (off-band onto
-on-band), absorbance, calibration (cells, DOAS, stored), doas (spectral fit), flow (plume
-speed), emission (kg/s through a line), pipeline (the steps together, live and batch),
-outputs (files written atomically), live (the daemon's processing thread), errors and cli
-(`pycam process`, `doas`, `calibrate`).
+on-band), absorbance, calibration and calibration_models (cells, DOAS, stored; the curves),
+doas (spectral fit), fov (where the spectrometer looks), flow and speed (plume speed),
+geometry (pixels to metres), emission (kg/s through a line), pipeline (the steps together),
+batch (stored pairs, in parallel), outputs (files written atomically), live, live_settings,
+live_worker and live_doas (the daemon's processing thread), errors, and cli, cli_common and
+cli_spectra (`pycam process`, `calibrate`, `doas`, `fov`).
 
 Importing this package loads none of them: pycamd finds make_live_processor here, and the
 live module loads numpy and OpenCV on its worker thread, so the daemon starts fast.
@@ -20,8 +22,10 @@ def make_live_processor(config, log=None):
     Processing needs the site's scene (integration line, plume distance, ...), so a config
     without one acquires only. Keys of `processing` (all optional but the scene's):
     out_dir (default <data_root>/processing), calibration (a calibration.json),
-    doas_references (folder), doas_fov ([x, y, radius]), save_aa (default true), enabled
-    (default true), and the scene keys of live.settings_from_config.
+    doas_references (folder), doas_fov ([x, y, radius]; searched for when absent),
+    doas_window_s (DOAS points kept, default 1800), min_doas_points (default 10), save_aa
+    (default true), enabled (default true), and the scene keys of
+    live_settings.settings_from_config.
     """
     section = dict(getattr(config, 'processing', None) or {})
     if not section or section.get('enabled', True) is False:
@@ -32,7 +36,8 @@ def make_live_processor(config, log=None):
     out_dir = Path(section.get('out_dir', 'processing'))
     processor = LiveProcessor(out_dir if out_dir.is_absolute() else root / out_dir, section,
                               calibration=section.get('calibration'), doas_references=section.get('doas_references'),
-                              doas_fov=section.get('doas_fov'), save_aa=bool(section.get('save_aa', True)))
+                              doas_fov=section.get('doas_fov'), min_doas_points=int(section.get('min_doas_points', 10)),
+                              save_aa=bool(section.get('save_aa', True)))
     if log is not None:
         log.info('live processing: results in %s', processor.out_dir)
     return processor.start()

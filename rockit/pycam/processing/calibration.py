@@ -1,6 +1,6 @@
 """Step 5: apparent absorbance to SO2 column density.
 
-Three sources of the AA -> column line, all giving a `Calibration`:
+Three sources of the AA -> column curve (calibration_models.py), all giving a `Calibration`:
 - cells: quartz cells of known SO2 column (0, 304, 1257 ppm.m at Villarrica) in front of
   the lens against clear sky; the AA each cell produces is fitted against its column;
 - DOAS: the spectrometer's fitted columns against the AA in its field of view, taken at
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import calibration_models as models
 from .background import optical_depth
 from .errors import CalibrationError
 from .images import counts_per_second, load_png, mean_frame
@@ -27,8 +28,13 @@ from .registration import Registration
 
 MOLECULES_PER_PPMM_273K = 2.687e15   # molecules/cm^2 in 1 ppm.m at 273.15 K, 1013.25 hPa
 STANDARD_PRESSURE_HPA = 1013.25
+# The ppm.m of the cells is stated at 0 degC and 1 atm (the cell makers' and pyplis's
+# convention, 2.687e15 molecules/cm^2), so the conversion defaults to it.
+DEFAULT_TEMPERATURE_K = 273.15
 PPMM, MOLECULES = 'ppm.m', 'molecules/cm^2'
 CALIBRATION_FILE = 'calibration.json'
+DEFAULT_CELL_MODEL = 'poly2'    # three cells and a curve that bends: see calibration_models
+DEFAULT_DOAS_MODEL = 'linear'   # plume AA spans a short, nearly straight part of the curve
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,9 @@ class ColumnUnits:
 
 @dataclass
 class Calibration:
-    """The fit column = slope * AA + intercept, in `unit` (ppm.m for cells, molecules/cm^2
-    for DOAS)."""
+    """column = f(AA) for one of calibration_models.MODELS, in `unit` (ppm.m for cells,
+    molecules/cm^2 for DOAS). `slope` and `intercept` describe the curve at AA = 0 (for a
+    linear model they are the whole of it); `coeffs` and `covariance` are the fit."""
     slope: float
     intercept: float
     r2: float
@@ -66,24 +73,39 @@ class Calibration:
     region: list = field(default_factory=list)         # [x, y, radius] the AA was taken in
     created: str = ''
     source: str = ''
+    model: str = 'linear'
+    coeffs: list = field(default_factory=list)         # as in calibration_models.FORMULAS
+    covariance: list = field(default_factory=list)     # of coeffs, column units squared
+
+    def __post_init__(self):
+        models.check_model(self.model)
+        if not self.coeffs:                            # a bare line (older files, tests)
+            self.model, self.coeffs = 'linear', [float(self.slope), float(self.intercept)]
+        if len(self.coeffs) != models.PARAMETERS[self.model]:
+            raise CalibrationError(f'a {self.model} calibration has {models.PARAMETERS[self.model]} '
+                                   f'coefficients, not {len(self.coeffs)}')
 
     def column(self, aa, units, unit=MOLECULES):
-        """Column density for AA (scalar or array) in the unit asked for.
+        """Column density for AA (scalar or array) in the unit asked for: the curve exactly
+        as fitted, offset included, so the cells read back as their own columns."""
+        return self._convert(models.evaluate(self.model, self.coeffs, aa), units, unit)
 
-        Only the slope is applied, as pyplis does: AA images are referenced to zero in
-        plume-free sky, where the column is zero by definition, and the intercept is the
-        cell windows' own offset (or the DOAS reference's own SO2), not gas in the plume.
-        """
-        value = self.slope * aa
-        if unit == self.unit:
-            return value
-        return units.to_molecules(value) if unit == MOLECULES else units.to_ppmm(value)
+    def column_error(self, aa, units, unit=MOLECULES):
+        """Each pixel's column uncertainty at its AA: the fit's own (the coefficients'
+        covariance, which carries the slope error) and the points' scatter about it."""
+        variance = models.column_variance(self.model, self.coeffs, self.covariance, aa)
+        scatter = self.residual_std if math.isfinite(self.residual_std) else 0.0
+        return self._convert(np.sqrt(variance + scatter ** 2), units, unit)
 
-    def column_error(self, units, unit=MOLECULES):
-        """One pixel's column uncertainty: the fit's residual scatter, at least 5 % of the
-        highest calibrated column, since three cells cannot show the fit's true error."""
-        top = max((abs(float(c)) for c in self.cells), default=0.0) * 0.05
-        value = max(self.residual_std if math.isfinite(self.residual_std) else 0.0, top if self.unit == PPMM else 0.0)
+    def fitted(self):
+        """{cell column: the column this calibration gives for that cell's mean AA}."""
+        return {c: float(models.evaluate(self.model, self.coeffs, aa)) for c, aa in self.cells.items()}
+
+    def describe(self):
+        return f'{self.model}: column = ' + models.FORMULAS[self.model] + ' with ' + ', '.join(
+            f'{name} = {value:.5g}' for name, value in zip('abc', self.coeffs)) + f' {self.unit}'
+
+    def _convert(self, value, units, unit):
         if unit == self.unit:
             return value
         return units.to_molecules(value) if unit == MOLECULES else units.to_ppmm(value)
@@ -92,7 +114,7 @@ class Calibration:
         data = asdict(self)
         data['cells'] = {str(k): v for k, v in self.cells.items()}
         data['cell_scatter'] = {str(k): v for k, v in self.cell_scatter.items()}
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in data.items()}
+        return _json_safe(data)
 
     @classmethod
     def from_dict(cls, data):
@@ -100,13 +122,18 @@ class Calibration:
         try:
             cal = cls(**known)
             cal.slope, cal.intercept = float(cal.slope), float(cal.intercept)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError) as e:   # ModelError is a ValueError
             raise CalibrationError(f'not a calibration: {e}') from None
         cal.r2 = math.nan if cal.r2 is None else float(cal.r2)
         for name in ('slope_err', 'intercept_err', 'residual_std'):
             setattr(cal, name, math.nan if getattr(cal, name) is None else float(getattr(cal, name)))
         cal.cells = {_number(k): float(v) for k, v in (cal.cells or {}).items()}
-        cal.cell_scatter = {_number(k): float(v) for k, v in (cal.cell_scatter or {}).items()}
+        cal.cell_scatter = {_number(k): _float(v) for k, v in (cal.cell_scatter or {}).items()}
+        try:
+            cal.coeffs = [float(c) for c in cal.coeffs]
+            cal.covariance = [[_float(v) for v in row] for row in (cal.covariance or [])]
+        except (TypeError, ValueError) as e:
+            raise CalibrationError(f'not a calibration: {e}') from None
         if cal.unit not in (PPMM, MOLECULES):
             raise CalibrationError(f'unknown column unit {cal.unit!r}')
         return cal
@@ -123,32 +150,22 @@ class Calibration:
             raise CalibrationError(f'{path}: {e}') from None
 
 
+def _json_safe(value):
+    """NaN and infinities (no such value) as null, all the way down."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _float(value):
+    return math.nan if value is None else float(value)
+
+
 def _number(text):
     value = float(text)
     return int(value) if value.is_integer() else value
-
-
-def fit_line(aa, column, weights=None):
-    """Least squares column = slope * aa + intercept: (slope, intercept, r2, slope_err,
-    intercept_err, residual_std)."""
-    aa, column = np.asarray(aa, float), np.asarray(column, float)
-    if aa.size < 2 or np.ptp(aa) == 0:
-        raise CalibrationError('a calibration needs at least two different AA values')
-    w = np.ones_like(aa) if weights is None else np.asarray(weights, float)
-    design = np.column_stack([aa, np.ones_like(aa)]) * np.sqrt(w)[:, None]
-    (slope, intercept), *_ = np.linalg.lstsq(design, column * np.sqrt(w), rcond=None)
-    residual = column - (slope * aa + intercept)
-    total = np.sum(w * (column - np.average(column, weights=w)) ** 2)
-    r2 = 1 - np.sum(w * residual ** 2) / total if total > 0 else math.nan
-    dof = aa.size - 2
-    if dof > 0:
-        sigma2 = np.sum(w * residual ** 2) / dof
-        cov = sigma2 * np.linalg.inv(design.T @ design)
-        slope_err, intercept_err = (float(np.sqrt(cov[0, 0])), float(np.sqrt(cov[1, 1])))
-        residual_std = float(np.sqrt(np.sum(residual ** 2) / dof))
-    else:
-        slope_err = intercept_err = residual_std = math.nan
-    return float(slope), float(intercept), float(r2), slope_err, intercept_err, residual_std
 
 
 def disk_mask(shape, x, y, radius):
@@ -189,19 +206,45 @@ def cell_absorbances(cells, clear, darks, registration=None, radius=30):
     return result, [shape[1] // 2, shape[0] // 2, radius]
 
 
-def fit_cells(frames, region=None, source=''):
-    """Fit cell column (ppm.m) against each cell's mean AA: frames is {ppm.m: [AA, ...]}."""
+AA_FLOOR = 1e-3   # smallest 1-sigma of a cell's mean AA: the clear sky's own noise
+
+
+def fit_cells(frames, region=None, source='', model=DEFAULT_CELL_MODEL):
+    """Fit cell column (ppm.m) against each cell's mean AA: frames is {ppm.m: [AA, ...]}.
+
+    Each cell weighs by the uncertainty of its mean AA (the scatter of its frames over
+    their number, at least AA_FLOOR), carried into ppm.m by the cells' mean slope.
+    """
     if len(frames) < 2:
         raise CalibrationError(f'cells of at least two columns are needed, found {sorted(frames)} ppm.m')
     columns = sorted(frames)
-    means = [float(np.mean(frames[c])) for c in columns]
-    slope, intercept, r2, slope_err, intercept_err, residual_std = fit_line(means, columns)
-    return Calibration(slope, intercept, r2, PPMM, 'cell',
-                       cells={c: m for c, m in zip(columns, means)},
-                       cell_scatter={c: float(np.std(frames[c], ddof=1)) if len(frames[c]) > 1 else math.nan
-                                     for c in columns},
-                       slope_err=slope_err, intercept_err=intercept_err, residual_std=residual_std,
-                       points=len(columns), region=region or [], created=_now(), source=str(source))
+    means = np.array([float(np.mean(frames[c])) for c in columns])
+    scatter = {c: float(np.std(frames[c], ddof=1)) if len(frames[c]) > 1 else math.nan for c in columns}
+    sem = np.array([scatter[c] / math.sqrt(len(frames[c])) if len(frames[c]) > 1 else 0.0 for c in columns])
+    mean_slope = abs(np.ptp(columns) / np.ptp(means)) if np.ptp(means) > 0 else 1.0
+    sigma = mean_slope * np.maximum(sem, AA_FLOOR)
+    try:
+        cal = _fitted(model, means, np.array(columns, float), sigma, PPMM, 'cell')
+    except models.ModelError as e:
+        raise CalibrationError(f'{e} (cells of {", ".join(str(c) for c in columns)} ppm.m)') from None
+    cal.cells = {c: float(m) for c, m in zip(columns, means)}
+    cal.cell_scatter = scatter
+    cal.region, cal.source = region or [], str(source)
+    return cal
+
+
+def _fitted(model, aa, columns, sigma, unit, method):
+    coeffs, cov, r2, residual_std = models.fit(model, aa, columns, sigma)
+    slope = float(models.derivative(model, coeffs, 0.0))
+    intercept = float(models.evaluate(model, coeffs, 0.0))
+    gradient = models.jacobian(model, coeffs, 0.0)
+    slope_err = math.nan
+    if model == 'linear':
+        slope_err = math.sqrt(cov[0, 0]) if np.isfinite(cov[0, 0]) else math.nan
+    intercept_err = math.sqrt(float(gradient[0] @ cov @ gradient[0])) if np.all(np.isfinite(cov)) else math.nan
+    return Calibration(slope, intercept, r2, unit, method, slope_err=slope_err, intercept_err=intercept_err,
+                       residual_std=residual_std, points=int(len(aa)), created=_now(), model=model,
+                       coeffs=coeffs, covariance=cov.tolist())
 
 
 def clear_sky_rates(folder, darks):
@@ -219,7 +262,8 @@ def clear_sky_rates(folder, darks):
     return rates
 
 
-def cell_calibration(cell_folder, darks, clear_folder=None, registration=None, radius=30):
+def cell_calibration(cell_folder, darks, clear_folder=None, registration=None, radius=30,
+                     model=DEFAULT_CELL_MODEL):
     """The cell calibration of a calibration run's folder (clear sky from the same folder
     unless another is named)."""
     cells = cell_images_in(cell_folder)
@@ -228,22 +272,23 @@ def cell_calibration(cell_folder, darks, clear_folder=None, registration=None, r
                                '(<time>_<filter>_<gain>ag_<exposure>ss_<N>ppmm.png)')
     clear = clear_sky_rates(clear_folder or cell_folder, darks)
     frames, region = cell_absorbances(cells, clear, darks, registration, radius)
-    return fit_cells(frames, region, cell_folder)
+    return fit_cells(frames, region, cell_folder, model)
 
 
-def doas_calibration(aa_values, columns, errors=None):
+def doas_calibration(aa_values, columns, errors=None, model=DEFAULT_DOAS_MODEL):
     """Fit DOAS columns (molecules/cm^2) against the AA in the spectrometer's field of view,
     weighted by the DOAS fit errors when they are given."""
     aa_values, columns = np.asarray(aa_values, float), np.asarray(columns, float)
     keep = np.isfinite(aa_values) & np.isfinite(columns)
-    weights = None
+    sigma = None
     if errors is not None:
         errors = np.asarray(errors, float)
         keep &= np.isfinite(errors) & (errors > 0)
-        weights = 1.0 / errors[keep] ** 2
-    slope, intercept, r2, slope_err, intercept_err, residual_std = fit_line(aa_values[keep], columns[keep], weights)
-    return Calibration(slope, intercept, r2, MOLECULES, 'doas', slope_err=slope_err, intercept_err=intercept_err,
-                       residual_std=residual_std, points=int(keep.sum()), created=_now())
+        sigma = errors[keep]
+    try:
+        return _fitted(model, aa_values[keep], columns[keep], sigma, MOLECULES, 'doas')
+    except models.ModelError as e:
+        raise CalibrationError(str(e)) from None
 
 
 def aa_in_field_of_view(aa, x, y, radius):
@@ -251,7 +296,7 @@ def aa_in_field_of_view(aa, x, y, radius):
     return float(np.nanmean(aa[disk_mask(aa.shape, x, y, radius)]))
 
 
-def find_calibration(path, darks=None, clear_folder=None, registration=None):
+def find_calibration(path, darks=None, clear_folder=None, registration=None, model=DEFAULT_CELL_MODEL):
     """A saved calibration file, a folder holding one, or a folder of cell images to fit."""
     path = Path(path)
     if path.is_file():
@@ -264,4 +309,4 @@ def find_calibration(path, darks=None, clear_folder=None, registration=None):
                                '(<time>_<filter>_<gain>ag_<exposure>ss_<N>ppmm.png)')
     if darks is None:
         raise CalibrationError(f'{path}: fitting its cells needs dark frames')
-    return cell_calibration(path, darks, clear_folder, registration)
+    return cell_calibration(path, darks, clear_folder, registration, model=model)

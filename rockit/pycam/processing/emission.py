@@ -4,7 +4,8 @@ phi = sum over the line of  column * speed-through-the-line * pixel-length,  con
 mass with the molar mass. A pixel's length in the plume is its angular size times the
 distance to the plume: pixel pitch / focal length * distance. The uncertainty combines the
 column, speed and distance uncertainties, each fully correlated along the line (a wrong
-calibration or distance biases every pixel the same way), as the field's tools do.
+calibration or distance biases every pixel the same way), as pyplis's det_emission_rate
+does, except that the distance counts twice: it scales the pixel length and the speed.
 """
 import math
 from dataclasses import dataclass
@@ -13,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from .errors import LineError
-from ..instrument import FOCAL_LENGTH_M, PIXEL_SIZE_M
 
 SO2_MOLAR_MASS = 64.066       # g/mol
 AVOGADRO = 6.02214076e23      # 1/mol
@@ -100,6 +100,17 @@ class IntegrationLine:
         return sample_bilinear(image, (xs - origin[0]) / scale, (ys - origin[1]) / scale)
 
 
+def distinct_names(lines):
+    """The lines, renamed line<N> where a name is empty or taken: results go by name."""
+    named, seen = [], set()
+    for index, line in enumerate(lines):
+        name = line.name if line.name and line.name not in seen else f'line{index + 1}'
+        seen.add(name)
+        named.append(line if name == line.name else IntegrationLine(line.x0, line.y0, line.x1, line.y1,
+                                                                      line.orientation, name))
+    return named
+
+
 def sample_bilinear(image, xs, ys):
     h, w = image.shape
     x = np.clip(xs, 0, w - 1)
@@ -114,14 +125,11 @@ def sample_bilinear(image, xs, ys):
 
 @dataclass(frozen=True)
 class CameraGeometry:
-    """What turns pixels into metres in the plume.
-
-    Defaults: the PyCam's Raspberry Pi sensor binned to 648x486 (5.6 um pixels) behind a
-    9 mm lens; the distance to the plume is the site's own and has no sensible default.
-    """
+    """What turns pixels into metres in the plume: every value the site's own (see
+    geometry.py for where they come from)."""
     distance_m: float
-    pixel_size_m: float = PIXEL_SIZE_M
-    focal_length_m: float = FOCAL_LENGTH_M
+    pixel_size_m: float
+    focal_length_m: float
     distance_error: float = 0.10     # relative: the plume's distance is rarely known better
 
     def __post_init__(self):
@@ -150,8 +158,10 @@ def emission_rate(columns, speeds, pixel_m, column_err, speed_err, pixel_err, mo
     c = mass_per_molecule_column(molar_mass)
     columns, speeds = np.asarray(columns, float), np.asarray(speeds, float)
     phi = np.sum(columns * speeds * pixel_m) * c
+    # The speeds were measured in pixels and scaled by pixel_m as well: a distance error
+    # moves both factors, so its term is twice pyplis's single one.
     terms = (np.sum(speeds * pixel_m * column_err) ** 2, np.sum(columns * pixel_m * speed_err) ** 2,
-             np.sum(columns * speeds * pixel_err) ** 2)
+             np.sum(2 * columns * speeds * pixel_err) ** 2)
     return float(phi), float(c * math.sqrt(sum(terms)))
 
 

@@ -20,3 +20,11 @@ class DoasError(ValueError):
 
 class LineError(ValueError):
     """An integration line that cannot be read or used."""
+
+
+class GeometryError(ValueError):
+    """A camera geometry that cannot be read or makes no sense."""
+
+
+class FovError(ValueError):
+    """Too few or too flat samples to locate the spectrometer's field of view."""

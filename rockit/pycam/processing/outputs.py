@@ -1,9 +1,11 @@
 """What processing leaves on disk, written so that a crash at any moment leaves every file
 either as it was or complete (rockit.common.files).
 
-Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data) and a preview
-`<time>_aa.png` (8-bit colour map with a colour bar). Per run: `emission_rates.csv`, one
-row per pair, rewritten whole through a temporary file for every row appended.
+Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data), a preview
+`<time>_aa.png` (8-bit colour map with a colour bar) and, once calibrated, `<time>_so2.npy`
+(float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, rewritten
+whole through a temporary file for every row appended; `valid_fraction` is the share of
+the line's pixels that had data.
 """
 import csv
 import io
@@ -16,8 +18,10 @@ import numpy as np
 from rockit.common.files import atomic_write, remove_leftovers
 
 CSV_NAME = 'emission_rates.csv'
-CSV_COLUMNS = ['time', 'aa_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
-               'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'calibration']
+CSV_COLUMNS = ['time', 'aa_file', 'so2_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
+               'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration']
+
+
 def save_array(path, array):
     atomic_write(path, lambda f: np.save(f, np.asarray(array, np.float32), allow_pickle=False))
 
@@ -97,20 +101,25 @@ class EmissionRateLog:
 
 
 class PairWriter:
-    """Writes a pair's outputs: `<out>/so2/<time>_aa.npy`, `<out>/so2/<time>_aa.png`, and
-    its row in `<out>/emission_rates.csv`, the row last, so a row never names a file that
+    """Writes a pair's outputs: `<out>/so2/<time>_aa.npy`, `<time>_aa.png`, `<time>_so2.npy`
+    and its row in `<out>/emission_rates.csv`, the row last, so a row never names a file that
     is not complete on disk."""
 
-    def __init__(self, out, settings, calibration=None, save_images=True):
+    def __init__(self, out, settings, calibration=None, save_images=True, tidy=True):
+        """tidy: remove what a crash left; False for the helpers of a parallel run, which
+        would remove each other's files in the writing."""
         self.out = Path(out)
         self.images = self.out / 'so2'
         self.save_images = save_images
         self.images.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(self.out)
-        remove_leftovers(self.images)
+        if tidy:
+            remove_leftovers(self.out)
+            remove_leftovers(self.images)
         self.settings = settings
         self.calibration = calibration
-        self.log = EmissionRateLog(self.out)
+        lines = settings.lines if settings is not None else []
+        extra = [f'emission_rate_kg_s_{line.name}' for line in lines] if len(lines) > 1 else []
+        self.log = EmissionRateLog(self.out, columns=CSV_COLUMNS + extra)
 
     def write_settings(self, settings, inputs=None):
         import json
@@ -124,6 +133,13 @@ class PairWriter:
         atomic_write(self.out / 'processing.json', (json.dumps(described, indent=2) + '\n').encode())
 
     def write(self, result):
+        """The pair's files, then its row."""
+        row = self.files(result)
+        self.log.append(row)
+        return row
+
+    def files(self, result):
+        """The pair's image files; returns its CSV row (not yet appended)."""
         row = result.row()
         if self.save_images:
             stamp = result.time.strftime('%Y-%m-%dT%H%M%S')
@@ -132,6 +148,25 @@ class PairWriter:
             low, high = self.settings.preview_range
             save_preview(self.images / f'{stamp}_aa.png', result.aa, low, high)
             row['aa_file'] = f'so2/{name}'
+            if result.so2 is not None:
+                save_array(self.images / f'{stamp}_so2.npy', result.so2)
+                row['so2_file'] = f'so2/{stamp}_so2.npy'
         row['calibration'] = self.calibration.method if self.calibration is not None else ''
-        self.log.append(row)
         return row
+
+
+DOAS_CSV_NAME = 'doas_columns.csv'
+DOAS_COLUMNS = ['time', 'spectrum', 'so2_molecules_cm2', 'so2_err_molecules_cm2', 'so2_ppmm', 'shift_nm',
+                'stretch_nm', 'residual_rms', 'fit_converged', 'saturated']
+
+
+def doas_row(time, spectrum, result, units):
+    """A DOAS fit's row of doas_columns.csv (columns in ppm.m at the run's temperature)."""
+    return {'time': time.strftime('%Y-%m-%dT%H:%M:%SZ'), 'spectrum': spectrum, 'so2_molecules_cm2': result.column,
+            'so2_err_molecules_cm2': result.error, 'so2_ppmm': units.to_ppmm(result.column),
+            'shift_nm': result.shift, 'stretch_nm': result.stretch, 'residual_rms': result.residual_rms,
+            'fit_converged': int(bool(result.success)), 'saturated': int(bool(result.saturated))}
+
+
+def doas_log(folder):
+    return EmissionRateLog(folder, DOAS_CSV_NAME, DOAS_COLUMNS)

@@ -1,24 +1,22 @@
 """Steps 1-7 together: `LivePipeline` turns one on/off Plume pair at a time into an AA
 image, a plume speed and an emission rate, carrying the previous AA image across pairs for
-the optical flow; `BatchRun` drives it over a folder of stored pairs and writes the same
-outputs pycamd writes live.
+the optical flow (batch.py drives it over stored pairs).
 """
 import datetime
 import math
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from .absorbance import AbsorbanceImager
-from .background import ClearSkyBackground, SkyRegion, SkyRegionBackground
-from .calibration import CALIBRATION_FILE, MOLECULES, ColumnUnits, clear_sky_rates, find_calibration
+from .background import SkyRegion
+from .calibration import DEFAULT_CELL_MODEL, DEFAULT_DOAS_MODEL, DEFAULT_TEMPERATURE_K, MOLECULES, PPMM, ColumnUnits
 from .emission import SO2_MOLAR_MASS, CameraGeometry, IntegrationLine, emission_rate, line_column
-from .errors import CalibrationError, MissingInput
-from .flow import FarnebackSettings, LineFlow
-from .images import DarkLibrary, counts_per_second, load_png
-from ..storage.names import cell_images_in, images_in, parse_image_name, plume_pairs
+from .flow import FarnebackSettings
+from .images import counts_per_second, load_png
+from ..storage.names import parse_image_name
 from .registration import Registration
+from .speed import LineSpeed
 
 # Top-right corner of a 648x486 frame: sky above and beside a plume rising from a summit
 # in the lower middle of the view (the Villarrica scene's reference region).
@@ -30,33 +28,49 @@ class ProcessingSettings:
     """Everything about the scene and the method that is not in the images themselves."""
     sky: SkyRegion = DEFAULT_SKY
     line: IntegrationLine = None
-    geometry: CameraGeometry = None
+    extra_lines: tuple = ()             # more integration lines: each has its rate, the CSV their total
+    geometry: CameraGeometry = None     # None: no emission rates (see geometry.py)
+    geometry_notes: list = field(default_factory=list)   # where the geometry came from, or why none
     registration: Registration = field(default_factory=Registration)
-    units: ColumnUnits = ColumnUnits(temperature_k=273.15)
+    units: ColumnUnits = ColumnUnits(temperature_k=DEFAULT_TEMPERATURE_K)
     flow: FarnebackSettings = FarnebackSettings()
     flow_margin: int = 32               # pixels around the line the flow is computed on
     full_frame_flow: bool = False       # flow over the whole frame (slow; for comparisons)
     flow_contrast: tuple = None         # AA range for byte-scaling; None: from each image
     speed_error: float = 0.15           # relative 1-sigma of the optical-flow speed
+    speed_mode: str = 'flow'            # flow | histogram | cross-correlation (speed.py)
+    cc_separation_px: float = 10.0      # cross-correlation: the second line this far downstream
+    cc_window: int = 20                 # cross-correlation: images correlated
+    min_column_ppmm: float = 0.0        # line pixels at or below this are sky, left out (pyplis's min_cd)
+    calibration_model: str = DEFAULT_CELL_MODEL
+    doas_calibration_model: str = DEFAULT_DOAS_MODEL
     max_pair_gap_s: float = 60.0        # no flow between pairs further apart than this
     preview_range: tuple = (-0.05, 0.5)  # AA shown from dark to bright in previews
     molar_mass: float = SO2_MOLAR_MASS
+
+    @property
+    def lines(self):
+        return [] if self.line is None else [self.line, *self.extra_lines]
 
     def describe(self):
         """JSON-safe summary, written beside the outputs so a result says how it was made."""
         return {
             'sky_region': self.sky.as_list(),
-            'line': None if self.line is None else {
-                'x': [self.line.x0, self.line.x1], 'y': [self.line.y0, self.line.y1],
-                'orientation': self.line.orientation, 'name': self.line.name},
+            'lines': [{'x': [line.x0, line.x1], 'y': [line.y0, line.y1], 'orientation': line.orientation,
+                       'name': line.name} for line in self.lines],
+            'speed_mode': self.speed_mode,
             'geometry': None if self.geometry is None else {
                 'distance_m': self.geometry.distance_m, 'pixel_size_m': self.geometry.pixel_size_m,
                 'focal_length_m': self.geometry.focal_length_m, 'distance_error': self.geometry.distance_error},
+            'geometry_notes': list(self.geometry_notes),
             'registration': {'warp': self.registration.warp.tolist(), 'source': self.registration.source},
             'reference_temperature_k': self.units.temperature_k,
             'flow': 'full frame' if self.full_frame_flow else f'line box + {self.flow_margin} px',
             'farneback': asdict(self.flow),
             'speed_error': self.speed_error,
+            'min_column_ppmm': self.min_column_ppmm,
+            'calibration_model': self.calibration_model,
+            'doas_calibration_model': self.doas_calibration_model,
             'molar_mass_g_mol': self.molar_mass,
         }
 
@@ -71,7 +85,10 @@ class PairResult:
     emission_rate_kg_s: float = math.nan
     emission_rate_err_kg_s: float = math.nan
     line_column_kg_m: float = math.nan
-    displacement_px: np.ndarray = None   # per line point, since the previous pair
+    valid_fraction: float = math.nan     # of the line's pixels with data (not NaN)
+    so2: np.ndarray = None               # float32 column image, ppm.m, when calibrated
+    displacement_px: np.ndarray = None   # per point of the first line, since the previous pair
+    lines: dict = field(default_factory=dict)   # line name -> its own rate, error and speed
     calibrated: bool = False
     dark_substituted: bool = False
 
@@ -80,19 +97,21 @@ class PairResult:
                 'emission_rate_kg_s': self.emission_rate_kg_s,
                 'emission_rate_err_kg_s': self.emission_rate_err_kg_s,
                 'plume_speed_m_s': self.speed_m_s, 'plume_speed_err_m_s': self.speed_err_m_s,
-                'line_column_kg_m': self.line_column_kg_m, 'line_mean_aa': self.line_mean_aa}
+                'line_column_kg_m': self.line_column_kg_m, 'line_mean_aa': self.line_mean_aa,
+                'valid_fraction': self.valid_fraction,
+                **{f'emission_rate_kg_s_{name}': value['emission_rate_kg_s'] for name, value in self.lines.items()}}
 
 
 class LivePipeline:
     """One pair at a time; remembers the last AA image for the next pair's flow."""
 
-    def __init__(self, settings, darks, background, calibration=None):
+    def __init__(self, settings, darks, background, calibration=None, previous=None):
         self.settings = settings
         self.darks = darks
         self.calibration = calibration
         self.absorbance = AbsorbanceImager(background, settings.registration)
-        self._line_flow = None
-        self._previous = None      # (time, aa)
+        self._speeds = {}          # IntegrationLine -> LineSpeed
+        self._previous = previous  # (time, aa) of the last image, for the next one's flow
 
     def reset(self):
         self._previous = None
@@ -113,161 +132,105 @@ class LivePipeline:
         return result
 
     def process_aa(self, aa, time):
-        """Steps 5-7 for an AA image: columns, speed since the previous image, emission."""
+        """Steps 5-7 for an AA image: columns, speed since the previous image, emission;
+        for several lines, each line's rate and their total."""
+        s = self.settings
         result = PairResult(time, aa, calibrated=self.calibration is not None)
-        line = self.settings.line
-        if line is None:
-            self._previous = (time, aa)
-            return result
-        aa_line = np.nan_to_num(line.profile(aa))
-        result.line_mean_aa = float(aa_line.mean())
+        if self.calibration is not None:
+            result.so2 = self.calibration.column(aa, s.units, PPMM).astype(np.float32)
         previous, self._previous = self._previous, (time, aa)
-        dt = (time - previous[0]).total_seconds() if previous else 0.0
-        if previous is None or not 0 < dt <= self.settings.max_pair_gap_s:
+        if not s.lines:
             return result
-        result.displacement_px = self._displacement(previous[1], aa)
-        self._emission(result, aa_line, dt)
+        for line in s.lines:
+            if line not in self._speeds:
+                self._speeds[line] = LineSpeed(line, s)
+            self._speeds[line].observe(time, aa)
+        dt = (time - previous[0]).total_seconds() if previous else 0.0
+        parts = [self._line(line, previous[1] if previous else None, aa, dt) for line in s.lines]
+        _combine(result, parts, s.geometry is not None and self.calibration is not None)
+        if len(parts) > 1:
+            result.lines = {line.name or f'line{i + 1}': {k: part[k] for k in (
+                'emission_rate_kg_s', 'emission_rate_err_kg_s', 'speed_m_s')} for i, (line, part) in
+                enumerate(zip(s.lines, parts))}
         return result
 
     def process_files(self, on_path, off_path):
         on, off = parse_image_name(on_path), parse_image_name(off_path)
         return self.process(load_png(on.path), load_png(off.path), on.exposure_us, off.exposure_us, on.time)
 
-    def _displacement(self, first, following):
+    def _line(self, line, first, aa, dt):
+        """One line's figures: {valid, mean_aa, displacement, speed_m_s, speed_err_m_s,
+        emission_rate_kg_s, emission_rate_err_kg_s, column_kg_m, weight}."""
         s = self.settings
-        if s.full_frame_flow:
-            from .flow import bytescale, contrast_range, farneback, normal_displacement
-            low, high = s.flow_contrast or contrast_range(first, s.line.bounds(first.shape, s.flow_margin))
-            flow = farneback(bytescale(first, low, high), bytescale(following, low, high), s.flow)
-            return normal_displacement(flow, s.line)
-        if self._line_flow is None or self._line_flow.box != s.line.bounds(first.shape, s.flow_margin):
-            self._line_flow = LineFlow(s.line, first.shape, s.flow_margin, s.flow)
-        return self._line_flow(first, following, s.flow_contrast)[0]
-
-    def _emission(self, result, aa_line, dt):
-        s = self.settings
-        if s.geometry is None:
-            return
+        aa_line = line.profile(aa)
+        valid = np.isfinite(aa_line)
+        part = {'valid': valid, 'mean_aa': float(aa_line[valid].mean()) if valid.any() else math.nan,
+                'displacement': None, 'speed_m_s': math.nan, 'speed_err_m_s': math.nan, 'weight': 0.0,
+                'emission_rate_kg_s': math.nan, 'emission_rate_err_kg_s': math.nan, 'column_kg_m': math.nan}
+        if first is None or not 0 < dt <= s.max_pair_gap_s or not valid.any():
+            return part
+        columns_of = None
+        if self.calibration is not None:
+            minimum = s.units.to_molecules(s.min_column_ppmm)
+            columns_of = lambda values: self.calibration.column(values, s.units, MOLECULES) > minimum  # noqa: E731
+        displacement = self._speeds[line].displacement(first, aa, dt, columns_of)
+        part['displacement'] = displacement
+        if displacement is None or s.geometry is None:
+            return part
         pixel_m = s.geometry.pixel_m
-        speeds = result.displacement_px * pixel_m / dt
+        speeds = displacement * pixel_m / dt
         if self.calibration is None:
-            weights = np.clip(aa_line, 0, None)
+            weights = np.clip(np.where(valid, aa_line, 0), 0, None)
             if weights.sum() > 0:
-                result.speed_m_s = float(np.sum(weights * speeds) / weights.sum())
-                result.speed_err_m_s = abs(result.speed_m_s) * s.speed_error
-            return
+                part['speed_m_s'] = float(np.sum(weights * speeds) / weights.sum())
+                part['speed_err_m_s'] = abs(part['speed_m_s']) * s.speed_error
+            return part
+        self._emission(part, aa_line, valid, speeds, pixel_m)
+        return part
+
+    def _emission(self, part, aa_line, valid, speeds, pixel_m):
+        """Columns, speeds and their errors along the line, as pyplis's det_emission_rate:
+        pixels without data or at or below the minimum column are left out; a pixel's
+        column error is the calibration's at its AA (fully correlated along the line);
+        the distance enters the rate twice (pixel length and speed), so its error too."""
+        s = self.settings
         columns = self.calibration.column(aa_line, s.units, MOLECULES)
-        column_err = self.calibration.column_error(s.units, MOLECULES)
-        positive = np.clip(columns, 0, None)
-        speed = float(np.sum(positive * speeds) / positive.sum()) if positive.sum() > 0 else float(np.mean(speeds))
+        plume = valid & (columns > s.units.to_molecules(s.min_column_ppmm))
+        weights = np.where(plume, columns, 0.0)
+        speed = float(np.sum(weights * speeds) / weights.sum()) if weights.sum() > 0 else float(np.mean(speeds[valid]))
         speed_err = abs(speed) * s.speed_error
-        phi, phi_err = emission_rate(columns, speeds, pixel_m, column_err, speed_err,
+        part.update(speed_m_s=speed, speed_err_m_s=speed_err, weight=float(weights.sum()))
+        if not plume.any():
+            part.update(emission_rate_kg_s=0.0, emission_rate_err_kg_s=0.0, column_kg_m=0.0)
+            return
+        column_err = self.calibration.column_error(aa_line[plume], s.units, MOLECULES)
+        phi, phi_err = emission_rate(columns[plume], speeds[plume], pixel_m, column_err, speed_err,
                                      pixel_m * s.geometry.distance_error, s.molar_mass)
-        result.speed_m_s, result.speed_err_m_s = speed, speed_err
-        result.emission_rate_kg_s, result.emission_rate_err_kg_s = phi, phi_err
-        result.line_column_kg_m = line_column(columns, pixel_m, s.molar_mass)
+        part.update(emission_rate_kg_s=phi, emission_rate_err_kg_s=phi_err,
+                    column_kg_m=line_column(columns[plume], pixel_m, s.molar_mass))
 
 
-def build_background(settings, darks, clear_folder=None):
-    """Clear-sky background from a folder of Clear frames, or the sky region when None."""
-    if clear_folder is None:
-        return SkyRegionBackground(settings.sky)
-    try:
-        rates = clear_sky_rates(clear_folder, darks)
-    except CalibrationError as e:
-        raise MissingInput(str(e)) from None
-    return ClearSkyBackground(rates['on'], settings.registration.apply(rates['off']), settings.sky)
-
-
-@dataclass
-class BatchInputs:
-    folder: Path
-    pairs: list
-    darks: Path
-    clear: Path = None             # None: the sky region stands in for clear sky
-    calibration: Path = None
-    notes: list = field(default_factory=list)   # what was found where, for the user
-
-
-HOW_TO_NAME = {
-    'darks': 'dark frames named <time>_<fltrA|fltrB>_<gain>ag_<exposure us>ss_Dark.png for both cameras '
-             '(in the folder, or name a folder with --darks)',
-    'clear': 'clear-sky frames named <time>_<fltrA|fltrB>_<gain>ag_<exposure us>ss_Clear.png for both cameras '
-             '(in the folder, or name a folder with --clear; --clear sky uses the sky region instead)',
-    'calibration': 'a calibration: calibration.json from `pycam calibrate`, or cell frames named '
-                   '<time>_<fltrA|fltrB>_<gain>ag_<exposure us>ss_<N>ppmm.png (in the folder, or name '
-                   'a folder or file with --calibration)',
-}
-
-
-def _has_both_bands(folder, kind):
-    return {n.band for n in images_in(folder, kind=kind)} >= {'on', 'off'}
-
-
-def _has_calibration(path):
-    if path.is_file():
-        return True
-    return path.is_dir() and ((path / CALIBRATION_FILE).is_file() or bool(cell_images_in(path)))
-
-
-def find_inputs(folder, darks=None, clear=None, calibration=None):
-    """Where this run's darks, clear sky and calibration come from: named, or in the folder.
-    Raises MissingInput naming everything missing and how to provide it."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise MissingInput(f'{folder}: no such folder')
-    pairs = plume_pairs(images_in(folder))
-    missing, notes = [], []
-    if not pairs:
-        raise MissingInput(f'{folder}: no on/off Plume pairs (<time>_fltrA_..._Plume.png and '
-                           '<time>_fltrB_..._Plume.png with the same time)')
-    dark_folder = Path(darks) if darks else folder
-    if not _has_both_bands(dark_folder, 'Dark'):
-        missing.append(('darks', f'no dark frames for both cameras in {dark_folder}'))
-    clear_folder = None
-    if clear == 'sky':
-        notes.append('background: the sky region of each frame (no clear-sky frames)')
-    else:
-        clear_folder = Path(clear) if clear else folder
-        if not _has_both_bands(clear_folder, 'Clear'):
-            missing.append(('clear', f'no clear-sky frames for both cameras in {clear_folder}'))
-    cal = Path(calibration) if calibration else folder
-    if not _has_calibration(cal):
-        missing.append(('calibration', f'no calibration in {cal}'))
-    if missing:
-        lines = [f'{what}: {why}; needs {HOW_TO_NAME[what]}' for what, why in missing]
-        raise MissingInput('cannot process ' + str(folder) + ':\n  ' + '\n  '.join(lines))
-    return BatchInputs(folder, pairs, dark_folder, clear_folder, cal, notes)
-
-
-class BatchRun:
-    """A folder of stored pairs processed like the live path, outputs written as it goes."""
-
-    def __init__(self, inputs, out, settings, darks=None):
-        self.inputs = inputs
-        self.out = Path(out)
-        self.settings = settings
-        self.darks = darks if darks is not None else DarkLibrary.from_folder(inputs.darks)
-        self.calibration = find_calibration(inputs.calibration, self.darks, inputs.clear or inputs.calibration,
-                                            settings.registration)
-        background = build_background(settings, self.darks, inputs.clear)
-        self.pipeline = LivePipeline(settings, self.darks, background, self.calibration)
-
-    def __len__(self):
-        return len(self.inputs.pairs)
-
-    def run(self, progress=None):
-        """Process every pair; progress(index, result) after each. Returns the results'
-        rows (the AA images are written, not kept)."""
-        from .outputs import PairWriter
-        writer = PairWriter(self.out, self.settings, self.calibration)
-        writer.write_settings(self.settings, self.inputs)
-        rows = []
-        for index, (on, off) in enumerate(self.inputs.pairs):
-            result = self.pipeline.process(load_png(on.path), load_png(off.path), on.exposure_us,
-                                           off.exposure_us, on.time)
-            rows.append(writer.write(result))
-            result.aa = None
-            if progress:
-                progress(index, result)
-        return rows
+def _combine(result, parts, rated):
+    """The pair's figures from its lines': totals of rates and columns (errors added
+    linearly: calibration and distance err the same way on every line), the speed weighted
+    by each line's column, the valid share and mean AA over all line pixels."""
+    valid = np.concatenate([p['valid'] for p in parts])
+    result.valid_fraction = float(valid.mean())
+    weights = [int(p['valid'].sum()) for p in parts]
+    means = [p['mean_aa'] for p in parts if np.isfinite(p['mean_aa'])]
+    if means:
+        result.line_mean_aa = float(np.average([p['mean_aa'] for p in parts if np.isfinite(p['mean_aa'])],
+                                               weights=[w for p, w in zip(parts, weights) if np.isfinite(p['mean_aa'])]))
+    result.displacement_px = parts[0]['displacement']
+    speeds = [(p['speed_m_s'], p['speed_err_m_s'], p['weight']) for p in parts if np.isfinite(p['speed_m_s'])]
+    if speeds:
+        total = sum(w for _, _, w in speeds)
+        if total > 0:
+            result.speed_m_s = sum(v * w for v, _, w in speeds) / total
+            result.speed_err_m_s = sum(e * w for _, e, w in speeds) / total
+        else:
+            result.speed_m_s, result.speed_err_m_s = speeds[0][0], speeds[0][1]
+    if rated and all(np.isfinite(p['emission_rate_kg_s']) for p in parts):
+        result.emission_rate_kg_s = float(sum(p['emission_rate_kg_s'] for p in parts))
+        result.emission_rate_err_kg_s = float(sum(p['emission_rate_err_kg_s'] for p in parts))
+        result.line_column_kg_m = float(sum(p['column_kg_m'] for p in parts))

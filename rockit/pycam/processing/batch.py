@@ -1,0 +1,167 @@
+"""Stored pairs processed like the live path: where a run's darks, clear sky and
+calibration come from, and `BatchRun`, which drives the pipeline over a folder's pairs and
+writes the outputs pycamd writes live."""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .background import ClearSkyBackground, SkyRegionBackground
+from .calibration import CALIBRATION_FILE, clear_sky_rates, find_calibration
+from .errors import CalibrationError, MissingInput
+from .images import DarkLibrary, load_png
+from .pipeline import LivePipeline
+from ..storage.names import cell_images_in, images_in, plume_pairs
+
+
+def build_background(settings, darks, clear_folder=None):
+    """Clear-sky background from a folder of Clear frames, or the sky region when None."""
+    if clear_folder is None:
+        return SkyRegionBackground(settings.sky)
+    try:
+        rates = clear_sky_rates(clear_folder, darks)
+    except CalibrationError as e:
+        raise MissingInput(str(e)) from None
+    return ClearSkyBackground(rates['on'], settings.registration.apply(rates['off']), settings.sky)
+
+
+@dataclass
+class BatchInputs:
+    folder: Path
+    pairs: list
+    darks: Path
+    clear: Path = None             # None: the sky region stands in for clear sky
+    calibration: Path = None
+    notes: list = field(default_factory=list)   # what was found where, for the user
+
+
+HOW_TO_NAME = {
+    'darks': 'dark frames named <time>_<fltrA|fltrB>_<gain>ag_<exposure us>ss_Dark.png for both cameras '
+             '(in the folder, or name a folder with --darks)',
+    'clear': 'clear-sky frames named <time>_<fltrA|fltrB>_<gain>ag_<exposure us>ss_Clear.png for both cameras '
+             '(in the folder, or name a folder with --clear; --clear sky uses the sky region instead)',
+    'calibration': 'a calibration: calibration.json from `pycam calibrate`, or cell frames named '
+                   '<time>_<fltrA|fltrB>_<gain>ag_<exposure us>ss_<N>ppmm.png (in the folder, or name '
+                   'a folder or file with --calibration)',
+}
+
+
+def _has_both_bands(folder, kind):
+    return {n.band for n in images_in(folder, kind=kind)} >= {'on', 'off'}
+
+
+def _has_calibration(path):
+    if path.is_file():
+        return True
+    return path.is_dir() and ((path / CALIBRATION_FILE).is_file() or bool(cell_images_in(path)))
+
+
+def find_inputs(folder, darks=None, clear=None, calibration=None, need_calibration=True):
+    """Where this run's darks, clear sky and calibration come from: named, or in the folder.
+    Raises MissingInput naming everything missing and how to provide it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MissingInput(f'{folder}: no such folder')
+    pairs = plume_pairs(images_in(folder))
+    missing, notes = [], []
+    if not pairs:
+        raise MissingInput(f'{folder}: no on/off Plume pairs (<time>_fltrA_..._Plume.png and '
+                           '<time>_fltrB_..._Plume.png with the same time)')
+    dark_folder = Path(darks) if darks else folder
+    if not _has_both_bands(dark_folder, 'Dark'):
+        missing.append(('darks', f'no dark frames for both cameras in {dark_folder}'))
+    clear_folder = None
+    if clear == 'sky':
+        notes.append('background: the sky region of each frame (no clear-sky frames)')
+    else:
+        clear_folder = Path(clear) if clear else folder
+        if not _has_both_bands(clear_folder, 'Clear'):
+            missing.append(('clear', f'no clear-sky frames for both cameras in {clear_folder}'))
+    cal = Path(calibration) if calibration else folder
+    if need_calibration and not _has_calibration(cal):
+        missing.append(('calibration', f'no calibration in {cal}'))
+    if missing:
+        lines = [f'{what}: {why}; needs {HOW_TO_NAME[what]}' for what, why in missing]
+        raise MissingInput('cannot process ' + str(folder) + ':\n  ' + '\n  '.join(lines))
+    return BatchInputs(folder, pairs, dark_folder, clear_folder, cal, notes)
+
+
+class BatchRun:
+    """A folder of stored pairs processed like the live path, outputs written as it goes."""
+
+    def __init__(self, inputs, out, settings, darks=None):
+        self.inputs = inputs
+        self.out = Path(out)
+        self.settings = settings
+        self.darks = darks if darks is not None else DarkLibrary.from_folder(inputs.darks)
+        self.calibration = find_calibration(inputs.calibration, self.darks, inputs.clear or inputs.calibration,
+                                            settings.registration, settings.calibration_model)
+        background = build_background(settings, self.darks, inputs.clear)
+        self.pipeline = LivePipeline(settings, self.darks, background, self.calibration)
+
+    def __len__(self):
+        return len(self.inputs.pairs)
+
+    def run(self, progress=None, jobs=1):
+        """Process every pair; progress(index, result) after each, in time order. Returns
+        the results' rows (the images are written, not kept).
+
+        jobs > 1 splits the pairs into that many runs of consecutive pairs, processed in
+        parallel processes; each run starts with the pair before it (and for
+        cross-correlation speeds the window before it), processed only for the flow, so
+        the rows are exactly those of one job. The CSV is written here, in time order.
+        """
+        from .outputs import PairWriter
+        writer = PairWriter(self.out, self.settings, self.calibration)
+        writer.write_settings(self.settings, self.inputs)
+        rows = []
+        for index, (row, result) in enumerate(self._results(writer, jobs)):
+            writer.log.append(row)
+            rows.append(row)
+            if progress:
+                progress(index, result)
+        return rows
+
+    def _results(self, writer, jobs):
+        pairs = self.inputs.pairs
+        overlap = self.settings.cc_window if self.settings.speed_mode == 'cross-correlation' else 1
+        jobs = max(1, min(int(jobs), len(pairs) // (overlap + 1)))
+        if jobs == 1:
+            yield from process_pairs(self.pipeline, writer, pairs)
+            return
+        import concurrent.futures
+        import multiprocessing
+        context = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
+        for on, off in pairs:       # dark substitutions are said here, once, not in each process
+            self.darks.match('on', on.exposure_us), self.darks.match('off', off.exposure_us)
+        bounds = [round(i * len(pairs) / jobs) for i in range(jobs + 1)]
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            chunks = [pool.submit(process_chunk, self.inputs, self.out, self.settings, self.calibration,
+                                  max(0, start - overlap), stop, start - max(0, start - overlap),
+                                  set(self.darks.substitutions))
+                      for start, stop in zip(bounds, bounds[1:])]
+            for chunk in chunks:
+                yield from chunk.result()
+
+
+def process_pairs(pipeline, writer, pairs, skip=0):
+    """(row, result without its images) for each pair after the first `skip`, which are
+    processed only to give the flow its previous image."""
+    for index, (on, off) in enumerate(pairs):
+        result = pipeline.process(load_png(on.path), load_png(off.path), on.exposure_us, off.exposure_us, on.time)
+        if index < skip:
+            continue
+        row = writer.files(result)
+        result.aa = result.so2 = None
+        yield row, result
+
+
+def process_chunk(inputs, out, settings, calibration, start, stop, skip, substitutions=()):
+    """One process's share of a batch: pairs[start:stop], the first `skip` only for the
+    flow. Everything it needs is rebuilt from the inputs, so it runs in any process (a
+    Dask worker would call it the same way); substitutions: the dark substitutions
+    already reported."""
+    from .outputs import PairWriter
+    darks = DarkLibrary.from_folder(inputs.darks)
+    darks.substitutions.update(substitutions)
+    pipeline = LivePipeline(settings, darks, build_background(settings, darks, inputs.clear), calibration)
+    writer = PairWriter(out, settings, calibration, tidy=False)
+    return list(process_pairs(pipeline, writer, inputs.pairs[start:stop], skip))

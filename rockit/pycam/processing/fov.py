@@ -1,0 +1,85 @@
+"""Where the spectrometer looks in the camera's image, found from the data, as pyplis's
+DoasFOVEngine does with its Pearson method: over a time window, each pixel's AA is
+correlated with the DOAS columns taken at the same times; the pixel that follows them best
+is the centre of the spectrometer's view, and the disk around it whose mean AA correlates
+best gives its radius.
+
+The images are averaged over BINNING x BINNING blocks first: the view is some pixels
+wide, single pixels are noisy, and a 648 x 486 series binned by 4 correlates in a few
+milliseconds.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import FovError
+
+BINNING = 4
+RADII_PX = (2, 4, 6, 8, 12, 16, 24, 32)   # disk radii tried, in full-resolution pixels
+MIN_SAMPLES = 30          # fewer, and some of thousands of pixels correlate by chance
+MIN_VARIATION = 0.25      # of the most variable pixels' AA scatter: below it, sky and ground
+
+
+@dataclass(frozen=True)
+class FieldOfView:
+    x: float
+    y: float
+    radius: float
+    correlation: float
+
+    def as_json(self):
+        return {'x': round(self.x, 1), 'y': round(self.y, 1), 'radius': round(self.radius, 1),
+                'correlation': round(self.correlation, 4)}
+
+
+def binned(image, factor=BINNING):
+    """Block means of factor x factor pixels (edges that do not fill a block dropped);
+    NaN pixels are left out of their block's mean."""
+    h, w = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
+    blocks = np.asarray(image[:h, :w], np.float32).reshape(h // factor, factor, w // factor, factor)
+    with np.errstate(invalid='ignore'):
+        return np.nanmean(blocks, axis=(1, 3)).astype(np.float32)
+
+
+def _pearson(stack, series):
+    """Correlation of each pixel's time series (stack: n x h x w) with series (n)."""
+    s = series - series.mean()
+    a = stack - stack.mean(axis=0)
+    denominator = np.sqrt((a * a).sum(axis=0) * (s * s).sum())
+    with np.errstate(invalid='ignore', divide='ignore'):
+        r = np.tensordot(s, a, axes=(0, 0)) / denominator
+    return np.where(np.isfinite(r), r, -1.0)
+
+
+def correlation_map(images, columns):
+    """Pearson r of every (binned) pixel's AA with the DOAS columns; -1 where the AA
+    hardly changes (sky, ground), whose noise would otherwise correlate by chance."""
+    stack = np.nan_to_num(np.asarray(images, np.float32))
+    columns = np.asarray(columns, float)
+    if len(columns) < MIN_SAMPLES:
+        raise FovError(f'the field-of-view search needs at least {MIN_SAMPLES} DOAS columns with AA images, '
+                       f'got {len(columns)}')
+    if np.ptp(columns) <= 0:
+        raise FovError('the DOAS columns do not change over the window: nothing to correlate')
+    r = _pearson(stack, columns)
+    scatter = stack.std(axis=0)
+    return np.where(scatter >= MIN_VARIATION * np.percentile(scatter, 99), r, -1.0)
+
+
+def search(images, columns, factor=BINNING, radii=RADII_PX):
+    """The field of view from binned AA images and the DOAS columns at their times."""
+    stack = np.nan_to_num(np.asarray(images, np.float32))
+    columns = np.asarray(columns, float)
+    r = correlation_map(stack, columns)
+    row, col = np.unravel_index(int(np.argmax(r)), r.shape)
+    yy, xx = np.mgrid[:stack.shape[1], :stack.shape[2]]
+    best = (radii[0], -1.0)
+    for radius in radii:
+        disk = (xx - col) ** 2 + (yy - row) ** 2 <= max(radius / factor, 0.5) ** 2
+        series = stack[:, disk].mean(axis=1)
+        if np.ptp(series) > 0:
+            score = float(np.corrcoef(series, columns)[0, 1])
+            if score > best[1]:
+                best = (radius, score)
+    centre = lambda i: i * factor + (factor - 1) / 2   # noqa: E731 (block centre in full pixels)
+    return FieldOfView(float(centre(col)), float(centre(row)), float(best[0]), best[1])

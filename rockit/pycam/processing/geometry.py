@@ -1,0 +1,127 @@
+"""Where the plume is: the distance along the camera's viewing direction and the angular
+size of a pixel, which together turn pixels into metres. The emission rate goes with the
+square of both, so none of them is ever assumed: they come from the config, the command
+line or a geometry file, and without them no emission rate is given.
+
+Geometry file: PyCam's cam_geom format, `key=value` lines and `#` comments. The camera's
+`lat`, `lon` (degrees), `altitude` (m), `elev` and `azim` (degrees, the centre of the view)
+as PyCam writes them, and the source's `source_lat`, `source_lon`; optionally
+`plume_dir`, the azimuth the plume travels towards, and `focal_length_mm`,
+`pixel_size_um`, `distance_m` to state those directly.
+
+The distance is measured as pyplis's MeasGeometry does: horizontally from the camera to
+where its central viewing direction meets the plume (the line from the source along
+plume_dir; without plume_dir the plume is taken to cross the view at right angles over the
+source), then along the view's elevation.
+"""
+import math
+from pathlib import Path
+
+from .emission import CameraGeometry
+from .errors import GeometryError
+from ..instrument import IMAGE_WIDTH, PIXEL_SIZE_M
+
+EARTH_RADIUS_M = 6371000.0
+
+
+def read_geometry_file(path):
+    """{key: float} from a cam_geom file (non-numeric values such as volcano= are kept as text)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise GeometryError(f'{path}: {e}') from None
+    values = {}
+    for raw in text.splitlines():
+        line = raw.split('#', 1)[0].strip()
+        if not line:
+            continue
+        key, sep, value = line.partition('=')
+        if not sep:
+            raise GeometryError(f'{path}: "{raw.strip()}" is not key=value')
+        try:
+            values[key.strip().lower()] = float(value)
+        except ValueError:
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def _offset_m(lat0, lon0, lat1, lon1):
+    """(east, north) metres from point 0 to point 1, on a sphere, flat over a few km."""
+    mean_lat = math.radians((lat0 + lat1) / 2)
+    return (math.radians(lon1 - lon0) * EARTH_RADIUS_M * math.cos(mean_lat),
+            math.radians(lat1 - lat0) * EARTH_RADIUS_M)
+
+
+def viewing_distance(camera, source, azimuth, elevation, plume_dir=None):
+    """Metres from the camera to the plume along the central viewing direction.
+
+    camera, source: (lat, lon) in degrees; azimuth, elevation of the view in degrees.
+    """
+    east, north = _offset_m(camera[0], camera[1], source[0], source[1])
+    view = (math.sin(math.radians(azimuth)), math.cos(math.radians(azimuth)))
+    if plume_dir is None:
+        horizontal = east * view[0] + north * view[1]
+    else:
+        plume = (math.sin(math.radians(plume_dir)), math.cos(math.radians(plume_dir)))
+        # camera + t * view = source + s * plume, solved for t
+        det = view[0] * -plume[1] + plume[0] * view[1]
+        if abs(det) < 1e-6:
+            raise GeometryError('the plume travels along the viewing direction: no distance to it')
+        horizontal = (east * -plume[1] + plume[0] * north) / det
+    if horizontal <= 0:
+        raise GeometryError(f'the plume is behind the camera (azimuth {azimuth:g} deg looks away from the source)')
+    return horizontal / math.cos(math.radians(elevation))
+
+
+def focal_length_from_fov(fov_deg, pixel_size_m=PIXEL_SIZE_M, width_px=IMAGE_WIDTH):
+    """The focal length giving a horizontal field of view of fov_deg on this sensor."""
+    if not 0 < fov_deg < 180:
+        raise GeometryError(f'field of view must be between 0 and 180 degrees, not {fov_deg!r}')
+    return pixel_size_m * width_px / 2 / math.tan(math.radians(fov_deg) / 2)
+
+
+def resolve(distance_m=None, focal_length_m=None, fov_deg=None, pixel_size_m=None, geometry_file=None):
+    """(CameraGeometry or None, notes): the given values first, the file's for the rest.
+
+    None comes with a note naming what is missing; each note says where a value came from.
+    """
+    notes, values = [], {}
+    if geometry_file:
+        values = read_geometry_file(geometry_file)
+    pixel = pixel_size_m or (values['pixel_size_um'] * 1e-6 if 'pixel_size_um' in values else None)
+    pixel_note = 'given' if pixel else 'the sensor\'s'
+    pixel = pixel or PIXEL_SIZE_M
+    focal = focal_length_m or (values['focal_length_mm'] * 1e-3 if 'focal_length_mm' in values else None)
+    if focal is None and fov_deg:
+        focal = focal_length_from_fov(float(fov_deg), pixel)
+        notes.append(f'focal length {focal * 1e3:.2f} mm from a {float(fov_deg):g} deg field of view')
+    distance, how = distance_m, 'given'
+    if distance is None and 'distance_m' in values:
+        distance, how = values['distance_m'], f'from {geometry_file}'
+    if distance is None and geometry_file:
+        distance, how = _distance_from(values, geometry_file), f'along the view, from {geometry_file}'
+    missing = [what for what, value in (('distance to the plume', distance), ('focal length or field of view', focal))
+               if value is None]
+    if missing:
+        return None, notes + [f'no {" and no ".join(missing)}: AA and SO2 column images are written, emission '
+                              'rates are left empty']
+    try:
+        geometry = CameraGeometry(float(distance), float(pixel), float(focal))
+    except ValueError as e:
+        raise GeometryError(str(e)) from None
+    notes.append(f'plume {geometry.distance_m:.0f} m away ({how}), {pixel * 1e6:g} um pixels ({pixel_note}), '
+                 f'{focal * 1e3:.2f} mm lens = {geometry.pixel_m:.3f} m per pixel')
+    return geometry, notes
+
+
+def _distance_from(values, path):
+    needed = ('lat', 'lon', 'azim', 'source_lat', 'source_lon')
+    absent = [k for k in needed if not isinstance(values.get(k), float)]
+    if absent:
+        raise GeometryError(f'{path}: the distance needs {", ".join(needed)} (missing or not numbers: '
+                            f'{", ".join(absent)}), or distance_m')
+    plume_dir = values.get('plume_dir')
+    return viewing_distance((values['lat'], values['lon']), (values['source_lat'], values['source_lon']),
+                            values['azim'], float(values.get('elev', 0.0)),
+                            plume_dir if isinstance(plume_dir, float) else None)

@@ -1,0 +1,63 @@
+"""pycamd's `processing` config keys to the pipeline's ProcessingSettings."""
+
+
+def settings_from_config(config, base=None):
+    """ProcessingSettings from pycamd's config keys (all optional):
+
+    sky_region [x0, y0, x1, y1]; integration_line (line file path, or {"x": [x0, x1],
+    "y": [y0, y1], "orientation": "left", "name": ...}, or a list of them: each line's rate
+    and their total); speed_mode (flow, histogram, cross-correlation); registration (.npy path or a 2x3 list);
+    plume_distance_m, focal_length_m or field_of_view_deg, pixel_size_m (default the
+    sensor's), or geometry_file (PyCam's cam_geom format): without a distance and a lens no
+    emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
+    poly2, kern2015; default poly2), doas_calibration_model (default linear);
+    min_column_ppmm (default 0); flow_margin_px. The processor itself also
+    reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
+    sky region of each frame, e.g. when Clear captures cannot avoid the plume).
+    """
+    from .background import SkyRegion
+    from .calibration import DEFAULT_TEMPERATURE_K, ColumnUnits
+    from .calibration_models import check_model
+    from .emission import distinct_names
+    from .speed import SPEED_MODES
+    from .geometry import resolve as resolve_geometry
+    from .pipeline import ProcessingSettings
+    from .registration import Registration
+    import numpy as np
+    settings = base or ProcessingSettings()
+    if config.get('sky_region'):
+        settings.sky = SkyRegion(*[int(v) for v in config['sky_region']])
+    line = config.get('integration_line')
+    lines = distinct_names([_line(item) for item in (line if isinstance(line, list) else [line] if line else [])])
+    if lines:
+        settings.line, settings.extra_lines = lines[0], tuple(lines[1:])
+    if config.get('speed_mode'):
+        if config['speed_mode'] not in SPEED_MODES:
+            raise ValueError(f'processing: speed_mode must be one of {", ".join(SPEED_MODES)}, '
+                             f'not {config["speed_mode"]!r}')
+        settings.speed_mode = config['speed_mode']
+    warp = config.get('registration')
+    if isinstance(warp, (list, tuple)):
+        settings.registration = Registration(np.array(warp, np.float32), source='config')
+    elif warp:
+        settings.registration = Registration.load(warp)
+    settings.geometry, settings.geometry_notes = resolve_geometry(
+        config.get('plume_distance_m'), config.get('focal_length_m'), config.get('field_of_view_deg'),
+        config.get('pixel_size_m'), config.get('geometry_file'))
+    settings.units = ColumnUnits(float(config.get('reference_temperature_k', DEFAULT_TEMPERATURE_K)))
+    if config.get('flow_margin_px'):
+        settings.flow_margin = int(config['flow_margin_px'])
+    for key in ('calibration_model', 'doas_calibration_model'):
+        if key in config:
+            setattr(settings, key, check_model(config[key]))
+    if config.get('min_column_ppmm') is not None:
+        settings.min_column_ppmm = float(config['min_column_ppmm'])
+    return settings
+
+
+def _line(item):
+    from .emission import IntegrationLine
+    if isinstance(item, dict):
+        return IntegrationLine(item['x'][0], item['y'][0], item['x'][1], item['y'][1],
+                               item.get('orientation', 'left'), item.get('name', ''))
+    return IntegrationLine.load(item)
