@@ -127,7 +127,7 @@ def test_housekeeping_keeps_what_transfer_has_not_sent(tmp_path):
 
 
 def test_health_reads_the_machine():
-    reading = health.reading('/', datetime.datetime.now(UTC))
+    reading = health.reading(DataStore('/', 0).free_bytes, datetime.datetime.now(UTC))
     assert reading['disk_free_mb'] > 0 and len(reading['load']) == 3 and reading['uptime_s'] > 0
     sensors = [z for z in health.THERMAL.glob('thermal_zone*') if (z / 'temp').exists()]
     assert (reading['cpu_temperature_c'] is None) == (not sensors)

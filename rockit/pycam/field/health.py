@@ -61,10 +61,11 @@ def uptime_s():
     return round(float(text.split()[0])) if text else None
 
 
-def reading(data_root, now):
-    """One health reading: what status shows and the CSV records."""
+def reading(free_bytes, now):
+    """One health reading: what status shows and the CSV records; free_bytes() reads the
+    data disk's free space."""
     try:
-        disk_free_mb = round(shutil.disk_usage(_existing(data_root)).free / 1e6, 1)
+        disk_free_mb = round(free_bytes() / 1e6, 1)
     except OSError:
         disk_free_mb = None
     load = [round(v, 2) for v in os.getloadavg()]
@@ -96,13 +97,6 @@ def append_to_log(data_root, now, health):
 
 def _blank(value):
     return '' if value is None else value
-
-
-def _existing(path):
-    path = Path(path)
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
 
 
 def _read(path, default=None):

@@ -25,6 +25,7 @@ class FieldStation:
     def __init__(self, config, store, acquisition, log):
         self.log = log
         self.root = store.root
+        self._free_bytes = store.free_bytes
         self._changes = ChangeLog(log)
         self.transfer = Transfer(config.transfer, store.root, log, config.folder) if config.transfer else None
         self.scheduler = Scheduler(config.schedule, acquisition, log, self._changes)
@@ -71,7 +72,7 @@ class FieldStation:
     def _health_tick(self, now):
         log_due = self._health_logged is None or (now - self._health_logged).total_seconds() >= self.health_log_s
         if log_due or now - self._health_read >= HEALTH_REFRESH:
-            self._health = health.reading(self.root, now)
+            self._health = health.reading(self._free_bytes, now)
             self._health_read = now
         if log_due:
             self._health_logged = now
