@@ -1,5 +1,6 @@
 """A small disk filled at 1 Hz: pycamd deletes the oldest Plume captures whole to keep room,
-acquisition never stops, the dark, clear and cell captures stay, and nothing partial is left."""
+acquisition never stops, the dark, clear and cell captures stay, nothing partial is left,
+and nothing goes before rsync has copied it."""
 import time
 
 from pycam_harness import small_disk
@@ -21,7 +22,8 @@ def captures_on_disk(pycam, kind):
 def test_a_full_disk_loses_the_oldest_plume_captures_and_acquisition_goes_on(make_pycam, tmp_path):
     with small_disk(tmp_path / 'disk', 'size=16m') as disk:
         pycam = make_pycam(data_root=disk, free_space_floor_mb=2, storage={'keep_free_mb': 6, 'delete_oldest': True},
-                           health={'log_interval_s': 5})
+                           health={'log_interval_s': 5},
+                           transfer={'destination': str(tmp_path / 'archive'), 'interval_s': 1})
         for kind in ('Dark', 'Clear', '400ppmm'):
             assert pycam.call('capture', kind) == CommandStatus.Succeeded
         references = {p: p.read_bytes() for p in pycam.files() if '_Plume' not in p.name}
@@ -43,6 +45,8 @@ def test_a_full_disk_loses_the_oldest_plume_captures_and_acquisition_goes_on(mak
         remaining = captures_on_disk(pycam, 'Plume')
         deleted = seen - set(remaining)
         assert deleted and max(deleted) <= min(remaining), 'a newer Plume capture went before an older one'
+        archived = {p.name[:17] for p in (tmp_path / 'archive').glob('*/*_Plume.*')}
+        assert deleted <= archived, 'a capture was deleted before it was transferred'
         assert {p: p.read_bytes() for p in references} == references    # dark, clear and cell kept
         files = pycam.files()
         assert not [p for p in files if p.name.startswith('.')], 'a temporary file was left'
