@@ -43,11 +43,12 @@ def captures_in(folder):
 
 
 class Housekeeping:
-    def __init__(self, settings, store, log, may_delete=None):
+    def __init__(self, settings, store, log, may_delete=None, deleted=None):
         self.keep_free = int(settings['keep_free_mb'] * 1e6)
         self.delete_oldest = bool(settings.get('delete_oldest', True))
         self.store, self.log = store, log
         self.may_delete = may_delete or (lambda relative: True)
+        self.deleted = deleted or (lambda relatives: None)    # told the files that went
         self.deleted_captures = 0
         self.last_cleanup = None
         self._stuck = False
@@ -95,7 +96,8 @@ class Housekeeping:
         self._remove_empty_folders(now)
 
     def _delete(self, moment, paths):
-        if not all(self.may_delete(p.relative_to(self.store.root).as_posix()) for p in paths):
+        relatives = [p.relative_to(self.store.root).as_posix() for p in paths]
+        if not all(self.may_delete(relative) for relative in relatives):
             self._kept += 1
             return
         for path in paths:
@@ -108,6 +110,7 @@ class Housekeeping:
             self._files += 1
         self._deleted += 1
         self._span.append(moment)
+        self.deleted(relatives)
 
     def _remove_empty_folders(self, now):
         today = names.date_folder(now)

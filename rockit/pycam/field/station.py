@@ -31,8 +31,8 @@ class FieldStation:
         self.scheduler = Scheduler(config.schedule, acquisition, log, self._changes)
         self.housekeeping = None
         if config.housekeeping:
-            may_delete = self.transfer.sent if self.transfer else None
-            self.housekeeping = Housekeeping(config.housekeeping, store, log, may_delete)
+            self.housekeeping = Housekeeping(config.housekeeping, store, log,
+                                             *((self.transfer.sent, self.transfer.forget) if self.transfer else ()))
         self.health_log_s = float(config.health.get('log_interval_s', DEFAULT_HEALTH_LOG_S))
         self._health = None
         self._health_read = self._health_logged = None

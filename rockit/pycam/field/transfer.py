@@ -62,6 +62,12 @@ class Transfer:
         with self._lock:
             return self._sent is not None and relative in self._sent
 
+    def forget(self, relatives):
+        """Files deleted from the disk since they were sent."""
+        with self._lock:
+            if self._sent is not None:
+                self._sent.difference_update(relatives)
+
     def status(self):
         with self._lock:
             return {'destination': self.destination, 'last_success': iso(self.last_success),
