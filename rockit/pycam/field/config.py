@@ -1,4 +1,6 @@
 """The field station's part of pycamd's config: `schedule`, `storage`, `health`, `transfer`."""
+import importlib.util
+
 from .schedule import parse_time_of_day
 
 TIME_OF_DAY = {'type': 'string', 'pattern': r'^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$',
@@ -34,6 +36,7 @@ SCHEMA = {
             'timeout_s': {'type': 'integer', 'minimum': 1, 'maximum': 3600},
             'ssh_key': {'type': 'string', 'minLength': 1},
             'ssh_port': {'type': 'integer', 'minimum': 1, 'maximum': 65535},
+            'known_hosts': {'type': 'string', 'minLength': 1, 'description': "the destination's ssh host key"},
         },
     },
 }
@@ -58,6 +61,8 @@ def problems(data, floor_mb):
             found.append('schedule: give latitude and longitude (the sun) or start and stop (UTC times)')
         elif fixed and _time(schedule['start']) == _time(schedule['stop']):
             found.append('schedule.stop: must differ from schedule.start')
+        if site and importlib.util.find_spec('astral') is None:
+            found.append('schedule.latitude: following the sun needs the astral package (pip install astral)')
         if fixed and 'sun_elevation_min_deg' in schedule:
             found.append('schedule.sun_elevation_min_deg: only with latitude and longitude')
     storage = data.get('storage')

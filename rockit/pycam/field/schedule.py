@@ -9,9 +9,6 @@ which also covers days on which the sun never crosses (polar day or night: no ev
 """
 import datetime
 
-import astral
-import astral.sun
-
 UTC = datetime.timezone.utc
 STEP = datetime.timedelta(minutes=10)
 HORIZON = datetime.timedelta(days=2)
@@ -26,12 +23,17 @@ class Window:
 
 
 class SunSchedule:
+    """astral is imported here, so that only a station following the sun needs it."""
+
     def __init__(self, latitude, longitude, min_elevation_deg):
+        import astral
+        import astral.sun
+        self._elevation = astral.sun.elevation
         self.observer = astral.Observer(latitude=latitude, longitude=longitude)
         self.min_elevation = float(min_elevation_deg)
 
     def is_up(self, moment):
-        return astral.sun.elevation(self.observer, moment) >= self.min_elevation
+        return self._elevation(self.observer, moment) >= self.min_elevation
 
     def window(self, now):
         up = self.is_up(now)

@@ -24,7 +24,7 @@ IO_TIMEOUT_S = 60
 HARD_LIMIT_S = 3600
 
 
-def rsync_command(destination, timeout_s, ssh_key=None, ssh_port=None):
+def rsync_command(destination, timeout_s, ssh_key=None, ssh_port=None, known_hosts=None):
     command = ['rsync', '--archive', '--partial', '--partial-dir=.rsync-partial', f'--timeout={timeout_s}',
                '--from0', '--files-from=-']
     if ':' in destination.split('/', 1)[0]:
@@ -34,6 +34,8 @@ def rsync_command(destination, timeout_s, ssh_key=None, ssh_port=None):
             ssh += ['-i', str(ssh_key)]
         if ssh_port:
             ssh += ['-p', str(ssh_port)]
+        if known_hosts:
+            ssh += ['-o', f'UserKnownHostsFile={known_hosts}']
         command += ['-e', ' '.join(ssh)]
     return command
 
@@ -43,9 +45,8 @@ class Transfer:
         self.destination = settings['destination']
         self.interval_s = float(settings.get('interval_s', 600))
         timeout = int(settings.get('timeout_s', IO_TIMEOUT_S))
-        key = settings.get('ssh_key')
-        key = key if key is None or Path(key).is_absolute() else str(Path(folder) / key)
-        self.command = rsync_command(self.destination, timeout, key, settings.get('ssh_port'))
+        key, known_hosts = (_beside(folder, settings.get(name)) for name in ('ssh_key', 'known_hosts'))
+        self.command = rsync_command(self.destination, timeout, key, settings.get('ssh_port'), known_hosts)
         self.root = Path(data_root)
         self.log = log
         self._lock = threading.Lock()
@@ -182,3 +183,8 @@ class Transfer:
         if len(kept) < len(names):
             atomic_write(path, ''.join(f'{name}\n' for name in sorted(kept)).encode())
         return kept
+
+
+def _beside(folder, path):
+    """A configured path, relative ones taken from the config's folder."""
+    return path if path is None or Path(path).is_absolute() else str(Path(folder) / path)
