@@ -138,7 +138,7 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
         self.folder = folder
         self.schedule = data.get('schedule')
         self.housekeeping = data.get('storage')
-        self.health = data.get('health', {})
+        self.health = data.get('health')
         self.transfer = data.get('transfer')
 
     @property

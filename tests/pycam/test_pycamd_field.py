@@ -54,6 +54,7 @@ def test_where_the_sun_is_down_the_station_waits(make_pycam):
     status = pycam.status()
     schedule = status['schedule']
     assert schedule['state'] == 'waiting' and status['cameras']['continuous'] is False
+    assert status['health']['uptime_s'] > 0 and not (pycam.data_root / 'health').exists()   # no CSV unasked
     assert datetime.datetime.now(UTC) < parse(schedule['next_start']) < parse(schedule['next_stop'])
     assert pycam.call('start_acquisition') == CommandStatus.Succeeded       # by hand at night
     time.sleep(2)

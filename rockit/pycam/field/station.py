@@ -33,7 +33,9 @@ class FieldStation:
         if config.housekeeping:
             self.housekeeping = Housekeeping(config.housekeeping, store, log,
                                              *((self.transfer.sent, self.transfer.forget) if self.transfer else ()))
-        self.health_log_s = float(config.health.get('log_interval_s', DEFAULT_HEALTH_LOG_S))
+        # The CSV is written where the config has a `health` object; status always has health.
+        self.health_log_s = None if config.health is None else float(
+            config.health.get('log_interval_s', DEFAULT_HEALTH_LOG_S))
         self._health = None
         self._health_read = self._health_logged = None
         self._stop = threading.Event()
@@ -70,8 +72,9 @@ class FieldStation:
             self._stop.wait(TICK)
 
     def _health_tick(self, now):
-        log_due = self._health_logged is None or (now - self._health_logged).total_seconds() >= self.health_log_s
-        if log_due or now - self._health_read >= HEALTH_REFRESH:
+        log_due = self.health_log_s is not None and (
+            self._health_logged is None or (now - self._health_logged).total_seconds() >= self.health_log_s)
+        if log_due or self._health_read is None or now - self._health_read >= HEALTH_REFRESH:
             self._health = health.reading(self._free_bytes, now)
             self._health_read = now
         if log_due:
