@@ -120,7 +120,11 @@ class Transfer:
         today = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d')
         found = []
         for folder in sorted(self.root.glob('????-??-??')):
-            found += [f'{folder.name}/{p.name}' for p in sorted(folder.iterdir())
+            try:
+                entries = sorted(folder.iterdir())
+            except FileNotFoundError:       # emptied and removed by housekeeping meanwhile
+                continue
+            found += [f'{folder.name}/{p.name}' for p in entries
                       if p.is_file() and not p.name.startswith('.') and not p.name.endswith(TEMP_SUFFIX)]
         found += [f'health/{p.name}' for p in sorted(self.root.glob('health/*.csv')) if p.stem < today]
         with self._lock:
