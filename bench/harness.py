@@ -39,8 +39,9 @@ def start(argv, address, log_name):
     raise RuntimeError(f'{argv} did not start; see {WORK / log_name}.log')
 
 
-def start_focusd(name, model):
-    """An emulated controller and a focusd on it, with the CLASP timings: (link, config path, process)."""
+def start_focusd(name, model, **extra):
+    """An emulated controller and a focusd on it, with the CLASP timings and any extra config
+    keys: (link, config path, process)."""
     from rockit.common.emulator import EmulatorLink
     link = EmulatorLink(model).start()
     address = register(name)
@@ -48,7 +49,7 @@ def start_focusd(name, model):
     config.write_text(json.dumps({
         'daemon': name, 'log_name': 'focusd@bench', 'control_machines': ['LocalHost'],
         'serial_port': link.url, 'serial_baud': 9600, 'serial_timeout': 5, 'channels': model.channels,
-        'idle_loop_delay': 5, 'moving_loop_delay': 0.5, 'move_timeout': 180}))
+        'idle_loop_delay': 5, 'moving_loop_delay': 0.5, 'move_timeout': 180, **extra}))
     return link, config, address, start([ROOT / 'focusd', config], address, name)
 
 

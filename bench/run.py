@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cli_startup  # noqa: E402
 import compare  # noqa: E402
 import focuser  # noqa: E402
+import focuser_alpaca  # noqa: E402
 import load  # noqa: E402
 import pycam_frames  # noqa: E402
 import pycam_processing  # noqa: E402
@@ -32,6 +33,8 @@ BENCHMARKS = [
      f'{TURNS} The {load.POLLERS} pollers are threads in {load.PROCESSES} processes calling report_status() back '
      f'to back, {compare.LOAD_SECONDS:g} s a turn, {compare.LOAD_REPEATS} turns each; "one more client" calls in '
      'turn meanwhile, as a dashboard would.'),
+    ("focusd's Alpaca interface (ms)", focuser_alpaca,
+     'ratio = median / the median of the row named under "against", on the same focusd'),
     ('CLI start-up (ms)', cli_startup, TURNS),
     (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', load,
      f'{TURNS} The {load.POLLERS} pollers as above; each daemon against a bare Pyro4 object returning its status.'),

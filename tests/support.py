@@ -21,8 +21,9 @@ import Pyro4.socketutil  # noqa: E402
 from rockit.common import pyro, registry as rockit_registry  # noqa: E402
 
 
-def free_port():
-    with socket.socket() as sock:
+def free_port(kind=socket.SOCK_STREAM):
+    """A free loopback TCP port (or UDP with kind=socket.SOCK_DGRAM)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
 

@@ -1,6 +1,6 @@
 """focusd's config: the keys of the focuser daemon in service, plus optional temperature
-probes and per-channel soft limits."""
-from rockit.common import config
+probes, per-channel soft limits and the Alpaca interface."""
+from rockit.common import alpaca, config, registry
 
 from .protocol import MAX_POSITION, MIN_POSITION
 
@@ -44,6 +44,20 @@ SCHEMA = {
                 },
             },
         },
+        'alpaca': {
+            'type': 'object',
+            'additionalProperties': False,
+            'required': ['port'],
+            'properties': {
+                **alpaca.CONFIG_PROPERTIES,
+                # channel -> the temperature_probes key its Alpaca Temperature reads
+                'temperature_probes': {
+                    'type': 'object',
+                    'additionalProperties': False,
+                    'patternProperties': {'^[1-9]$': {'type': 'string', 'minLength': 1}},
+                },
+            },
+        },
     },
 }
 
@@ -57,9 +71,10 @@ class FocuserConfig(config.SerialDaemonConfig, schema=SCHEMA):
         self.move_timeout = data['move_timeout']
         self.temperature_probes = data.get('temperature_probes', {})
         # (min, max) per channel 1..channels; the controller's range where no soft limit is set.
-        self.limits = {c: (MIN_POSITION, MAX_POSITION) for c in range(1, self.channels + 1)}
-        for channel, limit in data.get('soft_limits', {}).items():
-            self.limits[int(channel)] = (limit['min'], limit['max'])
+        self.soft_limits = {int(c): (limit['min'], limit['max']) for c, limit in data.get('soft_limits', {}).items()}
+        self.limits = {c: self.soft_limits.get(c, (MIN_POSITION, MAX_POSITION)) for c in range(1, self.channels + 1)}
+        # None: no Alpaca interface.
+        self.alpaca = data.get('alpaca')
 
     @classmethod
     def extra_problems(cls, data):
@@ -70,4 +85,13 @@ class FocuserConfig(config.SerialDaemonConfig, schema=SCHEMA):
                                 f'(channels is {data["channels"]})')
             elif limit['min'] > limit['max']:
                 problems.append(f'soft_limits.{channel}: min {limit["min"]} is above max {limit["max"]}')
+        port = data.get('alpaca', {}).get('port')
+        if port is not None and port == registry.daemon(data['daemon']).port:
+            problems.append(f'alpaca.port: {port} is the Pyro port of {data["daemon"]}')
+        for channel, probe in data.get('alpaca', {}).get('temperature_probes', {}).items():
+            key = f'alpaca.temperature_probes.{channel}'
+            if int(channel) > data['channels']:
+                problems.append(f'{key}: channel {channel} does not exist (channels is {data["channels"]})')
+            elif probe not in data.get('temperature_probes', {}):
+                problems.append(f"{key}: '{probe}' is not a key of temperature_probes")
         return problems

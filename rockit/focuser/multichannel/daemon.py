@@ -17,7 +17,7 @@ from rockit.common.errors import Blocked, Refused
 from rockit.common.pyro import command, query
 from rockit.common.serial_link import SerialLink
 
-from . import protocol
+from . import alpaca, protocol
 from .codes import CommandStatus, FocuserStatus
 from .config import FocuserConfig
 
@@ -41,6 +41,16 @@ class FocuserDaemon(Daemon):
         self._fans = None
         self._temperatures = {key: None for key in config.temperature_probes}
         self._probes = itertools.cycle(list(config.temperature_probes.items()))
+        self._stop_alpaca = None
+
+    def start(self):
+        super().start()
+        self._stop_alpaca = alpaca.start(self)
+
+    def stop(self):
+        if self._stop_alpaca:
+            self._stop_alpaca()
+        super().stop()
 
     # The controller's story, told on the device thread.
     def open_device(self):

@@ -1,0 +1,200 @@
+"""The Alpaca REST API (v1) over HTTP, served from a thread of the daemon that owns the
+devices: /api/v1/<type>/<number>/<member> for each device and the management API.
+
+The standard library's ThreadingHTTPServer serves it: the surface is a few dozen fixed
+routes of form-encoded requests and JSON answers, which needs no routing, templating or
+async machinery, and a daemon that runs on a Raspberry Pi or from an RPM gains no
+dependency. Each connection gets a thread; one silent for IDLE_TIMEOUT s is closed, and
+beyond MAX_CONNECTIONS at once a new one is closed at once, so that no client can make
+the daemon start threads without end.
+
+The control rule of the Pyro side holds here: a PUT (which changes something) is refused
+with HTTP 403 unless it comes from one of the config's control machines; GETs are open.
+"""
+import itertools
+import json
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from .alpaca import API_VERSION, AlpacaError, BadRequest, Form
+
+IDLE_TIMEOUT = 30        # s a keep-alive connection may stay silent
+MAX_CONNECTIONS = 64     # open at once
+MAX_BODY = 64 * 1024     # bytes of a PUT form; Alpaca forms are a few dozen
+
+
+class Refusal(Exception):
+    """An HTTP error status with a plain-text reason."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+
+
+class AlpacaServer:
+    """Serves devices (alpaca.Device, numbered per type from 0) on host:port until close()."""
+
+    def __init__(self, devices, host, port, control_ips, description, log):
+        self.devices = {(d.device_type.lower(), d.number): d for d in devices}
+        self.control_ips = set(control_ips)
+        self.description = description   # {'ServerName', 'Manufacturer', 'ManufacturerVersion', 'Location'}
+        self.log = log
+        self._transactions = itertools.count(1)
+        self._transactions_lock = threading.Lock()
+        self._http = _BoundedServer((host, port), _handler(self))
+        self.port = self._http.server_address[1]
+        self._thread = threading.Thread(target=self._http.serve_forever, name='alpaca-http', daemon=True)
+
+    def start(self):
+        self._thread.start()
+        self.log.info('alpaca: serving %d device(s) on %s:%d', len(self.devices), *self._http.server_address[:2])
+        return self
+
+    def close(self):
+        if self._thread.is_alive():
+            self._http.shutdown()
+            self._thread.join(5)
+        self._http.server_close()
+
+    def next_transaction(self):
+        with self._transactions_lock:
+            return next(self._transactions)
+
+    # Routing: (status, JSON body) for a request, or Refusal.
+    def answer(self, method, path, form, client_ip):
+        parts = path.strip('/').lower().split('/')
+        if parts[0] == 'management':
+            if method != 'GET':
+                raise Refusal(HTTPStatus.METHOD_NOT_ALLOWED, 'the management API is read-only')
+            return self._management(parts[1:])
+        if parts[0] != 'api' or len(parts) != 5 or parts[1] != f'v{API_VERSION}':
+            raise Refusal(HTTPStatus.NOT_FOUND, f'no such path: {path}')
+        _, _, device_type, number, member = parts
+        if not number.isdigit() or not number.isascii():
+            raise BadRequest(f'device number {number!r} is not a number')
+        device = self.devices.get((device_type, int(number)))
+        if device is None:
+            raise BadRequest(f'there is no {device_type} number {number}')
+        handler = getattr(device, f'{method.lower()}_{member}', None)
+        if handler is None:
+            other = 'put' if method == 'GET' else 'get'
+            if getattr(device, f'{other}_{member}', None) is not None:
+                raise Refusal(HTTPStatus.METHOD_NOT_ALLOWED, f'{member} does not take {method}')
+            raise BadRequest(f'{device_type} has no member {member!r}')
+        if method == 'PUT':
+            if client_ip not in self.control_ips:
+                raise Refusal(HTTPStatus.FORBIDDEN, f'{client_ip} is not a control machine')
+            self.log.info('alpaca: %s %s %s/%s/%s', client_ip, method, device_type, number, member)
+        try:
+            value = handler(form) if method == 'PUT' else handler()
+        except AlpacaError as e:
+            return self._envelope(form, ErrorNumber=e.number, ErrorMessage=e.message)
+        return self._envelope(form, **({} if value is None else {'Value': value}))
+
+    def _management(self, parts):
+        if parts == ['apiversions']:
+            return self._envelope(None, Value=[API_VERSION])
+        if parts == [f'v{API_VERSION}', 'description']:
+            return self._envelope(None, Value=self.description)
+        if parts == [f'v{API_VERSION}', 'configureddevices']:
+            return self._envelope(None, Value=[d.configured() for d in self.devices.values()])
+        raise Refusal(HTTPStatus.NOT_FOUND, 'no such management path')
+
+    def _envelope(self, form, **fields):
+        body = dict(fields)
+        body.setdefault('ErrorNumber', 0)
+        body.setdefault('ErrorMessage', '')
+        body['ClientTransactionID'] = form.transaction_id('ClientTransactionID') if form else 0
+        body['ServerTransactionID'] = self.next_transaction()
+        return body
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them."""
+    daemon_threads = True
+
+    def __init__(self, address, handler):
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+def _handler(server):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = 'HTTP/1.1'   # keep-alive: clients poll position several times a second
+        timeout = IDLE_TIMEOUT
+        disable_nagle_algorithm = True   # headers and body go out as two writes: no 40 ms wait for an ACK
+        server_version = 'rockit-alpaca'
+
+        def do_GET(self):
+            self._serve('GET')
+
+        def do_PUT(self):
+            self._serve('PUT')
+
+        def _serve(self, method):
+            try:
+                url = urlsplit(self.path)
+                form = Form(_pairs(url.query if method == 'GET' else self._body()), caseless=method == 'GET')
+                body = server.answer(method, url.path, form, self.client_address[0])
+            except BadRequest as e:
+                return self._reply(HTTPStatus.BAD_REQUEST, str(e))
+            except Refusal as e:
+                return self._reply(e.status, str(e))
+            except Exception:  # a bug must not take the connection thread down silently
+                server.log.exception('alpaca: %s %s failed', method, self.path)
+                return self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, 'internal error')
+            self._reply(HTTPStatus.OK, json.dumps(body), 'application/json')
+
+        def _body(self):
+            length = self.headers.get('Content-Length', '0').strip()
+            if not length.isdigit() or not length.isascii():
+                self.close_connection = True   # the body's end is unknown: the connection is spent
+                raise BadRequest(f'Content-Length {length!r} is not a number')
+            if int(length) > MAX_BODY:
+                self.close_connection = True
+                raise BadRequest(f'a form of {length} bytes is larger than {MAX_BODY}')
+            data = self.rfile.read(int(length))
+            if len(data) < int(length):
+                self.close_connection = True
+                raise BadRequest('the form ended early')
+            return data
+
+        def _reply(self, status, text, content_type='text/plain; charset=utf-8'):
+            data = text.encode()
+            self.send_response(status)
+            self.send_header('Content-Type', content_type)
+            self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format, *args):
+            server.log.debug('alpaca: %s ' + format, self.client_address[0], *args)
+
+    return Handler
+
+
+def _pairs(query):
+    """(name, value) pairs of a query string or form body; BadRequest when malformed."""
+    try:
+        text = query.decode('utf-8') if isinstance(query, bytes) else query
+        return parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors='strict')
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BadRequest(f'malformed parameters: {e}') from None
