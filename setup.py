@@ -13,6 +13,6 @@ setup(
     install_requires=['Pyro4', 'pyserial', 'jsonschema', 'rich'],
     extras_require={
         'camvirt': ['libvirt-python'],
-        'pycam': ['numpy', 'opencv-python', 'scipy', 'seabreeze'],
+        'pycam': ['numpy', 'opencv-python', 'scipy', 'seabreeze', 'astral'],
     },
 )

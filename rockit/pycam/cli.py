@@ -12,6 +12,7 @@ from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
 from .codes import CommandStatus, DeviceStatus
+from .field import status_lines as field_lines
 from .instrument import BANDS
 from .settings import SETTINGS
 
@@ -101,6 +102,7 @@ def status(client, args):
                  f'{storage["files_written"]} files written')
     if storage.get('error'):
         lines.append(f'[bold red]Acquisition stopped: {storage["error"]}[/bold red]')
+    lines += field_lines.lines(data)
     lines.append(f'Frame rate: {data["settings"]["frame_rate"]:g} Hz')
     if 'processing' in data:
         lines += _processing_lines(data['processing'])

@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 from rockit.common import config
 
+from .field import config as field_config
 from .instrument import BAND_SUFFIX, BANDS, IMAGE_HEIGHT, IMAGE_WIDTH, RAW_HEIGHT, RAW_WIDTH, SPECTRUM_PIXELS
 from .settings import MAX_FRAME_RATE, MIN_FRAME_RATE
 
@@ -85,6 +86,7 @@ SCHEMA = {
             },
         },
         'processing': {'type': 'object', 'description': 'settings for live processing, passed on as they are'},
+        **field_config.SCHEMA,
     },
 }
 
@@ -150,6 +152,11 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
                 dict(DEFAULT_SPECTRUM_SATURATION, **spec.get('saturation', {})))
         self.simulation = dict(data.get('simulation', {}))
         self.processing = dict(data.get('processing', {}))
+        self.folder = folder
+        self.schedule = data.get('schedule')
+        self.housekeeping = data.get('storage')
+        self.health = data.get('health')
+        self.transfer = data.get('transfer')
 
     @property
     def local_cameras(self):
@@ -226,6 +233,7 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
                 problems.append('spectrometer.saturation.min: must be below spectrometer.saturation.max')
             if spec_saturation and not spec_saturation['wavelengths'][0] < spec_saturation['wavelengths'][1]:
                 problems.append('spectrometer.saturation.wavelengths: the first must be below the second')
+        problems += field_config.problems(data, data.get('free_space_floor_mb', DEFAULT_FLOOR_MB))
         return sorted(problems)
 
 

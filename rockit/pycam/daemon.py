@@ -30,6 +30,8 @@ from .config import PycamConfig
 from .devices import camera, remote, selection
 from .errors import StorageError
 from .export import FrameExportQueries
+from .field.scheduler import Acquisition as ScheduledAcquisition
+from .field.station import FieldStation
 from .settings import AcquisitionSettings, SettingsCheck
 from .storage import names
 from .storage.store import DataStore
@@ -80,6 +82,11 @@ class PycamDaemon(FrameExportQueries, Daemon):
         if config.spectrometer:
             self.groups['spectrometer'] = SpectrometerAcquisition(context, config, selection.spectrometer(config), log)
         super().__init__(config, log, [group.loop for group in self.groups.values()])
+        self.field = FieldStation(config, self.store, ScheduledAcquisition(
+            start=lambda: self._start('all'), stop=lambda: self._stop('all'),
+            darks=lambda: self._on_groups(self._selected('all'), 'start_darks', timeout_for=self._capture_timeout),
+            acquiring=lambda: any(group.continuous for group in self.groups.values()),
+            taking_darks=lambda: any(group.status()['mode'] == 'darks' for group in self.groups.values())), log)
 
     def start(self):
         try:
@@ -90,8 +97,10 @@ class PycamDaemon(FrameExportQueries, Daemon):
             self.log.error('cannot tidy %s: %s', self.store.root, e)
         self.storage.refresh()
         super().start()
+        self.field.start()
 
     def stop(self):
+        self.field.stop()
         for group in self.groups.values():
             group.halt()
         super().stop()
@@ -160,7 +169,8 @@ class PycamDaemon(FrameExportQueries, Daemon):
         state = DeviceStatus.Online if online else DeviceStatus.Offline
         data = {'date': status.utc_now(), 'status': state,
                 'status_label': DeviceStatus.label(state), 'settings': self.settings.values(),
-                'storage': self.storage.snapshot(), **parts}
+                'storage': {**self.storage.snapshot(), **self.field.storage_status()}, **parts,
+                **self.field.status()}
         if self.processor is not None and hasattr(self.processor, 'status'):
             try:
                 data['processing'] = self.processor.status()
@@ -179,18 +189,28 @@ class PycamDaemon(FrameExportQueries, Daemon):
     @command(device=DEVICE)
     def start_acquisition(self, device='all'):
         """Start continuous acquisition (from the next slot)."""
+        code = self._start(device)
+        if code == CommandStatus.Succeeded:
+            self.field.operator_started()
+        return code
+
+    @command(device=DEVICE)
+    def stop_acquisition(self, device='all'):
+        """Stop continuous acquisition and any dark sequence; returns at once."""
+        self.field.operator_stopped()
+        return self._stop(device)
+
+    def _start(self, device):
         groups = self._selected(device)
         try:
             self.store.check_space(sum(group.capture_bytes for group in groups))
         except StorageError as e:
             self.storage.fail(str(e))
-            return CommandStatus.StorageUnavailable
+            raise Refused(CommandStatus.StorageUnavailable, str(e)) from None
         self.storage.clear()
         return self._on_groups(groups, 'start_continuous', timeout_for=lambda group: COMMAND_TIMEOUT)
 
-    @command(device=DEVICE)
-    def stop_acquisition(self, device='all'):
-        """Stop continuous acquisition and any dark sequence; returns at once."""
+    def _stop(self, device):
         for group in self._selected(device):
             if group.halt():
                 group.log.info('acquisition stopped')
