@@ -4,7 +4,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: demo test bench venv clean rpm install
+.PHONY: demo demo-two-pi test bench soak venv clean rpm install
 
 $(VENV)/.ready: requirements.txt tools/debian-packages tools/bootstrap
 	tools/bootstrap
@@ -14,11 +14,22 @@ venv: $(VENV)/.ready
 demo: $(VENV)/.ready
 	$(PYTHON) tools/demo.py
 
+# The two-Pi SO2 camera: a master pycamd and a second one with the off-band camera, simulated.
+demo-two-pi: $(VENV)/.ready
+	$(PYTHON) tools/demo.py --two-pi
+
 test: $(VENV)/.ready
 	$(PYTHON) -m pytest
 
 bench: $(VENV)/.ready
 	$(PYTHON) bench/run.py
+
+# `make soak`: every daemon for SOAK_MINUTES (10) under random faults, all at once, beside
+# KILL_TRIALS (200) SIGKILLs of a writing pycamd; about SOAK_MINUTES + 2 minutes in all.
+SOAK_MINUTES ?= 10
+KILL_TRIALS ?= 200
+soak: $(VENV)/.ready
+	SOAK_MINUTES=$(SOAK_MINUTES) KILL_TRIALS=$(KILL_TRIALS) $(PYTHON) -m bench.soak.run
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .hypothesis

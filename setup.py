@@ -14,7 +14,7 @@ setup(
     install_requires=['Pyro4', 'pyserial', 'jsonschema', 'rich'],
     extras_require={
         'camvirt': ['libvirt-python'],
-        'pycam': ['numpy', 'opencv-python', 'scipy', 'seabreeze'],
+        'pycam': ['numpy', 'opencv-python', 'scipy', 'seabreeze', 'astral'],
         'web': ['starlette', 'uvicorn', 'matplotlib', 'numpy'],
     },
 )

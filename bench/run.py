@@ -22,6 +22,7 @@ import focuser  # noqa: E402
 import focuser_alpaca  # noqa: E402
 import load  # noqa: E402
 import pycam_frames  # noqa: E402
+import pycam_link  # noqa: E402
 import pycam_processing  # noqa: E402
 import web_pollers  # noqa: E402
 
@@ -42,6 +43,9 @@ BENCHMARKS = [
     ('pycamd frames: per-frame cost of a 2592 x 1944 RAW10 frame (ms)', pycam_frames,
      'ratio = median / straightforward NumPy median (unpack with shifts, np.delete, cv2.resize INTER_AREA, '
      'argsort, cv2.imencode)'),
+    ('pycamd two-Pi link: frames from the second Pi to the master', pycam_link,
+     'ratio = median / the bare call median, or for frames per second / the 1 Hz the instrument needs; '
+     'p99 of a rate is the rate at the p99 time; 100 Mbit/s rows are computed from the bytes on the wire'),
     ('pycam processing: per on/off pair at 648 x 486 (ms)', pycam_processing,
      'ratio = median / pyplis-only pipeline median; last row: plume speed agreement along the integration '
      'line in % (median, max), ratio = live / full-resolution Farneback speed'),

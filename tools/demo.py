@@ -1,4 +1,6 @@
 """`make demo`: every daemon on its emulator on free loopback ports, then each CLI's status.
+`make demo-two-pi` (tools/demo.py --two-pi): the two-Pi SO2 camera instead, a master pycamd
+and a second one owning the off-band camera, both simulated.
 
 Everything lives in .demo/ (registry, configs, logs; --dir names another folder). Then
 rockit-web shows them all, at the URL printed. On a terminal (or with --keep) the daemons
@@ -22,7 +24,8 @@ PYTHON = sys.executable
 
 class Demo:
     def __init__(self, title, daemon, cli, env_var, config, registry_name, emulator=None, steps=(),
-                 also_registered=(), stand_ins=None, settle=0):
+                 also_registered=(), stand_ins=None, settle=0, label=None):
+        self.label = label or daemon     # names its config and log in .demo/
         self.title, self.daemon, self.cli, self.env_var = title, daemon, cli, env_var
         self.config, self.registry_name, self.emulator, self.steps = config, registry_name, emulator, steps
         # Other daemons the config names (given free ports too), and a module serving
@@ -46,6 +49,16 @@ DEMOS = [
          'config/pycamd/test.json', 'localhost_test6',
          steps=[['capture', 'Dark'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
                 ['capture', '1257ppmm', 'cameras'], ['start']], settle=45),
+]
+
+TWO_PI_DEMOS = [
+    Demo('SO2 camera, second Pi (the simulated off-band camera alone)', 'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH',
+         'config/pycamd/test-two-pi-second.json', 'localhost_test7', label='pycamd-second'),
+    Demo('SO2 camera, master Pi (on-band camera, spectrometer, the off-band camera through the second Pi)',
+         'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH', 'config/pycamd/test-two-pi-master.json', 'localhost_test8',
+         label='pycamd-master',
+         steps=[['capture', 'Dark', 'cameras'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
+                ['capture', '1257ppmm', 'cameras'], ['start']], settle=8),
 ]
 
 
@@ -77,10 +90,10 @@ def wait_online(demo, env, timeout=20):
     return False
 
 
-def start_web(env, processes):
+def start_web(demos, env, processes):
     """rockit-web over every demo daemon, on a free loopback port; returns its URL."""
     port = free_port()
-    config = {'port': port, 'host': '127.0.0.1', 'daemons': [demo.registry_name for demo in DEMOS],
+    config = {'port': port, 'host': '127.0.0.1', 'daemons': [demo.registry_name for demo in demos],
               'control_machines': ['LocalHost'], 'log_name': 'rockit-web@demo'}
     (DEMO / 'rockit-web.json').write_text(json.dumps(config, indent=2))
     log = open(DEMO / 'rockit-web.log', 'w')
@@ -102,11 +115,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--dir', type=Path, default=DEMO, help='folder for the registry, configs and logs')
     parser.add_argument('--keep', action='store_true', help='keep running without a terminal too')
+    parser.add_argument('--two-pi', action='store_true', help='the two-Pi SO2 camera instead')
     args = parser.parse_args()
     DEMO = args.dir.resolve()
+    demos = TWO_PI_DEMOS if args.two_pi else DEMOS
     DEMO.mkdir(exist_ok=True)
     registry = {'daemons': {}, 'machines': {'LocalHost': '127.0.0.1'}}
-    for demo in DEMOS:
+    for demo in demos:
         for name in [demo.registry_name, *demo.also_registered]:
             registry['daemons'][name] = {'object_id': f'{name}_demo', 'host': '127.0.0.1', 'port': free_port()}
     (DEMO / 'registry.json').write_text(json.dumps(registry, indent=2))
@@ -114,8 +129,8 @@ def main():
 
     processes = []
     try:
-        for demo in DEMOS:
-            log = open(DEMO / f'{demo.daemon}.log', 'w')
+        for demo in demos:
+            log = open(DEMO / f'{demo.label}.log', 'w')
             config = json.loads((ROOT / demo.config).read_text())
             if demo.emulator:
                 emulator, url = start_emulator(demo.emulator, log)
@@ -124,7 +139,7 @@ def main():
             if config.get('libvirt_uri', '').startswith('test:') and not config['libvirt_uri'].startswith('test:/'):
                 # A node file named relative to the config's folder, which is not .demo/.
                 config['libvirt_uri'] = f"test://{(ROOT / demo.config).parent / config['libvirt_uri'][5:]}"
-            config_path = DEMO / f'{demo.daemon}.json'
+            config_path = DEMO / f'{demo.label}.json'
             config_path.write_text(json.dumps(config, indent=2))
             if demo.stand_ins:
                 stand_ins = subprocess.Popen([PYTHON, '-m', demo.stand_ins, str(config_path)], cwd=ROOT, env=env,
@@ -136,10 +151,11 @@ def main():
             env[demo.env_var] = str(config_path)
 
         failed = False
-        for demo in DEMOS:
+        for demo in demos:
+            env[demo.env_var] = str(DEMO / f'{demo.label}.json')
             print(f'\n=== {demo.title}: ./{demo.cli} status')
             if not wait_online(demo, env):
-                print(f'{demo.daemon} did not come online; see {DEMO / (demo.daemon + ".log")}')
+                print(f'{demo.daemon} did not come online; see {DEMO / (demo.label + ".log")}')
                 failed = True
                 continue
             for step in demo.steps:
@@ -148,7 +164,7 @@ def main():
             time.sleep(demo.settle)
             print(cli(demo, 'status', env=env).stdout.rstrip())
 
-        url = start_web(env, processes)
+        url = start_web(demos, env, processes)
         if url:
             print(f'\n=== Web pages of every daemon: {url}', flush=True)
         else:
@@ -158,8 +174,8 @@ def main():
         if (sys.stdin.isatty() or args.keep) and not failed:
             print('\nThe daemons keep running. In another shell:')
             print(f'  export ROCKIT_REGISTRY={DEMO / "registry.json"}')
-            for demo in DEMOS:
-                print(f'  export {demo.env_var}={DEMO / (demo.daemon + ".json")}')
+            for demo in demos:
+                print(f'  export {demo.env_var}={DEMO / (demo.label + ".json")}')
             print('  ./focus status; ./focus set 2 -300; ./focus json')
             print('  ./chiller status; ./chiller disable; ./chiller mode auto; ./chiller json')
             print('  ./camvirt status; ./camvirt kill; ./camvirt init')

@@ -1,8 +1,8 @@
 """The one thread that owns a device.
 
 It connects, polls at the device's own pace, runs the commands queued by Pyro worker
-threads, and reconnects with a bounded exponential backoff when the device is lost, until
-an operator disconnects it on purpose. Pyro threads never touch the device: they read
+threads, and reconnects as ReconnectPolicy says when the device is lost, until an operator
+disconnects it on purpose. Pyro threads never touch the device: they read
 the snapshot the device publishes, or submit a command and wait on its future.
 
 The loop is the mechanism, the device is the story: a daemon has one DeviceLoop per
@@ -18,6 +18,7 @@ from concurrent.futures import Future
 
 from .errors import DeviceError, NotConnected, NotDisconnected
 from .log import ChangeLog
+from .reconnect import ReconnectPolicy
 
 
 class DeviceLoop:
@@ -28,8 +29,8 @@ class DeviceLoop:
     poll_interval(): seconds until the next poll (shorter while something moves).
     make_safe(): optional, called before a connected device is released (e.g. stop a move).
     went_offline(): optional, clear the published state that is no longer true."""
-    BACKOFF_MIN = 1.0
-    BACKOFF_MAX = 30.0
+    BACKOFF_MIN = 1.0   # s between reconnection attempts: the first after a failure...
+    BACKOFF_MAX = 5.0   # ...and the longest, which bounds how long a device that is back waits
     command_timeout = 30.0   # s a Pyro command waits for the device thread
 
     def __init__(self, device, log, name=None):
@@ -43,9 +44,8 @@ class DeviceLoop:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name or type(device).__name__, daemon=True)
-        self._backoff = self.BACKOFF_MIN
+        self._reconnect = ReconnectPolicy(self.BACKOFF_MIN, self.BACKOFF_MAX)
         self._retry_at = 0.0
-        self._connected_at = None
 
     # Used by any thread.
     def start(self):
@@ -159,6 +159,7 @@ class DeviceLoop:
         if self.connected and time.monotonic() >= next_poll:
             try:
                 self.device.poll()
+                self._reconnect.good_poll()
             except DeviceError as e:
                 self._lost(e)
             next_poll = time.monotonic() + self.device.poll_interval()
@@ -196,7 +197,6 @@ class DeviceLoop:
         try:
             self.device.open_device()
             self.connected = True
-            self._connected_at = time.monotonic()
             self.offline_reason = None
             self._changes.forget('link')
             self.log.info('device online')
@@ -214,14 +214,7 @@ class DeviceLoop:
         self._schedule_retry()
 
     def _schedule_retry(self):
-        """Back off exponentially (bounded); start over once a connection had been stable,
-        so a device that fails every other command cannot make the loop spin."""
-        now = time.monotonic()
-        if self._connected_at is not None and now - self._connected_at > self.BACKOFF_MAX:
-            self._backoff = self.BACKOFF_MIN
-        self._connected_at = None
-        self._retry_at = now + self._backoff
-        self._backoff = min(self._backoff * 2, self.BACKOFF_MAX)
+        self._retry_at = time.monotonic() + self._reconnect.failed()
 
     def _set_offline(self, reason, level):
         self.offline_reason = reason

@@ -4,6 +4,11 @@ Each file is written to a hidden temporary name in its final folder, flushed to 
 (fsync), renamed into place (a rename within a file system is atomic) and the folder is
 synced. A temporary name is never a final one, so whatever a crash leaves behind can be
 deleted at the next start (remove_leftovers).
+
+A process killed between the renames of a new group would leave part of it in place: so
+before the first rename a hidden list of the group's names is written (synced) in their
+folder, and removed after the last; remove_leftovers() removes the files a list names with
+it, and the group is gone whole.
 """
 import os
 import secrets
@@ -11,6 +16,7 @@ from contextlib import suppress
 from pathlib import Path
 
 TEMP_SUFFIX = '.tmp'
+GROUP_SUFFIX = '.group' + TEMP_SUFFIX
 
 
 def temporary_path(final):
@@ -27,11 +33,14 @@ def write_group(files, replace=False):
     Any failure (disk full, quota, permissions) removes what the group had written and
     raises it; with replace the files renamed over their old versions stay, each whole.
     """
-    temps, placed = [], []
+    temps, placed, group = [], [], _group_list(files, replace)
     try:
         for path, content in files:
             temps.append(temporary_path(path))
             _write_synced(temps[-1], content)
+        if group:
+            temps.append(group)
+            _write_synced(group, ''.join(f'{Path(path).name}\n' for path, _ in files).encode())
         for temp, (path, _) in zip(temps, files):
             if not replace and Path(path).exists():
                 raise FileExistsError(f'{path} exists already')
@@ -39,9 +48,20 @@ def write_group(files, replace=False):
             placed.append(path)
         for folder in dict.fromkeys(Path(path).parent for path, _ in files):
             sync_folder(folder)
+        if group:
+            remove_quietly([group])
     except BaseException:
         remove_quietly(temps + ([] if replace else placed))
         raise
+
+
+def _group_list(files, replace):
+    """Where the list of a new group of several files in one folder goes; None when there
+    is nothing to undo (one file, or files replacing their old versions)."""
+    folders = {Path(path).parent for path, _ in files}
+    if replace or len(files) < 2 or len(folders) != 1:
+        return None
+    return Path(temporary_path(files[0][0])).with_suffix(GROUP_SUFFIX)
 
 
 def atomic_write(path, content):
@@ -68,10 +88,19 @@ def remove_quietly(paths):
 
 
 def remove_leftovers(folder):
-    """Delete the temporary files a crash left in folder; the number removed."""
+    """Delete the temporary files and unfinished groups a crash left in folder; the number
+    of files removed."""
+    removed = 0
+    for group in Path(folder).glob(f'.*{GROUP_SUFFIX}'):
+        # Whole lines only: a torn last line was being written before any rename.
+        lines = group.read_text(errors='replace').splitlines(keepends=True)
+        named = [Path(folder) / line[:-1] for line in lines if line.endswith('\n') and '/' not in line
+                 and not line.startswith('.')]
+        removed += sum(path.exists() for path in named)
+        remove_quietly(named)
     leftovers = list(Path(folder).glob(f'.*{TEMP_SUFFIX}'))
     remove_quietly(leftovers)
-    return len(leftovers)
+    return removed + len(leftovers)
 
 
 def _write_synced(path, content):

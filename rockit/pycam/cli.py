@@ -12,6 +12,7 @@ from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
 from .codes import CommandStatus, DeviceStatus
+from .field import status_lines as field_lines
 from .instrument import BANDS
 from .settings import SETTINGS
 
@@ -62,6 +63,20 @@ def _band_line(band, state):
     return f'  {band}: {mode} {state["shutter_speed"]} us{measured}, gain {state["gain"]:g}{saturation}{last}'
 
 
+def _remote_band_lines(band, part):
+    link, pairs = part['link'], part['pairs']
+    offset = f'{link["clock_offset_s"]:+.3f} s' if link.get('clock_offset_s') is not None else 'unknown'
+    late = pairs['out_of_tolerance']
+    late_text = f'[bold red]{late} beyond {pairs["tolerance_ms"]:g} ms[/bold red]' if late else 'all in step'
+    lines = [_loop_line(f'{band} camera on {part["camera_on"]}', 'is', part, ('frame', 'frames'))]
+    if part['status'] == DeviceStatus.Online:
+        lines.append(_band_line(band, part))
+    lines.append(f'  link: last contact {link.get("last_contact") or "never"}, backlog {link.get("backlog")}, '
+                 f'clock offset {offset}, {link["frames_received"]} frames received; '
+                 f'pairs {pairs["matched"]} joined, {late_text}')
+    return lines
+
+
 def status(client, args):
     no_arguments(args)
     data = client.status()
@@ -69,7 +84,10 @@ def status(client, args):
     if 'cameras' in data:
         part = data['cameras']
         lines.append(_loop_line('Cameras', 'are', part, ('pair', 'pairs')))
-        lines += [_band_line(band, part[band]) for band in BANDS]
+        lines += [_band_line(band, part[band]) for band in BANDS if band in part]
+    for band in BANDS:
+        if band in data:        # a camera on the second Pi of a two-Pi instrument
+            lines += _remote_band_lines(band, data[band])
     if 'spectrometer' in data:
         part = data['spectrometer']
         lines.append(_loop_line('Spectrometer', 'is', part, ('spectrum', 'spectra')))
@@ -84,6 +102,7 @@ def status(client, args):
                  f'{storage["files_written"]} files written')
     if storage.get('error'):
         lines.append(f'[bold red]Acquisition stopped: {storage["error"]}[/bold red]')
+    lines += field_lines.lines(data)
     lines.append(f'Frame rate: {data["settings"]["frame_rate"]:g} Hz')
     if 'processing' in data:
         lines += _processing_lines(data['processing'])

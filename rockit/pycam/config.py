@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 from rockit.common import config
 
+from .field import config as field_config
 from .instrument import BAND_SUFFIX, BANDS, IMAGE_HEIGHT, IMAGE_WIDTH, RAW_HEIGHT, RAW_WIDTH, SPECTRUM_PIXELS
 from .settings import MAX_FRAME_RATE, MIN_FRAME_RATE
 
@@ -16,9 +17,12 @@ ASCENDING = {'type': 'array', 'minItems': 1, 'items': {'type': 'integer', 'minim
 CAMERA = {
     'type': 'object',
     'additionalProperties': False,
-    'required': ['backend', 'camera_num', 'shutter_speed'],
+    'required': ['backend'],
     'properties': {
-        'backend': {'enum': ['picamera2', 'simulated']},
+        'backend': {'enum': ['picamera2', 'simulated', 'remote']},
+        'daemon': dict(config.DAEMON, description="remote: the second Pi's pycamd that owns this band"),
+        'pair_tolerance_ms': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 60000,
+                              'description': 'remote: how far apart the sensor times of a pair may be'},
         'camera_num': {'type': 'integer', 'minimum': 0, 'maximum': 7},
         'shutter_speed': {'type': 'integer', 'minimum': 1, 'description': 'us at start'},
         'auto_exposure': {'type': 'boolean'},
@@ -38,8 +42,9 @@ SCHEMA = {
         'free_space_floor_mb': {'type': 'number', 'minimum': 0},
         'frame_rate': {'type': 'number', 'minimum': MIN_FRAME_RATE, 'maximum': MAX_FRAME_RATE},
         'cameras': {
-            'type': 'object', 'additionalProperties': False, 'required': list(BANDS),
+            'type': 'object', 'additionalProperties': False, 'minProperties': 1,
             'properties': dict.fromkeys(BANDS, CAMERA),
+            'description': "both bands, or one band alone on the second Pi of a two-Pi instrument",
         },
         'raw_format': {'type': 'string', 'pattern': '^S[RGB]{4}10(_CSI2P)?$'},
         'shutter_speeds': ASCENDING,
@@ -76,23 +81,35 @@ SCHEMA = {
                 'spectrometer_view': {'type': 'array', 'minItems': 2, 'maxItems': 2,
                                       'items': {'type': 'number', 'minimum': 0, 'maximum': IMAGE_WIDTH}},
                 'seed': {'type': 'integer', 'minimum': 0},
+                'clock_offset_s': {'type': 'number', 'minimum': -3600, 'maximum': 3600,
+                                   'description': 'how far this Pi reports its clock off (tests)'},
             },
         },
         'processing': {'type': 'object', 'description': 'settings for live processing, passed on as they are'},
+        **field_config.SCHEMA,
     },
 }
 
 DEFAULT_SATURATION = {'min': 0.7, 'max': 0.9, 'pixels': 1000, 'rows': [0, IMAGE_HEIGHT]}
 DEFAULT_SPECTRUM_SATURATION = {'min': 0.6, 'max': 0.9, 'pixels': 10, 'wavelengths': [300.0, 335.0]}
 DEFAULT_FLOOR_MB = 200
+DEFAULT_PAIR_TOLERANCE_MS = 500   # half the 1 Hz period: the cameras free-run, so a frame ends up to one late
+LOCAL_CAMERA_KEYS = ('camera_num', 'shutter_speed')
+REMOTE = 'remote'
 
 
 class CameraConfig(NamedTuple):
     backend: str
-    camera_num: int
-    shutter_speed: int
-    auto_exposure: bool
-    gain: float
+    camera_num: int = None
+    shutter_speed: int = None
+    auto_exposure: bool = True
+    gain: float = 1.0
+    daemon: str = None                 # remote: the second Pi's pycamd
+    pair_tolerance_ms: float = DEFAULT_PAIR_TOLERANCE_MS
+
+    @property
+    def remote(self):
+        return self.backend == REMOTE
 
 
 class SpectrometerConfig(NamedTuple):
@@ -122,8 +139,10 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
         self.saturation = dict(DEFAULT_SATURATION, **data.get('saturation', {}))
         self.cameras = {}
         for band, camera in data.get('cameras', {}).items():
-            self.cameras[band] = CameraConfig(camera['backend'], camera['camera_num'], camera['shutter_speed'],
-                                              camera.get('auto_exposure', True), float(camera.get('gain', 1.0)))
+            self.cameras[band] = CameraConfig(
+                camera['backend'], camera.get('camera_num'), camera.get('shutter_speed'),
+                camera.get('auto_exposure', True), float(camera.get('gain', 1.0)), camera.get('daemon'),
+                float(camera.get('pair_tolerance_ms', DEFAULT_PAIR_TOLERANCE_MS)))
         self.spectrometer = None
         if 'spectrometer' in data:
             spec = data['spectrometer']
@@ -133,6 +152,25 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
                 dict(DEFAULT_SPECTRUM_SATURATION, **spec.get('saturation', {})))
         self.simulation = dict(data.get('simulation', {}))
         self.processing = dict(data.get('processing', {}))
+        self.folder = folder
+        self.schedule = data.get('schedule')
+        self.housekeeping = data.get('storage')
+        self.health = data.get('health')
+        self.transfer = data.get('transfer')
+
+    @property
+    def local_cameras(self):
+        return {band: camera for band, camera in self.cameras.items() if not camera.remote}
+
+    @property
+    def remote_cameras(self):
+        """{band: camera} of the bands a pycamd on a second Pi captures for this one."""
+        return {band: camera for band, camera in self.cameras.items() if camera.remote}
+
+    @property
+    def single_band(self):
+        """A second Pi's pycamd: one band's camera, whose frames a master fetches."""
+        return len(self.cameras) == 1
 
     @property
     def devices(self):
@@ -143,7 +181,9 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
         values = {'frame_rate': self.frame_rate}
         if self.cameras:
             for suffix, band in BAND_SUFFIX.items():
-                camera = self.cameras[band]
+                camera = self.cameras.get(band)
+                if camera is None or camera.remote:   # a remote band's come from its own pycamd
+                    continue
                 values.update({f'auto_{suffix}': camera.auto_exposure, f'shutter_{suffix}': camera.shutter_speed,
                                f'gain_{suffix}': camera.gain})
             saturation = self.saturation
@@ -169,9 +209,10 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
                 problems.append('shutter_speeds: required with cameras')
             elif not _ascending(shutters):
                 problems.append('shutter_speeds: must be in ascending order without repeats')
-            else:
+            problems += _camera_problems(data['cameras'])
+            if shutters and _ascending(shutters):
                 for band, camera in data['cameras'].items():
-                    if not shutters[0] <= camera['shutter_speed'] <= shutters[-1]:
+                    if 'shutter_speed' in camera and not shutters[0] <= camera['shutter_speed'] <= shutters[-1]:
                         problems.append(f'cameras.{band}.shutter_speed: {camera["shutter_speed"]} is outside '
                                         f'the shutter_speeds ({shutters[0]}-{shutters[-1]})')
         saturation = data.get('saturation', {})
@@ -192,4 +233,25 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
                 problems.append('spectrometer.saturation.min: must be below spectrometer.saturation.max')
             if spec_saturation and not spec_saturation['wavelengths'][0] < spec_saturation['wavelengths'][1]:
                 problems.append('spectrometer.saturation.wavelengths: the first must be below the second')
+        problems += field_config.problems(data, data.get('free_space_floor_mb', DEFAULT_FLOOR_MB))
         return sorted(problems)
+
+
+def _camera_problems(cameras):
+    """What a local or a remote band needs, and that a remote band has a local partner."""
+    problems = []
+    for band, camera in cameras.items():
+        if camera['backend'] == REMOTE:
+            if 'daemon' not in camera:
+                problems.append(f"cameras.{band}.daemon: required with backend 'remote'")
+            for key in LOCAL_CAMERA_KEYS:
+                if key in camera:
+                    problems.append(f"cameras.{band}.{key}: set on the second Pi's pycamd, not with backend 'remote'")
+        else:
+            problems += [f'cameras.{band}.{key}: required with backend {camera["backend"]!r}'
+                         for key in LOCAL_CAMERA_KEYS if key not in camera]
+            problems += [f"cameras.{band}.{key}: only with backend 'remote'"
+                         for key in ('daemon', 'pair_tolerance_ms') if key in camera]
+    if len(cameras) == 1 and any(camera['backend'] == REMOTE for camera in cameras.values()):
+        problems.append("cameras: a 'remote' band needs the other band on this Pi")
+    return problems

@@ -6,6 +6,11 @@ published and never waits on a device or the disk.
 
 Saved captures other than Test go to live processing, when the processing package offers
 a processor (storage/saved.py describes the hook).
+
+On a two-Pi instrument a band's camera may be on the second Pi (devices/remote.py): its
+own thread here drives that Pi's pycamd, and the pair matcher joins its halves with this
+Pi's before processing. The second Pi's pycamd, configured with that band alone, serves
+its frames to the master (export.py) and processes nothing itself.
 """
 import logging
 
@@ -18,11 +23,15 @@ from rockit.common.pyro import command, query
 
 from .acquisition.cameras import CameraPairAcquisition
 from .acquisition.loop import AcquisitionContext, StorageState
+from .acquisition.pairing import PairMatcher
 from .acquisition.spectrometer import SpectrometerAcquisition
 from .codes import CommandStatus, DeviceStatus
 from .config import PycamConfig
-from .devices import camera, selection
+from .devices import camera, remote, selection
 from .errors import StorageError
+from .export import FrameExportQueries
+from .field.scheduler import Acquisition as ScheduledAcquisition
+from .field.station import FieldStation
 from .products import Products
 from .settings import AcquisitionSettings, SettingsCheck
 from .storage import names
@@ -49,7 +58,7 @@ def load_processor(config, log):
         return None
 
 
-class PycamDaemon(Products, Daemon):
+class PycamDaemon(Products, FrameExportQueries, Daemon):
     codes = CommandStatus
 
     def __init__(self, config, log, processor=None):
@@ -59,13 +68,26 @@ class PycamDaemon(Products, Daemon):
         self.storage = StorageState(self.store)
         self.processor = processor
         self._changes = ChangeLog(log)
-        context = AcquisitionContext(self.settings, self.store, self.storage, self._deliver, self._halt_all)
+        remote_cameras = config.remote_cameras
+        self.pairs = None
+        if remote_cameras:
+            tolerance = min(camera.pair_tolerance_ms for camera in remote_cameras.values()) / 1000
+            self.pairs = PairMatcher(self._deliver, tolerance, log)
+        deliver = self._deliver if self.pairs is None else self._deliver_half
+        context = AcquisitionContext(self.settings, self.store, self.storage, deliver, self._halt_all)
         self.groups = {}    # device group name -> its Acquisition
         if config.cameras:
             self.groups['cameras'] = CameraPairAcquisition(context, config, selection.camera_openers(config), log)
+        for band, camera_config in remote_cameras.items():
+            self.groups[band] = remote.RemoteBand(context, band, camera_config, self.pairs, log)
         if config.spectrometer:
             self.groups['spectrometer'] = SpectrometerAcquisition(context, config, selection.spectrometer(config), log)
         super().__init__(config, log, [group.loop for group in self.groups.values()])
+        self.field = FieldStation(config, self.store, ScheduledAcquisition(
+            start=lambda: self._start('all'), stop=lambda: self._stop('all'),
+            darks=lambda: self._on_groups(self._selected('all'), 'start_darks', timeout_for=self._capture_timeout),
+            acquiring=lambda: any(group.continuous for group in self.groups.values()),
+            taking_darks=lambda: any(group.status()['mode'] == 'darks' for group in self.groups.values())), log)
 
     def start(self):
         try:
@@ -76,8 +98,10 @@ class PycamDaemon(Products, Daemon):
             self.log.error('cannot tidy %s: %s', self.store.root, e)
         self.storage.refresh()
         super().start()
+        self.field.start()
 
     def stop(self):
+        self.field.stop()
         for group in self.groups.values():
             group.halt()
         super().stop()
@@ -97,6 +121,13 @@ class PycamDaemon(Products, Daemon):
         except Exception as e:
             self._changes('processing', logging.ERROR, f'live processing failed: {type(e).__name__}: {e}')
 
+    def _deliver_half(self, saved):
+        """This Pi's half of a pair goes to the matcher; spectra go straight on."""
+        if hasattr(saved, 'images'):
+            self.pairs.add(saved)
+        else:
+            self._deliver(saved)
+
     def _halt_all(self, reason):
         self.storage.fail(reason)
         for group in self.groups.values():
@@ -109,13 +140,15 @@ class PycamDaemon(Products, Daemon):
             return list(self.groups.values())
         if device not in self.groups:
             raise Refused(CommandStatus.DeviceNotConfigured)
-        return [self.groups[device]]
+        return [self.groups[device]] + [group for group in self.groups.values()
+                                        if getattr(group, 'part_of', None) == device]
 
     def _on_groups(self, groups, method, *args, timeout_for):
         """Run group.<method>(*args) on each group's thread at the same time, allowing each
         timeout_for(group) seconds; raises the first failure once every one has ended."""
-        errors = wait_all([(group.loop, group.loop.submit(getattr(group, method), *args), timeout_for(group))
-                           for group in groups])
+        errors = wait_all([(group.loop, group.loop.submit(getattr(group, method), *args,
+                                                          offline_ok=getattr(group, 'commands_offline', False)),
+                            timeout_for(group)) for group in groups])
         failures = [e for e in errors if e is not None]
         if failures:
             raise failures[0]
@@ -123,7 +156,7 @@ class PycamDaemon(Products, Daemon):
 
     def _capture_timeout(self, group):
         values = self.settings.values()
-        if group.device_name == 'cameras':
+        if group.device_name != 'spectrometer':
             longest = self.config.shutter_speeds[-1] / 1e6
             return 2 * (camera.APPLY_FRAMES + 1) * max(longest, 0.07) + COMMAND_TIMEOUT
         longest = self.config.spectrometer.integration_times[-1] / 1000
@@ -137,7 +170,8 @@ class PycamDaemon(Products, Daemon):
         state = DeviceStatus.Online if online else DeviceStatus.Offline
         data = {'date': status.utc_now(), 'status': state,
                 'status_label': DeviceStatus.label(state), 'settings': self.settings.values(),
-                'storage': self.storage.snapshot(), **parts}
+                'storage': {**self.storage.snapshot(), **self.field.storage_status()}, **parts,
+                **self.field.status()}
         if self.processor is not None and hasattr(self.processor, 'status'):
             try:
                 data['processing'] = self.processor.status()
@@ -156,18 +190,28 @@ class PycamDaemon(Products, Daemon):
     @command(device=DEVICE)
     def start_acquisition(self, device='all'):
         """Start continuous acquisition (from the next slot)."""
+        code = self._start(device)
+        if code == CommandStatus.Succeeded:
+            self.field.operator_started()
+        return code
+
+    @command(device=DEVICE)
+    def stop_acquisition(self, device='all'):
+        """Stop continuous acquisition and any dark sequence; returns at once."""
+        self.field.operator_stopped()
+        return self._stop(device)
+
+    def _start(self, device):
         groups = self._selected(device)
         try:
             self.store.check_space(sum(group.capture_bytes for group in groups))
         except StorageError as e:
             self.storage.fail(str(e))
-            return CommandStatus.StorageUnavailable
+            raise Refused(CommandStatus.StorageUnavailable, str(e)) from None
         self.storage.clear()
         return self._on_groups(groups, 'start_continuous', timeout_for=lambda group: COMMAND_TIMEOUT)
 
-    @command(device=DEVICE)
-    def stop_acquisition(self, device='all'):
-        """Stop continuous acquisition and any dark sequence; returns at once."""
+    def _stop(self, device):
         for group in self._selected(device):
             if group.halt():
                 group.log.info('acquisition stopped')
@@ -187,7 +231,7 @@ class PycamDaemon(Products, Daemon):
     @command(device=ONE_DEVICE)
     def restart_device(self, device):
         """Close a device and open it again."""
-        group, = self._selected(device)
+        group = self._selected(device)[0]
         group.loop.wait(group.loop.restart(), self._capture_timeout(group))
         group.log.info('restarted')
         return CommandStatus.Succeeded
@@ -202,6 +246,8 @@ class PycamDaemon(Products, Daemon):
 
 
 def make_daemon(config, log):
+    if config.single_band:      # a second Pi's: its master processes the pairs
+        return PycamDaemon(config, log)
     return PycamDaemon(config, log, load_processor(config, log))
 
 

@@ -1,10 +1,13 @@
 """A pycamd under test: the real daemon process on its simulated cameras and spectrometer,
 writing into a folder of the test's own, with a short shutter-speed list and a 1 Hz grid."""
+import contextlib
 import json
+import subprocess
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from support import DaemonUnderTest, run_cli, wait_until
 
@@ -86,3 +89,17 @@ def served_in_process(test_registry, tmp_path, name, processor=None, **overrides
     daemon = PycamDaemon(PycamConfig.load(path), logging.getLogger(name), processor=processor)
     daemon.start()
     return daemon, pyro.BackgroundServer(daemon, address), address
+
+
+@contextlib.contextmanager
+def small_disk(path, options):
+    """A tmpfs with options (its size) at path: a disk of our own to fill (mounting needs root)."""
+    path.mkdir()
+    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', options, 'tmpfs', str(path)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f'cannot mount a small tmpfs to fill (needs root): {mounted.stderr.strip()}')
+    try:
+        yield path
+    finally:
+        subprocess.run(['umount', '-l', str(path)], capture_output=True)

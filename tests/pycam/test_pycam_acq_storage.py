@@ -82,6 +82,38 @@ def test_leftovers_of_a_crash_are_removed(tmp_path):
     assert sorted(os.listdir(store.folder(MOMENT))) == ['a.png']
 
 
+KILLED_AT_RENAME = """
+import os, signal, sys, datetime
+from rockit.pycam.storage import store
+renames = []
+def replace(source, target, _replace=os.replace):
+    if len(renames) == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    renames.append(target)
+    _replace(source, target)
+os.replace = replace
+moment = datetime.datetime(2018, 3, 26, 14, 44, 8, tzinfo=datetime.timezone.utc)
+store.DataStore(sys.argv[1], 0).save(moment, [('a.png', b'A'), ('a.json', b'{}'), ('b.png', b'B'), ('b.json', b'{}')])
+"""
+
+
+@pytest.mark.parametrize('renamed', [0, 1, 2, 3])
+def test_a_group_cut_by_sigkill_while_renaming_is_removed_whole_at_the_next_start(tmp_path, renamed):
+    import signal
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, '-c', KILLED_AT_RENAME, str(tmp_path), str(renamed)],
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert done.returncode == -signal.SIGKILL
+    folder = DataStore(tmp_path, 0).folder(MOMENT)
+    assert len([name for name in os.listdir(folder) if not name.startswith('.')]) == renamed
+    store = DataStore(tmp_path, 0)
+    assert store.remove_leftovers() == 5   # the group's four files, placed or not, and its list
+    assert os.listdir(folder) == []
+    store.save(MOMENT, [('a.png', b'A'), ('a.json', b'{}')])   # the names are free again
+    assert sorted(os.listdir(folder)) == ['a.json', 'a.png']
+
+
 SHUTTERS = [500, 1000, 2000, 4000, 8000, 16000]
 
 

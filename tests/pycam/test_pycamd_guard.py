@@ -13,12 +13,13 @@ ARGUMENTS = {
     'restart_device': ('cameras',),
     'initialize': (),
     'shutdown': (),
+    'acknowledge_frame': ('2030-01-01T000000_fltrB_1ag_4000ss_Plume.png',),
 }
 
 
 def test_the_exposed_methods_are_the_commands_and_the_queries():
     exposed = pyro.exposed_methods(PycamDaemon)
-    queries = {'report_status', 'latest_so2_image', 'emission_rates', 'latest_spectrum'}
+    queries = {'report_status', 'export_next_frame', 'latest_so2_image', 'emission_rates', 'latest_spectrum'}
     assert exposed == {**{name: False for name in queries}, **{name: True for name in ARGUMENTS}}
 
 

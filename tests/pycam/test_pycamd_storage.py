@@ -1,28 +1,11 @@
 """A full or unwritable disk stops acquisition with the reason in status, keeps every file
 already written whole, and leaves no partial file; a free-space floor keeps room."""
-import contextlib
 import subprocess
 
-import pytest
-
-from pycam_harness import read_png
+from pycam_harness import read_png, small_disk
 from rockit.pycam.codes import CommandStatus
 from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
 from rockit.pycam.storage import names
-
-
-@contextlib.contextmanager
-def small_disk(path, options):
-    """A tmpfs with options (its size) at path: a disk of our own to fill (mounting needs root)."""
-    path.mkdir()
-    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', options, 'tmpfs', str(path)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f'cannot mount a small tmpfs to fill (needs root): {mounted.stderr.strip()}')
-    try:
-        yield path
-    finally:
-        subprocess.run(['umount', '-l', str(path)], capture_output=True)
 
 
 def assert_whole_captures_only(pycam):

@@ -251,8 +251,8 @@ class PycamSite:
         """The record line of the capture a data file belongs to (its sidecar and its
         unfinished temporary file included), or 'file <path>' for a file no capture explains."""
         name = path.name
-        if name.startswith('.') and name.endswith('.tmp'):
-            name = name[1:].rsplit('.', 2)[0]
+        if name.startswith('.') and name.endswith('.tmp'):   # .<name>.<hex>.tmp, .<name>.<hex>.group.tmp
+            name = re.sub(r'\.[0-9a-f]+(\.group)?\.tmp$', '', name[1:])
         stem = name.rsplit('.', 1)[0]
         for device, parse, suffix in (('cameras', pycam_names.parse_image_name, '.png'),
                                       ('spectrometer', pycam_names.parse_spectrum_name, '.npy')):
@@ -332,7 +332,8 @@ PYCAMD = DaemonSpec(
     name='pycamd', start=_start_pycamd, daemon_class=pycam_daemon.PycamDaemon, codes=PycamCodes,
     calls={'report_status': (), 'set_settings': ({'frame_rate': 0.5},), 'start_acquisition': (),
            'stop_acquisition': (), 'capture': ('Test',), 'capture_darks': (), 'restart_device': ('cameras',),
-           'initialize': (), 'shutdown': ()},
+           'initialize': (), 'shutdown': (), 'export_next_frame': (),
+           'acknowledge_frame': ('2030-01-01T000000_fltrB_1ag_4000ss_Plume.png',)},
     config_class=PycamConfig, config=_pycamd_config, main=pycam_daemon.main,
     cli=CliSpec('pycam', pycam_cli, 'PYCAMD_CONFIG_PATH',
                 valid={'capture': ['Test'], 'set': ['frame_rate', '0.5'], 'restart': ['cameras']},

@@ -1,7 +1,10 @@
 """The camera pair's acquisition: both cameras captured for the same slot by one thread,
 each frame binned, checked for saturation and saved with its sidecar, the pair saved as
-one group, then each band's auto exposure moved on and the pair delivered to processing."""
+one group, then each band's auto exposure moved on and the pair delivered to processing.
+A band whose camera is on a second Pi (devices/remote.py) is left out here: this thread
+captures the bands of this Pi only."""
 import json
+import time
 
 from rockit.common.errors import DeviceError
 from rockit.common.status import iso
@@ -10,7 +13,7 @@ from . import exposure, frames
 from .loop import Acquisition
 from ..devices import raw10
 from ..devices.camera import SO2Camera
-from ..instrument import BAND_SUFFIX, BANDS, BLACK_LEVEL_DN, FILTER_NM, IMAGE_HEIGHT, IMAGE_WIDTH
+from ..instrument import BAND_SUFFIX, BLACK_LEVEL_DN, FILTER_NM, IMAGE_HEIGHT, IMAGE_WIDTH
 from ..storage import names
 from ..storage.saved import SavedImagePair, read_only
 
@@ -26,7 +29,7 @@ class CameraPairAcquisition(Acquisition):
         self.config = config
         self.cameras = {band: SO2Camera(band, openers[band], config.raw_size, config.raw_format,
                                         longest_exposure=config.shutter_speeds[-1])
-                        for band in BANDS}
+                        for band in config.local_cameras}
         self._pipelines = {}
         self._bands = {band: {'exposure_us': None, 'saturation': None, 'last_file': None} for band in self.cameras}
 
@@ -51,17 +54,20 @@ class CameraPairAcquisition(Acquisition):
     def exposure_choices(self):
         return self.config.shutter_speeds
 
+    def _bands_here(self):
+        return [(suffix, band) for suffix, band in BAND_SUFFIX.items() if band in self.cameras]
+
     def capture_and_save(self, capture_type, moment, dark_exposure=None):
         values, generations = self.context.settings.snapshot()
         requested = {}
-        for suffix, band in BAND_SUFFIX.items():
+        for suffix, band in self._bands_here():
             requested[band] = (dark_exposure or values[f'shutter_{suffix}'], values[f'gain_{suffix}'])
             self.cameras[band].mimic_operator(capture_type)
         captured = {band: self.cameras[band].capture(*requested[band]) for band in self.cameras}
 
         rows, pixels = values['saturation_rows'], values['saturation_pixels']
         files, images, metadata, levels = [], {}, {}, {}
-        for suffix, band in BAND_SUFFIX.items():
+        for suffix, band in self._bands_here():
             frame = captured[band]
             image, level, png = self._pipelines[band].process(frame.raw, rows, pixels)
             shutter, gain = requested[band]
@@ -74,6 +80,7 @@ class CameraPairAcquisition(Acquisition):
                 'requested_exposure_us': int(shutter),
                 'auto_exposure': bool(values[f'auto_{suffix}']) and dark_exposure is None,
                 'sensor_timestamp_ns': int(frame.metadata.get('SensorTimestamp', 0)),
+                'sensor_time_unix': sensor_wall_time(frame.metadata.get('SensorTimestamp')),
                 'frame_duration_us': int(frame.metadata.get('FrameDuration', 0)),
                 'camera': {'number': self.config.cameras[band].camera_num, 'backend': self.config.cameras[band].backend,
                            'raw_format': self.cameras[band].raw_format,
@@ -87,7 +94,7 @@ class CameraPairAcquisition(Acquisition):
             files += [(name, png), (names.sidecar_name(name), json.dumps(metadata[band], indent=1).encode())]
 
         paths = self.context.store.save(moment, files)
-        pngs = {band: path for band, path in zip(BANDS, paths[0::2])}
+        pngs = {band: path for (_, band), path in zip(self._bands_here(), paths[0::2])}
         with self._lock:
             for band in self.cameras:
                 self._bands[band] = {'exposure_us': metadata[band]['exposure_us'],
@@ -98,7 +105,7 @@ class CameraPairAcquisition(Acquisition):
         return paths
 
     def _auto_expose(self, values, generations, levels):
-        for suffix, band in BAND_SUFFIX.items():
+        for suffix, band in self._bands_here():
             if not values[f'auto_{suffix}']:
                 continue
             current = values[f'shutter_{suffix}']
@@ -112,7 +119,15 @@ class CameraPairAcquisition(Acquisition):
         values, _ = self.context.settings.snapshot()
         with self._lock:
             bands = {band: dict(state) for band, state in self._bands.items()}
-        for suffix, band in BAND_SUFFIX.items():
+        for suffix, band in self._bands_here():
             bands[band].update({'auto_exposure': values[f'auto_{suffix}'], 'shutter_speed': values[f'shutter_{suffix}'],
                                 'gain': values[f'gain_{suffix}']})
         return bands
+
+
+def sensor_wall_time(timestamp_ns):
+    """A sensor timestamp (CLOCK_MONOTONIC ns, as libcamera gives it) on this Pi's wall
+    clock, in Unix seconds: what lets the halves of a pair from two Pis be compared."""
+    if not timestamp_ns:
+        return None
+    return round(time.time() - (time.monotonic() - timestamp_ns / 1e9), 6)

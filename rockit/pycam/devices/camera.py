@@ -12,6 +12,7 @@ from rockit.common.errors import DeviceError
 from . import raw10
 
 APPLY_FRAMES = 6              # frames allowed for new controls to show in the metadata
+FRAME_WAIT_MARGIN = 2.0       # s beyond two exposures that a frame may take to arrive
 FRAME_DURATION_MARGIN = 100_000   # us of frame time beyond the longest exposure
 
 
@@ -99,17 +100,22 @@ class SO2Camera:
         if self.device is None:
             raise DeviceError(f'{self.band} camera is not open')
         try:
+            # A frame that never comes (a hung camera link) must not hold the device thread
+            # for ever: it may take the frame being exposed with the old controls, then one.
+            timeout = (exposure_us + (self._controls or (exposure_us,))[0]) / 1e6 + FRAME_WAIT_MARGIN
             if self._controls != (exposure_us, gain):
                 self.device.set_controls({'ExposureTime': int(exposure_us), 'AnalogueGain': float(gain)})
                 self._controls = (exposure_us, gain)
             for _ in range(APPLY_FRAMES):
-                request = self.device.capture_request()
+                request = self.device.wait(self.device.capture_request(wait=False), timeout)
                 try:
                     metadata = dict(request.get_metadata())
                     if _applied(metadata, exposure_us, gain):
                         return RawFrame(request.make_array('raw'), metadata)
                 finally:
                     request.release()
+        except TimeoutError:
+            raise DeviceError(f'{self.band} camera: no frame within {timeout:.1f} s') from None
         except Exception as e:
             raise DeviceError(f'{self.band} camera: {e or type(e).__name__}') from None
         raise DeviceError(f'{self.band} camera did not apply {exposure_us} us at gain {gain:g} '

@@ -34,8 +34,11 @@ class CameraDevice(Protocol):
     def set_controls(self, controls: dict) -> None:
         """Takes effect a frame or more later; unknown names raise RuntimeError."""
 
-    def capture_request(self) -> CameraRequest:
-        """The next completed frame of the running camera."""
+    def capture_request(self, wait=None) -> CameraRequest:
+        """The next completed frame of the running camera; with wait=False a job for wait()."""
+
+    def wait(self, job, timeout=None) -> CameraRequest:
+        """The frame of a capture_request(wait=False) job; TimeoutError after timeout s."""
 
     def close(self) -> None: ...
 

@@ -41,7 +41,7 @@ def _scene(config):
 def camera_openers(config):
     """{band: function opening that band's camera} for SO2Camera."""
     openers, scene = {}, None
-    for band, camera in config.cameras.items():
+    for band, camera in config.local_cameras.items():
         if camera.backend == 'picamera2':
             openers[band] = picamera_opener(camera.camera_num)
             continue

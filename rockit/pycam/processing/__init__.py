@@ -40,4 +40,10 @@ def make_live_processor(config, log=None):
                               save_aa=bool(section.get('save_aa', True)))
     if log is not None:
         log.info('live processing: results in %s', processor.out_dir)
-    return processor.start()
+    from .references import feed, remove_unfinished
+    remove_unfinished(processor.out_dir)
+    processor.start()
+    found = feed(processor, root)
+    if found and log is not None:
+        log.info('live processing: %d reference file(s) from earlier runs', found)
+    return processor

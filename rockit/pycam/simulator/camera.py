@@ -16,7 +16,12 @@ The camera streams like a real one: frames follow each other back to back, each 
 its exposure (at least the sensor's shortest frame time); capture_request() waits for the
 frame being exposed to finish; set_controls() takes effect from the next frame that starts.
 The exposure is a whole number of sensor lines, so the metadata's ExposureTime differs a
-little from the one asked for, as on the real sensor.
+little from the one asked for, as on the real sensor. As picamera2, capture_request(wait=False)
+gives a job and wait(job, timeout) the frame, or TimeoutError when none arrives in time.
+
+Fault switches, on the class so that they hold for the camera a reconnection opens too:
+`unplugged` (bands whose camera is gone: opening fails and frames stop) and `frames_stalled`
+(the camera stays open but frames stop arriving, as when the CSI link hangs).
 """
 import threading
 import time
@@ -71,10 +76,19 @@ class SimulatedRequest:
         self._released = True
 
 
+class FrameJob:
+    """capture_request(wait=False)'s handle on the next frame, for wait()."""
+
+
 class SimulatedPicamera2:
+    unplugged = set()
+    frames_stalled = False
+
     def __init__(self, camera_num=0, band=ON_BAND, scene=None, seed=None):
         if band not in BAND_RATE:
             raise ValueError(f'no simulated filter {band!r}')
+        if band in self.unplugged:
+            raise RuntimeError(f'camera {camera_num} not found')
         self.camera_num, self.band = camera_num, band
         self.scene = scene or PlumeScene()
         self.sensor_resolution = (WIDTH, HEIGHT)
@@ -142,14 +156,29 @@ class SimulatedPicamera2:
         finally:
             request.release()
 
-    def capture_request(self):
+    def capture_request(self, wait=None):
+        """The next completed frame; with wait=False, a job for wait()."""
+        job = FrameJob()
+        return job if wait is False else self.wait(job)
+
+    def wait(self, job, timeout=None):
+        """The frame of a job from capture_request(wait=False); TimeoutError when it has not
+        arrived within timeout seconds (None: wait for ever, as picamera2)."""
         if not self._started:
             raise RuntimeError('camera is not started')
+        waited_until = None if timeout is None else time.monotonic() + timeout
+        while self.frames_stalled or self.band in self.unplugged:
+            if waited_until is not None and time.monotonic() >= waited_until:
+                raise TimeoutError('no frame arrived')
+            time.sleep(0.05)
         with self._lock:
             self._advance(time.monotonic())
             start, controls = self._frame_start, dict(self._active)
             duration = self._frame_duration(controls)
         end = start + duration / 1e6
+        if waited_until is not None and end > waited_until:
+            time.sleep(max(0.0, waited_until - time.monotonic()))
+            raise TimeoutError('no frame arrived')
         time.sleep(max(0.0, end - time.monotonic()))
         with self._lock:
             self._advance(time.monotonic())

@@ -10,6 +10,9 @@ at the spectrometer's view (none for Clear and <N>ppmm captures, which an operat
 looking at clear sky), with shot and read noise, clipped at the 16-bit full scale.
 The reference comes from data/flame_s_reference.npz (tools/make_pycam_reference.py).
 intensities() takes as long as the integration, as on the device.
+
+Fault switch, on the class so that it holds for the spectrometer a reconnection opens too:
+`unplugged` (the USB cable is out: opening fails, and so does every spectrum).
 """
 import time
 from pathlib import Path
@@ -30,8 +33,11 @@ class SimulatedSpectrometer:
     pixels = SPECTRUM_PIXELS
     max_intensity = float(SPECTRUM_FULL_SCALE)
     integration_time_micros_limits = (1000, 65_000_000)
+    unplugged = False
 
     def __init__(self, scene=None, view=None, serial_number='FLMS-SIM01', seed=None):
+        if self.unplugged:
+            raise RuntimeError('no spectrometer found')
         self.scene = scene or PlumeScene()
         self.serial_number = serial_number
         x = 330.0
@@ -60,6 +66,8 @@ class SimulatedSpectrometer:
     def intensities(self, correct_dark_counts=False, correct_nonlinearity=False):
         if not self._open:
             raise RuntimeError('device is closed')
+        if self.unplugged:
+            raise RuntimeError('USB transfer failed: no such device')
         seconds = self._integration_us / 1e6
         time.sleep(seconds)
         signal = np.zeros(self.pixels)

@@ -1,0 +1,54 @@
+"""What a second Pi's pycamd serves its master (devices/remote.py): the oldest frame the
+master has not yet written, with this Pi's clock, backlog, band status and settings in the
+same answer (one round trip a poll), and the master's acknowledgement once it has written
+that frame. Frames travel as the stored bytes: the PNG (about 630 kB, uncompressed) and its
+JSON sidecar, which the master writes unchanged.
+
+A mixin of the daemon class: it needs self.store, self.groups, self.settings and self.config.
+"""
+import threading
+import time
+
+from rockit.common.pyro import command, query
+
+from .codes import CommandStatus
+from .storage.export import FrameExport
+
+
+def _name(daemon, value):
+    return None if isinstance(value, str) and value else CommandStatus.InvalidArgument
+
+
+class FrameExportQueries:
+    _export = None
+    _export_lock = threading.Lock()
+
+    def _frames(self):
+        with self._export_lock:
+            if self._export is None:
+                self._export = FrameExport(self.store.root)
+            return self._export
+
+    def _clock(self):
+        """This Pi's wall clock; the simulation can report it off, as a Pi without NTP is."""
+        return time.time() + float(self.config.simulation.get('clock_offset_s', 0.0))
+
+    @query()
+    def export_next_frame(self):
+        """{'clock', 'backlog', 'frame' (None or {'name', 'png', 'sidecar'}), 'cameras',
+        'settings'}: the oldest frame the master lacks and this Pi's state."""
+        export = self._frames()
+        with self._export_lock:
+            pending = export.pending()
+            frame = export.read(pending[0]) if pending else None
+        cameras = self.groups['cameras'].status() if 'cameras' in self.groups else None
+        return {'clock': self._clock(), 'backlog': len(pending), 'frame': frame,
+                'cameras': cameras, 'settings': self.settings.values()}
+
+    @command(name=_name)
+    def acknowledge_frame(self, name):
+        """The master has written frame `name` (and every one offered before it)."""
+        export = self._frames()
+        with self._export_lock:
+            done = export.acknowledge(name)
+        return CommandStatus.Succeeded if done else CommandStatus.InvalidArgument

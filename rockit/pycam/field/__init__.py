@@ -1,0 +1,2 @@
+"""pycamd at an unattended station: a daylight schedule, disk housekeeping, health and
+data transfer (station.py runs them beside acquisition)."""

@@ -1,0 +1,31 @@
+"""A loose cable on a busy focusd: its controller unplugged and replugged at random (2-6 s
+connected, 0.5-5 s unplugged) while 20 pollers read its status and a client keeps
+commanding moves. After every replug it is online again within RECOVERY, no status call
+blocks, and every command answers a code. `make soak` runs the same with 20 replugs; this
+is its short version."""
+import random
+
+from bench.soak.clients import Commander, Pollers
+from bench.soak.flapping import flap
+
+RECOVERY = 10.0   # s from a replug to ONLINE, whatever the outages before
+REPLUGS = 4
+MOVES = [('set_focus', lambda rng: (rng.randint(1, 2), rng.randint(-200, 200))), ('stop_channel', (1,)),
+         ('enable_fans', (True,))]
+
+
+def test_a_flapping_controller_is_back_within_10_s_of_every_replug(make_focuser):
+    focuser = make_focuser()
+    address = focuser.daemon.address
+    pollers = Pollers(address, 20).start()
+    commander = Commander(address, MOVES, seed=13, pause=(0.0, 0.3), timeout=30).start()
+    try:
+        recoveries = flap(focuser.link, address, random.Random(13), REPLUGS, bound=RECOVERY)
+    finally:
+        commander.stop()
+        pollers.stop()
+    assert None not in recoveries, recoveries
+    assert pollers.slow == 0 and pollers.errors == 0, (pollers.slowest, pollers.errors)
+    assert commander.raised == [] and commander.count > 0
+    assert focuser.daemon.process.poll() is None
+    assert len(commander.answered) >= 2, commander.answered   # succeeded, and refused while offline
