@@ -7,7 +7,7 @@ and 404s for what is not there."""
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import http, updated
+from web_support import http, updated
 from support import wait_until
 from rockit.common import pyro, registry
 from rockit.web import plots

@@ -6,7 +6,7 @@ import sys
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import http, updated
+from web_support import http, updated
 from stand_in import StandIn
 from support import ROOT, free_port, wait_until
 
