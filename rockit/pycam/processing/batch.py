@@ -133,7 +133,10 @@ class BatchRun:
         for on, off in pairs:       # dark substitutions are said here, once, not in each process
             self.darks.match('on', on.exposure_us), self.darks.match('off', off.exposure_us)
         bounds = [round(i * len(pairs) / jobs) for i in range(jobs + 1)]
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        # The parent's darks and background go to each process as it starts (forked: not
+        # even pickled) instead of each process reading and averaging the frames again.
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_adopt,
+                                                    initargs=(self.darks, self.pipeline.absorbance.background)) as pool:
             chunks = [pool.submit(process_chunk, self.inputs, self.out, self.settings, self.calibration,
                                   max(0, start - overlap), stop, start - max(0, start - overlap),
                                   set(self.darks.substitutions))
@@ -154,14 +157,25 @@ def process_pairs(pipeline, writer, pairs, skip=0):
         yield row, result
 
 
+_adopted = {}     # darks and background handed over by the parent as this process started
+
+
+def _adopt(darks, background):
+    _adopted.update(darks=darks, background=background)
+
+
 def process_chunk(inputs, out, settings, calibration, start, stop, skip, substitutions=()):
     """One process's share of a batch: pairs[start:stop], the first `skip` only for the
-    flow. Everything it needs is rebuilt from the inputs, so it runs in any process (a
-    Dask worker would call it the same way); substitutions: the dark substitutions
-    already reported."""
+    flow. Everything it needs not handed over when the process started is rebuilt from
+    the inputs, so it runs in any process (a Dask worker would call it the same way);
+    substitutions: the dark substitutions already reported."""
     from .outputs import PairWriter
-    darks = DarkLibrary.from_folder(inputs.darks)
+    if _adopted:
+        darks, background = _adopted['darks'], _adopted['background']
+    else:
+        darks = DarkLibrary.from_folder(inputs.darks)
+        background = build_background(settings, darks, inputs.clear)
     darks.substitutions.update(substitutions)
-    pipeline = LivePipeline(settings, darks, build_background(settings, darks, inputs.clear), calibration)
+    pipeline = LivePipeline(settings, darks, background, calibration)
     writer = PairWriter(out, settings, calibration, tidy=False)
     return list(process_pairs(pipeline, writer, inputs.pairs[start:stop], skip))

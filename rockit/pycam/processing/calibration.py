@@ -195,15 +195,17 @@ def cell_absorbances(cells, clear, darks, registration=None, radius=30):
         off = [n for n in names if n.band == 'off']
         if not on or not off:
             raise CalibrationError(f'the {ppmm} ppm.m cell needs both on- and off-band frames')
-        values = []
-        for a, b in zip(on, off):
-            on_rate = counts_per_second(load_png(a.path), darks.match('on', a.exposure_us).frame, a.exposure_us)
-            off_rate = counts_per_second(load_png(b.path), darks.match('off', b.exposure_us).frame, b.exposure_us)
-            tau_on = optical_depth(clear['on'], on_rate)
-            tau_off = optical_depth(clear_off, registration.apply(off_rate))
-            values.append(float(np.nanmean((tau_on - tau_off)[mask])))
-        result[ppmm] = values
+        result[ppmm] = [float(np.nanmean(cell_aa_image(a, b, clear['on'], clear_off, darks, registration)[mask]))
+                        for a, b in zip(on, off)]
     return result, [shape[1] // 2, shape[0] // 2, radius]
+
+
+def cell_aa_image(on, off, clear_on, clear_off, darks, registration):
+    """The AA image of one on/off cell frame pair (ImageNames) against clear sky, the
+    off-band frames registered."""
+    on_rate = counts_per_second(load_png(on.path), darks.match('on', on.exposure_us).frame, on.exposure_us)
+    off_rate = counts_per_second(load_png(off.path), darks.match('off', off.exposure_us).frame, off.exposure_us)
+    return optical_depth(clear_on, on_rate) - optical_depth(clear_off, registration.apply(off_rate))
 
 
 AA_FLOOR = 1e-3   # smallest 1-sigma of a cell's mean AA: the clear sky's own noise

@@ -43,6 +43,9 @@ def process(client, args):
     parser.add_argument('--min-column', type=float, default=0.0,
                         help='line pixels at or below this column (ppm.m) are sky, left out of the rate (default 0)')
     cli.temperature_argument(parser)
+    parser.add_argument('--sensitivity-mask', nargs='?', const='', metavar='CELL_FOLDER',
+                        help='divide AA images by the per-pixel sensitivity of a calibration cell relative to the '
+                        'centre, from the calibration folder or the one named (default off)')
     parser.add_argument('--full-flow', action='store_true', help='optical flow over the whole frame (slow)')
     parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
                         help=f'processes working on runs of consecutive pairs (default the cores, {os.cpu_count()})')
@@ -64,8 +67,14 @@ def process(client, args):
         darks = DarkLibrary.from_folder(inputs.darks)
         if not registered:
             notes.append(cli.register_by_ecc(settings, inputs.pairs[0], darks))
+        if args.sensitivity_mask is not None:
+            from rockit.pycam.processing.sensitivity import mask_of_folder
+            settings.sensitivity = mask_of_folder(args.sensitivity_mask or inputs.calibration, settings.registration)
+            mask = settings.sensitivity.mask
+            notes.append(f'sensitivity mask: the {settings.sensitivity.cell_ppmm:g} ppm.m cell of '
+                         f'{settings.sensitivity.source}, {mask.min():.2f}-{mask.max():.2f} of the centre')
         run = BatchRun(inputs, args.out, settings, darks)
-    except (MissingInput, CalibrationError, LineError, RegistrationError, ValueError, OSError) as e:
+    except (MissingInput, CalibrationError, LineError, RegistrationError, LookupError, ValueError, OSError) as e:
         return cli.fail(str(e))
 
     cal = run.calibration

@@ -11,7 +11,9 @@ def settings_from_config(config, base=None):
     sensor's), or geometry_file (PyCam's cam_geom format): without a distance and a lens no
     emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
     poly2, kern2015; default poly2), doas_calibration_model (default linear);
-    min_column_ppmm (default 0); flow_margin_px. The processor itself also
+    min_column_ppmm (default 0); flow_margin_px; sensitivity_mask (a folder of calibration
+    cell frames with its darks and clear sky: AA divided by the cell's per-pixel
+    sensitivity relative to the centre; default off). The processor itself also
     reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
     sky region of each frame, e.g. when Clear captures cannot avoid the plume).
     """
@@ -52,7 +54,20 @@ def settings_from_config(config, base=None):
             setattr(settings, key, check_model(config[key]))
     if config.get('min_column_ppmm') is not None:
         settings.min_column_ppmm = float(config['min_column_ppmm'])
+    if config.get('sensitivity_mask') not in (None, False, ''):
+        settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration)
     return settings
+
+
+def _sensitivity(folder, registration):
+    from .errors import CalibrationError
+    from .sensitivity import mask_of_folder
+    if not isinstance(folder, str):
+        raise ValueError(f'processing: sensitivity_mask must be a folder of calibration cell frames, not {folder!r}')
+    try:
+        return mask_of_folder(folder, registration)
+    except (CalibrationError, LookupError, OSError) as e:
+        raise ValueError(f'processing: sensitivity_mask: {e}') from None
 
 
 def _line(item):

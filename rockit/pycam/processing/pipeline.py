@@ -47,6 +47,7 @@ class ProcessingSettings:
     max_pair_gap_s: float = 60.0        # no flow between pairs further apart than this
     preview_range: tuple = (-0.05, 0.5)  # AA shown from dark to bright in previews
     molar_mass: float = SO2_MOLAR_MASS
+    sensitivity: object = None          # a sensitivity.SensitivityMask the AA is divided by; None: off
 
     @property
     def lines(self):
@@ -72,6 +73,7 @@ class ProcessingSettings:
             'calibration_model': self.calibration_model,
             'doas_calibration_model': self.doas_calibration_model,
             'molar_mass_g_mol': self.molar_mass,
+            'sensitivity_mask': None if self.sensitivity is None else self.sensitivity.describe(),
         }
 
 
@@ -135,6 +137,8 @@ class LivePipeline:
         """Steps 5-7 for an AA image: columns, speed since the previous image, emission;
         for several lines, each line's rate and their total."""
         s = self.settings
+        if s.sensitivity is not None:
+            aa = s.sensitivity.apply(aa)
         result = PairResult(time, aa, calibrated=self.calibration is not None)
         if self.calibration is not None:
             result.so2 = self.calibration.column(aa, s.units, PPMM).astype(np.float32)
