@@ -8,7 +8,9 @@ The images are averaged over BINNING x BINNING blocks first: the view is some pi
 wide, single pixels are noisy, and a 648 x 486 series binned by 4 correlates in a few
 milliseconds.
 """
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -18,6 +20,7 @@ BINNING = 4
 RADII_PX = (2, 4, 6, 8, 12, 16, 24, 32)   # disk radii tried, in full-resolution pixels
 MIN_SAMPLES = 30          # fewer, and some of thousands of pixels correlate by chance
 MIN_VARIATION = 0.25      # of the most variable pixels' AA scatter: below it, sky and ground
+CHANCE = 0.01             # the odds that the best of all pixels tested correlates this well by chance
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,25 @@ def correlation_map(images, columns):
     return np.where(scatter >= MIN_VARIATION * np.percentile(scatter, 99), r, -1.0)
 
 
+def chance_correlation(samples, pixels, odds=CHANCE):
+    """The correlation the best of `pixels` unrelated pixels reaches with `odds` over
+    `samples` points (Fisher's z, Bonferroni over the pixels): with 30 samples and
+    thousands of pixels, noise alone reaches about 0.7."""
+    z = NormalDist().inv_cdf(1 - odds / max(pixels, 1))
+    return math.tanh(z / math.sqrt(max(samples - 3, 1)))
+
+
 def search(images, columns, factor=BINNING, radii=RADII_PX):
-    """The field of view from binned AA images and the DOAS columns at their times."""
+    """The field of view from binned AA images and the DOAS columns at their times.
+    Raises FovError while no pixel follows the columns better than chance would."""
     stack = np.nan_to_num(np.asarray(images, np.float32))
     columns = np.asarray(columns, float)
     r = correlation_map(stack, columns)
     row, col = np.unravel_index(int(np.argmax(r)), r.shape)
+    bound = chance_correlation(len(columns), int((r > -1).sum()))
+    if r[row, col] <= bound:
+        raise FovError(f'no pixel follows the DOAS columns better than chance: the best correlates '
+                       f'r = {r[row, col]:.2f} over {len(columns)} samples, chance reaches {bound:.2f}')
     yy, xx = np.mgrid[:stack.shape[1], :stack.shape[2]]
     best = (radii[0], -1.0)
     for radius in radii:
