@@ -76,12 +76,13 @@ def table(rows):
 
 def main(names=None):
     """Run every benchmark, or those whose module is named (`bench/run.py focuser load`):
-    then only their sections of RESULTS.md are replaced, under the new date."""
+    then only their sections of RESULTS.md are replaced, under the new date. Sections that
+    other tools write (make soak's) are kept as they are."""
     names = sys.argv[1:] if names is None else names
     machine = f'{platform.node()}: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}'
     now = datetime.datetime.now(datetime.timezone.utc)
     path = Path(__file__).parent / 'RESULTS.md'
-    kept = _sections(path.read_text()) if names and path.exists() else {}
+    kept = _sections(path.read_text()) if path.exists() else {}
     measured = _date(path.read_text()) if kept else None
     sections = [f'# Benchmark results\n\n{now:%Y-%m-%d %H:%M} UTC on {machine}\n']
     for title, benchmark, note in BENCHMARKS:
@@ -96,6 +97,8 @@ def main(names=None):
         text = f'## {title}\n\n{table(getattr(benchmark, "run", benchmark)())}\n\n{note}\n'
         print(text, flush=True)
         sections.append(text)
+    titles = {title for title, _, _ in BENCHMARKS}
+    sections += [section for title, section in kept.items() if title not in titles]   # e.g. make soak's
     path.write_text('\n'.join(sections))
 
 
