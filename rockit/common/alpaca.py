@@ -10,6 +10,7 @@ device online if it is not (a daemon reconnects by itself otherwise), disconnect
 stops answering Alpaca clients, because the daemon's own clients still drive the device.
 """
 import datetime
+import enum
 import logging
 import re
 import threading
@@ -21,37 +22,22 @@ PORT = {'type': 'integer', 'minimum': 1, 'maximum': 65535}
 CONFIG_PROPERTIES = {'port': PORT, 'discovery_port': PORT}
 
 
+class ErrorNumber(enum.IntEnum):
+    """The ErrorNumbers the Alpaca API defines; 0x500 and up are the driver's own."""
+    NotImplemented = 0x400
+    InvalidValue = 0x401
+    NotConnected = 0x407
+    InvalidOperation = 0x40B
+    ActionNotImplemented = 0x40C
+    DriverError = 0x500
+
+
 class AlpacaError(Exception):
-    """An error the Alpaca API reports inside a 200 response, as ErrorNumber."""
-    number = 0x500   # the first of the driver's own errors
+    """An error the Alpaca API reports inside a 200 response, as ErrorNumber and ErrorMessage."""
 
-    def __init__(self, message):
+    def __init__(self, number, message):
         super().__init__(message)
-        self.message = message
-
-
-class NotImplementedMember(AlpacaError):
-    number = 0x400
-
-
-class InvalidValue(AlpacaError):
-    number = 0x401
-
-
-class NotConnected(AlpacaError):
-    number = 0x407
-
-
-class InvalidOperation(AlpacaError):
-    number = 0x40B
-
-
-class ActionNotImplemented(AlpacaError):
-    number = 0x40C
-
-
-class DriverError(AlpacaError):
-    number = 0x500
+        self.number, self.message = ErrorNumber(number), message
 
 
 class BadRequest(Exception):
@@ -137,7 +123,7 @@ class Device:
 
     def require_connected(self):
         if not (self._wanted and self.online()):
-            raise NotConnected(f'{self.name} is not connected')
+            raise AlpacaError(ErrorNumber.NotConnected, f'{self.name} is not connected')
 
     # Connection.
     def get_connected(self):
@@ -211,10 +197,10 @@ class Device:
 
     # Custom actions and raw commands: none.
     def put_action(self, form):
-        raise ActionNotImplemented(f'{self.name} has no actions')
+        raise AlpacaError(ErrorNumber.ActionNotImplemented, f'{self.name} has no actions')
 
     def put_commandblind(self, form):
-        raise NotImplementedMember('raw commands are not supported')
+        raise AlpacaError(ErrorNumber.NotImplemented, 'raw commands are not supported')
 
     put_commandbool = put_commandstring = put_commandblind
 

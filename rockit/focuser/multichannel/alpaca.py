@@ -9,6 +9,7 @@ import threading
 import uuid
 
 from rockit.common import alpaca
+from rockit.common.alpaca import AlpacaError, ErrorNumber
 from rockit.common.alpaca_discovery import DiscoveryResponder
 from rockit.common.alpaca_http import AlpacaServer
 from rockit.common.errors import DeviceError, NotDisconnected, Refused
@@ -19,9 +20,9 @@ from .protocol import MAX_POSITION
 ACCEPT_POLL = 0.005  # s between looks at the published state while a move is being started
 
 ERRORS = {
-    CommandStatus.NotConnected: alpaca.NotConnected,
-    CommandStatus.Blocked: alpaca.InvalidOperation,
-    CommandStatus.PositionOutsideLimits: alpaca.InvalidValue,
+    CommandStatus.NotConnected: ErrorNumber.NotConnected,
+    CommandStatus.Blocked: ErrorNumber.InvalidOperation,
+    CommandStatus.PositionOutsideLimits: ErrorNumber.InvalidValue,
 }
 
 
@@ -35,13 +36,14 @@ def command(daemon, name, *args, doing):
     except Refused as e:
         code, reason = e.code_in(CommandStatus), str(e)
     except (DeviceError, TimeoutError) as e:
-        raise alpaca.DriverError(f'{doing}: {e or "the focus controller did not answer in time"}') from None
+        raise AlpacaError(ErrorNumber.DriverError,
+                          f'{doing}: {e or "the focus controller did not answer in time"}') from None
     except Exception:  # a bug must not reach the client as a traceback
         daemon.log.exception('alpaca: %s failed', name)
         code, reason = CommandStatus.Failed, ''
     if code != CommandStatus.Succeeded:
-        raise ERRORS.get(code, alpaca.DriverError)(
-            f'{doing}: {reason or CommandStatus.message(code).removeprefix("error: ")}')
+        raise AlpacaError(ERRORS.get(code, ErrorNumber.DriverError),
+                          f'{doing}: {reason or CommandStatus.message(code).removeprefix("error: ")}')
 
 
 class ChannelFocuser(alpaca.Device):
@@ -80,7 +82,8 @@ class ChannelFocuser(alpaca.Device):
         except NotDisconnected:
             pass   # connected meanwhile
         except (DeviceError, TimeoutError) as e:
-            raise alpaca.DriverError(f'the focus controller is offline: {e or "no answer in time"}') from None
+            raise AlpacaError(ErrorNumber.DriverError,
+                              f'the focus controller is offline: {e or "no answer in time"}') from None
 
     def operational_state(self):
         status = self._status()
@@ -109,7 +112,7 @@ class ChannelFocuser(alpaca.Device):
         return self.max_step
 
     def get_stepsize(self):
-        raise alpaca.NotImplementedMember('the step size is not known')
+        raise AlpacaError(ErrorNumber.NotImplemented, 'the step size is not known')
 
     def get_tempcompavailable(self):
         self.require_connected()
@@ -123,14 +126,15 @@ class ChannelFocuser(alpaca.Device):
         enabled = form.boolean('TempComp')
         self.require_connected()
         if enabled:
-            raise alpaca.InvalidOperation('temperature compensation is not available')
+            raise AlpacaError(ErrorNumber.InvalidOperation, 'temperature compensation is not available')
 
     def get_temperature(self):
         if not self.probe:
-            raise alpaca.NotImplementedMember(f'no temperature probe is configured for channel {self.channel}')
+            raise AlpacaError(ErrorNumber.NotImplemented,
+                              f'no temperature probe is configured for channel {self.channel}')
         reading = self._status()['temperature'].get(self.probe)
         if reading is None:
-            raise alpaca.DriverError(f'temperature probe {self.probe} has no valid reading')
+            raise AlpacaError(ErrorNumber.DriverError, f'temperature probe {self.probe} has no valid reading')
         return reading
 
     def put_halt(self, form):
@@ -142,16 +146,16 @@ class ChannelFocuser(alpaca.Device):
         position = form.integer('Position')
         self.require_connected()
         if not 0 <= position <= self.max_step:
-            raise alpaca.InvalidValue(f'position {position} is outside 0..{self.max_step}')
+            raise AlpacaError(ErrorNumber.InvalidValue, f'position {position} is outside 0..{self.max_step}')
         if self._status()[self._key('moving')]:
-            raise alpaca.InvalidOperation(f'channel {self.channel} is moving: halt it first')
+            raise AlpacaError(ErrorNumber.InvalidOperation, f'channel {self.channel} is moving: halt it first')
         target = position + self.low
         refusal = []
 
         def move():
             try:
                 command(self.daemon, 'set_focus', self.channel, target, doing=f'move to {position}')
-            except alpaca.AlpacaError as e:
+            except AlpacaError as e:
                 refusal.append(e)
         mover = threading.Thread(target=move, name=f'alpaca-move-{self.channel}', daemon=True)
         mover.start()
