@@ -17,13 +17,13 @@ import inspect
 import logging
 import math
 import os
-import socket
 import threading
 
 import Pyro4
 import Pyro4.errors
 import Pyro4.socketutil
 
+from . import systemd
 from .codes import CommandStatus
 from .errors import DeviceError, Refused
 
@@ -153,11 +153,11 @@ def serve(obj, address, on_stop=None, log=None):
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     log.info('serving %s', uri)
-    _notify_systemd(b'READY=1')
+    systemd.notify(b'READY=1')
     try:
         daemon.requestLoop()
     finally:
-        _notify_systemd(b'STOPPING=1')
+        systemd.notify(b'STOPPING=1')
         if on_stop:
             on_stop()
         daemon.close()
@@ -182,20 +182,6 @@ class BackgroundServer:
         self._thread.join(5)
         self._daemon.unregister(self._obj)
         self._daemon.close()
-
-
-def _notify_systemd(message):
-    """sd_notify for Type=notify units; a no-op outside systemd."""
-    path = os.environ.get('NOTIFY_SOCKET')
-    if not path:
-        return
-    if path.startswith('@'):
-        path = '\0' + path[1:]
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            sock.sendto(message, path)
-    except OSError:
-        pass
 
 
 def connect(address, timeout=None):

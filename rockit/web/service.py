@@ -31,8 +31,7 @@ def main(argv=None):
         return 1
 
     import uvicorn
-    from rockit.common import log as rockit_log, watcher
-    from rockit.common.pyro import _notify_systemd
+    from rockit.common import log as rockit_log, systemd, watcher
     from .app import make_app
     from .poller import Poller
 
@@ -49,11 +48,11 @@ def main(argv=None):
         server.should_exit = True
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stop)
-    _notify_systemd(b'READY=1')
+    systemd.notify(b'READY=1')
     try:
         server.run()
     finally:
-        _notify_systemd(b'STOPPING=1')
+        systemd.notify(b'STOPPING=1')
         listener.close()
         watcher.stop_all([poller.watcher for poller in pollers.values()])
         logging.shutdown()
