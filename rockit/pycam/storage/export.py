@@ -13,6 +13,8 @@ import os
 import re
 from pathlib import Path
 
+from rockit.common import files
+
 from . import names
 from ..errors import NamingError
 
@@ -73,12 +75,7 @@ class FrameExport:
         if not self._waiting(name):
             return True
         names_kept = self.acknowledged | {name} if parsed.stamp == self.stamp else {name}
-        temp = self._record.with_name(f'{ACKNOWLEDGED_FILE}.{os.getpid()}.tmp')
-        with open(temp, 'w') as f:
-            f.write('\n'.join(sorted(names_kept)) + '\n')
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, self._record)
+        files.atomic_write(self._record, ('\n'.join(sorted(names_kept)) + '\n').encode())
         self.stamp, self.acknowledged = parsed.stamp, names_kept
         return True
 
