@@ -7,9 +7,9 @@ import sys
 from support import ROOT
 
 
-def test_demo_brings_every_daemon_online_and_stops_them():
-    result = subprocess.run([sys.executable, str(ROOT / 'tools' / 'demo.py')], cwd=ROOT, capture_output=True,
-                            text=True, timeout=180, stdin=subprocess.DEVNULL)
+def test_demo_brings_every_daemon_online_and_stops_them(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / 'tools' / 'demo.py'), '--dir', tmp_path], cwd=ROOT,
+                            capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'Focuser is ONLINE; fans are ON' in result.stdout
     assert 'Channel 1: 250 steps' in result.stdout

@@ -2,7 +2,8 @@
 `make demo-two-pi` (tools/demo.py --two-pi): the two-Pi SO2 camera instead, a master pycamd
 and a second one owning the off-band camera, both simulated.
 
-Everything lives in .demo/ (registry, configs, logs; --dir names another folder). Then
+Everything lives in .demo/ (registry, configs, logs, pycamd's data; --dir names another
+folder), so that two demos in two folders never share a file. Then
 rockit-web shows them all, at the URL printed. On a terminal (or with --keep) the daemons
 keep running until Ctrl-C or SIGTERM, with the commands to drive them printed; otherwise
 they stop once the status has been shown.
@@ -24,14 +25,22 @@ PYTHON = sys.executable
 
 class Demo:
     def __init__(self, title, daemon, cli, env_var, config, registry_name, emulator=None, steps=(),
-                 also_registered=(), stand_ins=None, settle=0, label=None):
+                 also_registered=(), stand_ins=None, ready=None, settle=0, label=None):
         self.label = label or daemon     # names its config and log in .demo/
         self.title, self.daemon, self.cli, self.env_var = title, daemon, cli, env_var
         self.config, self.registry_name, self.emulator, self.steps = config, registry_name, emulator, steps
         # Other daemons the config names (given free ports too), and a module serving
         # stand-ins for them from the config (`python -m MODULE CONFIG`).
         self.also_registered, self.stand_ins = also_registered, stand_ins
-        self.settle = settle  # s to let the steps take effect before the status is shown
+        # What the steps lead to, shown in the status once ready(status as `json` prints
+        # it) holds, or after settle s at most.
+        self.settle, self.ready = settle, ready
+
+
+def emission_rate_known(status):
+    """pycamd has processed a pair into an SO2 emission rate with its uncertainty."""
+    processing = status.get('processing') or {}
+    return processing.get('emission_rate_kg_s') is not None and processing.get('emission_rate_err_kg_s') is not None
 
 
 DEMOS = [
@@ -48,7 +57,7 @@ DEMOS = [
     Demo('SO2 camera (simulated Pi cameras and spectrometer)', 'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH',
          'config/pycamd/test.json', 'localhost_test6',
          steps=[['capture', 'Dark'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
-                ['capture', '1257ppmm', 'cameras'], ['start']], settle=45),
+                ['capture', '1257ppmm', 'cameras'], ['start']], settle=90, ready=emission_rate_known),
 ]
 
 TWO_PI_DEMOS = [
@@ -58,7 +67,7 @@ TWO_PI_DEMOS = [
          'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH', 'config/pycamd/test-two-pi-master.json', 'localhost_test8',
          label='pycamd-master',
          steps=[['capture', 'Dark', 'cameras'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
-                ['capture', '1257ppmm', 'cameras'], ['start']], settle=8),
+                ['capture', '1257ppmm', 'cameras'], ['start']], settle=30, ready=emission_rate_known),
 ]
 
 
@@ -80,14 +89,19 @@ def cli(demo, *args, env):
                           capture_output=True, text=True, timeout=240)
 
 
-def wait_online(demo, env, timeout=20):
+def wait_status(demo, env, condition, timeout):
+    """Poll the CLI's `json` until condition(status) holds; False after timeout s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = cli(demo, 'json', env=env)
-        if result.returncode == 0 and json.loads(result.stdout).get('status'):
+        if result.returncode == 0 and condition(json.loads(result.stdout)):
             return True
         time.sleep(0.3)
     return False
+
+
+def wait_online(demo, env, timeout=20):
+    return wait_status(demo, env, lambda status: status.get('status'), timeout)
 
 
 def start_web(demos, env, processes):
@@ -139,6 +153,8 @@ def main():
             if config.get('libvirt_uri', '').startswith('test:') and not config['libvirt_uri'].startswith('test:/'):
                 # A node file named relative to the config's folder, which is not .demo/.
                 config['libvirt_uri'] = f"test://{(ROOT / demo.config).parent / config['libvirt_uri'][5:]}"
+            if 'data_root' in config:
+                config['data_root'] = str(DEMO / f'{demo.label}-data')
             config_path = DEMO / f'{demo.label}.json'
             config_path.write_text(json.dumps(config, indent=2))
             if demo.stand_ins:
@@ -161,7 +177,8 @@ def main():
             for step in demo.steps:
                 result = cli(demo, *step, env=env)
                 print(f'$ ./{demo.cli} {" ".join(step)}  -> exit {result.returncode} {result.stderr.strip()}')
-            time.sleep(demo.settle)
+            if demo.ready:
+                wait_status(demo, env, demo.ready, demo.settle)
             print(cli(demo, 'status', env=env).stdout.rstrip())
 
         url = start_web(demos, env, processes)
