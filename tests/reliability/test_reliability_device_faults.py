@@ -49,8 +49,10 @@ def test_a_device_answering_every_other_command_is_offline_until_it_is_well(devi
 
 
 def test_replies_just_inside_serial_timeout_keep_it_online(request, spec):
-    device = spec.start(request, serial_timeout=0.4)
-    device.link.delay = 0.3
+    # Replies slower than the 0.5 s the other tests configure, and slower than STATUS_BOUND
+    # (a status that waited on the device would show), with 0.4 s to spare for a busy machine.
+    device = spec.start(request, serial_timeout=1.0)
+    device.link.delay = 0.6
     method, args = spec.device_command
     result, thread = [], threading.Thread(target=lambda: result.append(device.call(method, *args)))
     thread.start()
