@@ -42,3 +42,10 @@ def daemons(tmp_path):
     yield start
     for daemon in started:
         daemon.stop()
+
+
+def pytest_collection_modifyitems(items):
+    """Modules with a slow test go first: the workers take modules in this order, and one
+    started last would keep its worker busy alone at the end."""
+    slow = {item.module for item in items if item.get_closest_marker('slow')}
+    items.sort(key=lambda item: getattr(item, 'module', None) not in slow)

@@ -4,9 +4,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from support import ROOT
 
 
+@pytest.mark.slow
 def test_demo_brings_every_daemon_online_and_stops_them(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / 'tools' / 'demo.py'), '--dir', tmp_path], cwd=ROOT,
                             capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)

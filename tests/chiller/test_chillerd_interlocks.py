@@ -3,6 +3,8 @@ stand-ins of powerd and domealertd served by Pyro on loopback."""
 import json
 import shutil
 
+import pytest
+
 from chiller_harness import DomeAlertStandIn, PowerStandIn
 from support import ROOT
 from rockit.chiller import errors, protocol
@@ -166,6 +168,7 @@ def test_a_hung_domealertd_holds_neither_the_serial_line_nor_the_status(make_chi
                         timeout=20)
 
 
+@pytest.mark.slow
 def test_the_reference_clasp_config_serves_unchanged(make_chiller, stand_in, test_registry):
     """config/chillerd/clasp.json as the reference daemon ships it, only its serial port
     pointed at the emulator: it starts in AUTOMATIC and follows powerd and domealertd."""

@@ -88,6 +88,7 @@ def test_waits_double_to_the_longest_and_only_a_good_poll_starts_them_over():
     assert [policy.failed() for _ in range(3)] == [1.0, 2.0, 4.0]
 
 
+@pytest.mark.slow
 def test_back_online_soon_after_every_replug_of_a_flapping_cable(line):
     model, link, device = line
     rng = random.Random(13)

@@ -27,6 +27,7 @@ DEMO = json.loads((ROOT / 'config' / 'pycamd' / 'test.json').read_text())
 
 
 @needs_spectra
+@pytest.mark.slow
 def test_live_fov_search_and_doas_calibrated_rates(make_pycam):
     processing = dict(DEMO['processing'], doas_references=str(DATA / 'spectra' / 'reference'))
     simulation = DEMO['simulation']

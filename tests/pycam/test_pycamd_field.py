@@ -9,6 +9,7 @@ import time
 
 import astral
 import astral.sun
+import pytest
 
 from rockit.pycam.codes import CommandStatus
 from support import free_port
@@ -62,6 +63,7 @@ def test_where_the_sun_is_down_the_station_waits(make_pycam):
     assert status['cameras']['continuous'] is True and status['schedule']['state'] == 'manual'
 
 
+@pytest.mark.slow
 def test_darks_follow_a_scheduled_stop(make_pycam):
     now = datetime.datetime.now(UTC)
     stop = (now + datetime.timedelta(seconds=20)).replace(microsecond=0)

@@ -3,6 +3,8 @@ acquisition never stops, the dark, clear and cell captures stay, nothing partial
 and nothing goes before rsync has copied it."""
 import time
 
+import pytest
+
 from pycam_harness import small_disk
 from rockit.pycam.codes import CommandStatus
 from rockit.pycam.storage import names
@@ -19,6 +21,7 @@ def captures_on_disk(pycam, kind):
     return found
 
 
+@pytest.mark.slow
 def test_a_full_disk_loses_the_oldest_plume_captures_and_acquisition_goes_on(make_pycam, tmp_path):
     with small_disk(tmp_path / 'disk', 'size=16m') as disk:
         pycam = make_pycam(data_root=disk, free_space_floor_mb=2, storage={'keep_free_mb': 6, 'delete_oldest': True},

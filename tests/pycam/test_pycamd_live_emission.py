@@ -71,6 +71,7 @@ def idle(status):
     return not p['pairs_waiting'] and done >= p['pairs_received']
 
 
+@pytest.mark.slow
 def test_live_emission_rates_on_the_simulated_plume_match_its_truth(make_pycam):
     processing, simulation = DEMO['processing'], DEMO['simulation']
     pycam = make_pycam(spectrometer=False, simulation=simulation, processing=processing)

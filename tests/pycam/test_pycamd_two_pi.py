@@ -66,6 +66,7 @@ def stamps(image_names_):
     return [name[:17] for name in image_names_]
 
 
+@pytest.mark.slow
 def test_pairs_are_stored_on_the_master_and_a_killed_second_pi_loses_no_frame(two_pi, tmp_path):
     master, second = two_pi(processing=DEMO['processing'])
     online = wait_status(master, lambda s: s['status'] == 1, message='both Pis online')

@@ -5,6 +5,8 @@ blocks, and every command answers a code. `make soak` runs the same with 20 repl
 is its short version."""
 import random
 
+import pytest
+
 from bench.soak.clients import Commander, Pollers
 from bench.soak.flapping import flap
 
@@ -14,6 +16,7 @@ MOVES = [('set_focus', lambda rng: (rng.randint(1, 2), rng.randint(-200, 200))),
          ('enable_fans', (True,))]
 
 
+@pytest.mark.slow
 def test_a_flapping_controller_is_back_within_10_s_of_every_replug(make_focuser):
     focuser = make_focuser()
     address = focuser.daemon.address

@@ -12,6 +12,8 @@ from support import wait_until
 from rockit.common import pyro, registry
 from rockit.web import plots
 
+pytestmark = pytest.mark.slow   # the demo takes most of a minute to start
+
 
 @pytest.fixture
 def daemon_status(demo, monkeypatch):
