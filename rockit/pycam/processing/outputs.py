@@ -127,5 +127,17 @@ def doas_row(time, spectrum, result, units):
             'fit_converged': int(bool(result.success)), 'saturated': int(bool(result.saturated))}
 
 
+DOAS_FIT_NAME = 'doas_fit.npz'
+
+
+def doas_fit_npz(spectrum, result):
+    """What writes the newest DOAS fit into an open file: the spectrum's name, its column
+    and error (molecules/cm^2), and over the fit window the wavelengths, the corrected
+    counts and the model fitted to them."""
+    return lambda f: np.savez(f, spectrum=np.array(spectrum), column=np.float64(result.column),
+                              error=np.float64(result.error), wavelengths=result.wavelengths,
+                              measured=result.measured, fitted=result.fitted)
+
+
 def doas_log(folder):
     return CsvLog(Path(folder) / DOAS_CSV_NAME, DOAS_COLUMNS)
