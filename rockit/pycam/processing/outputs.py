@@ -1,11 +1,11 @@
-"""What processing leaves on disk, written so that a crash at any moment leaves every file
-either as it was or complete (rockit.common.files).
+"""What processing leaves on disk, written so that a crash at any moment leaves every image
+file either as it was or complete (rockit.common.files).
 
 Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data), a preview
 `<time>_aa.png` (8-bit colour map with a colour bar) and, once calibrated, `<time>_so2.npy`
-(float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, rewritten
-whole through a temporary file for every row appended; `valid_fraction` is the share of
-the line's pixels that had data.
+(float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, appended
+(rockit.common.csvlog: a crash loses at most the row being written); `valid_fraction` is
+the share of the line's pixels that had data.
 """
 from pathlib import Path
 
