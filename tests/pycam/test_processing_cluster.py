@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import distributed
 import pytest
@@ -91,6 +92,32 @@ def test_a_scheduler_without_workers_is_said(tmp_path):
     assert not (tmp_path / 'out').exists()
 
 
+def shadowing(tmp_path, module):
+    """A PYTHONPATH folder on which `module` cannot be imported, as on a machine without it."""
+    folder = tmp_path / 'site' / module
+    folder.mkdir(parents=True)
+    (folder / '__init__.py').write_text(f"raise ModuleNotFoundError(\"No module named '{module}'\")\n")
+    return tmp_path / 'site'
+
+
+@needs_data
+def test_workers_without_rockit_are_said_before_anything_is_written(tmp_path):
+    with local_cluster(0) as cluster:
+        env = dict(os.environ, PYTHONPATH=str(shadowing(tmp_path, 'rockit')))
+        worker = subprocess.Popen([str(Path(sys.executable).parent / 'dask'), 'worker', cluster.scheduler_address,
+                                   '--host', '127.0.0.1', '--nthreads', '1', '--no-dashboard'],
+                                  env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            done = pycam('process', *INPUTS, '--out', tmp_path / 'out', '--scheduler', cluster.scheduler_address)
+        finally:
+            worker.terminate()
+            worker.wait(30)
+    assert done.returncode != 0
+    assert f'the cluster at {cluster.scheduler_address} cannot import the processing' in done.stderr
+    assert "No module named 'rockit'" in done.stderr and 'Traceback' not in done.stderr
+    assert not (tmp_path / 'out').exists()
+
+
 @pytest.mark.parametrize('address', ['8786', 'tcp://host', 'tls://127.0.0.1:8786'])
 def test_an_address_that_is_not_tcp_host_port_is_refused(tmp_path, address):
     code, _, err = run_offline('process', SEQ_1, '--out', tmp_path, '--scheduler', address)
@@ -98,11 +125,8 @@ def test_an_address_that_is_not_tcp_host_port_is_refused(tmp_path, address):
 
 
 def test_without_distributed_installed_the_package_to_install_is_said(tmp_path):
-    missing = tmp_path / 'site' / 'distributed'
-    missing.mkdir(parents=True)
-    (missing / '__init__.py').write_text("raise ModuleNotFoundError(\"No module named 'distributed'\")\n")
     done = pycam('process', SEQ_1, '--out', tmp_path / 'out', '--scheduler', 'tcp://scheduler.invalid:8786',
-                 pythonpath=tmp_path / 'site')
+                 pythonpath=shadowing(tmp_path, 'distributed'))
     assert done.returncode != 0
     assert done.stderr.splitlines()[0] == 'pycam: --scheduler needs Dask distributed: pip install "dask[distributed]"'
     assert not (tmp_path / 'out').exists()

@@ -40,6 +40,13 @@ def connect(address):
     except TimeoutError:
         client.close()
         raise OSError(f'the Dask scheduler at {address} has no workers (waited {timeout:g} s)') from None
+    try:    # the scheduler unpickles the tasks and the workers run them: both import the processing
+        client.run_on_scheduler(exec, f'import {__package__}.batch')
+        client.run(exec, f'import {__package__}.batch')
+    except ImportError as e:
+        client.close()
+        raise OSError(f'the cluster at {address} cannot import the processing ({e}): install rockit as here '
+                      "on the scheduler's and the workers' machines") from None
     return client
 
 
@@ -57,8 +64,6 @@ def gathered(client, function, chunks, out):
         for future in futures:
             try:
                 results = future.result()
-            except ImportError as e:
-                raise OSError(f'a worker cannot import the processing ({e}): install rockit on the workers') from None
             except (OSError, LookupError) as e:
                 raise OSError(f'a worker failed: {e} (the inputs and --out must be on a file system the '
                               'workers share, at the same paths)') from None
