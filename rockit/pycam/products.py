@@ -5,12 +5,12 @@ Pyro carries bytes, not arrays, so arrays travel as .npy bytes, and an image is 
 to fit well inside Pyro's message limit. Everything is read from the files processing and
 storage already wrote, so a viewer never waits on acquisition or processing.
 """
-import csv
 import io
 from pathlib import Path
 
 import numpy as np
 
+from rockit.common.csvlog import CsvLog
 from rockit.common.pyro import MAX_MESSAGE_SIZE, query
 
 from .storage.names import NamingError, parse_spectrum_name
@@ -51,10 +51,9 @@ class Products:
 
     def _rows(self):
         day = self._processing_day()
-        if day is None or not (day / 'emission_rates.csv').exists():
+        if day is None:
             return day, []
-        with open(day / 'emission_rates.csv', newline='') as f:
-            return day, list(csv.DictReader(f, restkey='more'))
+        return day, CsvLog(day / 'emission_rates.csv', ()).rows()
 
     @query()
     def emission_rates(self):

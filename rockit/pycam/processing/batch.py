@@ -114,19 +114,22 @@ class BatchRun:
         writer = PairWriter(self.out, self.settings, self.calibration)
         writer.write_settings(self.settings, self.inputs)
         rows = []
-        for index, (row, result) in enumerate(self._results(writer, jobs)):
-            writer.log.append(row)
-            rows.append(row)
-            if progress:
-                progress(index, result)
+        for done in self._results(writer, jobs):
+            writer.log.append(*(row for row, _ in done))      # a chunk's rows in one write
+            for row, result in done:
+                rows.append(row)
+                if progress:
+                    progress(len(rows) - 1, result)
         return rows
 
     def _results(self, writer, jobs):
+        """Lists of (row, result) in time order: one pair at a time with one job, each
+        process's (or cluster worker's) chunk at once with several."""
         pairs = self.inputs.pairs
         overlap = self.settings.cc_window if self.settings.speed_mode == 'cross-correlation' else 1
         jobs = max(1, min(int(jobs), len(pairs) // (overlap + 1)))
         if jobs == 1 and self.cluster is None:
-            yield from process_pairs(self.pipeline, writer, pairs)
+            yield from ([done] for done in process_pairs(self.pipeline, writer, pairs))
             return
         for on, off in pairs:       # dark substitutions are said here, once, not in each process
             self.darks.match('on', on.exposure_us), self.darks.match('off', off.exposure_us)
@@ -146,7 +149,7 @@ class BatchRun:
         with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_adopt,
                                                     initargs=(self.darks, self.pipeline.absorbance.background)) as pool:
             for chunk in [pool.submit(process_chunk, *chunk) for chunk in chunks]:
-                yield from chunk.result()
+                yield chunk.result()
 
 
 def process_pairs(pipeline, writer, pairs, skip=0):

@@ -56,7 +56,7 @@ def threads(client):
 
 
 def gathered(client, function, chunks, out):
-    """function(*chunk) for every chunk on the cluster; their results in the chunks' order.
+    """function(*chunk) for every chunk on the cluster; each one's results, in the chunks' order.
     The files a worker wrote must be in `out` here too: a worker that wrote them elsewhere
     would leave rows naming files that are not there."""
     futures = [client.submit(function, *chunk, pure=False) for chunk in chunks]
@@ -71,6 +71,6 @@ def gathered(client, function, chunks, out):
                 if not (Path(out) / row['aa_file']).is_file():
                     raise OSError(f'{Path(out) / row["aa_file"]}: written by a worker but not here; --out must be '
                                   'on a file system the workers share, at the same path')
-            yield from results
+            yield results
     finally:
         client.cancel(futures)
