@@ -28,6 +28,26 @@ def local_cluster(n_workers):
                                     scheduler_port=0, dashboard_address='127.0.0.1:0')
 
 
+def shadowing(tmp_path, module):
+    """A PYTHONPATH folder on which `module` cannot be imported, as on a machine without it."""
+    folder = tmp_path / 'site' / module
+    folder.mkdir(parents=True)
+    (folder / '__init__.py').write_text(f"raise ModuleNotFoundError(\"No module named '{module}'\")\n")
+    return tmp_path / 'site'
+
+
+def dask_worker(scheduler_address, cwd, pythonpath, private_folder=None):
+    """A `dask worker` process; with private_folder, in a mount namespace of its own where
+    that folder is an empty tmpfs: a worker that does not share the folder."""
+    command = [str(Path(sys.executable).parent / 'dask'), 'worker', scheduler_address, '--host', '127.0.0.1',
+               '--nthreads', '1', '--no-dashboard']
+    if private_folder:
+        command = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+                   f'mount -t tmpfs tmpfs "{private_folder}" && exec "$@"', 'sh'] + command
+    return subprocess.Popen(command, env=dict(os.environ, PYTHONPATH=str(pythonpath)), cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
 @pytest.fixture(scope='module')
 def cluster():
     with local_cluster(2) as running:
@@ -74,6 +94,7 @@ def test_settings_are_refused_before_the_cluster_is_asked(cluster, tmp_path):
     assert chunks_run(cluster) == before and not (tmp_path / 'out').exists()
 
 
+@needs_data
 def test_a_scheduler_nobody_listens_on_is_named_without_a_traceback(tmp_path):
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -84,6 +105,7 @@ def test_a_scheduler_nobody_listens_on_is_named_without_a_traceback(tmp_path):
     assert not (tmp_path / 'out').exists()
 
 
+@needs_data
 def test_a_scheduler_without_workers_is_said(tmp_path):
     with local_cluster(0) as empty:
         done = pycam('process', *INPUTS, '--out', tmp_path / 'out', '--scheduler', empty.scheduler_address,
@@ -92,30 +114,37 @@ def test_a_scheduler_without_workers_is_said(tmp_path):
     assert not (tmp_path / 'out').exists()
 
 
-def shadowing(tmp_path, module):
-    """A PYTHONPATH folder on which `module` cannot be imported, as on a machine without it."""
-    folder = tmp_path / 'site' / module
-    folder.mkdir(parents=True)
-    (folder / '__init__.py').write_text(f"raise ModuleNotFoundError(\"No module named '{module}'\")\n")
-    return tmp_path / 'site'
-
-
 @needs_data
 def test_workers_without_rockit_are_said_before_anything_is_written(tmp_path):
     with local_cluster(0) as cluster:
-        env = dict(os.environ, PYTHONPATH=str(shadowing(tmp_path, 'rockit')))
-        worker = subprocess.Popen([str(Path(sys.executable).parent / 'dask'), 'worker', cluster.scheduler_address,
-                                   '--host', '127.0.0.1', '--nthreads', '1', '--no-dashboard'],
-                                  env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = dask_worker(cluster.scheduler_address, tmp_path, shadowing(tmp_path, 'rockit'))
         try:
             done = pycam('process', *INPUTS, '--out', tmp_path / 'out', '--scheduler', cluster.scheduler_address)
         finally:
             worker.terminate()
-            worker.wait(30)
+            worker.communicate(timeout=30)
     assert done.returncode != 0
     assert f'the cluster at {cluster.scheduler_address} cannot import the processing' in done.stderr
     assert "No module named 'rockit'" in done.stderr and 'Traceback' not in done.stderr
     assert not (tmp_path / 'out').exists()
+
+
+@needs_data
+def test_an_out_folder_the_workers_do_not_share_stops_the_run_naming_a_file(tmp_path):
+    out = tmp_path / 'out'
+    out.mkdir()
+    with local_cluster(0) as cluster:
+        worker = dask_worker(cluster.scheduler_address, tmp_path, ROOT, private_folder=out)
+        try:
+            done = pycam('process', *INPUTS, '--out', out, '--scheduler', cluster.scheduler_address)
+        finally:
+            worker.terminate()
+            _, worker_err = worker.communicate(timeout=30)
+    if 'mount' in worker_err and 'tmpfs' in worker_err:
+        pytest.skip(f'cannot mount a tmpfs in a namespace of its own (needs root): {worker_err.strip()}')
+    assert done.returncode != 0
+    assert 'written by a worker but not here' in done.stderr and str(out / 'so2') in done.stderr
+    assert not (out / 'emission_rates.csv').exists() or len((out / 'emission_rates.csv').read_text().splitlines()) <= 1
 
 
 @pytest.mark.parametrize('address', ['8786', 'tcp://host', 'tls://127.0.0.1:8786'])

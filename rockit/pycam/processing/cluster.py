@@ -59,14 +59,18 @@ def gathered(client, function, chunks, out):
     """function(*chunk) for every chunk on the cluster; each one's results, in the chunks' order.
     The files a worker wrote must be in `out` here too: a worker that wrote them elsewhere
     would leave rows naming files that are not there."""
+    from concurrent.futures import CancelledError
+    from distributed import KilledWorker
     futures = [client.submit(function, *chunk, pure=False) for chunk in chunks]
     try:
         for future in futures:
             try:
                 results = future.result()
             except (OSError, LookupError) as e:
-                raise OSError(f'a worker failed: {e} (the inputs and --out must be on a file system the '
-                              'workers share, at the same paths)') from None
+                raise OSError(f'on the cluster: {e} (are the inputs and --out on a file system the workers '
+                              'share, at the same paths?)') from None
+            except (CancelledError, KilledWorker) as e:
+                raise OSError(f'the cluster lost a run of pairs: {type(e).__name__}: {e}') from None
             for row, _ in results:
                 if not (Path(out) / row['aa_file']).is_file():
                     raise OSError(f'{Path(out) / row["aa_file"]}: written by a worker but not here; --out must be '
