@@ -1,11 +1,11 @@
-"""What processing leaves on disk, written so that a crash at any moment leaves every file
-either as it was or complete (rockit.common.files).
+"""What processing leaves on disk, written so that a crash at any moment leaves every image
+file either as it was or complete (rockit.common.files).
 
 Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data), a preview
 `<time>_aa.png` (8-bit colour map with a colour bar) and, once calibrated, `<time>_so2.npy`
-(float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, rewritten
-whole through a temporary file for every row appended; `valid_fraction` is the share of
-the line's pixels that had data.
+(float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, appended
+(rockit.common.csvlog: a crash loses at most the row being written); `valid_fraction` is
+the share of the line's pixels that had data.
 """
 from pathlib import Path
 
@@ -125,6 +125,18 @@ def doas_row(time, spectrum, result, units):
             'so2_err_molecules_cm2': result.error, 'so2_ppmm': units.to_ppmm(result.column),
             'shift_nm': result.shift, 'stretch_nm': result.stretch, 'residual_rms': result.residual_rms,
             'fit_converged': int(bool(result.success)), 'saturated': int(bool(result.saturated))}
+
+
+DOAS_FIT_NAME = 'doas_fit.npz'
+
+
+def doas_fit_npz(spectrum, result):
+    """What writes the newest DOAS fit into an open file: the spectrum's name, its column
+    and error (molecules/cm^2), and over the fit window the wavelengths, the corrected
+    counts and the model fitted to them."""
+    return lambda f: np.savez(f, spectrum=np.array(spectrum), column=np.float64(result.column),
+                              error=np.float64(result.error), wavelengths=result.wavelengths,
+                              measured=result.measured, fitted=result.fitted)
 
 
 def doas_log(folder):
