@@ -89,6 +89,7 @@ class BatchRun:
 
     def __init__(self, inputs, out, settings, darks=None):
         self.inputs = inputs
+        self.cluster = None     # a distributed.Client: its workers process the runs (cluster.py)
         self.out = Path(out)
         self.settings = settings
         self.darks = darks if darks is not None else DarkLibrary.from_folder(inputs.darks)
@@ -123,28 +124,31 @@ class BatchRun:
 
     def _results(self, writer, jobs):
         """Lists of (row, result) in time order: one pair at a time with one job, each
-        process's chunk at once with several."""
+        process's (or cluster worker's) chunk at once with several."""
         pairs = self.inputs.pairs
         overlap = self.settings.cc_window if self.settings.speed_mode == 'cross-correlation' else 1
         jobs = max(1, min(int(jobs), len(pairs) // (overlap + 1)))
-        if jobs == 1:
+        if jobs == 1 and self.cluster is None:
             yield from ([done] for done in process_pairs(self.pipeline, writer, pairs))
+            return
+        for on, off in pairs:       # dark substitutions are said here, once, not in each process
+            self.darks.match('on', on.exposure_us), self.darks.match('off', off.exposure_us)
+        bounds = [round(i * len(pairs) / jobs) for i in range(jobs + 1)]
+        chunks = [(self.inputs, self.out, self.settings, self.calibration, max(0, start - overlap), stop,
+                   start - max(0, start - overlap), set(self.darks.substitutions))
+                  for start, stop in zip(bounds, bounds[1:])]
+        if self.cluster is not None:
+            from .cluster import gathered
+            yield from gathered(self.cluster, process_chunk, chunks, self.out)
             return
         import concurrent.futures
         import multiprocessing
         context = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
-        for on, off in pairs:       # dark substitutions are said here, once, not in each process
-            self.darks.match('on', on.exposure_us), self.darks.match('off', off.exposure_us)
-        bounds = [round(i * len(pairs) / jobs) for i in range(jobs + 1)]
         # The parent's darks and background go to each process as it starts (forked: not
         # even pickled) instead of each process reading and averaging the frames again.
         with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_adopt,
                                                     initargs=(self.darks, self.pipeline.absorbance.background)) as pool:
-            chunks = [pool.submit(process_chunk, self.inputs, self.out, self.settings, self.calibration,
-                                  max(0, start - overlap), stop, start - max(0, start - overlap),
-                                  set(self.darks.substitutions))
-                      for start, stop in zip(bounds, bounds[1:])]
-            for chunk in chunks:
+            for chunk in [pool.submit(process_chunk, *chunk) for chunk in chunks]:
                 yield chunk.result()
 
 
@@ -170,7 +174,7 @@ def _adopt(darks, background):
 def process_chunk(inputs, out, settings, calibration, start, stop, skip, substitutions=()):
     """One process's share of a batch: pairs[start:stop], the first `skip` only for the
     flow. Everything it needs not handed over when the process started is rebuilt from
-    the inputs, so it runs in any process (a Dask worker would call it the same way);
+    the inputs, so it runs in any process (a Dask worker calls it the same way);
     substitutions: the dark substitutions already reported."""
     from .outputs import PairWriter
     if _adopted:
