@@ -4,11 +4,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from processing_harness import ROOT, write_line, write_synthetic_day
+from support import wait_until
 from rockit.common.csvlog import CsvLog
 from rockit.pycam.processing import outputs
 from rockit.pycam.processing.outputs import preview, save_array
@@ -48,3 +50,52 @@ def test_killed_batch_leaves_only_complete_outputs(tmp_path):
     assert 5 <= len(rows) < 80
     for row in rows:
         assert np.load(out / row['aa_file']).shape == (120, 160)
+
+
+def _children(pid):
+    """The live (not zombie) processes whose parent is pid."""
+    found = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != 'Z':
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid):
+    try:
+        return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def test_the_processes_of_a_killed_parallel_batch_end_with_it(tmp_path):
+    """`pycam process --jobs 2` killed (SIGKILL: no time to stop its pool): its worker
+    processes end too instead of waiting for work for ever. They are held (SIGSTOP) while
+    the parent is killed, so they cannot simply have finished their share first."""
+    write_synthetic_day(tmp_path / 'day', pairs=150, drift_px=1)
+    write_line(tmp_path / 'day' / 'synthetic_pcs_line.txt')
+    process = subprocess.Popen([sys.executable, '-m', 'rockit.pycam.processing.cli', 'process', str(tmp_path / 'day'),
+                                '--out', str(tmp_path / 'out'), '--sky', '5,0,155,6', '--registration', 'identity',
+                                '--jobs', '2'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    workers = wait_until(lambda: len(_children(process.pid)) == 2 and _children(process.pid), timeout=60,
+                         interval=0.005, message='the two worker processes')
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        assert process.poll() is None, 'still waiting for its workers when killed'
+        process.send_signal(signal.SIGKILL)
+        assert process.wait() == -signal.SIGKILL
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+    try:
+        wait_until(lambda: not any(_alive(pid) for pid in workers), timeout=10, message='the workers to end')
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

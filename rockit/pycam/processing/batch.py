@@ -1,6 +1,8 @@
 """Stored pairs processed like the live path: where a run's darks, clear sky and
 calibration come from, and `BatchRun`, which drives the pipeline over a folder's pairs and
 writes the outputs pycamd writes live."""
+import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,7 +149,8 @@ class BatchRun:
         # The parent's darks and background go to each process as it starts (forked: not
         # even pickled) instead of each process reading and averaging the frames again.
         with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_adopt,
-                                                    initargs=(self.darks, self.pipeline.absorbance.background)) as pool:
+                                                    initargs=(self.darks, self.pipeline.absorbance.background,
+                                                              os.getpid())) as pool:
             for chunk in [pool.submit(process_chunk, *chunk) for chunk in chunks]:
                 yield chunk.result()
 
@@ -165,10 +168,25 @@ def process_pairs(pipeline, writer, pairs, skip=0):
 
 
 _adopted = {}     # darks and background handed over by the parent as this process started
+PR_SET_PDEATHSIG = 1      # prctl(2)
 
 
-def _adopt(darks, background):
+def _adopt(darks, background, parent):
+    _end_with(parent)
     _adopted.update(darks=darks, background=background)
+
+
+def _end_with(parent):
+    """Have the kernel end this process when `parent` ends, even killed (SIGKILL leaves it
+    no time to stop its pool): else the workers would wait for work for ever. Linux only."""
+    try:
+        import ctypes
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+            return
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:      # it ended before the request was made
+        os._exit(1)
 
 
 def process_chunk(inputs, out, settings, calibration, start, stop, skip, substitutions=()):
