@@ -120,8 +120,8 @@ def run():
     return result + _batch_rows(settings, darks)
 
 
-BATCH_COPIES = 4     # Seq_1's pairs this many times over (links, later times): 40 pairs
-BATCH_ROUNDS = 9     # the machine is shared: the ratio is the median of the rounds'
+BATCH_COPIES = 12    # Seq_1's pairs this many times over (links, later times): 120 pairs
+BATCH_ROUNDS = 7     # the machine is shared: the ratio is the median of the rounds'
 
 
 def _batch_rows(settings, darks):

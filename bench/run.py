@@ -47,8 +47,10 @@ BENCHMARKS = [
      'ratio = median / the bare call median, or for frames per second / the 1 Hz the instrument needs; '
      'p99 of a rate is the rate at the p99 time; 100 Mbit/s rows are computed from the bytes on the wire'),
     ('pycam processing: per on/off pair at 648 x 486 (ms)', pycam_processing,
-     'ratio = median / pyplis-only pipeline median; last row: plume speed agreement along the integration '
-     'line in % (median, max), ratio = live / full-resolution Farneback speed'),
+     'ratio = median / pyplis-only pipeline median; speed row: plume speed agreement along the integration '
+     'line in % (median, max), ratio = live / full-resolution Farneback speed. Batch rows: whole runs of '
+     '`pycam process` taking turns, ratio = median of the rounds\' --jobs 2 / --jobs 1 times, spread their '
+     'lowest and highest; a 2-core machine shared with other work gives --jobs 2 less than two cores.'),
     ('rockit-web: one poller per daemon, 1 and 50 HTTP clients', web_pollers,
      f'ratio = against the 1-client row of the same kind. Each client reads /api/<daemon>/status back to back '
      f'for {web_pollers.SECONDS:g} s; the daemon is a stand-in counting its report_status() calls (the first '

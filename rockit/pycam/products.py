@@ -1,16 +1,16 @@
 """What pycamd has made, for viewers such as rockit-web: the latest SO2 (AA) image, the
-day's emission-rate rows and the latest plume spectrum.
+day's emission-rate rows, the latest plume spectrum and the latest DOAS fit.
 
 Pyro carries bytes, not arrays, so arrays travel as .npy bytes, and an image is thinned
 to fit well inside Pyro's message limit. Everything is read from the files processing and
 storage already wrote, so a viewer never waits on acquisition or processing.
 """
-import csv
 import io
 from pathlib import Path
 
 import numpy as np
 
+from rockit.common.csvlog import CsvLog
 from rockit.common.pyro import MAX_MESSAGE_SIZE, query
 
 from .storage.names import NamingError, parse_spectrum_name
@@ -51,10 +51,9 @@ class Products:
 
     def _rows(self):
         day = self._processing_day()
-        if day is None or not (day / 'emission_rates.csv').exists():
+        if day is None:
             return day, []
-        with open(day / 'emission_rates.csv', newline='') as f:
-            return day, list(csv.DictReader(f, restkey='more'))
+        return day, CsvLog(day / 'emission_rates.csv', ()).rows()
 
     @query()
     def emission_rates(self):
@@ -91,3 +90,13 @@ class Products:
             return None
         newest = max(names, key=lambda name: name.time)
         return {'name': newest.path.name, 'npy': newest.path.read_bytes()}
+
+    @query()
+    def latest_doas_fit(self):
+        """The newest live DOAS fit as .npz bytes (spectrum, column, error, wavelengths,
+        measured, fitted: see processing.outputs.doas_fit_npz); None without live DOAS."""
+        day = self._processing_day()
+        try:
+            return {'day': day.name, 'npz': (day / 'doas_fit.npz').read_bytes()} if day else None
+        except FileNotFoundError:
+            return None

@@ -83,14 +83,29 @@ def emission_rates(rows):
     return _png(figure)
 
 
-def spectrum(data, name):
-    """The latest plume spectrum: counts against wavelength."""
+FIT_COLOUR = '#d62728'     # the DOAS model, drawn over the measured counts
+
+
+def spectrum(data, name, fit=None):
+    """The latest plume spectrum, counts against wavelength; with live DOAS, below it the
+    newest fit: the corrected counts in the fit window and the model fitted to them, so a
+    poor fit (a shifted wavelength scale, stray light) shows at a glance."""
     figure = _figure()
-    axes = figure.add_subplot()
+    axes = figure.add_subplot(2 if fit else 1, 1, 1)
     axes.plot(data[0], data[1], color='tab:purple', linewidth=1)
     axes.set_xlabel('wavelength (nm)')
     axes.set_ylabel('counts')
     axes.set_title(name)
+    if fit:
+        window = figure.add_subplot(2, 1, 2)
+        window.plot(fit['wavelengths'], fit['measured'], color='tab:purple', linewidth=1, label='measured')
+        window.plot(fit['wavelengths'], fit['fitted'], color=FIT_COLOUR, linestyle='--', linewidth=1.5,
+                    label='DOAS fit')
+        window.set_xlabel('wavelength (nm)')
+        window.set_ylabel('counts')
+        window.legend(loc='lower right', fontsize='small')
+        window.set_title(f'{fit["spectrum"]}: SO2 {float(fit["column"]):.3g} ± {float(fit["error"]):.2g} '
+                         'molecules/cm²', fontsize='small')
     return _png(figure)
 
 

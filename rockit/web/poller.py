@@ -29,6 +29,16 @@ def _npy(value):
     return np.load(io.BytesIO(_bytes(value)), allow_pickle=False)
 
 
+def _doas_fit(proxy):
+    """A pycamd's newest DOAS fit as {name: array}, or None: no live DOAS, or a pycamd
+    older than the query."""
+    try:
+        reply = proxy.latest_doas_fit()
+    except AttributeError:
+        return None
+    return dict(_npy(reply['npz'])) if isinstance(reply, dict) else None
+
+
 class Poller:
     def __init__(self, address, config, log):
         self.name = address.name
@@ -90,8 +100,10 @@ class Poller:
             rows = rates['rows']
             self._draw('emission', (rates['day'], len(rows), rows[-1].get('time')), plots.emission_rates, rows)
         spectrum = proxy.latest_spectrum()
+        fit = _doas_fit(proxy)
         if isinstance(spectrum, dict):
-            self._draw('spectrum', spectrum['name'], plots.spectrum, _npy(spectrum['npy']), spectrum['name'])
+            self._draw('spectrum', (spectrum['name'], fit and str(fit['spectrum'])), plots.spectrum,
+                       _npy(spectrum['npy']), spectrum['name'], fit)
 
     def view(self):
         """What /api/<daemon>/status answers: state and reason, the last status the daemon

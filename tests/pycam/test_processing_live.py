@@ -170,19 +170,20 @@ def test_background_from_the_sky_region_when_asked(day, tmp_path):
 
 
 @needs_spectra
-def test_doas_calibration_keeps_the_emission_rates(tmp_path):
+@pytest.mark.parametrize('speed', [{}, {'speed_mode': 'cross-correlation', 'cc_window': 4, 'cc_separation_px': 3}])
+def test_doas_calibration_keeps_the_emission_rates(tmp_path, speed):
     """Spectra arrive between the pairs and refit the DOAS calibration after each one: every
-    pair after the first calibration still has the previous AA image for its flow, so keeps
-    an emission rate."""
+    pair after the first calibration still has the previous AA image for its flow, or the
+    cross-correlation its window of images, so keeps an emission rate."""
     day = tmp_path / 'day'
-    times = write_synthetic_day(day, pairs=10, cells=())
+    times = write_synthetic_day(day, pairs=10, cells=(), drift_px=3)
     spectra = tmp_path / 'spectra'
     spectra.mkdir()
     dark = next(SPECTRA.glob('*_Dark.npy'))
     shutil.copy(dark, spectra / f'{times[0]:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Dark.npy')
     plumes = sorted(SPECTRA.glob('*_Plume.npy'))
-    processor = LiveProcessor(tmp_path / 'out', CONFIG, doas_references=REFERENCES, doas_fov=[80, 45, 2],
-                              min_doas_points=3).start()
+    processor = LiveProcessor(tmp_path / 'out', dict(CONFIG, **speed), doas_references=REFERENCES,
+                              doas_fov=[80, 45, 2], min_doas_points=3).start()
     try:
         _references(processor, day)
         processor.submit_spectrum(next(spectra.glob('*_Dark.npy')), {})
@@ -244,3 +245,14 @@ def test_doas_points_older_than_the_window_are_dropped(tmp_path):
     finally:
         processor.stop()
     assert counts == [1, 2, 3, 3, 3, 3]
+
+
+@pytest.mark.parametrize('key, value, says', [('cc_window', 2, 'an integer of at least 3'),
+                                              ('cc_window', 4.5, 'an integer'), ('cc_window', True, 'an integer'),
+                                              ('cc_separation_px', 0, 'a number of at least 1'),
+                                              ('cc_separation_px', '10', 'a number')])
+def test_cross_correlation_settings_out_of_range_are_named(key, value, says):
+    from rockit.pycam.processing.live_settings import settings_from_config
+    with pytest.raises(ValueError, match=f'processing: {key} must be {says}'):
+        settings_from_config(dict(CONFIG, **{key: value}))
+    assert settings_from_config(dict(CONFIG, cc_window=6, cc_separation_px=2.5)).cc_window == 6

@@ -16,9 +16,12 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from processing_harness import DATA, needs_spectra, run_offline_process
+from support import wait_until
+from rockit.common.csvlog import CsvLog
 from rockit.pycam.codes import CommandStatus
 from test_pycamd_live_emission import Truth, csv_rows
 
@@ -57,6 +60,17 @@ def test_live_fov_search_and_doas_calibrated_rates(make_pycam):
     measured = [float(r['emission_rate_kg_s']) for r in rows]
     expected = [truth.emission_rate(r['time']) for r in rows]
     assert sum(measured) / len(measured) == pytest.approx(sum(expected) / len(expected), rel=0.40)
+
+    # The newest fit is kept for viewers, with its curves: its row of doas_columns.csv is
+    # appended just after it is written.
+    folder = max((pycam.data_root / 'processing').glob('????-??-??'))
+    with np.load(folder / 'doas_fit.npz', allow_pickle=False) as npz:
+        fit = dict(npz)
+    row = wait_until(lambda: [r for r in CsvLog(folder / 'doas_columns.csv', ()).rows()
+                              if r['spectrum'] == str(fit['spectrum'])], message='the fit\'s row')[0]
+    assert float(fit['column']) == pytest.approx(float(row['so2_molecules_cm2']), rel=1e-5)
+    misfit = np.sqrt(np.mean(((fit['measured'] - fit['fitted']) / fit['measured']) ** 2))
+    assert misfit == pytest.approx(float(row['residual_rms']), rel=1e-4)
 
     # The same search offline, on the day folder pycamd stored.
     day = next(pycam.data_root.glob('????-??-??'))

@@ -1,92 +1,19 @@
-"""Outputs: written whole or not at all, whatever moment a crash comes."""
-import csv
+"""Outputs: the arrays, the preview, and a killed batch leaving only complete files."""
 import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from processing_harness import ROOT, write_line, write_synthetic_day
-from rockit.common import files
+from support import wait_until
+from rockit.common.csvlog import CsvLog
 from rockit.pycam.processing import outputs
-from rockit.pycam.processing.outputs import CSV_COLUMNS, EmissionRateLog, preview, save_array
-
-
-def _check_complete(path):
-    """The CSV parses, every row is complete, and returns the rows' numbers."""
-    text = path.read_text()
-    assert text.endswith('\n'), 'no torn last row'
-    rows = list(csv.reader(text.splitlines()))
-    assert rows[0] == CSV_COLUMNS
-    assert all(len(row) == len(CSV_COLUMNS) for row in rows[1:])
-    return [int(float(row[CSV_COLUMNS.index('emission_rate_kg_s')])) for row in rows[1:]]
-
-
-def test_appends_survive_being_killed_at_any_moment(tmp_path):
-    """A writer appending as fast as it can is killed (SIGKILL) at random moments; the CSV
-    under its final name is always complete, and holds every row written before the kill."""
-    writer = textwrap.dedent(f'''
-        import sys
-        sys.path.insert(0, {str(ROOT)!r})
-        from rockit.pycam.processing.outputs import EmissionRateLog
-        log = EmissionRateLog(sys.argv[1])
-        start = len(log.rows())
-        for i in range(start, start + 100000):
-            log.append({{'time': 't', 'emission_rate_kg_s': float(i), 'line_mean_aa': 0.1 * i}})
-            print(i, flush=True)
-    ''')
-    rng = np.random.default_rng(7)
-    confirmed = -1
-    for _ in range(6):
-        process = subprocess.Popen([sys.executable, '-c', writer, str(tmp_path)], stdout=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while (tmp_path / 'emission_rates.csv').exists() is False and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.05, 0.3))
-        process.send_signal(signal.SIGKILL)
-        printed = process.communicate()[0].split()
-        numbers = _check_complete(tmp_path / 'emission_rates.csv')
-        assert numbers == list(range(len(numbers))), 'rows in order, none lost or doubled'
-        if printed:
-            assert numbers[-1] >= int(printed[-1]), 'a row reported written is on disk'
-        assert len(numbers) - 1 >= confirmed
-        confirmed = len(numbers) - 1
-    leftovers = list(tmp_path.glob(f'.*{files.TEMP_SUFFIX}'))
-    files.remove_leftovers(tmp_path)
-    assert not list(tmp_path.glob(f'.*{files.TEMP_SUFFIX}')) and all(not p.exists() for p in leftovers)
-    assert confirmed > 0
-
-
-def test_a_failed_rename_leaves_the_old_file(tmp_path, monkeypatch):
-    log = EmissionRateLog(tmp_path)
-    log.append({'time': 'a', 'emission_rate_kg_s': 1.0})
-    before = (tmp_path / 'emission_rates.csv').read_bytes()
-
-    def crash(*args):
-        raise OSError('disk full')
-    monkeypatch.setattr(os, 'replace', crash)
-    with pytest.raises(OSError):
-        log.append({'time': 'b', 'emission_rate_kg_s': 2.0})
-    assert (tmp_path / 'emission_rates.csv').read_bytes() == before
-    assert not list(tmp_path.glob(f'.*{files.TEMP_SUFFIX}')), 'the temporary file is removed too'
-
-
-def test_a_torn_file_is_not_appended_to(tmp_path):
-    (tmp_path / 'emission_rates.csv').write_text(','.join(CSV_COLUMNS) + '\nhalf,a,row')
-    with pytest.raises(OSError, match='incomplete'):
-        EmissionRateLog(tmp_path).append({'time': 'x'})
-
-
-def test_non_finite_values_are_empty_cells(tmp_path):
-    log = EmissionRateLog(tmp_path)
-    log.append({'time': 't', 'emission_rate_kg_s': float('nan'), 'plume_speed_m_s': 2.5})
-    row = log.rows()[0]
-    assert row['emission_rate_kg_s'] == '' and row['plume_speed_m_s'] == '2.5'
+from rockit.pycam.processing.outputs import preview, save_array
 
 
 def test_aa_array_and_preview(tmp_path):
@@ -98,8 +25,8 @@ def test_aa_array_and_preview(tmp_path):
     assert picture.dtype == np.uint8 and picture.shape[0] == 48 and picture.shape[1] > 64
     assert picture[0, 0].tolist() == [0, 0, 0], 'no data shows black'
     assert picture[:, 64:].std() > 0, 'a colour bar with labels beside the image'
-    outputs.save_preview(tmp_path / 'x_aa.png', aa, -0.05, 0.5)
-    assert cv2.imread(str(tmp_path / 'x_aa.png')).shape == picture.shape
+    png = np.frombuffer(outputs.preview_png(aa, -0.05, 0.5), np.uint8)
+    assert cv2.imdecode(png, cv2.IMREAD_COLOR).shape == picture.shape
 
 
 def test_killed_batch_leaves_only_complete_outputs(tmp_path):
@@ -109,7 +36,7 @@ def test_killed_batch_leaves_only_complete_outputs(tmp_path):
     out = tmp_path / 'out'
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen([sys.executable, '-m', 'rockit.pycam.processing.cli', 'process', str(tmp_path / 'day'),
-                                '--out', str(out), '--sky', '5,0,155,6', '--registration', 'identity'],
+                                '--out', str(out), '--sky', '5,0,155,6', '--registration', 'identity', '--jobs', '1'],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -119,7 +46,56 @@ def test_killed_batch_leaves_only_complete_outputs(tmp_path):
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL, 'killed mid-run, not finished or failed'
-    rows = list(csv.DictReader((out / 'emission_rates.csv').read_text().splitlines()))
+    rows = CsvLog(out / 'emission_rates.csv', ()).rows()
     assert 5 <= len(rows) < 80
     for row in rows:
         assert np.load(out / row['aa_file']).shape == (120, 160)
+
+
+def _children(pid):
+    """The live (not zombie) processes whose parent is pid."""
+    found = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != 'Z':
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid):
+    try:
+        return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def test_the_processes_of_a_killed_parallel_batch_end_with_it(tmp_path):
+    """`pycam process --jobs 2` killed (SIGKILL: no time to stop its pool): its worker
+    processes end too instead of waiting for work for ever. They are held (SIGSTOP) while
+    the parent is killed, so they cannot simply have finished their share first."""
+    write_synthetic_day(tmp_path / 'day', pairs=150, drift_px=1)
+    write_line(tmp_path / 'day' / 'synthetic_pcs_line.txt')
+    process = subprocess.Popen([sys.executable, '-m', 'rockit.pycam.processing.cli', 'process', str(tmp_path / 'day'),
+                                '--out', str(tmp_path / 'out'), '--sky', '5,0,155,6', '--registration', 'identity',
+                                '--jobs', '2'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    workers = wait_until(lambda: len(_children(process.pid)) == 2 and _children(process.pid), timeout=60,
+                         interval=0.005, message='the two worker processes')
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        assert process.poll() is None, 'still waiting for its workers when killed'
+        process.send_signal(signal.SIGKILL)
+        assert process.wait() == -signal.SIGKILL
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+    try:
+        wait_until(lambda: not any(_alive(pid) for pid in workers), timeout=10, message='the workers to end')
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

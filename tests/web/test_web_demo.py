@@ -201,3 +201,11 @@ def test_pycamd_serves_its_products_as_bytes(daemon_status):
     assert rates['rows'] and float(rates['rows'][-1]['line_mean_aa']) == float(rates['rows'][-1]['line_mean_aa'])
     data = np.load(io.BytesIO(serpent.tobytes(spectrum['npy'])), allow_pickle=False)
     assert data.shape[0] == 2 and data.shape[1] > 100 and spectrum['name'].endswith('_Plume.npy')
+    with pyro.connect(registry.daemon('localhost_test6'), 30) as proxy:
+        reply = wait_until(proxy.latest_doas_fit, timeout=30, message='a live DOAS fit')
+    fit = np.load(io.BytesIO(serpent.tobytes(reply['npz'])), allow_pickle=False)
+    assert str(fit['spectrum']).endswith('_Plume.npy') and np.isfinite(fit['column'])
+    assert fit['wavelengths'].shape == fit['measured'].shape == fit['fitted'].shape
+    assert 300 <= fit['wavelengths'].min() < fit['wavelengths'].max() <= 330, 'the fit window only'
+    misfit = np.sqrt(np.mean(((fit['measured'] - fit['fitted']) / fit['measured']) ** 2))
+    assert misfit < 0.05, 'the model is the one fitted to these counts'

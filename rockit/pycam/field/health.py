@@ -1,13 +1,12 @@
 """The station computer's health: CPU temperature, the Raspberry Pi's throttling flags,
 free disk, load and uptime, read from the kernel (and the Pi's firmware where there is
 one), and a daily CSV of them beside the data (<root>/health/<YYYY-MM-DD>.csv)."""
-import csv
-import io
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
+from rockit.common.csvlog import CsvLog
 from rockit.common.status import iso
 
 THERMAL = Path('/sys/class/thermal')
@@ -75,28 +74,16 @@ def reading(free_bytes, now):
 
 def csv_row(health):
     throttled = health['throttled']
-    load = health['load']
-    return [health['time'], _blank(health['cpu_temperature_c']), throttled['raw'] if throttled else '',
-            _blank(health['disk_free_mb']), *load, _blank(health['uptime_s'])]
+    load_1m, load_5m, load_15m = health['load']
+    return {**health, 'throttled': throttled['raw'] if throttled else None,
+            'load_1m': load_1m, 'load_5m': load_5m, 'load_15m': load_15m}
 
 
 def append_to_log(data_root, now, health):
     """Add a row to the day's CSV (made with its header when new)."""
-    folder = Path(data_root) / 'health'
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f'{now.strftime("%Y-%m-%d")}.csv'
-    text = io.StringIO()
-    writer = csv.writer(text)
-    if not path.exists():
-        writer.writerow(COLUMNS)
-    writer.writerow(csv_row(health))
-    with open(path, 'a', encoding='ascii') as f:
-        f.write(text.getvalue())
+    path = Path(data_root) / 'health' / f'{now.strftime("%Y-%m-%d")}.csv'
+    CsvLog(path, COLUMNS).append(csv_row(health))
     return path
-
-
-def _blank(value):
-    return '' if value is None else value
 
 
 def _read(path, default=None):

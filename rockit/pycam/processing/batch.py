@@ -1,6 +1,8 @@
 """Stored pairs processed like the live path: where a run's darks, clear sky and
 calibration come from, and `BatchRun`, which drives the pipeline over a folder's pairs and
 writes the outputs pycamd writes live."""
+import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +91,7 @@ class BatchRun:
 
     def __init__(self, inputs, out, settings, darks=None):
         self.inputs = inputs
+        self.cluster = None     # a distributed.Client: its workers process the runs (cluster.py)
         self.out = Path(out)
         self.settings = settings
         self.darks = darks if darks is not None else DarkLibrary.from_folder(inputs.darks)
@@ -113,36 +116,43 @@ class BatchRun:
         writer = PairWriter(self.out, self.settings, self.calibration)
         writer.write_settings(self.settings, self.inputs)
         rows = []
-        for index, (row, result) in enumerate(self._results(writer, jobs)):
-            writer.log.append(row)
-            rows.append(row)
-            if progress:
-                progress(index, result)
+        for done in self._results(writer, jobs):
+            writer.log.append(*(row for row, _ in done))      # a chunk's rows in one write
+            for row, result in done:
+                rows.append(row)
+                if progress:
+                    progress(len(rows) - 1, result)
         return rows
 
     def _results(self, writer, jobs):
+        """Lists of (row, result) in time order: one pair at a time with one job, each
+        process's (or cluster worker's) chunk at once with several."""
         pairs = self.inputs.pairs
         overlap = self.settings.cc_window if self.settings.speed_mode == 'cross-correlation' else 1
         jobs = max(1, min(int(jobs), len(pairs) // (overlap + 1)))
-        if jobs == 1:
-            yield from process_pairs(self.pipeline, writer, pairs)
+        if jobs == 1 and self.cluster is None:
+            yield from ([done] for done in process_pairs(self.pipeline, writer, pairs))
+            return
+        for on, off in pairs:       # dark substitutions are said here, once, not in each process
+            self.darks.match('on', on.exposure_us), self.darks.match('off', off.exposure_us)
+        bounds = [round(i * len(pairs) / jobs) for i in range(jobs + 1)]
+        chunks = [(self.inputs, self.out, self.settings, self.calibration, max(0, start - overlap), stop,
+                   start - max(0, start - overlap), set(self.darks.substitutions))
+                  for start, stop in zip(bounds, bounds[1:])]
+        if self.cluster is not None:
+            from .cluster import gathered
+            yield from gathered(self.cluster, process_chunk, chunks, self.out)
             return
         import concurrent.futures
         import multiprocessing
         context = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
-        for on, off in pairs:       # dark substitutions are said here, once, not in each process
-            self.darks.match('on', on.exposure_us), self.darks.match('off', off.exposure_us)
-        bounds = [round(i * len(pairs) / jobs) for i in range(jobs + 1)]
         # The parent's darks and background go to each process as it starts (forked: not
         # even pickled) instead of each process reading and averaging the frames again.
         with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_adopt,
-                                                    initargs=(self.darks, self.pipeline.absorbance.background)) as pool:
-            chunks = [pool.submit(process_chunk, self.inputs, self.out, self.settings, self.calibration,
-                                  max(0, start - overlap), stop, start - max(0, start - overlap),
-                                  set(self.darks.substitutions))
-                      for start, stop in zip(bounds, bounds[1:])]
-            for chunk in chunks:
-                yield from chunk.result()
+                                                    initargs=(self.darks, self.pipeline.absorbance.background,
+                                                              os.getpid())) as pool:
+            for chunk in [pool.submit(process_chunk, *chunk) for chunk in chunks]:
+                yield chunk.result()
 
 
 def process_pairs(pipeline, writer, pairs, skip=0):
@@ -158,16 +168,31 @@ def process_pairs(pipeline, writer, pairs, skip=0):
 
 
 _adopted = {}     # darks and background handed over by the parent as this process started
+PR_SET_PDEATHSIG = 1      # prctl(2)
 
 
-def _adopt(darks, background):
+def _adopt(darks, background, parent):
+    _end_with(parent)
     _adopted.update(darks=darks, background=background)
+
+
+def _end_with(parent):
+    """Have the kernel end this process when `parent` ends, even killed (SIGKILL leaves it
+    no time to stop its pool): else the workers would wait for work for ever. Linux only."""
+    try:
+        import ctypes
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+            return
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:      # it ended before the request was made
+        os._exit(1)
 
 
 def process_chunk(inputs, out, settings, calibration, start, stop, skip, substitutions=()):
     """One process's share of a batch: pairs[start:stop], the first `skip` only for the
     flow. Everything it needs not handed over when the process started is rebuilt from
-    the inputs, so it runs in any process (a Dask worker would call it the same way);
+    the inputs, so it runs in any process (a Dask worker calls it the same way);
     substitutions: the dark substitutions already reported."""
     from .outputs import PairWriter
     if _adopted:

@@ -47,11 +47,20 @@ def process(client, args):
                         help='divide AA images by the per-pixel sensitivity of a calibration cell relative to the '
                         'centre, from the calibration folder or the one named (default off)')
     parser.add_argument('--full-flow', action='store_true', help='optical flow over the whole frame (slow)')
-    parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
-                        help=f'processes working on runs of consecutive pairs (default the cores, {os.cpu_count()})')
+    parser.add_argument('--jobs', type=int, help=f'runs of consecutive pairs processed at once (default the cores, '
+                        f'{os.cpu_count()}, or with --scheduler the cluster\'s worker threads)')
+    parser.add_argument('--scheduler', metavar='ADDRESS', help='process the runs on the workers of this Dask '
+                        'scheduler (tcp://host:8786); the inputs and --out must be on a file system they share')
     args = parser.parse_args(args)
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
+    if args.scheduler:
+        from rockit.pycam.processing import cluster
+        try:
+            cluster.check(args.scheduler)
+        except ValueError as e:
+            return cli.fail(str(e))
+        _absolute_paths(args)
     cli.show_warnings()
 
     from rockit.pycam.processing.batch import BatchRun, find_inputs
@@ -84,13 +93,23 @@ def process(client, args):
     show(f'  calibration: {cal.method} ({cal.source or inputs.calibration}): {cal.describe()}, r2 {cal.r2:.4f}')
     for note in notes + inputs.notes:
         show(f'  {note}')
+    jobs = args.jobs or os.cpu_count() or 1
+    if args.scheduler:
+        try:
+            run.cluster = cluster.connect(args.scheduler)
+        except OSError as e:
+            return cli.fail(str(e))
+        jobs = args.jobs or cluster.threads(run.cluster)
+        show(f'  cluster: {args.scheduler}, {cluster.threads(run.cluster)} worker threads')
     advance, stop = cli.progress(len(run), _rate_text)
     try:
-        rows = run.run(advance, args.jobs)
+        rows = run.run(advance, jobs)
     except (OSError, ValueError) as e:
         return cli.fail(f'processing stopped: {e}')
     finally:
         stop()
+        if run.cluster is not None:
+            run.cluster.close()
     rates = [float(r['emission_rate_kg_s']) for r in rows if math.isfinite(r['emission_rate_kg_s'])]
     out = Path(args.out)
     show(f'wrote {len(rows)} rows to {out / "emission_rates.csv"} and {len(rows)} AA and SO2 column images '
@@ -100,6 +119,15 @@ def process(client, args):
     elif settings.geometry is None:
         show(f'no emission rates: {settings.geometry_notes[-1]}')
     return 0
+
+
+def _absolute_paths(args):
+    """The folders the cluster's workers read and write, as absolute paths: their working
+    folders are not this one."""
+    for name in ('folder', 'out', 'darks', 'clear'):
+        value = getattr(args, name)
+        if value and value != 'sky':
+            setattr(args, name, os.path.abspath(value))
 
 
 def _writable(folder):

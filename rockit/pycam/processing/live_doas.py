@@ -13,11 +13,13 @@ import logging
 
 import numpy as np
 
+from rockit.common.files import atomic_write
+
 from . import fov as fov_search
 from .calibration import Calibration, aa_in_field_of_view, doas_calibration
 from .errors import CalibrationError
 from .doas import DoasFitter, DoasReferences, load_spectrum
-from .outputs import doas_log, doas_row
+from .outputs import DOAS_FIT_NAME, doas_fit_npz, doas_log, doas_row
 
 log = logging.getLogger('rockit.pycam.processing')
 DOAS_CALIBRATION_FILE = 'doas_calibration.json'
@@ -90,9 +92,11 @@ class LiveDoas:
         return self.dark_spectra[nearest]
 
     def _write(self, name, result):
+        """The fit's row, and the fit itself (the newest only) for viewers to draw."""
         day = name.time.strftime('%Y-%m-%d')
         if self._log_day != day:
             self._log, self._log_day = doas_log(self.out_dir / day), day
+        atomic_write(self.out_dir / day / DOAS_FIT_NAME, doas_fit_npz(name.path.name, result))
         self._log.append(doas_row(name.time, name.path.name, result, self.settings.units))
 
     def _pair(self, when, aa, column, error):

@@ -6,7 +6,9 @@ def settings_from_config(config, base=None):
 
     sky_region [x0, y0, x1, y1]; integration_line (line file path, or {"x": [x0, x1],
     "y": [y0, y1], "orientation": "left", "name": ...}, or a list of them: each line's rate
-    and their total); speed_mode (flow, histogram, cross-correlation); registration (.npy path or a 2x3 list);
+    and their total); speed_mode (flow, histogram, cross-correlation), with cc_separation_px
+    (default 10) and cc_window (images, default 20) for cross-correlation; registration (.npy
+    path or a 2x3 list);
     plume_distance_m, focal_length_m or field_of_view_deg, pixel_size_m (default the
     sensor's), or geometry_file (PyCam's cam_geom format): without a distance and a lens no
     emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
@@ -38,6 +40,10 @@ def settings_from_config(config, base=None):
             raise ValueError(f'processing: speed_mode must be one of {", ".join(SPEED_MODES)}, '
                              f'not {config["speed_mode"]!r}')
         settings.speed_mode = config['speed_mode']
+    if config.get('cc_separation_px') is not None:
+        settings.cc_separation_px = _number(config, 'cc_separation_px', float, 1)
+    if config.get('cc_window') is not None:
+        settings.cc_window = _number(config, 'cc_window', int, 3)
     warp = config.get('registration')
     if isinstance(warp, (list, tuple)):
         settings.registration = Registration(np.array(warp, np.float32), source='config')
@@ -57,6 +63,15 @@ def settings_from_config(config, base=None):
     if config.get('sensitivity_mask') not in (None, False, ''):
         settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration)
     return settings
+
+
+def _number(config, key, kind, minimum):
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)) \
+            or value < minimum:
+        raise ValueError(f'processing: {key} must be {"an integer" if kind is int else "a number"} of at least '
+                         f'{minimum}, not {value!r}')
+    return kind(value)
 
 
 def _sensitivity(folder, registration):

@@ -173,7 +173,10 @@ class LiveWorker:
         if calibration is not None:
             self.calibration = calibration
             self._publish_calibration()
-            self.pipeline = None
+            if self.pipeline is not None:
+                # Swapped in, not rebuilt: a refit comes with every spectrum, and the speed's
+                # history (the cross-correlation window) must outlive it.
+                self.pipeline.calibration = calibration
 
     def _publish_doas(self, **values):
         self.p._publish(**{k: plain(v) if isinstance(v, float) else v for k, v in values.items()})

@@ -1,29 +1,32 @@
-"""What processing leaves on disk, written so that a crash at any moment leaves every file
-either as it was or complete (rockit.common.files).
+"""What processing leaves on disk, written so that a crash at any moment leaves every image
+file either as it was or complete (rockit.common.files).
 
 Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data), a preview
 `<time>_aa.png` (8-bit colour map with a colour bar) and, once calibrated, `<time>_so2.npy`
-(float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, rewritten
-whole through a temporary file for every row appended; `valid_fraction` is the share of
-the line's pixels that had data.
+(float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, appended
+(rockit.common.csvlog: a crash loses at most the row being written); `valid_fraction` is
+the share of the line's pixels that had data.
 """
-import csv
-import io
-import math
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from rockit.common.files import atomic_write, remove_leftovers
+from rockit.common.csvlog import CsvLog
+from rockit.common.files import atomic_write, remove_leftovers, write_group
 
 CSV_NAME = 'emission_rates.csv'
 CSV_COLUMNS = ['time', 'aa_file', 'so2_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
                'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration']
 
 
+def npy(array):
+    """What writes array into an open file as float32 .npy (for rockit.common.files)."""
+    return lambda f: np.save(f, np.asarray(array, np.float32), allow_pickle=False)
+
+
 def save_array(path, array):
-    atomic_write(path, lambda f: np.save(f, np.asarray(array, np.float32), allow_pickle=False))
+    atomic_write(path, npy(array))
 
 
 def preview(image, vmin, vmax, label='AA', colormap=cv2.COLORMAP_VIRIDIS):
@@ -49,55 +52,11 @@ def preview(image, vmin, vmax, label='AA', colormap=cv2.COLORMAP_VIRIDIS):
     return canvas
 
 
-def save_preview(path, image, vmin, vmax, label='AA'):
+def preview_png(image, vmin, vmax, label='AA'):
     ok, encoded = cv2.imencode('.png', preview(image, vmin, vmax, label))
     if not ok:
-        raise OSError(f'{path}: PNG encoding failed')
-    atomic_write(path, encoded.tobytes())
-
-
-def _cell(value):
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ''
-    if isinstance(value, float):
-        return f'{value:.6g}'
-    return str(value)
-
-
-class EmissionRateLog:
-    """The CSV time series: every append rewrites the file through a temporary file, so a
-    crash leaves either the old rows or the old rows plus the new one, never a torn row."""
-
-    def __init__(self, folder, name=CSV_NAME, columns=CSV_COLUMNS):
-        self.path = Path(folder) / name
-        self.columns = list(columns)
-        self._text = None
-
-    def _current(self):
-        if self._text is None:
-            if self.path.exists():
-                self._text = self.path.read_text()
-                if self._text and not self._text.endswith('\n'):
-                    raise OSError(f'{self.path}: last row is incomplete; not appending to it')
-            else:
-                out = io.StringIO()
-                csv.writer(out, lineterminator='\n').writerow(self.columns)
-                self._text = out.getvalue()
-        return self._text
-
-    def append(self, row):
-        """row: {column: value}; missing or non-finite values are written empty."""
-        out = io.StringIO()
-        csv.writer(out, lineterminator='\n').writerow([_cell(row.get(c)) for c in self.columns])
-        text = self._current() + out.getvalue()
-        atomic_write(self.path, text.encode())
-        self._text = text
-
-    def rows(self):
-        if not self.path.exists():
-            return []
-        with open(self.path, newline='') as f:
-            return list(csv.DictReader(f))
+        raise OSError('PNG encoding of the preview failed')
+    return encoded.tobytes()
 
 
 class PairWriter:
@@ -119,7 +78,7 @@ class PairWriter:
         self.calibration = calibration
         lines = settings.lines if settings is not None else []
         extra = [f'emission_rate_kg_s_{line.name}' for line in lines] if len(lines) > 1 else []
-        self.log = EmissionRateLog(self.out, columns=CSV_COLUMNS + extra)
+        self.log = CsvLog(self.out / CSV_NAME, CSV_COLUMNS + extra)
 
     def write_settings(self, settings, inputs=None):
         import json
@@ -143,14 +102,14 @@ class PairWriter:
         row = result.row()
         if self.save_images:
             stamp = result.time.strftime('%Y-%m-%dT%H%M%S')
-            name = f'{stamp}_aa.npy'
-            save_array(self.images / name, result.aa)
             low, high = self.settings.preview_range
-            save_preview(self.images / f'{stamp}_aa.png', result.aa, low, high)
-            row['aa_file'] = f'so2/{name}'
+            files = {'aa_file': (f'{stamp}_aa.npy', npy(result.aa)),
+                     'preview': (f'{stamp}_aa.png', preview_png(result.aa, low, high))}
             if result.so2 is not None:
-                save_array(self.images / f'{stamp}_so2.npy', result.so2)
-                row['so2_file'] = f'so2/{stamp}_so2.npy'
+                files['so2_file'] = (f'{stamp}_so2.npy', npy(result.so2))
+            # Each file whole, and the folder synced once for the three.
+            write_group([(self.images / name, content) for name, content in files.values()], replace=True)
+            row.update({column: f'so2/{name}' for column, (name, _) in files.items() if column != 'preview'})
         row['calibration'] = self.calibration.method if self.calibration is not None else ''
         return row
 
@@ -168,5 +127,17 @@ def doas_row(time, spectrum, result, units):
             'fit_converged': int(bool(result.success)), 'saturated': int(bool(result.saturated))}
 
 
+DOAS_FIT_NAME = 'doas_fit.npz'
+
+
+def doas_fit_npz(spectrum, result):
+    """What writes the newest DOAS fit into an open file: the spectrum's name, its column
+    and error (molecules/cm^2), and over the fit window the wavelengths, the corrected
+    counts and the model fitted to them."""
+    return lambda f: np.savez(f, spectrum=np.array(spectrum), column=np.float64(result.column),
+                              error=np.float64(result.error), wavelengths=result.wavelengths,
+                              measured=result.measured, fitted=result.fitted)
+
+
 def doas_log(folder):
-    return EmissionRateLog(folder, DOAS_CSV_NAME, DOAS_COLUMNS)
+    return CsvLog(Path(folder) / DOAS_CSV_NAME, DOAS_COLUMNS)
