@@ -69,7 +69,9 @@ class Form:
         return value
 
     def integer(self, name):
-        text = self.text(name).strip()
+        # Blanks only (space, tab, CR, LF): str.strip() also drops the separators \x1c-\x1f,
+        # which would turn '0\x1f' into 0.
+        text = self.text(name).strip(' \t\r\n')
         if not INTEGER.fullmatch(text) or not INT32[0] <= int(text) <= INT32[1]:
             raise BadRequest(f'parameter {name}={text!r} is not a 32-bit integer')
         return int(text)

@@ -19,7 +19,8 @@ def test_integers(text, value):
     assert Form([('Position', text)], caseless=False).integer('Position') == value
 
 
-@pytest.mark.parametrize('text', ['', 'ten', '1.5', '1e3', '0x10', '2147483648', '-2147483649', '١٢', '1_000'])
+@pytest.mark.parametrize('text', ['', 'ten', '1.5', '1e3', '0x10', '2147483648', '-2147483649', '١٢', '1_000',
+                                  '0\x1f', '\x1c5'])
 def test_what_is_not_a_32_bit_integer_is_a_bad_request(text):
     with pytest.raises(BadRequest):
         Form([('Position', text)], caseless=False).integer('Position')
