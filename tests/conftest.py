@@ -47,5 +47,5 @@ def daemons(tmp_path):
 def pytest_collection_modifyitems(items):
     """Modules with a slow test go first: the workers take modules in this order, and one
     started last would keep its worker busy alone at the end."""
-    slow = {item.module for item in items if item.get_closest_marker('slow')}
+    slow = {getattr(item, 'module', None) for item in items if item.get_closest_marker('slow')}
     items.sort(key=lambda item: getattr(item, 'module', None) not in slow)
