@@ -32,8 +32,8 @@ class Demo:
         # Other daemons the config names (given free ports too), and a module serving
         # stand-ins for them from the config (`python -m MODULE CONFIG`).
         self.also_registered, self.stand_ins = also_registered, stand_ins
-        # What the steps lead to, shown in the status once ready(status as `json` prints
-        # it) holds, or after settle s at most.
+        # s to let the steps take effect before the status is shown; with ready, at most
+        # that long until ready(status as `json` prints it) holds.
         self.settle, self.ready = settle, ready
 
 
@@ -67,7 +67,7 @@ TWO_PI_DEMOS = [
          'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH', 'config/pycamd/test-two-pi-master.json', 'localhost_test8',
          label='pycamd-master',
          steps=[['capture', 'Dark', 'cameras'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
-                ['capture', '1257ppmm', 'cameras'], ['start']], settle=30, ready=emission_rate_known),
+                ['capture', '1257ppmm', 'cameras'], ['start']], settle=8),
 ]
 
 
@@ -179,6 +179,8 @@ def main():
                 print(f'$ ./{demo.cli} {" ".join(step)}  -> exit {result.returncode} {result.stderr.strip()}')
             if demo.ready:
                 wait_status(demo, env, demo.ready, demo.settle)
+            else:
+                time.sleep(demo.settle)
             print(cli(demo, 'status', env=env).stdout.rstrip())
 
         url = start_web(demos, env, processes)
