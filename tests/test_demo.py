@@ -10,9 +10,10 @@ from support import ROOT
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)     # the demo waits up to 120 s for pycamd's DOAS calibration
 def test_demo_brings_every_daemon_online_and_stops_them(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / 'tools' / 'demo.py'), '--dir', tmp_path], cwd=ROOT,
-                            capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+                            capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'Focuser is ONLINE; fans are ON' in result.stdout
     assert 'Channel 1: 250 steps' in result.stdout
@@ -21,5 +22,6 @@ def test_demo_brings_every_daemon_online_and_stops_them(tmp_path):
     assert 'cam2: RUNNING; camera cam2 answers' in result.stdout
     assert 'Cameras are ONLINE, continuous' in result.stdout and '_fltrA_1ag_' in result.stdout
     assert re.search(r'SO2 emission rate: [0-9.]+ \u00b1 [0-9.]+ kg/s at plume speed [0-9.]+', result.stdout)
+    assert re.search(r'calibration: doas \(linear\)', result.stdout), 'the rates are DOAS-calibrated'
     assert 'did not come online' not in result.stdout
     assert re.search(r'Web pages of every daemon: http://127\.0\.0\.1:\d+/', result.stdout)

@@ -37,10 +37,12 @@ class Demo:
         self.settle, self.ready = settle, ready
 
 
-def emission_rate_known(status):
-    """pycamd has processed a pair into an SO2 emission rate with its uncertainty."""
+def doas_calibrated_rate_known(status):
+    """pycamd has found where its spectrometer looks, calibrated by DOAS, and processed a
+    pair into an SO2 emission rate with its uncertainty (about 40 s after the start)."""
     processing = status.get('processing') or {}
-    return processing.get('emission_rate_kg_s') is not None and processing.get('emission_rate_err_kg_s') is not None
+    return ((processing.get('calibration') or {}).get('state') == 'doas'
+            and processing.get('emission_rate_kg_s') is not None and processing.get('emission_rate_err_kg_s') is not None)
 
 
 DEMOS = [
@@ -57,7 +59,7 @@ DEMOS = [
     Demo('SO2 camera (simulated Pi cameras and spectrometer)', 'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH',
          'config/pycamd/test.json', 'localhost_test6',
          steps=[['capture', 'Dark'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
-                ['capture', '1257ppmm', 'cameras'], ['start']], settle=90, ready=emission_rate_known),
+                ['capture', '1257ppmm', 'cameras'], ['start']], settle=120, ready=doas_calibrated_rate_known),
 ]
 
 TWO_PI_DEMOS = [

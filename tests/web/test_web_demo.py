@@ -12,6 +12,10 @@ from support import wait_until
 from rockit.common import pyro, registry
 from rockit.web import plots
 
+# The demo fixture is set up within its module's first test: it waits up to 120 s for
+# pycamd's DOAS calibration.
+pytestmark = pytest.mark.timeout(300)
+
 pytestmark = pytest.mark.slow   # the demo takes most of a minute to start
 
 
