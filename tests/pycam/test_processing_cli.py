@@ -58,6 +58,20 @@ def test_without_geometry_images_are_written_and_rates_left_empty(tmp_path):
 
 
 @needs_data
+@pytest.mark.parametrize('flag, value, says', [('--focal-length', 0.009, 'a focal length of 0.009 mm'),
+                                               ('--pixel-size', 5.6e-6, 'a pixel size of 5.6e-06 um'),
+                                               ('--distance', 5, 'a distance of 5 m')])
+def test_a_geometry_in_the_wrong_unit_is_refused_before_anything_is_written(tmp_path, flag, value, says):
+    """Metres where the CLI takes millimetres (the config's focal_length_m) would make every
+    rate a million times too small; the command says so and writes nothing."""
+    given = {'--distance': 5000, '--focal-length': 9, '--pixel-size': 5.6, flag: value}
+    code, _, err = run_offline('process', SEQ_1, '--out', tmp_path / 'out', '--darks', CAL_1, '--clear', CAL_1,
+                               '--calibration', CAL_1, *[v for item in given.items() for v in item])
+    assert code != 0 and says in err and 'not plausible' in err and 'wrong unit' in err
+    assert not (tmp_path / 'out').exists()
+
+
+@needs_data
 def test_distance_from_a_cam_geom_file(tmp_path):
     geometry = tmp_path / 'villarrica_26-03-2018.txt'
     geometry.write_text('# Geometry setup file\nvolcano=Villarrica\nlat=-39.377400\nlon=-71.946386\n'

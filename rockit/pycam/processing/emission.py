@@ -132,11 +132,21 @@ class CameraGeometry:
     focal_length_m: float
     distance_error: float = 0.10     # relative: the plume's distance is rarely known better
 
+    # What a camera watching a plume can have, each (lowest, highest, unit, metres per unit):
+    # a value outside is a slip of units (metres given where millimetres are meant), which
+    # would scale the emission rates by a million without a word.
+    PLAUSIBLE = {'distance_m': (10, 200e3, 'm', 1), 'pixel_size_m': (0.5, 50, 'um', 1e-6),
+                 'focal_length_m': (1, 2000, 'mm', 1e-3)}
+
     def __post_init__(self):
-        for name in ('distance_m', 'pixel_size_m', 'focal_length_m'):
+        for name, (low, high, unit, scale) in self.PLAUSIBLE.items():
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f'camera geometry: {name} must be a positive number, not {value!r}')
+            if not low <= value / scale <= high:
+                what = name[:-2].replace('_', ' ')
+                raise ValueError(f'camera geometry: a {what} of {value / scale:g} {unit} is not plausible (expected '
+                                 f'{low:g}-{high:g} {unit}); is it in the wrong unit?')
 
     @property
     def pixel_m(self):
