@@ -25,3 +25,16 @@ def test_demo_brings_every_daemon_online_and_stops_them(tmp_path):
     assert re.search(r'calibration: doas \(linear\)', result.stdout), 'the rates are DOAS-calibrated'
     assert 'did not come online' not in result.stdout
     assert re.search(r'Web pages of every daemon: http://127\.0\.0\.1:\d+/', result.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(200)     # the demo waits up to 60 s for the master's first emission rate
+def test_two_pi_demo_joins_the_second_pis_frames_into_calibrated_rates(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / 'tools' / 'demo.py'), '--two-pi', '--dir', tmp_path],
+                            cwd=ROOT, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r'fltrB camera on localhost_test7 is ONLINE, continuous: \d+ frames saved', result.stdout)
+    assert re.search(r'pairs \d+ joined, all in step', result.stdout)
+    assert re.search(r'SO2 emission rate: [0-9.]+ \u00b1 [0-9.]+ kg/s', result.stdout)
+    assert 'calibration: cell (poly2)' in result.stdout, 'three cells captured through both Pis'
+    assert 'did not come online' not in result.stdout

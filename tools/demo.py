@@ -37,12 +37,16 @@ class Demo:
         self.settle, self.ready = settle, ready
 
 
+def rate_known(status):
+    """pycamd has processed a pair into an SO2 emission rate with its uncertainty."""
+    processing = status.get('processing') or {}
+    return processing.get('emission_rate_kg_s') is not None and processing.get('emission_rate_err_kg_s') is not None
+
+
 def doas_calibrated_rate_known(status):
     """pycamd has found where its spectrometer looks, calibrated by DOAS, and processed a
     pair into an SO2 emission rate with its uncertainty (about 40 s after the start)."""
-    processing = status.get('processing') or {}
-    return ((processing.get('calibration') or {}).get('state') == 'doas'
-            and processing.get('emission_rate_kg_s') is not None and processing.get('emission_rate_err_kg_s') is not None)
+    return ((status.get('processing') or {}).get('calibration') or {}).get('state') == 'doas' and rate_known(status)
 
 
 DEMOS = [
@@ -69,7 +73,8 @@ TWO_PI_DEMOS = [
          'pycamd', 'pycam', 'PYCAMD_CONFIG_PATH', 'config/pycamd/test-two-pi-master.json', 'localhost_test8',
          label='pycamd-master',
          steps=[['capture', 'Dark', 'cameras'], ['capture', 'Clear', 'cameras'], ['capture', '0ppmm', 'cameras'],
-                ['capture', '1257ppmm', 'cameras'], ['start']], settle=8),
+                ['capture', '304ppmm', 'cameras'], ['capture', '1257ppmm', 'cameras'], ['start']],
+         settle=60, ready=rate_known),
 ]
 
 

@@ -123,7 +123,8 @@ def _processing_lines(p):
     cal = p.get('calibration') or {}
     calibration = (f'{cal["state"]} ({cal.get("model", "linear")}), {cal["slope"]:.4g} {cal.get("unit", "")} '
                    f'per unit AA at AA 0' + (f' (r2 {cal["r2"]:.3f})' if cal.get('r2') is not None else '')
-                   if cal.get('slope') is not None else cal.get('state', 'none'))
+                   if cal.get('slope') is not None else cal.get('state', 'none')
+                   + (f' ({cal["waiting"]})' if cal.get('waiting') else ''))
     lines = [f'SO2 emission rate: {_figure(p.get("emission_rate_kg_s"), p.get("emission_rate_err_kg_s"), "kg/s")}'
              f' at plume speed {_figure(p.get("plume_speed_m_s"), p.get("plume_speed_err_m_s"), "m/s")}'
              f' (pair of {p.get("last_pair_time") or "none"})',

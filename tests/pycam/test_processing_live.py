@@ -256,3 +256,22 @@ def test_cross_correlation_settings_out_of_range_are_named(key, value, says):
     with pytest.raises(ValueError, match=f'processing: {key} must be {says}'):
         settings_from_config(dict(CONFIG, **{key: value}))
     assert settings_from_config(dict(CONFIG, cc_window=6, cc_separation_px=2.5)).cc_window == 6
+
+
+@pytest.mark.parametrize('model, state', [('poly2', 'none'), ('linear', 'cell')])
+def test_cells_too_few_for_the_model_are_said_in_status(tmp_path, model, state):
+    """Two cells fit a line but not a curve: status says what the chosen model still needs."""
+    write_synthetic_day(tmp_path / 'day', pairs=1, cells=(0, 1257))
+    processor = LiveProcessor(tmp_path / 'out', dict(CONFIG, calibration_model=model)).start()
+    try:
+        _references(processor, tmp_path / 'day')
+        assert processor.wait_idle(20)
+        calibration = processor.status()['calibration']
+    finally:
+        processor.stop()
+    assert calibration['state'] == state
+    if state == 'none':
+        assert calibration['waiting'] == 'a poly2 calibration needs 3 cell captures with both cameras, ' \
+                                         '0 ppm.m among them; so far 0, 1257'
+    else:
+        assert 'waiting' not in calibration and calibration['model'] == 'linear'

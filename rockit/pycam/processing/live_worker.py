@@ -104,7 +104,12 @@ class LiveWorker:
         usable = {c: names for c, names in self.cells.items() if {n.band for n in names} >= {'on', 'off'}}
         rates = self._clear_rates()
         if len(usable) < PARAMETERS[self.settings.calibration_model] or rates is None:
-            return                 # more cells of this run are still to come
+            # More cells of this run may still come; until then status says what is missing.
+            model, needed = self.settings.calibration_model, PARAMETERS[self.settings.calibration_model]
+            self._publish_calibration(f'a {model} calibration needs {needed} cell captures with both cameras, '
+                                      f'0 ppm.m among them; so far {", ".join(map(str, sorted(usable))) or "none"}'
+                                      + ('' if rates is not None else '; and Clear frames of both cameras'))
+            return
         if self.calibration is not None and self.calibration.method == 'doas':
             return                 # the plume's own light path calibrates; cells are the fallback
         frames, region = cell_absorbances(usable, rates, self.darks, self.settings.registration)
@@ -112,9 +117,10 @@ class LiveWorker:
         self.calibration.save(self.p.out_dir / CELL_CALIBRATION_FILE)
         self._publish_calibration()
 
-    def _publish_calibration(self):
+    def _publish_calibration(self, waiting=None):
+        """waiting: why cells captured have not given a calibration yet (none in use)."""
         cal = self.calibration
-        state = {'state': 'none'} if cal is None else {
+        state = {'state': 'none', **({'waiting': waiting} if waiting else {})} if cal is None else {
             'state': cal.method, 'model': cal.model, 'slope': plain(cal.slope), 'intercept': plain(cal.intercept),
             'r2': plain(cal.r2), 'unit': cal.unit, 'created': cal.created}
         self.p._publish(calibration=state)
