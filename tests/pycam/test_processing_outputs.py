@@ -12,14 +12,15 @@ import numpy as np
 from processing_harness import ROOT, write_line, write_synthetic_day
 from support import wait_until
 from rockit.common.csvlog import CsvLog
+from rockit.common.files import atomic_write
 from rockit.pycam.processing import outputs
-from rockit.pycam.processing.outputs import preview, save_array
+from rockit.pycam.processing.outputs import npy, preview
 
 
 def test_aa_array_and_preview(tmp_path):
     aa = np.linspace(-0.1, 0.6, 48 * 64, dtype=np.float32).reshape(48, 64)
     aa[0, 0] = np.nan
-    save_array(tmp_path / 'x_aa.npy', aa)
+    atomic_write(tmp_path / 'x_aa.npy', npy(aa))
     assert np.array_equal(np.load(tmp_path / 'x_aa.npy'), aa, equal_nan=True)
     picture = preview(aa, -0.05, 0.5)
     assert picture.dtype == np.uint8 and picture.shape[0] == 48 and picture.shape[1] > 64

@@ -25,10 +25,6 @@ def npy(array):
     return lambda f: np.save(f, np.asarray(array, np.float32), allow_pickle=False)
 
 
-def save_array(path, array):
-    atomic_write(path, npy(array))
-
-
 def preview(image, vmin, vmax, label='AA', colormap=cv2.COLORMAP_VIRIDIS):
     """An 8-bit BGR rendering of a float image with a labelled colour bar at the right.
 
