@@ -319,7 +319,7 @@ def test_alpaca_config_is_optional(test_registry, tmp_path):
 
 
 def test_connections_beyond_the_limit_are_closed_and_serving_goes_on(served):
-    from rockit.common.alpaca_http import MAX_CONNECTIONS
+    from rockit.alpaca.server import MAX_CONNECTIONS
     idle = [socket.create_connection(('127.0.0.1', served.port)) for _ in range(MAX_CONNECTIONS)]
     try:
         with pytest.raises((ConnectionError, http.client.HTTPException)):

@@ -8,10 +8,10 @@ channel's lower soft limit, or the controller's steps 0..999999 without soft lim
 import threading
 import uuid
 
-from rockit.common import alpaca
-from rockit.common.alpaca import AlpacaError, ErrorNumber
-from rockit.common.alpaca_discovery import DiscoveryResponder
-from rockit.common.alpaca_http import AlpacaServer
+from rockit.alpaca import device as alpaca
+from rockit.alpaca.device import AlpacaError, ErrorNumber
+from rockit.alpaca.discovery import DiscoveryResponder
+from rockit.alpaca.server import AlpacaServer
 from rockit.common.errors import DeviceError, NotDisconnected, Refused
 
 from .codes import CommandStatus, FocuserStatus

@@ -18,7 +18,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from .alpaca import API_VERSION, AlpacaError, BadRequest, Form
+from .device import API_VERSION, AlpacaError, BadRequest, Form
 
 IDLE_TIMEOUT = 30        # s a keep-alive connection may stay silent
 MAX_CONNECTIONS = 64     # open at once

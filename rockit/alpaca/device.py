@@ -1,5 +1,5 @@
 """ASCOM Alpaca devices (API v1): the answers every device gives and the errors it raises,
-for any device type. The HTTP surface is in alpaca_http.py, discovery in alpaca_discovery.py.
+for any device type. The HTTP surface is in server.py, discovery in discovery.py.
 
 A device module subclasses Device and answers each member of its interface with a method
 get_<member>() (a property) or put_<member>(form) (a setter or method); an AlpacaError
