@@ -38,7 +38,8 @@ Pyro4.config.DETAILED_TRACEBACK = False
 Pyro4.config.SOCK_REUSE = True
 Pyro4.config.MAX_MESSAGE_SIZE = MAX_MESSAGE_SIZE
 
-# What a failed call looks like to a client: the daemon is down, unreachable or too slow.
+# What a failed call looks like to a client: the daemon is down, unreachable or too slow, or
+# answered in a serializer other than serpent (pyro_client.UnsafeReply, a ProtocolError).
 CommunicationErrors = (Pyro4.errors.CommunicationError, OSError)
 
 _log = logging.getLogger('rockit.pyro')
@@ -185,7 +186,7 @@ class BackgroundServer:
 
 
 def connect(address, timeout=None):
-    """A proxy to the daemon at a registry address, with its default timeout unless given."""
-    proxy = Pyro4.Proxy(address.uri)
-    proxy._pyroTimeout = address.timeout if timeout is None else timeout
-    return proxy
+    """A proxy to the daemon at a registry address, with its default timeout unless given
+    (serpent only, both ways: see pyro_client)."""
+    from .pyro_client import open_proxy
+    return open_proxy(address.uri, address.timeout if timeout is None else timeout)
