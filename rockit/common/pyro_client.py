@@ -77,6 +77,10 @@ class SerpentProxy(Pyro4.Proxy):
             conn.send(request.to_bytes())
             reply = message.Message.recv(conn, [message.MSG_CONNECTOK, message.MSG_CONNECTFAIL],
                                          hmac_key=self._pyroHmacKey)
+            if reply.type == message.MSG_CONNECTFAIL and reply.serializer_id != SERIALIZER_ID:
+                # Pyro4 daemons write a refusal before they know the client's serializer
+                raise Pyro4.errors.CommunicationError(f'connection to {where} rejected (the reason, '
+                                                      f'in serializer id {reply.serializer_id}, not decoded)')
             refuse_unless_serpent(reply, where)
             answer = serializer.deserializeData(reply.data, compressed=reply.flags & message.FLAGS_COMPRESSED)
             if reply.type == message.MSG_CONNECTFAIL:
