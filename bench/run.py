@@ -24,6 +24,7 @@ import load  # noqa: E402
 import pycam_frames  # noqa: E402
 import pycam_link  # noqa: E402
 import pycam_processing  # noqa: E402
+import slow_clients  # noqa: E402
 import web_pollers  # noqa: E402
 
 TURNS = ('Runs take turns with their baselines in an order that changes each round; ratio = the median '
@@ -38,6 +39,12 @@ BENCHMARKS = [
     ("focusd's Alpaca interface (ms)", focuser_alpaca,
      'ratio = median / the median of the row named under "against", on the same focusd'),
     ('CLI start-up (ms)', cli_startup, TURNS),
+    ('Slow clients: another client while sockets trickle a byte per second (ms)', slow_clients,
+     f'{slow_clients.ROUNDS} rounds take turns, quiet and under the trickle, {slow_clients.CALLS} calls of each '
+     'kind a round, each on a new connection; ratio = the median of the rounds\' ratios, spread = their '
+     'lowest-highest. The trickling sockets beyond an address\'s share are closed at once; those within it are '
+     'cut 10 s after their first byte. Without these bounds (Pyro4\'s own daemon; 64 Alpaca connections from '
+     'anyone) all 200 calls under the trickle failed, of each kind (2026-12-07, this machine).'),
     (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', load,
      f'{TURNS} The {load.POLLERS} pollers as above; each daemon against a bare Pyro4 object returning its status.'),
     ('pycamd frames: per-frame cost of a 2592 x 1944 RAW10 frame (ms)', pycam_frames,
