@@ -128,6 +128,15 @@ def test_importing_the_hook_loads_no_numerics():
     assert done.stdout.strip() == '[]', done.stderr
 
 
+def test_the_queries_take_the_output_names_from_processing_without_opencv():
+    """pycamd's queries (products.py) read the files by the names processing writes them
+    under, from the one module that holds them, and loading that costs no OpenCV."""
+    code = ('import sys; import rockit.pycam.products; '
+            'print("cv2" in sys.modules, "rockit.pycam.processing.output_names" in sys.modules)')
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.split() == ['False', 'True'], done.stderr
+
+
 def test_pycamd_hook_takes_saved_captures(day, tmp_path):
     """What pycamd hands over (rockit/pycam/storage/saved.py): image pairs of every type but Test,
     with their frames in memory, and spectra; found through make_live_processor."""

@@ -6,10 +6,11 @@ images (dark correction), background (optical depth), registration (off-band ont
 on-band), absorbance, calibration/ (columns: cells, DOAS, stored; models: the curves;
 sensitivity), doas/ (fit: the spectral fit; fov: where the spectrometer looks), motion/
 (flow and speed: plume speed), geometry (pixels to metres), emission (kg/s through a line),
-pipeline (the steps together), outputs (files written atomically) and
-errors; live/ (processor, settings, worker, doas, references: the daemon's processing
-thread) and batch/ (run: stored pairs, in parallel; cluster; cli, cli_common and
-cli_spectra: `pycam process`, `calibrate`, `doas`, `fov`) use the rest.
+pipeline (the steps together), outputs (files written atomically) and output_names (their
+names, which pycamd's queries read too), errors; live/ (processor, settings, worker, doas,
+references: the daemon's processing thread) and batch/ (run: stored pairs, in parallel;
+cluster; cli, cli_common and cli_spectra: `pycam process`, `calibrate`, `doas`, `fov`) use
+the rest.
 
 Importing this package loads none of them: pycamd finds make_live_processor here, and the
 live module loads numpy and OpenCV on its worker thread, so the daemon starts fast.

@@ -26,7 +26,8 @@ def doas(client, args):
     args = parser.parse_args(args)
     from ..calibration.columns import ColumnUnits
     from ..errors import DoasError
-    from ..outputs import DOAS_CSV_NAME, doas_log, doas_row
+    from ..output_names import DOAS_CSV_NAME
+    from ..outputs import doas_log, doas_row
     from ...storage.names import parse_spectrum_name
     units = ColumnUnits(args.temperature)
     try:

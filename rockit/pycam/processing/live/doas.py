@@ -19,7 +19,8 @@ from ..doas import fov as fov_search
 from ..calibration.columns import Calibration, aa_in_field_of_view, doas_calibration
 from ..errors import CalibrationError
 from ..doas.fit import DoasFitter, DoasReferences, load_spectrum
-from ..outputs import DOAS_FIT_NAME, doas_fit_npz, doas_log, doas_row
+from ..output_names import DOAS_FIT_NAME
+from ..outputs import doas_fit_npz, doas_log, doas_row
 
 log = logging.getLogger('rockit.pycam.processing')
 DOAS_CALIBRATION_FILE = 'doas_calibration.json'
