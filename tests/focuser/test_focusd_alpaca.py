@@ -416,4 +416,5 @@ def test_the_documented_alpaca_example_loads(test_registry, tmp_path):
     path = tmp_path / 'focusd.json'
     path.write_text(json.dumps(dict(config, alpaca=alpaca)))
     assert FocuserConfig.load(path).alpaca == {'port': 11111, 'discovery_port': 32227,
-                                               'temperature_probes': {'1': 'primary_mirror'}}
+                                               'temperature_probes': {'1': 'primary_mirror'},
+                                               'host_names': ['focuser.example.org']}
