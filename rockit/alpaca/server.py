@@ -230,8 +230,9 @@ def _handler(server):
                 self.reader.request_done()   # read whole: answering has the idle timeout, not the deadline
                 server.check_host(self.headers.get('Host'))
                 body = server.answer(method, url.path, form, self.client_address[0])
-            except socket.timeout as e:
+            except socket.timeout as e:   # the form trickled in too slowly
                 self.close_connection = True
+                self.reader.request_done()    # the reply gets the idle timeout, not the spent deadline
                 return self._reply(HTTPStatus.REQUEST_TIMEOUT, str(e))
             except BadRequest as e:
                 return self._reply(HTTPStatus.BAD_REQUEST, str(e))
