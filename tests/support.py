@@ -21,6 +21,23 @@ import Pyro4.socketutil  # noqa: E402
 from rockit.common import pyro, registry as rockit_registry  # noqa: E402
 
 
+# The recorded data (Villarrica images, 2019 spectra) stay outside the project: in
+# ../shared/data beside the repository, or beside the folder of worktrees a clone sits in.
+SHARED_DATA = next((p / 'shared' / 'data' for p in ROOT.parents if (p / 'shared' / 'data').is_dir()),
+                   ROOT.parent / 'shared' / 'data')
+
+
+def needs_shared_data(*paths):
+    """A skip marker for a test of recorded data: it runs when every path is there, and
+    otherwise skips with one line that names what is missing and where it goes."""
+    import pytest
+    missing = [path for path in paths if not path.exists()]
+    where = ', '.join(str(path.relative_to(SHARED_DATA)) if path.is_relative_to(SHARED_DATA) else str(path)
+                      for path in missing)
+    return pytest.mark.skipif(bool(missing), reason=f'recorded data missing: {where} '
+                                                    f'(put the shared data folder at {SHARED_DATA})')
+
+
 def free_port(kind=socket.SOCK_STREAM):
     """A free loopback TCP port (or UDP with kind=socket.SOCK_DGRAM)."""
     with socket.socket(socket.AF_INET, kind) as sock:

@@ -22,7 +22,7 @@ def make_live_processor(config, log=None):
     Processing needs the site's scene (integration line, plume distance, ...), so a config
     without one acquires only. Keys of `processing` (all optional but the scene's):
     out_dir (default <data_root>/processing), calibration (a calibration.json),
-    doas_references (folder), doas_fov ([x, y, radius]; searched for when absent),
+    doas_references (folder; default the references pycam ships, null for none), doas_fov ([x, y, radius]; searched for when absent),
     doas_window_s (DOAS points kept, default 1800), min_doas_points (default 10), save_aa
     (default true), enabled (default true), and the scene keys of
     live_settings.settings_from_config.
@@ -32,10 +32,11 @@ def make_live_processor(config, log=None):
         return None
     from pathlib import Path
     from .live import LiveProcessor
+    from ..references import FOLDER as SHIPPED_REFERENCES
     root = Path(getattr(config, 'data_root', '.'))
     out_dir = Path(section.get('out_dir', 'processing'))
     processor = LiveProcessor(out_dir if out_dir.is_absolute() else root / out_dir, section,
-                              calibration=section.get('calibration'), doas_references=section.get('doas_references'),
+                              calibration=section.get('calibration'), doas_references=section.get('doas_references', SHIPPED_REFERENCES),
                               doas_fov=section.get('doas_fov'), min_doas_points=int(section.get('min_doas_points', 10)),
                               save_aa=bool(section.get('save_aa', True)))
     if log is not None:
