@@ -122,7 +122,11 @@ def test_bad_reply_checksums_take_it_offline_logged_once_then_it_recovers(chille
     chiller.model.corrupt_checksum = True
     status = chiller.wait_offline()
     assert 'checksum' in status['offline_reason'] and 'water_temp' not in status
-    time.sleep(1.5)   # at least one failed reconnection: the outage is still logged once
+    # At least one failed reconnection (a request after the outage, and another after that
+    # one was refused): the outage is still logged once.
+    seen = len(chiller.link.requests)
+    wait_until(lambda: len(chiller.link.requests) >= seen + 2, timeout=30, message='a failed reconnection')
+    assert chiller.status()['status'] == ChillerStatus.Offline
     chiller.model.corrupt_checksum = False
     chiller.wait_online()
     assert chiller.log_count('device offline') == 1, chiller.daemon.output()
