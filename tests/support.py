@@ -38,6 +38,25 @@ def needs_shared_data(*paths):
                                                     f'(put the shared data folder at {SHARED_DATA})')
 
 
+# The programs the suite runs, each with the Debian package of tools/debian-packages that
+# brings it: a missing one fails the tests that need it (and tests/test_tools.py), never skips.
+TOOLS = {'make': 'make', 'bash': 'bash', 'tar': 'tar', 'mount': 'mount', 'umount': 'mount', 'unshare': 'util-linux',
+         'systemd-analyze': 'systemd', 'systemctl': 'systemd', 'systemd-sysusers': 'systemd',
+         'rpm': 'rpm', 'rpmbuild': 'rpm', 'rsync': 'rsync', 'ssh': 'openssh-client',
+         'chromium': 'chromium', 'chromedriver': 'chromium-driver'}
+
+
+def tool(name):
+    """The path of a program the suite needs; the test fails, naming the package, without it."""
+    import shutil
+    import pytest
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f'{name} is missing: install the Debian package {TOOLS[name]} (tools/debian-packages, '
+                    'which `make venv` installs as root)', pytrace=False)
+    return path
+
+
 def free_port(kind=socket.SOCK_STREAM):
     """A free loopback TCP port (or UDP with kind=socket.SOCK_DGRAM)."""
     with socket.socket(socket.AF_INET, kind) as sock:

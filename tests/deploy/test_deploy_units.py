@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from support import tool
+
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = sorted((ROOT / 'systemd').glob('*@.service'))
 
@@ -69,15 +71,13 @@ def test_sysusers_gives_the_rockit_user_the_unit_groups(unit):
     assert members == set(read_unit(unit)['Service']['SupplementaryGroups'].split())
 
 
-@pytest.mark.skipif(not shutil.which('systemd-analyze'), reason='systemd-analyze is not installed')
 @pytest.mark.parametrize('unit', UNITS, ids=daemon_of)
 def test_systemd_analyze_verify_is_silent(unit, tmp_path):
     """The template and each instance with a drop-in. verify needs ExecStart to exist: the
     copies point it at the clone's executable."""
     daemon = daemon_of(unit)
     executable = ROOT / daemon
-    if not executable.exists():
-        pytest.skip(f'{daemon} is not in the clone yet')
+    tool('systemd-analyze')
     (tmp_path / unit.name).write_text(unit.read_text().replace(f'/usr/bin/{daemon} ', f'{executable} '))
     names = [unit.name]
     for dropin in dropins(daemon):
@@ -112,8 +112,6 @@ def test_daemon_tells_systemd_it_is_ready(unit, tmp_path):
     """Type=notify: READY=1 on $NOTIFY_SOCKET once the daemon serves, STOPPING=1 on SIGTERM."""
     daemon = daemon_of(unit)
     config = ROOT / 'config' / daemon / 'test.json'
-    if not (ROOT / daemon).exists() or not config.exists():
-        pytest.skip(f'{daemon} or its test config is not in the clone yet')
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         port = probe.getsockname()[1]
