@@ -48,10 +48,11 @@ def test_a_device_answering_every_other_command_is_offline_until_it_is_well(devi
 
 
 def test_replies_just_inside_serial_timeout_keep_it_online(request, spec):
-    # Replies far slower than the 0.5 s the other tests configure, inside serial_timeout with
-    # a second to spare; status calls meanwhile are answered while the command still waits.
-    device = spec.start(request, serial_timeout=SLOW_DEVICE)
-    device.link.delay = SLOW_DEVICE - 1
+    # Replies three times slower than the 0.5 s the other tests configure, inside
+    # serial_timeout with as much to spare; status calls meanwhile are answered while the
+    # command still waits (a command may queue behind a poll of several requests).
+    device = spec.start(request, serial_timeout=3.0)
+    device.link.delay = 1.5
     method, args = spec.device_command
     result, thread = [], threading.Thread(target=lambda: result.append(device.call(method, *args)))
     thread.start()
