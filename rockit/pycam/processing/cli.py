@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from rockit.common.cli import Command, UsageError, show
+from rockit.common.usage import command_usage, commands_usage
 from rockit.pycam.processing import cli_common as cli
 from rockit.pycam.processing.cli_spectra import COMMANDS as SPECTRA_COMMANDS
 
@@ -216,15 +217,12 @@ def main(argv=None):
     """Standalone entry: python -m rockit.pycam.processing.cli <command> [<args>]."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        width = max(len(name) for name in COMMANDS)
-        print('usage: python -m rockit.pycam.processing.cli <command> [<args>]\n\ncommands:', file=sys.stderr)
-        for name, command in COMMANDS.items():
-            print(f'  {name.ljust(width)}  {command.usage}', file=sys.stderr)
+        print(commands_usage('python -m rockit.pycam.processing.cli', COMMANDS), file=sys.stderr)
         return 0 if argv and argv[0] in ('-h', '--help') else 2
     try:
         return COMMANDS[argv[0]].run(None, argv[1:])
     except UsageError as e:
-        print(f'pycam: {e}' if str(e) else f'usage: pycam {argv[0]} {COMMANDS[argv[0]].usage}', file=sys.stderr)
+        print(f'pycam: {e}' if str(e) else command_usage('pycam', argv[0], COMMANDS[argv[0]].usage), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
