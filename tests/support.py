@@ -84,7 +84,7 @@ class TestRegistry:
         rockit_registry.load.cache_clear()
 
 
-def wait_until(predicate, timeout=10.0, interval=0.05, message='condition'):
+def wait_until(predicate, timeout=60.0, interval=0.05, message='condition'):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -148,7 +148,7 @@ def test_libvirt_unavailable_is_reported_and_reconnected(camvirt, tmp_path):
 
     (tmp_path / 'later').mkdir()
     (tmp_path / 'later' / 'node.xml').write_text((tmp_path / 'node.xml').read_text())
-    wait_for_status(setup, lambda s: s['status'] == LibvirtStatus.Online, 'libvirt to reconnect', timeout=20)
+    wait_for_status(setup, lambda s: s['status'] == LibvirtStatus.Online, 'libvirt to reconnect', timeout=60)
     assert setup.states() == {'cam1': 'SHUTOFF', 'cam2': 'SHUTOFF'}
 
 

@@ -58,7 +58,7 @@ def test_automatic_mode_applies_at_once_and_refuses_enable_and_disable(make_chil
     assert chiller.call('set_mode', AUTOMATIC) == CommandStatus.Succeeded
     assert chiller.status()['mode'] == AUTOMATIC
     # no interlock is configured, so nothing asks the chiller to run
-    wait_until(lambda: not chiller.model.running, timeout=5, message='chiller stopped')
+    wait_until(lambda: not chiller.model.running, timeout=60, message='chiller stopped')
     sent = len(chiller.requests(protocol.SET_RUN))
     assert chiller.call('set_enabled', True) == CommandStatus.ModeIsAutomatic
     assert chiller.call('set_enabled', False) == CommandStatus.ModeIsAutomatic

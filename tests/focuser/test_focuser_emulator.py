@@ -55,7 +55,7 @@ def status(port, channels=2):
     return protocol.parse_status(ask(port, protocol.status_query()), channels)
 
 
-def wait_for(predicate, timeout=5.0):
+def wait_for(predicate, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

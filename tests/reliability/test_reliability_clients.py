@@ -132,7 +132,7 @@ def test_a_client_killed_during_a_move_holds_its_worker_only_until_the_move_ends
     wait_until(lambda: held_connections(port) == 1, timeout=30, message="the dead client's call still running")
     # The move the client asked for goes on; the daemon serves everybody else meanwhile.
     assert device.call('set_focus', 2, 50) == 0
-    wait_until(lambda: device.model.position(1) == 1500, timeout=10, message='the move finished')
+    wait_until(lambda: device.model.position(1) == 1500, timeout=60, message='the move finished')
     wait_until(lambda: held_connections(port) == 0, timeout=30, message='the worker given back')
     wait_until(lambda: device.status()['moving_1'] is False, timeout=30, message='the move seen to end')
     assert device.call('set_focus', 1, 0) == 0
