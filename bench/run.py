@@ -24,6 +24,7 @@ import load  # noqa: E402
 import pycam_frames  # noqa: E402
 import pycam_link  # noqa: E402
 import pycam_processing  # noqa: E402
+import reconnect  # noqa: E402
 import web_pollers  # noqa: E402
 
 TURNS = ('Runs take turns with their baselines in an order that changes each round; ratio = the median '
@@ -38,6 +39,9 @@ BENCHMARKS = [
     ("focusd's Alpaca interface (ms)", focuser_alpaca,
      'ratio = median / the median of the row named under "against", on the same focusd'),
     ('CLI start-up (ms)', cli_startup, TURNS),
+    ('Reconnection after a replug, retry waits scaled tenfold (s)', reconnect,
+     'ratio = the round\'s 1 s outage / its 0.05 s outage, taken in turn; the median of the rounds, spread their '
+     'lowest and highest'),
     (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', load,
      f'{TURNS} The {load.POLLERS} pollers as above; each daemon against a bare Pyro4 object returning its status.'),
     ('pycamd frames: per-frame cost of a 2592 x 1944 RAW10 frame (ms)', pycam_frames,
