@@ -1,54 +1,19 @@
-"""Reconnection: how soon the device loop is back after a replug, over a real serial link
-(pyserial on socket://) to an emulated line device, with the retry waits scaled down tenfold
-(0.1 s doubling to at most 0.5 s; production: 1 s to 5 s). A long outage (1 s) drives the
-waits to their longest; a short one (0.05 s), in turn with it in every round, is the
-baseline. Both are at most the longest wait plus one attempt.
+"""Reconnection: how soon the device loop is back after a replug, on the tests' line device
+(tests/line_device.py: a real serial link, retry waits scaled tenfold, 0.1 s to 0.5 s). A
+long outage (1 s) drives the waits to their longest; a short one (0.05 s), in turn with it
+in every round, is the baseline. Both are at most the longest wait plus one attempt.
 tests/common/test_reconnect.py holds what must happen (back online after every replug)."""
 import logging
 import random
 import time
 
 from harness import summary
-from rockit.common.device import DeviceLoop
+from line_device import LineDevice, LineModel
 from rockit.common.emulator import EmulatorLink
-from rockit.common.serial_link import SerialLink
 
 ROUNDS = 12
 OUTAGES = {'short': 0.05, 'long': 1.0}   # s unplugged
 CEILING = 30.0                            # s: a recovery not seen by then is an error
-
-
-class LineModel:
-    request_terminator = reply_terminator = b'\n'
-
-    def respond(self, request):
-        return b'PONG\n'
-
-
-class ScaledLoop(DeviceLoop):
-    BACKOFF_MIN = 0.1
-    BACKOFF_MAX = 0.5
-
-
-class LineDevice:
-    def __init__(self, url):
-        self.link = SerialLink(url, 9600, 0.3)
-        log = logging.getLogger('rockit-bench-line')
-        log.propagate, log.disabled = False, True      # an outage a round, not worth a line each
-        self.loop = ScaledLoop(self, log)
-
-    def open_device(self):
-        self.link.open()
-        self.link.request(b'PING\n', b'\n')
-
-    def close_device(self):
-        self.link.close()
-
-    def poll(self):
-        self.link.request(b'PING\n', b'\n')
-
-    def poll_interval(self):
-        return 0.02
 
 
 def wait(predicate):
@@ -72,7 +37,9 @@ def recovery(link, loop, outage):
 
 def run():
     link = EmulatorLink(LineModel()).start()
-    device = LineDevice(link.url)
+    log = logging.getLogger('rockit-bench-line')
+    log.propagate, log.disabled = False, True      # an outage a round, not worth a line each
+    device = LineDevice(link.url, log)
     device.loop.start()
     try:
         wait(lambda: device.loop.connected)

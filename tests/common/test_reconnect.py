@@ -6,67 +6,19 @@ device. Its waits are scaled down tenfold (0.1 s to 0.5 s), so a dozen replug cy
 loose cable take seconds. That the waits stop growing at the longest is the policy's own
 test; here RECOVERY is only a ceiling for a busy machine.
 """
-import logging
 import random
 import threading
 import time
 
 import pytest
 
+from line_device import LineDevice, LineModel, ScaledLoop
 from support import wait_until
-from rockit.common.device import DeviceLoop
 from rockit.common.emulator import EmulatorLink
 from rockit.common.errors import DeviceError
 from rockit.common.reconnect import ReconnectPolicy
-from rockit.common.serial_link import SerialLink
 
 RECOVERY = 30    # s: a ceiling for a busy machine; the longest wait is 0.5 s
-
-
-class LineModel:
-    """Answers PING always; with fail_every_other, only every second CMD."""
-    request_terminator = reply_terminator = b'\n'
-
-    def __init__(self):
-        self.fail_every_other = False
-        self.commands = 0
-
-    def respond(self, request):
-        if request == b'PING':
-            return b'PONG\n'
-        self.commands += 1
-        if self.fail_every_other and self.commands % 2 == 0:
-            return None
-        return b'DONE\n'
-
-
-class ScaledLoop(DeviceLoop):
-    BACKOFF_MIN = 0.1
-    BACKOFF_MAX = 0.5
-
-
-class LineDevice:
-    def __init__(self, url):
-        self.link = SerialLink(url, 9600, 0.3)
-        self.opened = []   # monotonic times of each successful open
-        self.loop = ScaledLoop(self, logging.getLogger('rockit-test-line'))
-
-    def open_device(self):
-        self.link.open()
-        self.link.request(b'PING\n', b'\n')
-        self.opened.append(time.monotonic())
-
-    def close_device(self):
-        self.link.close()
-
-    def poll(self):
-        self.link.request(b'PING\n', b'\n')
-
-    def poll_interval(self):
-        return 0.02
-
-    def command(self):
-        return self.link.request(b'CMD\n', b'\n')
 
 
 @pytest.fixture
