@@ -26,7 +26,7 @@ def test_every_usage_line_fits_in_100_columns(executable, args):
 
 def test_the_standalone_processing_usage_fits_in_100_columns():
     import subprocess
-    result = subprocess.run([sys.executable, '-m', 'rockit.pycam.processing.cli'], cwd=ROOT,
+    result = subprocess.run([sys.executable, '-m', 'rockit.pycam.processing.batch.cli'], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     lines = result.stderr.splitlines()
     assert lines[0].startswith('usage: ') and 'process' in result.stderr

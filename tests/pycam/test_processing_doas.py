@@ -6,8 +6,8 @@ import pytest
 
 from processing_harness import PUBLISHED_REFERENCES, REFERENCES, SPECTRA, needs_spectra
 from support import needs_shared_data
-from rockit.pycam.processing.doas import (REFERENCE_FILES, DoasFitter, DoasReferences, default_reference_folder,
-                                          fit_folder, load_reference)
+from rockit.pycam.processing.doas.fit import (REFERENCE_FILES, DoasFitter, DoasReferences, default_reference_folder,
+                                              fit_folder, load_reference)
 from rockit.pycam.processing.errors import DoasError
 from rockit.pycam.simulator.spectrometer import REFERENCE as FLAME_S
 
