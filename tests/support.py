@@ -107,7 +107,7 @@ class DaemonProcess:
         self.process = subprocess.Popen([sys.executable, str(ROOT / self.executable), str(self.config_path)],
                                         stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy())
         if wait:
-            wait_until(self.answers, timeout=60, message=f'{self.executable} to answer')
+            wait_until(self.answers, message=f'{self.executable} to answer')
         return self
 
     def answers(self):
