@@ -12,7 +12,7 @@ json reads NaN, which every minimum and maximum lets through).
 import json
 import math
 
-from . import registry
+from . import json_bounds, registry
 from .errors import ConfigError
 
 # Schema fragments every daemon's config uses.
@@ -36,10 +36,20 @@ def read_json(path):
         raise ConfigError(f'{path}: {e.strerror or e}') from None
     except UnicodeDecodeError:
         raise ConfigError(f'{path}: not a text file') from None
+    deep = json_bounds.too_deep(text)
+    if deep is not None:
+        shown = _key_path(deep[:4]) + ('...' if len(deep) > 4 else '')
+        raise ConfigError(f'{path}: {shown}: nested deeper than {json_bounds.MAX_DEPTH} levels')
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=json_bounds.read_integer)
     except json.JSONDecodeError as e:
         raise ConfigError(f'{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}') from None
+    except (ValueError, RecursionError) as e:
+        raise ConfigError(f'{path}: cannot be read as JSON: {e}') from None
+    huge = list(json_bounds.huge_integers(data))
+    if huge:
+        (key, digits), more = huge[0], f' (and {len(huge) - 1} more)' if len(huge) > 1 else ''
+        raise ConfigError(f'{path}: {_key_path(key)}: an integer of {digits} digits is beyond 64 bits{more}')
     if not isinstance(data, dict):
         raise ConfigError(f'{path}: expected a JSON object at the top level')
     return data
