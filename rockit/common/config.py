@@ -2,7 +2,8 @@
 violation turned into one line that names the key: `channels: 0 is less than the minimum of 1`.
 
 Two extra schema keywords check names against the registry: `"rockit_daemon": true` and
-`"rockit_machine": true`. jsonschema is imported only when validating, so CLIs that only
+`"rockit_machine": true`; a third, `pattern_problem`, says in words what a string that does
+not match its `pattern` is (`'-x' must not start with -`). jsonschema is imported only when validating, so CLIs that only
 read a few keys from the config start fast.
 
 Types are stricter than JSON Schema's: an "integer" is written without a fraction (2.0 is
@@ -101,6 +102,8 @@ def problems(data, schema):
         elif error.validator == 'additionalProperties' and isinstance(error.instance, dict):
             known = error.schema.get('properties', {})
             lines += [f'{_join(path, key)}: unknown key' for key in error.instance if key not in known]
+        elif error.validator == 'pattern' and 'pattern_problem' in error.schema:
+            lines.append(f'{_key_path(path)}: {error.instance!r} {error.schema["pattern_problem"]}')
         else:
             lines.append(f'{_key_path(path)}: {error.message}')
     return sorted(set(lines))
