@@ -24,7 +24,13 @@ SCHEMA = {
     },
     'storage': {
         'type': 'object', 'additionalProperties': False, 'required': ['keep_free_mb'],
-        'properties': {'keep_free_mb': POSITIVE, 'delete_oldest': {'type': 'boolean'}},
+        'properties': {
+            'keep_free_mb': POSITIVE,
+            'delete_oldest': {'type': 'boolean'},
+            'products_mb': dict(POSITIVE, description="live processing's products kept, oldest deleted first"),
+            'keep_recent_captures': {'type': 'integer', 'minimum': 0,
+                                     'description': 'the newest Plume captures never deleted (default 10)'},
+        },
     },
     'health': {
         'type': 'object', 'additionalProperties': False,
