@@ -2,9 +2,10 @@
 violation turned into one line that names the key: `channels: 0 is less than the minimum of 1`.
 
 Two extra schema keywords check names against the registry: `"rockit_daemon": true` and
-`"rockit_machine": true`; a third, `pattern_problem`, says in words what a string that does
-not match its `pattern` is (`'-x' must not start with -`). jsonschema is imported only when validating, so CLIs that only
-read a few keys from the config start fast.
+`"rockit_machine": true`; a third, `pattern_problem`, says in words what is wrong with a
+string that does not match its `pattern` (`'-x' must not start with -`). jsonschema is
+imported only when validating, so CLIs that only read a few keys from the config start fast.
+Nesting and integer size are bounded before the JSON is read (json_bounds.py).
 
 Types are stricter than JSON Schema's: an "integer" is written without a fraction (2.0 is
 a JSON Schema integer, but the daemons count with it), and a "number" is finite (Python's

@@ -129,8 +129,9 @@ class Housekeeping:
                     break
                 total -= self._delete_products(files)
                 deleted += 1
-            self.log.info('storage: deleted the processing products of %d pair(s) over the budget of %.1f MB',
-                          deleted, self.products_budget / 1e6)
+            if deleted:
+                self.log.info('storage: deleted the processing products of %d pair(s) over the budget of %.1f MB',
+                              deleted, self.products_budget / 1e6)
         self.products_bytes = total
 
     def _delete_products(self, files):

@@ -8,7 +8,6 @@ import threading
 from rockit.common.log import ChangeLog
 
 from ..processing import products_folder
-
 from . import health
 from .housekeeping import Housekeeping
 from .scheduler import Scheduler
