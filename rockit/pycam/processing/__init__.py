@@ -29,16 +29,15 @@ def make_live_processor(config, log=None):
     1800), min_doas_points (default 10), save_aa (default true), enabled (default true),
     and the scene keys of live.settings.settings_from_config.
     """
-    section = dict(getattr(config, 'processing', None) or {})
-    if not section or section.get('enabled', True) is False:
+    out_dir = products_folder(config)
+    if out_dir is None:
         return None
     from pathlib import Path
     from .live.processor import LiveProcessor
     from ..references import FOLDER as SHIPPED_REFERENCES
+    section = dict(config.processing)
     root = Path(getattr(config, 'data_root', '.'))
-    out_dir = Path(section.get('out_dir', 'processing'))
-    processor = LiveProcessor(out_dir if out_dir.is_absolute() else root / out_dir, section,
-                              calibration=section.get('calibration'),
+    processor = LiveProcessor(out_dir, section, calibration=section.get('calibration'),
                               doas_references=section.get('doas_references', SHIPPED_REFERENCES),
                               doas_fov=section.get('doas_fov'), min_doas_points=int(section.get('min_doas_points', 10)),
                               save_aa=bool(section.get('save_aa', True)))
@@ -51,3 +50,14 @@ def make_live_processor(config, log=None):
     if found and log is not None:
         log.info('live processing: %d reference file(s) from earlier runs', found)
     return processor
+
+
+def products_folder(config):
+    """Where live processing writes (out_dir, default <data_root>/processing), or None when
+    the config has no live processing."""
+    section = getattr(config, 'processing', None) or {}
+    if not section or section.get('enabled', True) is False:
+        return None
+    from pathlib import Path
+    out_dir = Path(section.get('out_dir', 'processing'))
+    return out_dir if out_dir.is_absolute() else Path(getattr(config, 'data_root', '.')) / out_dir
