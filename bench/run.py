@@ -5,7 +5,7 @@ A benchmark is a module with run() (or a function) returning rows
 (name, median, p99, n, ratio), optionally followed by `against`, the baseline row of that
 ratio when it differs from the section's note, and `spread`, the (lowest, highest) ratio
 of the rounds when the runs took turns with their baseline (bench/compare.py). Add one by
-appending (title, module, note) to BENCHMARKS. `bench/run.py focuser load` runs only the
+appending (title, module, note) to BENCHMARKS. `bench/run.py focuser daemons` runs only the
 named modules and keeps the other sections of RESULTS.md.
 """
 import datetime
@@ -18,12 +18,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cli_startup  # noqa: E402
 import compare  # noqa: E402
+import daemons  # noqa: E402
 import focuser  # noqa: E402
 import focuser_alpaca  # noqa: E402
 import load  # noqa: E402
 import pycam_frames  # noqa: E402
+import pycam_export  # noqa: E402
 import pycam_link  # noqa: E402
 import pycam_processing  # noqa: E402
+import reconnect  # noqa: E402
 import web_pollers  # noqa: E402
 
 TURNS = ('Runs take turns with their baselines in an order that changes each round; ratio = the median '
@@ -38,7 +41,10 @@ BENCHMARKS = [
     ("focusd's Alpaca interface (ms)", focuser_alpaca,
      'ratio = median / the median of the row named under "against", on the same focusd'),
     ('CLI start-up (ms)', cli_startup, TURNS),
-    (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', load,
+    ('Reconnection after a replug, retry waits scaled tenfold (s)', reconnect,
+     'ratio = the round\'s 1 s outage / its 0.05 s outage, taken in turn; the median of the rounds, spread their '
+     'lowest and highest'),
+    (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', daemons,
      f'{TURNS} The {load.POLLERS} pollers as above; each daemon against a bare Pyro4 object returning its status.'),
     ('pycamd frames: per-frame cost of a 2592 x 1944 RAW10 frame (ms)', pycam_frames,
      'ratio = median / straightforward NumPy median (unpack with shifts, np.delete, cv2.resize INTER_AREA, '
@@ -46,6 +52,12 @@ BENCHMARKS = [
     ('pycamd two-Pi link: frames from the second Pi to the master', pycam_link,
      'ratio = median / the bare call median, or for frames per second / the 1 Hz the instrument needs; '
      'p99 of a rate is the rate at the p99 time; 100 Mbit/s rows are computed from the bytes on the wire'),
+    ("pycamd frame export: one export_next_frame and acknowledge_frame's work with a day of backlog (ms)",
+     pycam_export,
+     f'Before = the export code of commit {pycam_export.BEFORE}, loaded from git, which scanned the day folder on '
+     f'every call. The two take turns, {pycam_export.ROUNDS} rounds, the first of each alternating; ratio = the '
+     "median of the rounds' before / now, spread = their lowest-highest. Each call also writes the "
+     'acknowledgement record (atomically, with fsync), most of what a call costs now.'),
     ('pycam processing: per on/off pair at 648 x 486 (ms)', pycam_processing,
      'ratio = median / pyplis-only pipeline median; speed row: plume speed agreement along the integration '
      'line in % (median, max), ratio = live / full-resolution Farneback speed. Batch rows: whole runs of '
@@ -77,7 +89,7 @@ def table(rows):
 
 
 def main(names=None):
-    """Run every benchmark, or those whose module is named (`bench/run.py focuser load`):
+    """Run every benchmark, or those whose module is named (`bench/run.py focuser daemons`):
     then only their sections of RESULTS.md are replaced, under the new date. Sections that
     other tools write (make soak's) are kept as they are."""
     names = sys.argv[1:] if names is None else names

@@ -11,29 +11,27 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
+
+from support import SHARED_DATA, needs_shared_data
+from rockit.pycam.references import FOLDER as REFERENCES   # the DOAS references pycam ships
 
 ROOT = Path(__file__).resolve().parents[2]
-# ../shared beside the repository (or beside the folder of worktrees a clone sits in).
-DATA = next((p / 'shared' / 'data' / 'pycam' for p in ROOT.parents if (p / 'shared' / 'data' / 'pycam').is_dir()),
-            ROOT.parent / 'shared' / 'data' / 'pycam')
+DATA = SHARED_DATA / 'pycam'
 VILLARRICA = DATA / 'villarrica'
 CAL_1, SEQ_1 = VILLARRICA / 'Cal_1', VILLARRICA / 'Seq_1'
 LINE_FILE = DATA / 'geometry' / 'villarrica_pcs_line_1.txt'
 WARP_FILE = DATA / 'geometry' / 'villarrica_cv_registration.npy'
 SPECTRA = DATA / 'spectra' / 'plume_2019-05-29'
-REFERENCES = DATA / 'spectra' / 'reference'
+PUBLISHED_REFERENCES = DATA / 'spectra' / 'reference'    # the full files the shipped ones are cut from
 SKY = (550, 20, 600, 70)
 
-needs_data = pytest.mark.skipif(not (CAL_1.is_dir() and SEQ_1.is_dir() and LINE_FILE.is_file()),
-                                reason=f'the Villarrica data is not at {VILLARRICA} (../shared beside the repository)')
-needs_spectra = pytest.mark.skipif(not (SPECTRA.is_dir() and REFERENCES.is_dir()),
-                                   reason=f'the 2019-05-29 spectra and DOAS references are not at {DATA / "spectra"}')
+needs_data = needs_shared_data(CAL_1, SEQ_1, LINE_FILE, WARP_FILE)
+needs_spectra = needs_shared_data(SPECTRA)
 
 
 def run_offline(*args):
     """An offline command in this process: (exit code, stdout, stderr)."""
-    from rockit.pycam.processing import cli as offline
+    from rockit.pycam.processing.batch import cli as offline
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = offline.main([str(a) for a in args])
@@ -41,9 +39,9 @@ def run_offline(*args):
 
 
 def run_offline_process(*args, timeout=120):
-    """`python -m rockit.pycam.processing.cli ...` as a real subprocess."""
+    """`python -m rockit.pycam.processing.batch.cli ...` as a real subprocess."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, '-m', 'rockit.pycam.processing.cli'] + [str(a) for a in args],
+    return subprocess.run([sys.executable, '-m', 'rockit.pycam.processing.batch.cli'] + [str(a) for a in args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
 
 
@@ -62,7 +60,7 @@ def villarrica_settings(distance_m=5000.0, **changes):
 def villarrica_rates():
     """Dark-corrected counts per second of the Seq_1 pairs and the Cal_1 clear sky, and the
     pairs' times: the common input of the pyplis comparisons."""
-    from rockit.pycam.processing.calibration import clear_sky_rates
+    from rockit.pycam.processing.calibration.columns import clear_sky_rates
     from rockit.pycam.processing.images import DarkLibrary, counts_per_second, load_png
     from rockit.pycam.storage.names import images_in, plume_pairs
     darks = DarkLibrary.from_folder(CAL_1)

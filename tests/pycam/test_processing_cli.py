@@ -10,7 +10,7 @@ import pytest
 from processing_harness import CAL_1, SEQ_1, SPECTRA, needs_data, needs_spectra, run_offline, run_offline_process
 from rockit.common.cli import Command
 from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
-from rockit.pycam.processing import cli as offline
+from rockit.pycam.processing.batch import cli as offline
 
 
 def test_commands_plug_into_the_cli_table():
@@ -188,8 +188,13 @@ def test_doas_out_writes_the_columns_table(tmp_path):
 
 
 def test_doas_refuses_a_folder_without_spectra(tmp_path):
-    code, _, err = run_offline('doas', tmp_path)
-    assert code != 0 and 'reference' in err
+    code, _, err = run_offline('doas', tmp_path)           # the shipped references, no spectra
+    assert code != 0 and 'no Plume spectra' in err
+
+
+def test_doas_refuses_a_reference_folder_missing_a_file(tmp_path):
+    code, _, err = run_offline('doas', tmp_path, '--references', tmp_path)
+    assert code != 0 and 'missing reference files' in err and 'SO2_293K.txt' in err
 
 
 @needs_data

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DoasError
-from ..instrument import SPECTRUM_FULL_SCALE
-from ..storage.names import spectra_in
+from ..errors import DoasError
+from ...instrument import SPECTRUM_FULL_SCALE
+from ...storage.names import spectra_in
 
 FIT_WINDOW = (308.0, 318.0)
 STRAY_WINDOW = (293.0, 296.0)
@@ -243,10 +243,11 @@ def fit_folder(folder, references=None, fitter=None):
 
 
 def default_reference_folder(folder):
-    """References beside the spectra: `<folder>/reference`, else `../reference`."""
+    """References beside the spectra (`<folder>/reference`, else `../reference`), else the
+    ones pycam ships."""
+    from ...references import FOLDER
     folder = Path(folder)
     for candidate in (folder / 'reference', folder.parent / 'reference'):
         if (candidate / REFERENCE_FILES['SO2']).is_file():
             return candidate
-    raise DoasError(f'no DOAS references in {folder / "reference"} or {folder.parent / "reference"} '
-                    f'(needed: {", ".join(REFERENCE_FILES.values())})')
+    return FOLDER
