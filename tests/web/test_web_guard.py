@@ -2,13 +2,15 @@
 that are not JSON from its own pages, Host names not its own, large bodies, forwarded
 addresses from anyone but a configured proxy, more connections than it can hold, and
 connections that never finish a request. Whatever is refused reaches no daemon."""
+import json
 import resource
 import select
 import socket
+import time
 
 import pytest
 
-from web_support import http
+from web_support import http, run_web
 from stand_in import StandIn
 from support import wait_until
 
@@ -90,8 +92,6 @@ def test_addresses_loopback_names_and_configured_names_are_its_own(stand_in, web
 
 
 def test_a_host_name_that_is_not_a_name_is_a_config_error(test_registry, tmp_path):
-    from test_web_stand_in import run_web
-    import json
     test_registry.add('web_focus')
     path = tmp_path / 'web.json'
     path.write_text(json.dumps({'port': 8080, 'daemons': ['web_focus'], 'host_names': ['a b']}))
@@ -185,7 +185,6 @@ def test_a_connection_that_never_sends_a_request_is_closed(site):
 
 
 def test_a_request_head_trickled_a_byte_at_a_time_is_cut_off(site):
-    import time
     port = int(site.url.rsplit(':', 1)[1].rstrip('/'))
     head = b'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ' + b'a' * 200
     with socket.create_connection(('127.0.0.1', port)) as slow:

@@ -1,17 +1,15 @@
 """rockit-web over a daemon that goes away and comes back, commands from its page in a
 browser (and not from another site's page), and bad configs."""
 import json
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from web_support import after_updates, cards, colour, http, text, updates
+from web_support import after_updates, cards, colour, http, run_web, text, updates
 from stand_in import StandIn
-from support import ROOT, free_port, wait_until
+from support import wait_until
 
 
 @pytest.fixture
@@ -173,11 +171,6 @@ def test_one_poller_asks_a_daemon_for_every_client(stand_in, web):
     # 300 reads in well over a second would be 300 calls if each were forwarded; the poller
     # asks once per interval (1 s), so far fewer.
     assert stand_in.focuser.calls - before < 100
-
-
-def run_web(config_path):
-    return subprocess.run([sys.executable, str(ROOT / 'rockit-web'), str(config_path)], capture_output=True,
-                          text=True, timeout=60)
 
 
 @pytest.mark.parametrize('config, problem', [

@@ -40,6 +40,12 @@ def http(url, body=None, source='127.0.0.1', raw=None, headers=None):
         connection.close()
 
 
+def run_web(config_path):
+    """rockit-web run to its end on a config (one that it refuses)."""
+    return subprocess.run([sys.executable, str(ROOT / 'rockit-web'), str(config_path)], capture_output=True,
+                          text=True, timeout=60)
+
+
 class WebProcess:
     """rockit-web run as a subprocess on a config file."""
 
