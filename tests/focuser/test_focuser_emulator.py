@@ -187,6 +187,18 @@ def test_probes(serve):
     assert ask(port, b'@28ff4a1b6117045d\n') == b'21.5625'
 
 
+def test_probe_queries_the_firmware_cannot_parse_get_a_question_mark(serve):
+    model = FocusControllerEmulator(probes={A: 21.5625}, probe_delay=0)
+    _, port = serve(model)
+    assert ask(port, b'@Z8FF4A1B6117045D\n') == b'?'        # a pair that does not start with a hex digit
+    assert ask(port, b'@28FF4A1B6117045\n') == b'?'         # 15 digits
+    assert ask(port, b'@2800000000000001\n') == b'FAILED'   # well formed, but no such probe answers
+    model.probe_support = False                               # a firmware built without probes
+    assert ask(port, protocol.probe_query(A)) == b'?'
+    assert ask(port, protocol.probe_list_query()) == b'?'
+    assert status(port) == [(0, 0), (0, 0)]                    # and the rest of the firmware works
+
+
 def test_temperatures_are_quantised_to_a_sixteenth(serve):
     model = FocusControllerEmulator(probes={A: 21.53, B: -0.0625}, probe_delay=0)
     _, port = serve(model)
