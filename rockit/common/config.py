@@ -91,7 +91,7 @@ def problems(data, schema):
         elif error.validator == 'additionalProperties' and isinstance(error.instance, dict):
             known = error.schema.get('properties', {})
             lines += [f'{_join(path, key)}: unknown key' for key in error.instance if key not in known]
-        elif error.validator in ('minItems', 'minProperties') and not error.instance:
+        elif error.validator in ('minItems', 'minProperties', 'minLength') and not error.instance:
             lines.append(f'{_key_path(path)}: {error.instance!r} should be non-empty')   # as jsonschema 4 says
         else:
             lines.append(f'{_key_path(path)}: {error.message}')

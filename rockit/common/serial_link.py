@@ -38,7 +38,7 @@ class SerialLink:
                                                exclusive=True)
             if _selectable(self._port):
                 self._port.timeout = 0   # reads take what has arrived; _read_reply does the waiting
-            self._port.reset_input_buffer()
+            self._discard_input()
         except (serial.SerialException, OSError, ValueError) as e:
             self._port = None
             raise DeviceError(f'cannot open {self.url}: {e}') from None
@@ -58,7 +58,7 @@ class SerialLink:
         if self._port is None:
             raise DeviceError('not connected')
         try:
-            self._port.reset_input_buffer()  # a late reply to an earlier request is stale
+            self._discard_input()   # a late reply to an earlier request is stale
             self._port.write(data)
             self._port.flush()
             reply = self._read_reply(terminator)
@@ -68,6 +68,17 @@ class SerialLink:
             raise DeviceError(f'no reply to {data!r} within {self.timeout} s' if not reply else
                               f'incomplete reply {reply[:64]!r} to {data!r}')
         return reply[:-len(terminator)]
+
+    def _discard_input(self):
+        """Drop what has arrived unasked. On a port select() can wait on, by reading it:
+        pyserial 3.4 (Rocky 9's) spins for ever in reset_input_buffer() on a socket:// link
+        whose peer has gone, where a read raises."""
+        if self._port.timeout:
+            self._port.reset_input_buffer()
+            return
+        while select.select([self._port], [], [], 0)[0]:
+            if not self._port.read(MAX_REPLY):
+                break
 
     def _read_reply(self, terminator):
         """The bytes up to and including the first terminator, or those that arrived within
