@@ -34,12 +34,12 @@ def run():
     logging.getLogger('pyplis').setLevel(logging.ERROR)              # its per-call notices
     logging.getLogger('rockit.pycam.processing').setLevel(logging.ERROR)
     from processing_harness import CAL_1, SEQ_1, PyplisPipeline, villarrica_settings
-    from rockit.pycam.processing.calibration import MOLECULES, cell_calibration, clear_sky_rates
-    from rockit.pycam.processing.flow import LineFlow, bytescale, contrast_range, farneback, normal_displacement
+    from rockit.pycam.processing.calibration.columns import MOLECULES, cell_calibration, clear_sky_rates
+    from rockit.pycam.processing.motion.flow import LineFlow, bytescale, contrast_range, farneback, normal_displacement
     from rockit.pycam.processing.images import DarkLibrary
     from rockit.pycam.storage.names import images_in, plume_pairs
     from rockit.pycam.processing.outputs import PairWriter
-    from rockit.pycam.processing.batch import build_background
+    from rockit.pycam.processing.batch.run import build_background
     from rockit.pycam.processing.pipeline import LivePipeline
     from harness import WORK
 
@@ -131,7 +131,7 @@ def _batch_rows(settings, darks):
     import datetime
     from harness import WORK
     from processing_harness import CAL_1, SEQ_1
-    from rockit.pycam.processing.batch import BatchRun, find_inputs
+    from rockit.pycam.processing.batch.run import BatchRun, find_inputs
     from rockit.pycam.storage.names import images_in
     folder = WORK / 'pycam-batch-pairs'
     folder.mkdir(exist_ok=True)

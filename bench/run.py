@@ -5,7 +5,7 @@ A benchmark is a module with run() (or a function) returning rows
 (name, median, p99, n, ratio), optionally followed by `against`, the baseline row of that
 ratio when it differs from the section's note, and `spread`, the (lowest, highest) ratio
 of the rounds when the runs took turns with their baseline (bench/compare.py). Add one by
-appending (title, module, note) to BENCHMARKS. `bench/run.py focuser load` runs only the
+appending (title, module, note) to BENCHMARKS. `bench/run.py focuser daemons` runs only the
 named modules and keeps the other sections of RESULTS.md.
 """
 import datetime
@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cli_startup  # noqa: E402
 import compare  # noqa: E402
+import daemons  # noqa: E402
 import focuser  # noqa: E402
 import focuser_alpaca  # noqa: E402
 import load  # noqa: E402
@@ -38,7 +39,7 @@ BENCHMARKS = [
     ("focusd's Alpaca interface (ms)", focuser_alpaca,
      'ratio = median / the median of the row named under "against", on the same focusd'),
     ('CLI start-up (ms)', cli_startup, TURNS),
-    (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', load,
+    (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', daemons,
      f'{TURNS} The {load.POLLERS} pollers as above; each daemon against a bare Pyro4 object returning its status.'),
     ('pycamd frames: per-frame cost of a 2592 x 1944 RAW10 frame (ms)', pycam_frames,
      'ratio = median / straightforward NumPy median (unpack with shifts, np.delete, cv2.resize INTER_AREA, '
@@ -77,7 +78,7 @@ def table(rows):
 
 
 def main(names=None):
-    """Run every benchmark, or those whose module is named (`bench/run.py focuser load`):
+    """Run every benchmark, or those whose module is named (`bench/run.py focuser daemons`):
     then only their sections of RESULTS.md are replaced, under the new date. Sections that
     other tools write (make soak's) are kept as they are."""
     names = sys.argv[1:] if names is None else names

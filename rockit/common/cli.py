@@ -14,6 +14,7 @@ from . import registry
 from .codes import CommandStatus
 from .config import ConfigError, read_json
 from .errors import UsageError
+from .usage import command_usage, commands_usage
 
 
 CONFIG_ROOT = '/etc'
@@ -109,25 +110,18 @@ def _json(client, args):
     return 0
 
 
-def _usage(prog, commands):
-    width = max(len(name) + len(c.usage) for name, c in commands.items()) + 3
-    lines = [f'usage: {prog} <command> [<args>]', '', 'commands:']
-    lines += [f'  {(name + " " + c.usage).ljust(width)}{c.help}' for name, c in commands.items()]
-    return '\n'.join(lines)
-
-
 def dispatch(prog, commands, codes, daemon_dir, env_var, argv=None):
     """Run one CLI invocation; returns the status code to exit with."""
     argv = sys.argv[1:] if argv is None else argv
     commands = dict(commands)
     commands.setdefault('json', Command(_json, '', 'print the daemon status as JSON'))
     if argv and argv[0] in ('-h', '--help', 'help'):
-        print(_usage(prog, commands))
+        print(commands_usage(prog, commands))
         return 0
     if not argv or argv[0] not in commands:
         if argv:
             print(f'{prog}: unknown command {argv[0]!r}', file=sys.stderr)
-        print(_usage(prog, commands), file=sys.stderr)
+        print(commands_usage(prog, commands), file=sys.stderr)
         return CommandStatus.UsageError
 
     name, args = argv[0], argv[1:]
@@ -145,7 +139,7 @@ def dispatch(prog, commands, codes, daemon_dir, env_var, argv=None):
     try:
         code = command.run(client, args)
     except UsageError as e:
-        print(f'{prog}: {e}' if str(e) else f'usage: {prog} {name} {command.usage}'.rstrip(), file=sys.stderr)
+        print(f'{prog}: {e}' if str(e) else command_usage(prog, name, command.usage), file=sys.stderr)
         return CommandStatus.UsageError
     except KeyboardInterrupt:
         code = CommandStatus.TerminatedByUser

@@ -1,8 +1,8 @@
 """pycam: the command line client of pycamd.
 
 The stored-data processing commands (`process`, `doas`, `calibrate`, ...) live in
-rockit/pycam/processing/cli.py as COMMANDS; they work without a daemon or a config, so
-they run before the scaffold looks for either. processing/cli.py is imported only when one
+rockit/pycam/processing/batch/cli.py as COMMANDS; they work without a daemon or a config, so
+they run before the scaffold looks for either. processing/batch/cli.py is imported only when one
 of them (or the command list) is asked for, and loads numpy and OpenCV only inside its
 commands, keeping `pycam status` fast.
 """
@@ -212,8 +212,8 @@ COMMANDS = {
 
 
 def offline_commands():
-    """The stored-data processing commands (processing/cli.py)."""
-    from .processing.cli import COMMANDS as processing_commands
+    """The stored-data processing commands (processing/batch/cli.py)."""
+    from .processing.batch.cli import COMMANDS as processing_commands
     return dict(processing_commands)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from rockit.common.csvlog import CsvLog
 from rockit.common.pyro import MAX_MESSAGE_SIZE, query
 
+from .processing.output_names import CSV_NAME, DOAS_FIT_NAME
 from .storage.names import NamingError, parse_spectrum_name
 
 IMAGE_BYTES = MAX_MESSAGE_SIZE // 3   # an AA image thinned to at most this many bytes
@@ -53,7 +54,7 @@ class Products:
         day = self._processing_day()
         if day is None:
             return day, []
-        return day, CsvLog(day / 'emission_rates.csv', ()).rows()
+        return day, CsvLog(day / CSV_NAME, ()).rows()
 
     @query()
     def emission_rates(self):
@@ -97,6 +98,6 @@ class Products:
         measured, fitted: see processing.outputs.doas_fit_npz); None without live DOAS."""
         day = self._processing_day()
         try:
-            return {'day': day.name, 'npz': (day / 'doas_fit.npz').read_bytes()} if day else None
+            return {'day': day.name, 'npz': (day / DOAS_FIT_NAME).read_bytes()} if day else None
         except FileNotFoundError:
             return None

@@ -179,7 +179,7 @@ def _ignore_errors(fn, *args):
 
 
 def test_the_shipped_test_config_runs_with_the_camera_stand_ins(test_registry, tmp_path):
-    """The README's local try-out: config/camvirtd/test.json, its node file, and the
+    """docs/camvirt.md's local try-out: config/camvirtd/test.json, its node file, and the
     camera stand-ins of rockit.camvirt.emulator, driven by the camvirt CLI."""
     address = test_registry.add('localhost_test3')
     for name in ('localhost_test4', 'localhost_test5'):

@@ -330,10 +330,10 @@ def test_connections_beyond_the_limit_are_closed_and_serving_goes_on(served):
     wait_until(lambda: served.request('GET', '/management/apiversions')[0] == 200, message='serving again')
 
 
-def test_the_readme_alpaca_example_loads(test_registry, tmp_path):
+def test_the_documented_alpaca_example_loads(test_registry, tmp_path):
     from rockit.focuser.multichannel.config import FocuserConfig
-    readme = (ROOT / 'README.md').read_text()
-    example = re.search(r'^"alpaca": (\{.*?^\})', readme, flags=re.MULTILINE | re.DOTALL).group(1)
+    page = (ROOT / 'docs' / 'focuser.md').read_text()
+    example = re.search(r'^"alpaca": (\{.*?^\})', page, flags=re.MULTILINE | re.DOTALL).group(1)
     alpaca = json.loads(re.sub(r'#.*$', '', example, flags=re.MULTILINE))
     config = dict(BASE_CONFIG, temperature_probes={'primary_mirror': BASE_CONFIG['temperature_probes']['mirror']})
     path = tmp_path / 'focusd.json'

@@ -33,7 +33,7 @@ needs_spectra = pytest.mark.skipif(not (SPECTRA.is_dir() and REFERENCES.is_dir()
 
 def run_offline(*args):
     """An offline command in this process: (exit code, stdout, stderr)."""
-    from rockit.pycam.processing import cli as offline
+    from rockit.pycam.processing.batch import cli as offline
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = offline.main([str(a) for a in args])
@@ -41,9 +41,9 @@ def run_offline(*args):
 
 
 def run_offline_process(*args, timeout=120):
-    """`python -m rockit.pycam.processing.cli ...` as a real subprocess."""
+    """`python -m rockit.pycam.processing.batch.cli ...` as a real subprocess."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, '-m', 'rockit.pycam.processing.cli'] + [str(a) for a in args],
+    return subprocess.run([sys.executable, '-m', 'rockit.pycam.processing.batch.cli'] + [str(a) for a in args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
 
 
@@ -62,7 +62,7 @@ def villarrica_settings(distance_m=5000.0, **changes):
 def villarrica_rates():
     """Dark-corrected counts per second of the Seq_1 pairs and the Cal_1 clear sky, and the
     pairs' times: the common input of the pyplis comparisons."""
-    from rockit.pycam.processing.calibration import clear_sky_rates
+    from rockit.pycam.processing.calibration.columns import clear_sky_rates
     from rockit.pycam.processing.images import DarkLibrary, counts_per_second, load_png
     from rockit.pycam.storage.names import images_in, plume_pairs
     darks = DarkLibrary.from_folder(CAL_1)

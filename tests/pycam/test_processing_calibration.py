@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from processing_harness import CAL_1, SYNTHETIC_K, WARP_FILE, needs_data, write_synthetic_day
-from rockit.pycam.processing.calibration import (MOLECULES, PPMM, Calibration, ColumnUnits, cell_absorbances,
+from rockit.pycam.processing.calibration.columns import (MOLECULES, PPMM, Calibration, ColumnUnits, cell_absorbances,
                                                  cell_calibration, clear_sky_rates, doas_calibration,
                                                  find_calibration)
-from rockit.pycam.processing.calibration_models import ModelError, fit
+from rockit.pycam.processing.calibration.models import ModelError, fit
 from rockit.pycam.processing.errors import CalibrationError
 from rockit.pycam.processing.images import DarkLibrary
 from rockit.pycam.processing.registration import Registration

@@ -10,7 +10,7 @@ import pytest
 from processing_harness import CAL_1, SEQ_1, SPECTRA, needs_data, needs_spectra, run_offline, run_offline_process
 from rockit.common.cli import Command
 from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
-from rockit.pycam.processing import cli as offline
+from rockit.pycam.processing.batch import cli as offline
 
 
 def test_commands_plug_into_the_cli_table():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from processing_harness import REFERENCES, SPECTRA, needs_spectra
-from rockit.pycam.processing.doas import DoasFitter, DoasReferences, fit_folder, load_spectrum
+from rockit.pycam.processing.doas.fit import DoasFitter, DoasReferences, fit_folder, load_spectrum
 from rockit.pycam.processing.errors import DoasError
 
 

@@ -7,11 +7,11 @@ import pytest
 
 from processing_harness import SYNTHETIC_SHAPE, synthetic_column, write_line, write_synthetic_day
 from rockit.pycam.processing.background import SkyRegion
-from rockit.pycam.processing.calibration import ColumnUnits
+from rockit.pycam.processing.calibration.columns import ColumnUnits
 from rockit.pycam.processing.emission import (AVOGADRO, CameraGeometry, IntegrationLine, emission_rate, line_column,
                                               sample_bilinear)
 from rockit.pycam.processing.errors import LineError
-from rockit.pycam.processing.batch import BatchRun, find_inputs
+from rockit.pycam.processing.batch.run import BatchRun, find_inputs
 from rockit.pycam.processing.pipeline import ProcessingSettings
 
 

@@ -8,7 +8,7 @@ from processing_harness import SYNTHETIC_SHAPE, needs_data, synthetic_column, vi
 from rockit.pycam.processing.absorbance import AbsorbanceImager
 from rockit.pycam.processing.background import ClearSkyBackground
 from rockit.pycam.processing.emission import IntegrationLine
-from rockit.pycam.processing.flow import (LineFlow, bytescale, contrast_range, cross_correlation_lag,
+from rockit.pycam.processing.motion.flow import (LineFlow, bytescale, contrast_range, cross_correlation_lag,
                                           cross_correlation_speed, farneback, normal_displacement, resample_series)
 
 

@@ -3,7 +3,7 @@ columns, and refuses noise that only correlates by chance across thousands of pi
 import numpy as np
 import pytest
 
-from rockit.pycam.processing import fov
+from rockit.pycam.processing.doas import fov
 from rockit.pycam.processing.errors import FovError
 
 

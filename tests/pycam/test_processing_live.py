@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from processing_harness import REFERENCES, ROOT, SPECTRA, needs_spectra, write_synthetic_day
-from rockit.pycam.processing.live import LiveProcessor
+from rockit.pycam.processing.live.processor import LiveProcessor
 from rockit.pycam.storage.names import images_in, plume_pairs
 
 CONFIG = {'sky_region': [5, 0, 155, 6], 'integration_line': {'x': [80, 80], 'y': [15, 105], 'orientation': 'left'},
@@ -121,10 +121,20 @@ def test_spectra_are_fitted_with_their_dark(tmp_path):
 
 
 def test_importing_the_hook_loads_no_numerics():
-    code = ('import sys; import rockit.pycam.processing, rockit.pycam.processing.live, rockit.pycam.processing.cli; '
+    code = ('import sys; import rockit.pycam.processing, rockit.pycam.processing.live.processor, '
+            'rockit.pycam.processing.batch.cli; '
             'print([m for m in ("numpy", "cv2", "scipy", "pyplis", "rich") if m in sys.modules])')
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == '[]', done.stderr
+
+
+def test_the_queries_take_the_output_names_from_processing_without_opencv():
+    """pycamd's queries (products.py) read the files by the names processing writes them
+    under, from the one module that holds them, and loading that costs no OpenCV."""
+    code = ('import sys; import rockit.pycam.products; '
+            'print("cv2" in sys.modules, "rockit.pycam.processing.output_names" in sys.modules)')
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.split() == ['False', 'True'], done.stderr
 
 
 def test_pycamd_hook_takes_saved_captures(day, tmp_path):
@@ -252,7 +262,7 @@ def test_doas_points_older_than_the_window_are_dropped(tmp_path):
                                               ('cc_separation_px', 0, 'a number of at least 1'),
                                               ('cc_separation_px', '10', 'a number')])
 def test_cross_correlation_settings_out_of_range_are_named(key, value, says):
-    from rockit.pycam.processing.live_settings import settings_from_config
+    from rockit.pycam.processing.live.settings import settings_from_config
     with pytest.raises(ValueError, match=f'processing: {key} must be {says}'):
         settings_from_config(dict(CONFIG, **{key: value}))
     assert settings_from_config(dict(CONFIG, cc_window=6, cc_separation_px=2.5)).cc_window == 6

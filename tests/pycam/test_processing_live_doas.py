@@ -4,7 +4,7 @@ spectrometer. The spectrometer looks at `simulation.spectrometer_view`, the trut
 search is held to; once the DOAS calibration is fitted, the emission rates are
 DOAS-calibrated and still agree with the scene's own.
 
-Tolerances: the search works on images binned by 4 (fov.py), and the spectrometer sees one
+Tolerances: the search works on images binned by 4 (doas/fov.py), and the spectrometer sees one
 point, so the centre found is held to 8 px. The DOAS columns come from a fit with the
 measured 302 nm line shape to spectra the simulator renders with the 313 nm one, and the
 AA-column line is fitted through a short range of plume AA. The DOAS fit reads the

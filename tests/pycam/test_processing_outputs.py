@@ -36,7 +36,8 @@ def test_killed_batch_leaves_only_complete_outputs(tmp_path):
     write_line(tmp_path / 'day' / 'synthetic_pcs_line.txt')
     out = tmp_path / 'out'
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    process = subprocess.Popen([sys.executable, '-m', 'rockit.pycam.processing.cli', 'process', str(tmp_path / 'day'),
+    process = subprocess.Popen([sys.executable, '-m', 'rockit.pycam.processing.batch.cli', 'process',
+                                str(tmp_path / 'day'),
                                 '--out', str(out), '--sky', '5,0,155,6', '--registration', 'identity', '--jobs', '1'],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
@@ -79,7 +80,8 @@ def test_the_processes_of_a_killed_parallel_batch_end_with_it(tmp_path):
     the parent is killed, so they cannot simply have finished their share first."""
     write_synthetic_day(tmp_path / 'day', pairs=150, drift_px=1)
     write_line(tmp_path / 'day' / 'synthetic_pcs_line.txt')
-    process = subprocess.Popen([sys.executable, '-m', 'rockit.pycam.processing.cli', 'process', str(tmp_path / 'day'),
+    process = subprocess.Popen([sys.executable, '-m', 'rockit.pycam.processing.batch.cli', 'process',
+                                str(tmp_path / 'day'),
                                 '--out', str(tmp_path / 'out'), '--sky', '5,0,155,6', '--registration', 'identity',
                                 '--jobs', '2'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
                                env=dict(os.environ, PYTHONPATH=str(ROOT)))

@@ -16,9 +16,9 @@ pyplis = pytest.importorskip('pyplis')
 
 from rockit.pycam.processing.absorbance import AbsorbanceImager  # noqa: E402
 from rockit.pycam.processing.background import ClearSkyBackground  # noqa: E402
-from rockit.pycam.processing.calibration import MOLECULES, Calibration, cell_absorbances  # noqa: E402
-from rockit.pycam.processing.calibration_models import fit  # noqa: E402
-from rockit.pycam.processing.flow import bytescale, contrast_range, farneback  # noqa: E402
+from rockit.pycam.processing.calibration.columns import MOLECULES, Calibration, cell_absorbances  # noqa: E402
+from rockit.pycam.processing.calibration.models import fit  # noqa: E402
+from rockit.pycam.processing.motion.flow import bytescale, contrast_range, farneback  # noqa: E402
 from rockit.pycam.processing.images import counts_per_second, load_png  # noqa: E402
 from rockit.pycam.processing.pipeline import LivePipeline  # noqa: E402
 from rockit.pycam.storage.names import cell_images_in, parse_image_name  # noqa: E402

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from processing_harness import CAL_1, SEQ_1, WARP_FILE, needs_data, run_offline
-from rockit.pycam.processing.calibration import disk_mask
+from rockit.pycam.processing.calibration.columns import disk_mask
 from rockit.pycam.processing.images import DarkLibrary
-from rockit.pycam.processing.live_settings import settings_from_config
+from rockit.pycam.processing.live.settings import settings_from_config
 from rockit.pycam.processing.registration import Registration
-from rockit.pycam.processing.sensitivity import mean_cell_aa, sensitivity_from_aa
+from rockit.pycam.processing.calibration.sensitivity import mean_cell_aa, sensitivity_from_aa
 
 # Disks of 30 px at the centre, corners and edges of the part the registration leaves data in (y < 390).
 PLACES = [(324, 243), (60, 60), (588, 60), (60, 350), (588, 350), (324, 60), (60, 243), (588, 243), (324, 350)]

@@ -3,12 +3,14 @@ emission rates.
 
 One job per module, in the order of the pipeline (what a file is: ../storage/names.py):
 images (dark correction), background (optical depth), registration (off-band onto
-on-band), absorbance, calibration and calibration_models (cells, DOAS, stored; the curves),
-doas (spectral fit), fov (where the spectrometer looks), flow and speed (plume speed),
-geometry (pixels to metres), emission (kg/s through a line), pipeline (the steps together),
-batch (stored pairs, in parallel), outputs (files written atomically), live, live_settings,
-live_worker and live_doas (the daemon's processing thread), errors, and cli, cli_common and
-cli_spectra (`pycam process`, `calibrate`, `doas`, `fov`).
+on-band), absorbance, calibration/ (columns: cells, DOAS, stored; models: the curves;
+sensitivity), doas/ (fit: the spectral fit; fov: where the spectrometer looks), motion/
+(flow and speed: plume speed), geometry (pixels to metres), emission (kg/s through a line),
+pipeline (the steps together), outputs (files written atomically) and output_names (their
+names, which pycamd's queries read too), errors; live/ (processor, settings, worker, doas,
+references: the daemon's processing thread) and batch/ (run: stored pairs, in parallel;
+cluster; cli, cli_common and cli_spectra: `pycam process`, `calibrate`, `doas`, `fov`) use
+the rest.
 
 Importing this package loads none of them: pycamd finds make_live_processor here, and the
 live module loads numpy and OpenCV on its worker thread, so the daemon starts fast.
@@ -25,13 +27,13 @@ def make_live_processor(config, log=None):
     doas_references (folder), doas_fov ([x, y, radius]; searched for when absent),
     doas_window_s (DOAS points kept, default 1800), min_doas_points (default 10), save_aa
     (default true), enabled (default true), and the scene keys of
-    live_settings.settings_from_config.
+    live.settings.settings_from_config.
     """
     section = dict(getattr(config, 'processing', None) or {})
     if not section or section.get('enabled', True) is False:
         return None
     from pathlib import Path
-    from .live import LiveProcessor
+    from .live.processor import LiveProcessor
     root = Path(getattr(config, 'data_root', '.'))
     out_dir = Path(section.get('out_dir', 'processing'))
     processor = LiveProcessor(out_dir if out_dir.is_absolute() else root / out_dir, section,
@@ -40,7 +42,7 @@ def make_live_processor(config, log=None):
                               save_aa=bool(section.get('save_aa', True)))
     if log is not None:
         log.info('live processing: results in %s', processor.out_dir)
-    from .references import feed, remove_unfinished
+    from .live.references import feed, remove_unfinished
     remove_unfinished(processor.out_dir)
     processor.start()
     found = feed(processor, root)

@@ -15,7 +15,8 @@ import numpy as np
 from rockit.common.csvlog import CsvLog
 from rockit.common.files import atomic_write, remove_leftovers, write_group
 
-CSV_NAME = 'emission_rates.csv'
+from .output_names import CSV_NAME, DOAS_CSV_NAME, IMAGES_FOLDER
+
 CSV_COLUMNS = ['time', 'aa_file', 'so2_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
                'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration']
 
@@ -64,7 +65,7 @@ class PairWriter:
         """tidy: remove what a crash left; False for the helpers of a parallel run, which
         would remove each other's files in the writing."""
         self.out = Path(out)
-        self.images = self.out / 'so2'
+        self.images = self.out / IMAGES_FOLDER
         self.save_images = save_images
         self.images.mkdir(parents=True, exist_ok=True)
         if tidy:
@@ -105,12 +106,12 @@ class PairWriter:
                 files['so2_file'] = (f'{stamp}_so2.npy', npy(result.so2))
             # Each file whole, and the folder synced once for the three.
             write_group([(self.images / name, content) for name, content in files.values()], replace=True)
-            row.update({column: f'so2/{name}' for column, (name, _) in files.items() if column != 'preview'})
+            row.update({column: f'{IMAGES_FOLDER}/{name}' for column, (name, _) in files.items()
+                        if column != 'preview'})
         row['calibration'] = self.calibration.method if self.calibration is not None else ''
         return row
 
 
-DOAS_CSV_NAME = 'doas_columns.csv'
 DOAS_COLUMNS = ['time', 'spectrum', 'so2_molecules_cm2', 'so2_err_molecules_cm2', 'so2_ppmm', 'shift_nm',
                 'stretch_nm', 'residual_rms', 'fit_converged', 'saturated']
 
@@ -121,9 +122,6 @@ def doas_row(time, spectrum, result, units):
             'so2_err_molecules_cm2': result.error, 'so2_ppmm': units.to_ppmm(result.column),
             'shift_nm': result.shift, 'stretch_nm': result.stretch, 'residual_rms': result.residual_rms,
             'fit_converged': int(bool(result.success)), 'saturated': int(bool(result.saturated))}
-
-
-DOAS_FIT_NAME = 'doas_fit.npz'
 
 
 def doas_fit_npz(spectrum, result):

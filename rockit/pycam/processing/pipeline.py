@@ -1,6 +1,6 @@
 """Steps 1-7 together: `LivePipeline` turns one on/off Plume pair at a time into an AA
 image, a plume speed and an emission rate, carrying the previous AA image across pairs for
-the optical flow (batch.py drives it over stored pairs).
+the optical flow (batch/run.py drives it over stored pairs).
 """
 import datetime
 import math
@@ -10,13 +10,14 @@ import numpy as np
 
 from .absorbance import AbsorbanceImager
 from .background import SkyRegion
-from .calibration import DEFAULT_CELL_MODEL, DEFAULT_DOAS_MODEL, DEFAULT_TEMPERATURE_K, MOLECULES, PPMM, ColumnUnits
+from .calibration.columns import (DEFAULT_CELL_MODEL, DEFAULT_DOAS_MODEL, DEFAULT_TEMPERATURE_K, MOLECULES, PPMM,
+                                  ColumnUnits)
 from .emission import SO2_MOLAR_MASS, CameraGeometry, IntegrationLine, emission_rate, line_column
-from .flow import FarnebackSettings
+from .motion.flow import FarnebackSettings
 from .images import counts_per_second, load_png
 from ..storage.names import parse_image_name
 from .registration import Registration
-from .speed import LineSpeed
+from .motion.speed import LineSpeed
 
 # Top-right corner of a 648x486 frame: sky above and beside a plume rising from a summit
 # in the lower middle of the view (the Villarrica scene's reference region).
@@ -38,7 +39,7 @@ class ProcessingSettings:
     full_frame_flow: bool = False       # flow over the whole frame (slow; for comparisons)
     flow_contrast: tuple = None         # AA range for byte-scaling; None: from each image
     speed_error: float = 0.15           # relative 1-sigma of the optical-flow speed
-    speed_mode: str = 'flow'            # flow | histogram | cross-correlation (speed.py)
+    speed_mode: str = 'flow'            # flow | histogram | cross-correlation (motion/speed.py)
     cc_separation_px: float = 10.0      # cross-correlation: the second line this far downstream
     cc_window: int = 20                 # cross-correlation: images correlated
     min_column_ppmm: float = 0.0        # line pixels at or below this are sky, left out (pyplis's min_cd)

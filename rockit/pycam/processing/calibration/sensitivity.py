@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .calibration import clear_sky_rates, cell_aa_image, disk_mask
-from .errors import CalibrationError
-from .registration import Registration
-from ..storage.names import cell_images_in
+from .columns import clear_sky_rates, cell_aa_image, disk_mask
+from ..errors import CalibrationError
+from ..registration import Registration
+from ...storage.names import cell_images_in
 
 SURFACE_DEGREE = 4      # terms x^i y^j with i + j <= 4: degree 3 misses the dip at the centre
 FIT_STEP = 4            # the surface is fitted on every 4th pixel each way: plenty for 15 terms
@@ -115,7 +115,7 @@ def mask_of_folder(folder, registration=None):
     """The mask of a calibration run's folder of cell frames, using its own darks and clear
     sky; a calibration file stands for the folder it is in."""
     from pathlib import Path
-    from .images import DarkLibrary
+    from ..images import DarkLibrary
     folder = Path(folder)
     folder = folder.parent if folder.is_file() else folder
     if not folder.is_dir():

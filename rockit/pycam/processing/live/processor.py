@@ -16,9 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-from ..instrument import OFF_BAND, ON_BAND
-from ..errors import NamingError
-from ..storage.names import parse_image_name, parse_spectrum_name
+from ...instrument import OFF_BAND, ON_BAND
+from ...errors import NamingError
+from ...storage.names import parse_image_name, parse_spectrum_name
 
 log = logging.getLogger('rockit.pycam.processing')
 REFERENCE_BACKLOG = 1000
@@ -196,7 +196,7 @@ class LiveProcessor:
 
     def _run(self):
         try:
-            from .live_worker import LiveWorker
+            from .worker import LiveWorker
             self._state = LiveWorker(self)
         except Exception as e:  # a broken config must not take the daemon down
             self._error(f'processing not started: {e}')

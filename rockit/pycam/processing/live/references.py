@@ -53,7 +53,7 @@ def feed(processor, data_root):
 
 def remove_unfinished(out_dir):
     """Remove the temporary files in out_dir and its day and image folders."""
-    from .outputs import remove_leftovers
+    from ..outputs import remove_leftovers
     out_dir = Path(out_dir)
     for folder in [out_dir, *(p for p in out_dir.glob('*') if p.is_dir()), *out_dir.glob('*/so2')]:
         remove_leftovers(folder)

@@ -16,7 +16,7 @@ import collections
 
 import numpy as np
 
-from .emission import IntegrationLine
+from ..emission import IntegrationLine
 from .flow import LineFlow, bytescale, contrast_range, cross_correlation_speed, farneback, normal_displacement
 from .flow import resample_series
 

@@ -6,12 +6,12 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .background import ClearSkyBackground, SkyRegionBackground
-from .calibration import CALIBRATION_FILE, clear_sky_rates, find_calibration
-from .errors import CalibrationError, MissingInput
-from .images import DarkLibrary, load_png
-from .pipeline import LivePipeline
-from ..storage.names import cell_images_in, images_in, plume_pairs
+from ..background import ClearSkyBackground, SkyRegionBackground
+from ..calibration.columns import CALIBRATION_FILE, clear_sky_rates, find_calibration
+from ..errors import CalibrationError, MissingInput
+from ..images import DarkLibrary, load_png
+from ..pipeline import LivePipeline
+from ...storage.names import cell_images_in, images_in, plume_pairs
 
 
 def build_background(settings, darks, clear_folder=None):
@@ -112,7 +112,7 @@ class BatchRun:
         cross-correlation speeds the window before it), processed only for the flow, so
         the rows are exactly those of one job. The CSV is written here, in time order.
         """
-        from .outputs import PairWriter
+        from ..outputs import PairWriter
         writer = PairWriter(self.out, self.settings, self.calibration)
         writer.write_settings(self.settings, self.inputs)
         rows = []
@@ -194,7 +194,7 @@ def process_chunk(inputs, out, settings, calibration, start, stop, skip, substit
     flow. Everything it needs not handed over when the process started is rebuilt from
     the inputs, so it runs in any process (a Dask worker calls it the same way);
     substitutions: the dark substitutions already reported."""
-    from .outputs import PairWriter
+    from ..outputs import PairWriter
     if _adopted:
         darks, background = _adopted['darks'], _adopted['background']
     else:

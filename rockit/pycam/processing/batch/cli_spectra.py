@@ -11,7 +11,7 @@ PAIRING_S = 5.0     # a spectrum pairs with the AA image of a pair taken this cl
 
 
 def _fit(args):
-    from .doas import DoasReferences, default_reference_folder, fit_folder
+    from ..doas.fit import DoasReferences, default_reference_folder, fit_folder
     references = DoasReferences.load(args.references or default_reference_folder(args.folder))
     return fit_folder(args.folder, references)
 
@@ -24,10 +24,11 @@ def doas(client, args):
     parser.add_argument('--references', help='folder of DOAS references (default: reference/ beside the spectra)')
     cli.temperature_argument(parser)
     args = parser.parse_args(args)
-    from .calibration import ColumnUnits
-    from .errors import DoasError
-    from .outputs import DOAS_CSV_NAME, doas_log, doas_row
-    from ..storage.names import parse_spectrum_name
+    from ..calibration.columns import ColumnUnits
+    from ..errors import DoasError
+    from ..output_names import DOAS_CSV_NAME
+    from ..outputs import doas_log, doas_row
+    from ...storage.names import parse_spectrum_name
     units = ColumnUnits(args.temperature)
     try:
         results = _fit(args)
@@ -63,7 +64,7 @@ def fov(client, args):
     cli.scene_arguments(parser)
     args = parser.parse_args(args)
     cli.show_warnings()
-    from .errors import DoasError, FovError, MissingInput, RegistrationError
+    from ..errors import DoasError, FovError, MissingInput, RegistrationError
     try:
         found, used = _search(args)
     except (MissingInput, DoasError, FovError, RegistrationError, LookupError, OSError, ValueError) as e:
@@ -79,11 +80,11 @@ def fov(client, args):
 def _search(args):
     """(FieldOfView, number of spectra paired) for the folder."""
     import numpy as np
-    from . import fov as fov_search
-    from .batch import build_background, find_inputs
-    from .pipeline import LivePipeline
-    from .images import DarkLibrary, load_png
-    from ..storage.names import parse_spectrum_name
+    from ..doas import fov as fov_search
+    from .run import build_background, find_inputs
+    from ..pipeline import LivePipeline
+    from ..images import DarkLibrary, load_png
+    from ...storage.names import parse_spectrum_name
     columns = {parse_spectrum_name(name).time: r.column for name, r in _fit(args).items() if r.success}
     inputs = find_inputs(args.folder, args.darks, args.clear, need_calibration=False)
     settings, registered, _ = cli.scene(args, args.folder)

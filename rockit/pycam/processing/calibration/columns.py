@@ -1,6 +1,6 @@
 """Step 5: apparent absorbance to SO2 column density.
 
-Three sources of the AA -> column curve (calibration_models.py), all giving a `Calibration`:
+Three sources of the AA -> column curve (models.py), all giving a `Calibration`:
 - cells: quartz cells of known SO2 column (0, 304, 1257 ppm.m at Villarrica) in front of
   the lens against clear sky; the AA each cell produces is fitted against its column;
 - DOAS: the spectrometer's fitted columns against the AA in its field of view, taken at
@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import calibration_models as models
-from .background import optical_depth
-from .errors import CalibrationError
-from .images import counts_per_second, load_png, mean_frame
-from ..storage.names import cell_images_in, images_in
-from .registration import Registration
+from . import models
+from ..background import optical_depth
+from ..errors import CalibrationError
+from ..images import counts_per_second, load_png, mean_frame
+from ...storage.names import cell_images_in, images_in
+from ..registration import Registration
 
 MOLECULES_PER_PPMM_273K = 2.687e15   # molecules/cm^2 in 1 ppm.m at 273.15 K, 1013.25 hPa
 STANDARD_PRESSURE_HPA = 1013.25
@@ -33,7 +33,7 @@ STANDARD_PRESSURE_HPA = 1013.25
 DEFAULT_TEMPERATURE_K = 273.15
 PPMM, MOLECULES = 'ppm.m', 'molecules/cm^2'
 CALIBRATION_FILE = 'calibration.json'
-DEFAULT_CELL_MODEL = 'poly2'    # three cells and a curve that bends: see calibration_models
+DEFAULT_CELL_MODEL = 'poly2'    # three cells and a curve that bends: see models.py
 DEFAULT_DOAS_MODEL = 'linear'   # plume AA spans a short, nearly straight part of the curve
 
 
@@ -56,7 +56,7 @@ class ColumnUnits:
 
 @dataclass
 class Calibration:
-    """column = f(AA) for one of calibration_models.MODELS, in `unit` (ppm.m for cells,
+    """column = f(AA) for one of models.MODELS, in `unit` (ppm.m for cells,
     molecules/cm^2 for DOAS). `slope` and `intercept` describe the curve at AA = 0 (for a
     linear model they are the whole of it); `coeffs` and `covariance` are the fit."""
     slope: float
@@ -74,7 +74,7 @@ class Calibration:
     created: str = ''
     source: str = ''
     model: str = 'linear'
-    coeffs: list = field(default_factory=list)         # as in calibration_models.FORMULAS
+    coeffs: list = field(default_factory=list)         # as in models.FORMULAS
     covariance: list = field(default_factory=list)     # of coeffs, column units squared
 
     def __post_init__(self):

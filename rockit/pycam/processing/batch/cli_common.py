@@ -9,7 +9,7 @@ from pathlib import Path
 from rockit.common.cli import UsageError
 
 FAILED = 1
-DEFAULT_TEMPERATURE_K = 273.15   # the cells' ppm.m are stated at 0 degC and 1 atm (calibration.py)
+DEFAULT_TEMPERATURE_K = 273.15   # the cells' ppm.m are stated at 0 degC and 1 atm (calibration/columns.py)
 MODELS = ('linear', 'poly2', 'kern2015')
 
 
@@ -92,7 +92,7 @@ def scene(args, folder):
     """ProcessingSettings from the command line and the files found beside the data, and
     notes saying where each came from."""
     from rockit.pycam.processing.background import SkyRegion
-    from rockit.pycam.processing.calibration import DEFAULT_CELL_MODEL, ColumnUnits
+    from rockit.pycam.processing.calibration.columns import DEFAULT_CELL_MODEL, ColumnUnits
     from rockit.pycam.processing.emission import IntegrationLine, distinct_names
     from rockit.pycam.processing.geometry import resolve as resolve_geometry
     from rockit.pycam.processing.pipeline import DEFAULT_SKY, ProcessingSettings

@@ -41,8 +41,8 @@ def connect(address):
         client.close()
         raise OSError(f'the Dask scheduler at {address} has no workers (waited {timeout:g} s)') from None
     try:    # the scheduler unpickles the tasks and the workers run them: both import the processing
-        client.run_on_scheduler(exec, f'import {__package__}.batch')
-        client.run(exec, f'import {__package__}.batch')
+        client.run_on_scheduler(exec, f'import {__package__}.run')
+        client.run(exec, f'import {__package__}.run')
     except ImportError as e:
         client.close()
         raise OSError(f'the cluster at {address} cannot import the processing ({e}): install rockit as here '

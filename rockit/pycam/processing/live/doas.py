@@ -4,7 +4,7 @@ last `window_s` (PyCam keeps 30 minutes) fitted into the DOAS calibration, which
 and taken up again after a restart.
 
 Where the spectrometer looks in the image is configured (`doas_fov`) or found from the
-data (fov.py): until it is found, each pairing keeps a binned AA image, and the search
+data (../doas/fov.py): until it is found, each pairing keeps a binned AA image, and the search
 runs again every few pairings, so the view follows the data.
 """
 import collections
@@ -15,11 +15,12 @@ import numpy as np
 
 from rockit.common.files import atomic_write
 
-from . import fov as fov_search
-from .calibration import Calibration, aa_in_field_of_view, doas_calibration
-from .errors import CalibrationError
-from .doas import DoasFitter, DoasReferences, load_spectrum
-from .outputs import DOAS_FIT_NAME, doas_fit_npz, doas_log, doas_row
+from ..doas import fov as fov_search
+from ..calibration.columns import Calibration, aa_in_field_of_view, doas_calibration
+from ..errors import CalibrationError
+from ..doas.fit import DoasFitter, DoasReferences, load_spectrum
+from ..output_names import DOAS_FIT_NAME
+from ..outputs import doas_fit_npz, doas_log, doas_row
 
 log = logging.getLogger('rockit.pycam.processing')
 DOAS_CALIBRATION_FILE = 'doas_calibration.json'

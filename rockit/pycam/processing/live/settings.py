@@ -19,14 +19,14 @@ def settings_from_config(config, base=None):
     reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
     sky region of each frame, e.g. when Clear captures cannot avoid the plume).
     """
-    from .background import SkyRegion
-    from .calibration import DEFAULT_TEMPERATURE_K, ColumnUnits
-    from .calibration_models import check_model
-    from .emission import distinct_names
-    from .speed import SPEED_MODES
-    from .geometry import resolve as resolve_geometry
-    from .pipeline import ProcessingSettings
-    from .registration import Registration
+    from ..background import SkyRegion
+    from ..calibration.columns import DEFAULT_TEMPERATURE_K, ColumnUnits
+    from ..calibration.models import check_model
+    from ..emission import distinct_names
+    from ..motion.speed import SPEED_MODES
+    from ..geometry import resolve as resolve_geometry
+    from ..pipeline import ProcessingSettings
+    from ..registration import Registration
     import numpy as np
     settings = base or ProcessingSettings()
     if config.get('sky_region'):
@@ -75,8 +75,8 @@ def _number(config, key, kind, minimum):
 
 
 def _sensitivity(folder, registration):
-    from .errors import CalibrationError
-    from .sensitivity import mask_of_folder
+    from ..errors import CalibrationError
+    from ..calibration.sensitivity import mask_of_folder
     if not isinstance(folder, str):
         raise ValueError(f'processing: sensitivity_mask must be a folder of calibration cell frames, not {folder!r}')
     try:
@@ -86,7 +86,7 @@ def _sensitivity(folder, registration):
 
 
 def _line(item):
-    from .emission import IntegrationLine
+    from ..emission import IntegrationLine
     if isinstance(item, dict):
         return IntegrationLine(item['x'][0], item['y'][0], item['x'][1], item['y'][1],
                                item.get('orientation', 'left'), item.get('name', ''))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DoasError
-from ..instrument import SPECTRUM_FULL_SCALE
-from ..storage.names import spectra_in
+from ..errors import DoasError
+from ...instrument import SPECTRUM_FULL_SCALE
+from ...storage.names import spectra_in
 
 FIT_WINDOW = (308.0, 318.0)
 STRAY_WINDOW = (293.0, 296.0)

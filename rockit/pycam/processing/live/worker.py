@@ -1,6 +1,6 @@
 """What pycamd's processing thread holds and does: references (darks, clear sky, cells)
 kept, the pipeline built from them, each pair turned into outputs and status, and the
-spectra handed to the DOAS side (live_doas.py). Runs only on the processing thread, so
+spectra handed to the DOAS side (doas.py). Runs only on the processing thread, so
 numpy and OpenCV load there and nothing here needs a lock of its own.
 """
 import logging
@@ -9,14 +9,14 @@ import time
 
 import numpy as np
 
-from .background import ClearSkyBackground, SkyRegionBackground
-from .calibration import Calibration, cell_absorbances, fit_cells
-from .errors import CalibrationError
-from .calibration_models import PARAMETERS
-from .images import DarkLibrary, counts_per_second, load_png
-from .live_settings import settings_from_config
-from .outputs import PairWriter
-from .pipeline import LivePipeline, ProcessingSettings
+from ..background import ClearSkyBackground, SkyRegionBackground
+from ..calibration.columns import Calibration, cell_absorbances, fit_cells
+from ..errors import CalibrationError
+from ..calibration.models import PARAMETERS
+from ..images import DarkLibrary, counts_per_second, load_png
+from .settings import settings_from_config
+from ..outputs import PairWriter
+from ..pipeline import LivePipeline, ProcessingSettings
 
 log = logging.getLogger('rockit.pycam.processing')
 CELL_SESSION_GAP_S = 1800    # cell frames further apart than this belong to different runs
@@ -51,7 +51,7 @@ class LiveWorker:
         self.last_aa = None        # (time, AA image)
         self.doas = None
         if processor._doas_references is not None:
-            from .live_doas import LiveDoas
+            from .doas import LiveDoas
             config = config if isinstance(config, dict) else {}
             self.doas = LiveDoas(processor._doas_references, processor.out_dir, self.settings, self._publish_doas,
                                  processor._doas_fov, config.get('doas_window_s', 1800), processor._min_doas_points)

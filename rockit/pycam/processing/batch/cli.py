@@ -1,8 +1,8 @@
 """pycam process | calibrate | doas | fov: processing of stored data, without a daemon or a
-config (doas and fov in processing/cli_spectra.py).
+config (doas and fov in cli_spectra.py).
 
 The pycam CLI merges COMMANDS into its table; each command ignores its client. Run
-standalone as `python -m rockit.pycam.processing.cli <command> ...`. Everything heavy (numpy,
+standalone as `python -m rockit.pycam.processing.batch.cli <command> ...`. Everything heavy (numpy,
 OpenCV, scipy) is imported inside the commands, so `pycam status` does not pay for it.
 """
 import json
@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from rockit.common.cli import Command, UsageError, show
-from rockit.pycam.processing import cli_common as cli
-from rockit.pycam.processing.cli_spectra import COMMANDS as SPECTRA_COMMANDS
+from rockit.common.usage import command_usage, commands_usage
+from rockit.pycam.processing.batch import cli_common as cli
+from rockit.pycam.processing.batch.cli_spectra import COMMANDS as SPECTRA_COMMANDS
 
 def _rate_text(result):
     stamp = result.time.strftime('%Y-%m-%dT%H:%M:%SZ')
@@ -55,7 +56,7 @@ def process(client, args):
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
     if args.scheduler:
-        from rockit.pycam.processing import cluster
+        from rockit.pycam.processing.batch import cluster
         try:
             cluster.check(args.scheduler)
         except ValueError as e:
@@ -63,7 +64,7 @@ def process(client, args):
         _absolute_paths(args)
     cli.show_warnings()
 
-    from rockit.pycam.processing.batch import BatchRun, find_inputs
+    from rockit.pycam.processing.batch.run import BatchRun, find_inputs
     from rockit.pycam.processing.errors import CalibrationError, LineError, MissingInput, RegistrationError
     from rockit.pycam.processing.images import DarkLibrary
     try:
@@ -77,7 +78,7 @@ def process(client, args):
         if not registered:
             notes.append(cli.register_by_ecc(settings, inputs.pairs[0], darks))
         if args.sensitivity_mask is not None:
-            from rockit.pycam.processing.sensitivity import mask_of_folder
+            from rockit.pycam.processing.calibration.sensitivity import mask_of_folder
             settings.sensitivity = mask_of_folder(args.sensitivity_mask or inputs.calibration, settings.registration)
             mask = settings.sensitivity.mask
             notes.append(f'sensitivity mask: the {settings.sensitivity.cell_ppmm:g} ppm.m cell of '
@@ -154,8 +155,8 @@ def calibrate(client, args):
     parser.add_argument('--save', help='where to save the calibration (default: <folder>/calibration.json)')
     args = parser.parse_args(args)
     cli.show_warnings()
-    from rockit.pycam.processing.batch import HOW_TO_NAME
-    from rockit.pycam.processing.calibration import CALIBRATION_FILE, cell_calibration
+    from rockit.pycam.processing.batch.run import HOW_TO_NAME
+    from rockit.pycam.processing.calibration.columns import CALIBRATION_FILE, cell_calibration
     from rockit.pycam.processing.errors import CalibrationError, RegistrationError
     from rockit.pycam.processing.images import DarkLibrary
     from rockit.pycam.processing.registration import Registration
@@ -213,18 +214,15 @@ COMMANDS = {
 
 
 def main(argv=None):
-    """Standalone entry: python -m rockit.pycam.processing.cli <command> [<args>]."""
+    """Standalone entry: python -m rockit.pycam.processing.batch.cli <command> [<args>]."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        width = max(len(name) for name in COMMANDS)
-        print('usage: python -m rockit.pycam.processing.cli <command> [<args>]\n\ncommands:', file=sys.stderr)
-        for name, command in COMMANDS.items():
-            print(f'  {name.ljust(width)}  {command.usage}', file=sys.stderr)
+        print(commands_usage('python -m rockit.pycam.processing.batch.cli', COMMANDS), file=sys.stderr)
         return 0 if argv and argv[0] in ('-h', '--help') else 2
     try:
         return COMMANDS[argv[0]].run(None, argv[1:])
     except UsageError as e:
-        print(f'pycam: {e}' if str(e) else f'usage: pycam {argv[0]} {COMMANDS[argv[0]].usage}', file=sys.stderr)
+        print(f'pycam: {e}' if str(e) else command_usage('pycam', argv[0], COMMANDS[argv[0]].usage), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -14,7 +14,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .errors import FovError
+from ..errors import FovError
 
 BINNING = 4
 RADII_PX = (2, 4, 6, 8, 12, 16, 24, 32)   # disk radii tried, in full-resolution pixels
