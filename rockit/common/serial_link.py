@@ -14,6 +14,7 @@ import select
 import time
 
 import serial
+from serial.urlhandler import protocol_socket
 
 from .errors import DeviceError
 
@@ -33,12 +34,11 @@ class SerialLink:
     def open(self):
         try:
             # exclusive: a second daemon cannot open the same device (flock on posix ports).
-            self._port = serial.serial_for_url(self.url, baudrate=self.baud, timeout=self.timeout,
-                                               write_timeout=self.timeout, xonxoff=self.xonxoff,
-                                               exclusive=True)
+            self._port = _port_for_url(self.url, baudrate=self.baud, timeout=self.timeout,
+                                       write_timeout=self.timeout, xonxoff=self.xonxoff, exclusive=True)
             if _selectable(self._port):
                 self._port.timeout = 0   # reads take what has arrived; _read_reply does the waiting
-            self._discard_input()
+            self._port.reset_input_buffer()
         except (serial.SerialException, OSError, ValueError) as e:
             self._port = None
             raise DeviceError(f'cannot open {self.url}: {e}') from None
@@ -58,7 +58,7 @@ class SerialLink:
         if self._port is None:
             raise DeviceError('not connected')
         try:
-            self._discard_input()   # a late reply to an earlier request is stale
+            self._port.reset_input_buffer()  # a late reply to an earlier request is stale
             self._port.write(data)
             self._port.flush()
             reply = self._read_reply(terminator)
@@ -68,17 +68,6 @@ class SerialLink:
             raise DeviceError(f'no reply to {data!r} within {self.timeout} s' if not reply else
                               f'incomplete reply {reply[:64]!r} to {data!r}')
         return reply[:-len(terminator)]
-
-    def _discard_input(self):
-        """Drop what has arrived unasked. On a port select() can wait on, by reading it:
-        pyserial 3.4 (Rocky 9's) spins for ever in reset_input_buffer() on a socket:// link
-        whose peer has gone, where a read raises."""
-        if self._port.timeout:
-            self._port.reset_input_buffer()
-            return
-        while select.select([self._port], [], [], 0)[0]:
-            if not self._port.read(MAX_REPLY):
-                break
 
     def _read_reply(self, terminator):
         """The bytes up to and including the first terminator, or those that arrived within
@@ -94,6 +83,28 @@ class SerialLink:
             reply += self._port.read(MAX_REPLY - len(reply))
         end = reply.find(terminator)
         return bytes(reply if end < 0 else reply[:end + len(terminator)])
+
+
+class _SocketPort(protocol_socket.Serial):
+    """pyserial's socket:// port, whose input reset stops at the end of the stream as it
+    does from pyserial 3.5: 3.4 (Rocky 9's) spins there for ever once the peer has closed,
+    and its open() resets the input, so a terminal server that hangs up held the device
+    thread for good."""
+
+    def reset_input_buffer(self):
+        while select.select([self._socket], [], [], 0)[0]:
+            if not self._socket.recv(4096):
+                break
+
+
+def _port_for_url(url, **options):
+    """serial.serial_for_url(url, **options), with _SocketPort for socket:// URLs."""
+    if not url.lower().startswith('socket://'):
+        return serial.serial_for_url(url, **options)
+    port = _SocketPort(None, **options)
+    port.port = url
+    port.open()
+    return port
 
 
 def _selectable(port):
