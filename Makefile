@@ -26,7 +26,7 @@ test: $(VENV)/.ready
 # tools/el9-venv (which fails, rather than skips, without a Python 3.9). Not part of
 # `make test`: with it, CI would outgrow its 10 minutes on 2 cores.
 EL9_VENV := .venv-el9
-EL9_TESTS := tests/common tests/focuser tests/chiller tests/camvirt
+EL9_TESTS := tests/common tests/alpaca tests/focuser tests/chiller tests/camvirt
 
 $(EL9_VENV)/.ready: tools/el9-requirements.txt tools/el9-venv
 	tools/el9-venv

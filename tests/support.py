@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,42 @@ import Pyro4  # noqa: E402
 import Pyro4.socketutil  # noqa: E402
 
 from rockit.common import pyro, registry as rockit_registry  # noqa: E402
+
+
+# The recorded data (Villarrica images, 2019 spectra) stay outside the project: in
+# ../shared/data beside the repository, or beside the folder of worktrees a clone sits in.
+SHARED_DATA = next((p / 'shared' / 'data' for p in ROOT.parents if (p / 'shared' / 'data').is_dir()),
+                   ROOT.parent / 'shared' / 'data')
+
+
+def needs_shared_data(*paths):
+    """A skip marker for a test of recorded data: it runs when every path is there, and
+    otherwise skips with one line that names what is missing and where it goes."""
+    import pytest
+    missing = [path for path in paths if not path.exists()]
+    where = ', '.join(str(path.relative_to(SHARED_DATA)) if path.is_relative_to(SHARED_DATA) else str(path)
+                      for path in missing)
+    return pytest.mark.skipif(bool(missing), reason=f'recorded data missing: {where} '
+                                                    f'(put the shared data folder at {SHARED_DATA})')
+
+
+# The programs the suite runs, each with the Debian package of tools/debian-packages that
+# brings it: a missing one fails the tests that need it (and tests/test_tools.py), never skips.
+TOOLS = {'make': 'make', 'bash': 'bash', 'tar': 'tar', 'mount': 'mount', 'umount': 'mount', 'unshare': 'util-linux',
+         'systemd-analyze': 'systemd', 'systemctl': 'systemd', 'systemd-sysusers': 'systemd',
+         'rpm': 'rpm', 'rpmbuild': 'rpm', 'rsync': 'rsync', 'ssh': 'openssh-client',
+         'chromium': 'chromium', 'chromedriver': 'chromium-driver'}
+
+
+def tool(name):
+    """The path of a program the suite needs; the test fails, naming the package, without it."""
+    import shutil
+    import pytest
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f'{name} is missing: install the Debian package {TOOLS[name]} (tools/debian-packages, '
+                    'which `make venv` installs as root)', pytrace=False)
+    return path
 
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -48,7 +85,7 @@ class TestRegistry:
         rockit_registry.load.cache_clear()
 
 
-def wait_until(predicate, timeout=10.0, interval=0.05, message='condition'):
+def wait_until(predicate, timeout=60.0, interval=0.05, message='condition'):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -158,3 +195,67 @@ def connections_from(source_ip):
     finally:
         Pyro4.socketutil.createSocket = original
         Pyro4.core.socketutil.createSocket = original
+
+
+class Trickle:
+    """Slow clients: `count` sockets from `source` to (host, port), each sending `payload`
+    one byte every `interval` s from one thread, until stop(), the payload's end or
+    `duration` s (so that it always ends by itself). `open` counts the sockets the server
+    has not closed yet; `rounds` the bytes sent on each."""
+    __test__ = False
+
+    def __init__(self, host, port, count, payload, source='127.0.0.1', interval=1.0, duration=120.0):
+        self.address, self.count, self.payload, self.source = (host, port), count, payload, source
+        self.interval, self.duration = interval, duration
+        self.sockets, self.rounds, self.refused = [], 0, 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name='trickle', daemon=True)
+
+    @property
+    def open(self):
+        return len(self.sockets)
+
+    @property
+    def finished(self):
+        """Every byte of the payload was sent."""
+        return self.rounds >= len(self.payload)
+
+    def start(self):
+        for _ in range(self.count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((self.source, 0))
+            try:
+                sock.connect(self.address)
+            except OSError:
+                sock.close()
+                self.refused += 1
+                continue
+            self.sockets.append(sock)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        ends = time.monotonic() + self.duration
+        while not self._stopping.is_set() and time.monotonic() < ends and not self.finished and self.sockets:
+            byte = self.payload[self.rounds:self.rounds + 1]
+            for sock in list(self.sockets):
+                try:
+                    sock.send(byte)
+                except OSError:   # the server closed it
+                    self.sockets.remove(sock)
+                    sock.close()
+            self.rounds += 1
+            self._stopping.wait(self.interval)
+
+    def stop(self):
+        self._stopping.set()
+        self._thread.join(self.interval + 5)
+        for sock in self.sockets:
+            sock.close()
+        self.sockets = []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -8,7 +8,7 @@ import pytest
 
 from support import ROOT
 
-OBSERVATORY = ['rockit/common', 'rockit/focuser', 'rockit/chiller', 'rockit/camvirt', 'rockit/web',
+OBSERVATORY = ['rockit/common', 'rockit/alpaca', 'rockit/focuser', 'rockit/chiller', 'rockit/camvirt', 'rockit/web',
                'rockit/launch.py', 'focus', 'focusd', 'chiller', 'chillerd', 'camvirt', 'camvirtd',
                'rockit-web']
 
