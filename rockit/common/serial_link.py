@@ -34,7 +34,7 @@ class SerialLink:
     def open(self):
         try:
             # exclusive: a second daemon cannot open the same device (flock on posix ports).
-            self._port = _port_for_url(self.url, baudrate=self.baud, timeout=self.timeout,
+            self._port = port_for_url(self.url, baudrate=self.baud, timeout=self.timeout,
                                        write_timeout=self.timeout, xonxoff=self.xonxoff, exclusive=True)
             if _selectable(self._port):
                 self._port.timeout = 0   # reads take what has arrived; _read_reply does the waiting
@@ -97,8 +97,9 @@ class _SocketPort(protocol_socket.Serial):
                 break
 
 
-def _port_for_url(url, **options):
-    """serial.serial_for_url(url, **options), with _SocketPort for socket:// URLs."""
+def port_for_url(url, **options):
+    """serial.serial_for_url(url, **options), with _SocketPort for socket:// URLs (tests
+    that talk to an emulator through a plain pyserial port open it here too)."""
     if not url.lower().startswith('socket://'):
         return serial.serial_for_url(url, **options)
     port = _SocketPort(None, **options)

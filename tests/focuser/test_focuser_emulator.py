@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 from rockit.common.emulator import EmulatorLink
 from rockit.common.errors import ProtocolError
+from rockit.common.serial_link import port_for_url
 from rockit.focuser.multichannel import protocol
 from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
@@ -31,7 +32,7 @@ def serve():
         return link, open_port(link.url, timeout)
 
     def open_port(url, timeout=2.0):
-        port = serial.serial_for_url(url, timeout=timeout)
+        port = port_for_url(url, timeout=timeout)   # pyserial 3.4's own hangs on a peer that hung up
         ports.append(port)
         return port
 
