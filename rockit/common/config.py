@@ -104,6 +104,8 @@ def problems(data, schema):
         elif error.validator == 'additionalProperties' and isinstance(error.instance, dict):
             known = error.schema.get('properties', {})
             lines += [f'{_join(path, key)}: unknown key' for key in error.instance if key not in known]
+        elif error.validator in ('minItems', 'minProperties', 'minLength') and not error.instance:
+            lines.append(f'{_key_path(path)}: {error.instance!r} should be non-empty')   # as jsonschema 4 says
         elif error.validator == 'pattern' and 'pattern_problem' in error.schema:
             lines.append(f'{_key_path(path)}: {error.instance!r} {error.schema["pattern_problem"]}')
         else:
