@@ -12,7 +12,8 @@ def settings_from_config(config, base=None):
     plume_distance_m, focal_length_m or field_of_view_deg, pixel_size_m (default the
     sensor's), or geometry_file (PyCam's cam_geom format): without a distance and a lens no
     emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
-    poly2, kern2015; default poly2), doas_calibration_model (default linear);
+    poly2, kern2015; default poly2), doas_calibration_model (default linear),
+    doas_calibration_offset (default false: the DOAS curve applied less its value at AA 0);
     min_column_ppmm (default 0); flow_margin_px; sensitivity_mask (a folder of calibration
     cell frames with its darks and clear sky: AA divided by the cell's per-pixel
     sensitivity relative to the centre; default off). The processor itself also
@@ -58,6 +59,8 @@ def settings_from_config(config, base=None):
     for key in ('calibration_model', 'doas_calibration_model'):
         if key in config:
             setattr(settings, key, check_model(config[key]))
+    if 'doas_calibration_offset' in config:
+        settings.doas_calibration_offset = _flag(config, 'doas_calibration_offset')
     if config.get('min_column_ppmm') is not None:
         settings.min_column_ppmm = float(config['min_column_ppmm'])
     if config.get('sensitivity_mask') not in (None, False, ''):
@@ -72,6 +75,12 @@ def _number(config, key, kind, minimum):
         raise ValueError(f'processing: {key} must be {"an integer" if kind is int else "a number"} of at least '
                          f'{minimum}, not {value!r}')
     return kind(value)
+
+
+def _flag(config, key):
+    if not isinstance(config[key], bool):
+        raise ValueError(f'processing: {key} must be true or false, not {config[key]!r}')
+    return config[key]
 
 
 def _sensitivity(folder, registration):
