@@ -16,7 +16,8 @@ def settings_from_config(config, base=None):
     doas_calibration_offset (default false: the DOAS curve applied less its value at AA 0);
     min_column_ppmm (default 0); flow_margin_px; sensitivity_mask (a folder of calibration
     cell frames with its darks and clear sky: AA divided by the cell's per-pixel
-    sensitivity relative to the centre; default off). The processor itself also
+    sensitivity relative to the centre; default off), sensitivity_cell (smallest, the
+    default, second_smallest, or a column in ppm.m: the cell the mask is made from). The processor itself also
     reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
     sky region of each frame, e.g. when Clear captures cannot avoid the plume).
     """
@@ -64,7 +65,10 @@ def settings_from_config(config, base=None):
     if config.get('min_column_ppmm') is not None:
         settings.min_column_ppmm = float(config['min_column_ppmm'])
     if config.get('sensitivity_mask') not in (None, False, ''):
-        settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration)
+        settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration,
+                                            _sensitivity_cell(config.get('sensitivity_cell', 'smallest')))
+    elif 'sensitivity_cell' in config:
+        _sensitivity_cell(config['sensitivity_cell'])
     return settings
 
 
@@ -83,13 +87,21 @@ def _flag(config, key):
     return config[key]
 
 
-def _sensitivity(folder, registration):
+def _sensitivity_cell(cell):
+    from ..calibration.sensitivity import check_cell_choice
+    try:
+        return check_cell_choice(cell)
+    except ValueError as e:
+        raise ValueError(f'processing: sensitivity_cell: {e}') from None
+
+
+def _sensitivity(folder, registration, cell):
     from ..errors import CalibrationError
     from ..calibration.sensitivity import mask_of_folder
     if not isinstance(folder, str):
         raise ValueError(f'processing: sensitivity_mask must be a folder of calibration cell frames, not {folder!r}')
     try:
-        return mask_of_folder(folder, registration)
+        return mask_of_folder(folder, registration, cell)
     except (CalibrationError, LookupError, OSError) as e:
         raise ValueError(f'processing: sensitivity_mask: {e}') from None
 
