@@ -113,8 +113,9 @@ class PyplisPipeline:
     def absorbance(self, on, off):
         return self.model.get_aa_image(self._img(on), self._img(self._register(off)), self.bg_on, self.bg_off)
 
-    def process(self, time, on, off):
-        """(AA Img, flow or None, emission rate, error, normal speeds along the line)."""
+    def process(self, time, on, off, speed_err=None):
+        """(AA Img, flow or None, emission rate, error, normal speeds along the line);
+        speed_err: the speed's 1-sigma in m/s (default speed_error of the mean speed)."""
         aa = self.absorbance(on, off)
         previous, self.previous = self.previous, (time, aa)
         if previous is None:
@@ -138,7 +139,8 @@ class PyplisPipeline:
         cond = columns > 0
         distances = np.full(int(cond.sum()), self.pixel_m)
         phi, phi_err = self.pyplis.fluxcalc.det_emission_rate(
-            columns[cond], speeds[cond], distances, self.column_err, abs(mean_speed) * self.speed_error,
+            columns[cond], speeds[cond], distances, self.column_err,
+            abs(mean_speed) * self.speed_error if speed_err is None else speed_err,
             2 * self.pixel_m * self.distance_error, self.molar_mass)
         return aa, flow, phi, phi_err, speeds
 
