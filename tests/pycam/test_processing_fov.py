@@ -36,3 +36,46 @@ def test_chance_bound_falls_with_samples_and_rises_with_pixels(samples, pixels):
     bound = fov.chance_correlation(samples, pixels)
     assert 0 < bound < 1
     assert fov.chance_correlation(samples * 2, pixels) < bound < fov.chance_correlation(samples, pixels * 10)
+
+
+def ar1(rng, samples, shape=(), lag1=0.8):
+    """Autocorrelated noise, as plume AA and DOAS columns are: each sample keeps lag1 of
+    the one before."""
+    series = np.empty((samples, *shape))
+    series[0] = rng.normal(size=shape)
+    for i in range(1, samples):
+        series[i] = lag1 * series[i - 1] + np.sqrt(1 - lag1 ** 2) * rng.normal(size=shape)
+    return series
+
+
+def _found(stack, columns):
+    try:
+        return fov.search(stack.astype(np.float32), columns)
+    except FovError:
+        return None
+
+
+def test_autocorrelated_noise_is_refused_at_the_nominal_rate():
+    """30 samples of AR(1) noise (lag-1 0.8) in every (binned) pixel and in the columns: counted as
+    independent samples, the search took a view from them in 9 trials of 10. Over 200
+    seeded trials it may do so at its nominal 1 %, plus a binomial margin."""
+    found = sum(_found(0.05 + 0.01 * ar1(np.random.default_rng(seed), 30, (64, 64)),
+                       1e18 + 1e17 * ar1(np.random.default_rng(10_000 + seed), 30)) is not None for seed in range(200))
+    assert found <= 200 * fov.CHANCE + 4
+
+
+def test_an_autocorrelated_view_is_still_found():
+    """The same noise, with a view of 2 binned px whose AA follows the columns: 30 such samples
+    are worth about 7 independent ones, too few to tell a view among hundreds of pixels
+    from chance; 120 (8 minutes of pairs at 4 s) are worth about 26."""
+    yy, xx = np.mgrid[:64, :64]
+    view = (xx - 42) ** 2 + (yy - 18) ** 2 <= 2 ** 2
+    hits = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        columns = 1e18 + 1e17 * ar1(rng, 120)
+        stack = 0.05 + 0.01 * ar1(rng, 120, (64, 64))
+        stack[:, view] += (columns[:, None] - 1e18) / 5e18
+        found = _found(stack, columns)
+        hits += found is not None and bool(view[round((found.y - 1.5) / fov.BINNING), round((found.x - 1.5) / fov.BINNING)])
+    assert hits >= 18
