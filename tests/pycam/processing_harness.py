@@ -173,10 +173,11 @@ def write_png(path, frame):
     cv2.imwrite(str(path), frame)
 
 
-def write_synthetic_day(folder, pairs=6, drift_px=3, cells=(0, 304, 1257), start=None):
+def write_synthetic_day(folder, pairs=6, drift_px=3, cells=(0, 304, 1257), start=None, scales=None):
     """Darks, clear sky, cells and Plume pairs, 4 s apart, in the instrument's naming.
     Sky: 1200 (on) and 9000 (off) counts/s with a vignetting falloff; the plume only
-    absorbs in the on-band. Returns the pair times."""
+    absorbs in the on-band, its column times scales[i] in pair i (default 1). Returns the
+    pair times."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     start = start or datetime.datetime(2024, 5, 1, 12, 0, 0)
@@ -201,7 +202,7 @@ def write_synthetic_day(folder, pairs=6, drift_px=3, cells=(0, 304, 1257), start
     times = []
     for i in range(pairs):
         when = t + datetime.timedelta(seconds=60 + 4 * i)
-        column = synthetic_column(SYNTHETIC_SHAPE, drift_px * i)
+        column = synthetic_column(SYNTHETIC_SHAPE, drift_px * i) * (1.0 if scales is None else scales[i])
         write_png(name(when, 'fltrA', 'Plume'),
                   synthetic_raw(sky['fltrA'] * np.exp(-SYNTHETIC_K * column), SYNTHETIC_EXPOSURE['fltrA']))
         write_png(name(when, 'fltrB', 'Plume'), synthetic_raw(sky['fltrB'], SYNTHETIC_EXPOSURE['fltrB']))

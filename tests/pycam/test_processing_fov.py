@@ -1,5 +1,7 @@
 """The field-of-view search on made-up series: it finds a view that follows the DOAS
 columns, and refuses noise that only correlates by chance across thousands of pixels."""
+import math
+
 import numpy as np
 import pytest
 
@@ -79,3 +81,61 @@ def test_an_autocorrelated_view_is_still_found():
         found = _found(stack, columns)
         hits += found is not None and bool(view[round((found.y - 1.5) / fov.BINNING), round((found.x - 1.5) / fov.BINNING)])
     assert hits >= 18
+
+
+def _live(tmp_path, window_s=1800):
+    from rockit.pycam.processing.live.doas import LiveDoas
+    from rockit.pycam.processing.pipeline import ProcessingSettings
+    status = {}
+    doas = LiveDoas(None, tmp_path, ProcessingSettings(), status.update, window_s=window_s)
+    return doas, status
+
+
+def _pairings(doas, rng, start, count, view):
+    """count pairings 4 s apart whose AA follows independent columns in a disk at view
+    (full-resolution x, y) of a 64 x 64 frame; the calibrations they gave."""
+    import datetime
+    yy, xx = np.mgrid[:64, :64]
+    disk = (xx - view[0]) ** 2 + (yy - view[1]) ** 2 <= 6 ** 2
+    adopted = []
+    for i in range(count):
+        column = rng.uniform(0, 5e18)
+        aa = rng.normal(0.05, 0.01, (64, 64))
+        aa[disk] += column / 2e19
+        when = start + datetime.timedelta(seconds=4 * i)
+        adopted.append(doas._pair(when, aa.astype(np.float32), column, 2e16))
+    return start + datetime.timedelta(seconds=4 * count), adopted
+
+
+def test_a_found_view_is_kept_and_searched_again_only_once_lost(tmp_path):
+    """Found once, the view is not searched for again while its refits hold (the points
+    are not rebuilt); when the plume's columns stop following it, the refit is refused,
+    the view is lost and the search finds where the columns are followed now."""
+    import datetime
+    rng = np.random.default_rng(3)
+    doas, status = _live(tmp_path, window_s=200)
+    start = datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.timezone.utc)
+    start, _ = _pairings(doas, rng, start, 30, (20, 20))
+    assert doas.fov_source == 'search' and math.hypot(doas.fov.x - 20, doas.fov.y - 20) <= 4
+    view, points = doas.fov, doas.points
+    start, adopted = _pairings(doas, rng, start, 40, (20, 20))
+    assert doas.fov is view and doas.points is points, 'not searched again, the points kept'
+    assert all(c is not None for c in adopted) and status['doas_refit'] == 'adopted'
+    start, adopted = _pairings(doas, rng, start, 120, (48, 44))
+    assert any(c is None for c in adopted), 'refused while the columns follow another place'
+    assert doas.fov is not view and math.hypot(doas.fov.x - 48, doas.fov.y - 44) <= 8, doas.fov
+    assert status['doas_refit'] == 'adopted'
+
+
+def test_a_refit_is_adopted_only_when_significant_and_rising():
+    from rockit.pycam.processing.calibration.columns import doas_calibration
+    from rockit.pycam.processing.live.doas import refusal
+    rng = np.random.default_rng(4)
+    aa = rng.uniform(0.0, 0.2, 40)
+    rising = 2e19 * aa + rng.normal(0, 2e17, 40)
+    for columns, says in ((rising, ''), (-rising, 'do not rise'), (2e18 + 3e18 * aa + rng.normal(0, 1e18, 40), 'r2'),
+                          (2e19 * np.sort(aa[:12]) + rng.normal(0, 7e17, 12), 'within chance')):
+        # The last: a trend in time, both series autocorrelated: 12 points worth about 2.
+        ordered = np.sort(aa[:12]) if 'chance' in says else aa
+        reason = refusal(doas_calibration(ordered, columns), ordered, columns)
+        assert (reason == '') if not says else (says in reason), (says, reason)

@@ -72,6 +72,7 @@ class Calibration:
     points: int = 0
     region: list = field(default_factory=list)         # [x, y, radius] the AA was taken in
     created: str = ''
+    measured: str = ''                                 # UTC time of the newest data fitted (its age counts from it)
     source: str = ''
     model: str = 'linear'
     coeffs: list = field(default_factory=list)         # as in models.FORMULAS
@@ -98,6 +99,15 @@ class Calibration:
         variance = models.column_variance(self.model, self.coeffs, self.covariance, aa, self.keep_offset)
         scatter = self.residual_std if math.isfinite(self.residual_std) else 0.0
         return self._convert(np.sqrt(variance + scatter ** 2), units, unit)
+
+    def data_time(self):
+        """When the data it was fitted from was taken (else when it was fitted), or None."""
+        for text in (self.measured, self.created):
+            try:
+                return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc)
+            except (TypeError, ValueError):
+                continue
+        return None
 
     def fitted(self):
         """{cell column: the fitted curve at that cell's mean AA, offset included (the
