@@ -25,9 +25,10 @@ def make_live_processor(config, log=None):
     without one acquires only. Keys of `processing` (all optional but the scene's):
     out_dir (default <data_root>/processing), calibration (a calibration.json),
     doas_references (folder), doas_fov ([x, y, radius]; searched for when absent),
-    doas_window_s (DOAS points kept, default 1800), min_doas_points (default 10), save_aa
-    (default true), enabled (default true), and the scene keys of
-    live.settings.settings_from_config.
+    doas_window_s (DOAS points kept, default 1800), min_doas_points (default 10),
+    doas_pairing_s, doas_calibration_max_age_s and cell_calibration_max_age_s (see
+    live.settings.LIVE_LIMITS), save_aa (default true), enabled (default true), and the
+    scene keys of live.settings.settings_from_config.
     """
     section = dict(getattr(config, 'processing', None) or {})
     if not section or section.get('enabled', True) is False:
