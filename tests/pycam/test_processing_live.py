@@ -417,3 +417,18 @@ def test_live_limits_out_of_range_are_named(key, value):
     from rockit.pycam.processing.live.settings import live_limits
     with pytest.raises(ValueError, match=f'processing: {key} must be a number of at least'):
         live_limits({key: value})
+
+
+def test_what_the_cells_still_need_stays_in_status_after_pairs(tmp_path):
+    write_synthetic_day(tmp_path / 'day', pairs=2, cells=(0, 1257))
+    processor = LiveProcessor(tmp_path / 'out', CONFIG).start()
+    try:
+        _references(processor, tmp_path / 'day')
+        for on, off in plume_pairs(images_in(tmp_path / 'day')):
+            processor.submit_pair(on.path, {}, off.path, {})
+            assert processor.wait_idle(30)
+        status = processor.status()
+    finally:
+        processor.stop()
+    assert status['pairs_processed'] == 2
+    assert status['calibration']['waiting'].startswith('a poly2 calibration needs 3 cell captures')

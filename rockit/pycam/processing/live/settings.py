@@ -17,8 +17,8 @@ def settings_from_config(config, base=None):
     min_column_ppmm (default 0); flow_margin_px; sensitivity_mask (a folder of calibration
     cell frames with its darks and clear sky: AA divided by the cell's per-pixel
     sensitivity relative to the centre; default off), sensitivity_cell (smallest, the
-    default, second_smallest, or a column in ppm.m: the cell the mask is made from). The processor itself also
-    reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
+    default, second_smallest, or a column in ppm.m: the cell the mask is made from). The
+    processor itself also reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
     sky region of each frame, e.g. when Clear captures cannot avoid the plume).
     """
     from ..background import SkyRegion
