@@ -12,11 +12,13 @@ def settings_from_config(config, base=None):
     plume_distance_m, focal_length_m or field_of_view_deg, pixel_size_m (default the
     sensor's), or geometry_file (PyCam's cam_geom format): without a distance and a lens no
     emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
-    poly2, kern2015; default poly2), doas_calibration_model (default linear);
+    poly2, kern2015; default poly2), doas_calibration_model (default linear),
+    doas_calibration_offset (default false: the DOAS curve applied less its value at AA 0);
     min_column_ppmm (default 0); flow_margin_px; sensitivity_mask (a folder of calibration
     cell frames with its darks and clear sky: AA divided by the cell's per-pixel
-    sensitivity relative to the centre; default off). The processor itself also
-    reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
+    sensitivity relative to the centre; default off), sensitivity_cell (smallest, the
+    default, second_smallest, or a column in ppm.m: the cell the mask is made from). The
+    processor itself also reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
     sky region of each frame, e.g. when Clear captures cannot avoid the plume).
     """
     from ..background import SkyRegion
@@ -58,10 +60,15 @@ def settings_from_config(config, base=None):
     for key in ('calibration_model', 'doas_calibration_model'):
         if key in config:
             setattr(settings, key, check_model(config[key]))
+    if 'doas_calibration_offset' in config:
+        settings.doas_calibration_offset = _flag(config, 'doas_calibration_offset')
     if config.get('min_column_ppmm') is not None:
         settings.min_column_ppmm = float(config['min_column_ppmm'])
     if config.get('sensitivity_mask') not in (None, False, ''):
-        settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration)
+        settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration,
+                                            _sensitivity_cell(config.get('sensitivity_cell', 'smallest')))
+    elif 'sensitivity_cell' in config:
+        _sensitivity_cell(config['sensitivity_cell'])
     return settings
 
 
@@ -74,13 +81,27 @@ def _number(config, key, kind, minimum):
     return kind(value)
 
 
-def _sensitivity(folder, registration):
+def _flag(config, key):
+    if not isinstance(config[key], bool):
+        raise ValueError(f'processing: {key} must be true or false, not {config[key]!r}')
+    return config[key]
+
+
+def _sensitivity_cell(cell):
+    from ..calibration.sensitivity import check_cell_choice
+    try:
+        return check_cell_choice(cell)
+    except ValueError as e:
+        raise ValueError(f'processing: sensitivity_cell: {e}') from None
+
+
+def _sensitivity(folder, registration, cell):
     from ..errors import CalibrationError
     from ..calibration.sensitivity import mask_of_folder
     if not isinstance(folder, str):
         raise ValueError(f'processing: sensitivity_mask must be a folder of calibration cell frames, not {folder!r}')
     try:
-        return mask_of_folder(folder, registration)
+        return mask_of_folder(folder, registration, cell)
     except (CalibrationError, LookupError, OSError) as e:
         raise ValueError(f'processing: sensitivity_mask: {e}') from None
 
@@ -91,3 +112,19 @@ def _line(item):
         return IntegrationLine(item['x'][0], item['y'][0], item['x'][1], item['y'][1],
                                item.get('orientation', 'left'), item.get('name', ''))
     return IntegrationLine.load(item)
+
+
+LIVE_LIMITS = {                     # key: (default, smallest)
+    'doas_window_s': (1800.0, 1.0),             # DOAS points kept for the calibration (PyCam: 30 min)
+    'doas_pairing_s': (2.0, 0.0),               # a spectrum pairs with AA images this close to it
+    'doas_calibration_max_age_s': (3600.0, 1.0),   # a DOAS calibration older than this is not used
+    'cell_calibration_max_age_s': (86400.0, 1.0),  # nor cells captured longer ago than this
+}
+
+
+def live_limits(config):
+    """pycamd's live-only numbers (LIVE_LIMITS), each checked: a wrong one named."""
+    limits = {}
+    for key, (default, minimum) in LIVE_LIMITS.items():
+        limits[key] = default if config.get(key) is None else _number(config, key, float, minimum)
+    return limits
