@@ -80,7 +80,7 @@ def test_the_plume_is_darker_on_band_than_off_band():
     for band, exposure_us in (('fltrA', 32000), ('fltrB', 3200)):
         camera = open_camera(band, scene)
         image, _ = binned(camera, exposure_us)
-        radiance = scene.radiance()
+        radiance = scene.radiance(band)
         signal = (image.astype(float) - 16) / radiance
         ratios[band] = signal[plume].mean() / signal[sky].mean()
         camera.close()

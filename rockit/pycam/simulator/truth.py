@@ -15,7 +15,8 @@ from .scene import HORIZON
 from .sequence import TRUTH_JSON, TRUTH_NPZ
 
 SKY_COLUMN_PPMM = 0.5    # pixels whose true column is below this are sky
-SKY_BLOCKS = (4, 4)      # the sky is judged block by block, so that a gradient shows
+SKY_BLOCKS = (8, 8)      # the sky is judged block by block, so that a gradient shows
+SKY_SHARE = 0.9          # of a block's pixels sky, for the block to be judged
 
 
 def read_rates(csv_path):
@@ -37,7 +38,8 @@ def rate_errors(rows, truth):
 
 def sky_columns(so2, true_column, blocks=SKY_BLOCKS):
     """(mean, [block means]) of the measured column (ppm.m) where the truth is sky, above the
-    horizon; blocks with fewer than 100 sky pixels are left out."""
+    horizon; only blocks nearly all sky (SKY_SHARE) have a mean, so that the edges of the
+    plume, where a pixel of low column sits among plume, do not count as sky."""
     sky = (true_column < SKY_COLUMN_PPMM) & np.isfinite(so2)
     sky[HORIZON - 4:] = False
     rows, columns = so2.shape
@@ -46,7 +48,7 @@ def sky_columns(so2, true_column, blocks=SKY_BLOCKS):
         for c in range(blocks[1]):
             part = (slice(r * rows // blocks[0], (r + 1) * rows // blocks[0]),
                     slice(c * columns // blocks[1], (c + 1) * columns // blocks[1]))
-            if sky[part].sum() >= 100:
+            if sky[part].mean() >= SKY_SHARE:
                 means.append(float(so2[part][sky[part]].mean()))
     return float(so2[sky].mean()), means
 
