@@ -7,6 +7,7 @@ column, speed and distance uncertainties, each fully correlated along the line (
 calibration or distance biases every pixel the same way), as pyplis's det_emission_rate
 does, except that the distance counts twice: it scales the pixel length and the speed.
 """
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,7 @@ class CameraGeometry:
     pixel_size_m: float
     focal_length_m: float
     distance_error: float = 0.10     # relative: the plume's distance is rarely known better
+    view: object = None              # a geometry.ViewingGeometry: the distance pixel by pixel
 
     # What a camera watching a plume can have, each (lowest, highest, unit, metres per unit):
     # a value outside is a slip of units (metres given where millimetres are meant), which
@@ -152,6 +154,31 @@ class CameraGeometry:
     def pixel_m(self):
         """A pixel's extent at the plume, in metres."""
         return self.distance_m * self.pixel_size_m / self.focal_length_m
+
+    def line_pixel_m(self, line):
+        """Metres per pixel at each of the line's points: one figure, or with a viewing
+        geometry (`view`), each point's own from its distance along its line of sight."""
+        if self.view is None:
+            return self.pixel_m
+        return _line_pixel_m(self, line)
+
+    def describe(self, lines=()):
+        described = {'distance_m': self.distance_m, 'pixel_size_m': self.pixel_size_m,
+                     'focal_length_m': self.focal_length_m, 'distance_error': self.distance_error}
+        if self.view is not None:
+            described['view'] = self.view.describe()
+            described['line_distances_m'] = [
+                [round(float(v), 1) for v in (d.min(), d.max())]
+                for d in (np.asarray(self.line_pixel_m(line)) * self.focal_length_m / self.pixel_size_m
+                          for line in lines)]
+        return described
+
+
+@functools.lru_cache(maxsize=16)
+def _line_pixel_m(geometry, line):
+    xs, ys = line.points
+    return geometry.view.distances(xs, ys, geometry.pixel_size_m, geometry.focal_length_m) \
+        * geometry.pixel_size_m / geometry.focal_length_m
 
 
 def mass_per_molecule_column(molar_mass=SO2_MOLAR_MASS):
