@@ -50,6 +50,7 @@ class ProcessingSettings:
     sky_gradient: object = None         # a background.SkyGradient taken off every AA image; None: off
     calibration_model: str = DEFAULT_CELL_MODEL
     doas_calibration_model: str = DEFAULT_DOAS_MODEL
+    doas_calibration_offset: bool = False   # DOAS curve applied with its offset (PyCam's doas_cal_adjust_offset)
     max_pair_gap_s: float = 60.0        # no flow between pairs further apart than this
     preview_range: tuple = (-0.05, 0.5)  # AA shown from dark to bright in previews
     molar_mass: float = SO2_MOLAR_MASS
@@ -83,6 +84,7 @@ class ProcessingSettings:
             'global_speed_m_s': self.global_speed_m_s if self.speed_mode == 'global' else None,
             'calibration_model': self.calibration_model,
             'doas_calibration_model': self.doas_calibration_model,
+            'doas_calibration_offset': self.doas_calibration_offset,
             'molar_mass_g_mol': self.molar_mass,
             'sensitivity_mask': None if self.sensitivity is None else self.sensitivity.describe(),
         }

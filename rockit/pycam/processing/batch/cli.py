@@ -50,6 +50,9 @@ def process(client, args):
     parser.add_argument('--sensitivity-mask', nargs='?', const='', metavar='CELL_FOLDER',
                         help='divide AA images by the per-pixel sensitivity of a calibration cell relative to the '
                         'centre, from the calibration folder or the one named (default off)')
+    parser.add_argument('--sensitivity-cell', type=_sensitivity_cell, default='smallest', metavar='CELL',
+                        help='the cell the mask is made from: smallest (as pyplis), second_smallest (as PyCam) or the '
+                        'one closest to a column in ppm.m (default smallest)')
     parser.add_argument('--full-flow', action='store_true', help='optical flow over the whole frame (slow)')
     parser.add_argument('--jobs', type=int, help=f'runs of consecutive pairs processed at once (default the cores, '
                         f'{os.cpu_count()}, or with --scheduler the cluster\'s worker threads)')
@@ -88,7 +91,8 @@ def process(client, args):
             notes.append(cli.register_by_ecc(settings, inputs.pairs[0], darks))
         if args.sensitivity_mask is not None:
             from rockit.pycam.processing.calibration.sensitivity import mask_of_folder
-            settings.sensitivity = mask_of_folder(args.sensitivity_mask or inputs.calibration, settings.registration)
+            settings.sensitivity = mask_of_folder(args.sensitivity_mask or inputs.calibration, settings.registration,
+                                                  args.sensitivity_cell)
             mask = settings.sensitivity.mask
             notes.append(f'sensitivity mask: the {settings.sensitivity.cell_ppmm:g} ppm.m cell of '
                          f'{settings.sensitivity.source}, {mask.min():.2f}-{mask.max():.2f} of the centre')
@@ -130,6 +134,19 @@ def process(client, args):
     elif settings.geometry is None:
         show(f'no emission rates: {settings.geometry_notes[-1]}')
     return 0
+
+
+def _sensitivity_cell(text):
+    import argparse
+    from rockit.pycam.processing.calibration.sensitivity import check_cell_choice
+    try:
+        value = float(text)
+    except ValueError:
+        value = text
+    try:
+        return check_cell_choice(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _absolute_paths(args):

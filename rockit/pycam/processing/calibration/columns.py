@@ -79,6 +79,7 @@ class Calibration:
     model: str = 'linear'
     coeffs: list = field(default_factory=list)         # as in models.FORMULAS
     covariance: list = field(default_factory=list)     # of coeffs, column units squared
+    keep_offset: bool = False                          # apply f(AA), not f(AA) - f(0) (PyCam's doas_cal_adjust_offset)
 
     def __post_init__(self):
         models.check_model(self.model)
@@ -89,19 +90,21 @@ class Calibration:
                                    f'coefficients, not {len(self.coeffs)}')
 
     def column(self, aa, units, unit=MOLECULES):
-        """Column density for AA (scalar or array) in the unit asked for: the curve exactly
-        as fitted, offset included, so the cells read back as their own columns."""
-        return self._convert(models.evaluate(self.model, self.coeffs, aa), units, unit)
+        """Column density for plume AA (scalar or array) in the unit asked for: the curve
+        less its offset (models.applied), so AA 0 reads 0, unless it keeps its offset."""
+        curve = models.evaluate if self.keep_offset else models.applied
+        return self._convert(curve(self.model, self.coeffs, aa), units, unit)
 
     def column_error(self, aa, units, unit=MOLECULES):
         """Each pixel's column uncertainty at its AA: the fit's own (the coefficients'
         covariance, which carries the slope error) and the points' scatter about it."""
-        variance = models.column_variance(self.model, self.coeffs, self.covariance, aa)
+        variance = models.column_variance(self.model, self.coeffs, self.covariance, aa, self.keep_offset)
         scatter = self.residual_std if math.isfinite(self.residual_std) else 0.0
         return self._convert(np.sqrt(variance + scatter ** 2), units, unit)
 
     def fitted(self):
-        """{cell column: the column this calibration gives for that cell's mean AA}."""
+        """{cell column: the fitted curve at that cell's mean AA, offset included (the
+        cells' AA carries it), to check the curve against the cells}."""
         return {c: float(models.evaluate(self.model, self.coeffs, aa)) for c, aa in self.cells.items()}
 
     def describe(self):
@@ -128,6 +131,8 @@ class Calibration:
         except (TypeError, ValueError) as e:   # ModelError is a ValueError
             raise CalibrationError(f'not a calibration: {e}') from None
         cal.r2 = math.nan if cal.r2 is None else float(cal.r2)
+        if not isinstance(cal.keep_offset, bool):
+            raise CalibrationError(f'not a calibration: keep_offset must be true or false, not {cal.keep_offset!r}')
         for name in ('slope_err', 'intercept_err', 'residual_std'):
             setattr(cal, name, math.nan if getattr(cal, name) is None else float(getattr(cal, name)))
         cal.cells = {_number(k): float(v) for k, v in (cal.cells or {}).items()}

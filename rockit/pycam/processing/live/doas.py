@@ -142,6 +142,7 @@ class LiveDoas:
         calibration = doas_calibration(values[:, 0], values[:, 1], values[:, 2], self.settings.doas_calibration_model)
         calibration.created = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         calibration.region = [self.fov.x, self.fov.y, self.fov.radius]
+        calibration.keep_offset = self.settings.doas_calibration_offset
         calibration.source = f'DOAS, {len(self.points)} points over the last {self.window_s:g} s'
         calibration.save(self.out_dir / DOAS_CALIBRATION_FILE)
         return calibration

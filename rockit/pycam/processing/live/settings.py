@@ -12,16 +12,18 @@ def settings_from_config(config, base=None):
     plume_distance_m, focal_length_m or field_of_view_deg, pixel_size_m (default the
     sensor's), or geometry_file (PyCam's cam_geom format): without a distance and a lens no
     emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
-    poly2, kern2015; default poly2), doas_calibration_model (default linear);
+    poly2, kern2015; default poly2), doas_calibration_model (default linear),
+    doas_calibration_offset (default false: the DOAS curve applied less its value at AA 0);
     min_column (molecules/cm^2, default 5e16); flow_margin_px; sensitivity_mask (a folder
     of calibration cell frames with its darks and clear sky: AA divided by the cell's
-    per-pixel sensitivity relative to the centre; default off); background: 'clear'
-    (default: Clear captures once there are some), 'sky' (the sky region of each frame,
-    e.g. when Clear captures cannot avoid the plume) or 'surface' (a polynomial surface
-    fitted to surface_regions, default the sky region, of order surface_order, default 2);
-    sky_gradient ('none', 'linear', 'quadratic') fitted in sky_gradient_region;
-    speed_mode 'global' with global_speed_m_s; distance_per_pixel (true: each line point's
-    distance along its line of sight, from geometry_file).
+    per-pixel sensitivity relative to the centre; default off), sensitivity_cell (smallest,
+    the default, second_smallest, or a column in ppm.m: the cell the mask is made from);
+    background: 'clear' (default: Clear captures once there are some), 'sky' (the sky
+    region of each frame, e.g. when Clear captures cannot avoid the plume) or 'surface' (a
+    polynomial surface fitted to surface_regions, default the sky region, of order
+    surface_order, default 2); sky_gradient ('none', 'linear', 'quadratic') fitted in
+    sky_gradient_region; speed_mode 'global' with global_speed_m_s; distance_per_pixel
+    (true: each line point's distance along its line of sight, from geometry_file).
     """
     from ..background import SkyRegion
     from ..calibration.columns import DEFAULT_TEMPERATURE_K, ColumnUnits
@@ -72,8 +74,13 @@ def settings_from_config(config, base=None):
     for key in ('calibration_model', 'doas_calibration_model'):
         if key in config:
             setattr(settings, key, check_model(config[key]))
+    if 'doas_calibration_offset' in config:
+        settings.doas_calibration_offset = _flag(config, 'doas_calibration_offset')
     if config.get('sensitivity_mask') not in (None, False, ''):
-        settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration)
+        settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration,
+                                            _sensitivity_cell(config.get('sensitivity_cell', 'smallest')))
+    elif 'sensitivity_cell' in config:
+        _sensitivity_cell(config['sensitivity_cell'])
     return settings
 
 
@@ -130,13 +137,21 @@ def _number(config, key, kind, minimum):
     return kind(value)
 
 
-def _sensitivity(folder, registration):
+def _sensitivity_cell(cell):
+    from ..calibration.sensitivity import check_cell_choice
+    try:
+        return check_cell_choice(cell)
+    except ValueError as e:
+        raise ValueError(f'processing: sensitivity_cell: {e}') from None
+
+
+def _sensitivity(folder, registration, cell):
     from ..errors import CalibrationError
     from ..calibration.sensitivity import mask_of_folder
     if not isinstance(folder, str):
         raise ValueError(f'processing: sensitivity_mask must be a folder of calibration cell frames, not {folder!r}')
     try:
-        return mask_of_folder(folder, registration)
+        return mask_of_folder(folder, registration, cell)
     except (CalibrationError, LookupError, OSError) as e:
         raise ValueError(f'processing: sensitivity_mask: {e}') from None
 
