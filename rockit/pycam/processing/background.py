@@ -5,8 +5,8 @@ tau = ln(I0 / I) per band. Three backgrounds (pyplis's PlumeBackgroundModel mode
   the sky's own gradient, which then cancel in the ratio (pyplis mode 1);
 - sky: the mean of a patch of plume-free sky in the frame itself stands in for I0 (no
   vignetting correction, so only a fallback);
-- surface: no clear frame; a 2-D polynomial fitted to the frame's own plume-free regions
-  in each band is its I0 (pyplis mode 0, a polynomial surface of order 2 by default).
+- surface: no clear frame; a 2-D polynomial fitted to the logarithm of the frame's own
+  plume-free regions in each band is its I0 (pyplis mode 0, of order 2 by default).
 
 Either way, tau is then referenced to the sky region: the sky brightens and dims between the
 clear-sky frame and the plume frame, and the region is defined to hold no SO2. When the
@@ -95,7 +95,10 @@ class SkyRegionBackground:
 
 class SurfaceBackground:
     """I0 per band as a 2-D polynomial in x and y fitted to the frame's plume-free regions
-    (pyplis's bg_from_poly_surface_fit): a clear sky without a clear-sky frame."""
+    (pyplis's bg_from_poly_surface_fit): a clear sky without a clear-sky frame. The
+    polynomial is fitted to the logarithm of the intensity (pyplis fits the intensity):
+    the vignetting and the sky's brightness, which both bands share, then give both bands
+    the same misfit, which cancels in the AA as it does in a clear-sky ratio."""
     kind = 'surface fit'
 
     def __init__(self, sky, regions, order=2):
@@ -127,10 +130,11 @@ class SurfaceBackground:
     def intensity(self, band, image):
         if self._shape != image.shape:
             self._design(image.shape)
-        values = image[self._samples]
+        with np.errstate(divide='ignore', invalid='ignore'):
+            values = np.log(image[self._samples])
         ok = np.isfinite(values)
         coeffs, *_ = np.linalg.lstsq(self._fit[ok], values[ok], rcond=None)
-        return sum(np.float32(c) * term for c, term in zip(coeffs, self._full))
+        return np.exp(sum(np.float32(c) * term for c, term in zip(coeffs, self._full)))
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def sky_columns(so2, true_column, blocks=SKY_BLOCKS):
     return float(so2[sky].mean()), means
 
 
-def compare(out, truth_folder, so2_unit_ppmm=True):
+def compare(out, truth_folder):
     """{'pairs', 'mean_rate_error', 'pair_rate_errors', 'sky_mean_ppmm', 'sky_worst_block_ppmm'}."""
     out, truth_folder = Path(out), Path(truth_folder)
     truth = json.loads((truth_folder / TRUTH_JSON).read_text())
