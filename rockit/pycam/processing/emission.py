@@ -190,7 +190,8 @@ def emission_rate(columns, speeds, pixel_m, column_err, speed_err, pixel_err, mo
     """(phi, phi_err) in kg/s.
 
     columns: molecules/cm^2 along the line; speeds: m/s through the line (same length);
-    pixel_m: metres per line sample; *_err: 1-sigma, scalars or arrays in the same units.
+    pixel_m: metres per line sample (one figure, or each sample's); *_err: 1-sigma, scalars
+    or arrays in the same units.
     """
     c = mass_per_molecule_column(molar_mass)
     columns, speeds = np.asarray(columns, float), np.asarray(speeds, float)
@@ -203,5 +204,6 @@ def emission_rate(columns, speeds, pixel_m, column_err, speed_err, pixel_err, mo
 
 
 def line_column(columns, pixel_m, molar_mass=SO2_MOLAR_MASS):
-    """The line-integrated column, kg per metre of plume length along its travel."""
-    return float(np.sum(columns) * pixel_m * mass_per_molecule_column(molar_mass))
+    """The line-integrated column, kg per metre of plume length along its travel (pixel_m:
+    one figure or each point's)."""
+    return float(np.sum(np.asarray(columns, float) * pixel_m) * mass_per_molecule_column(molar_mass))
