@@ -3,6 +3,7 @@ sky-gradient correction, held to a simulated sequence's truth: the simulated on-
 darkens towards the horizon (AA +0.05 from top to horizon, as Villarrica's), which the
 clear-sky ratio cancels and one sky patch does not. Their config keys and flags refuse
 what they cannot use, naming the key."""
+import json
 import shutil
 
 import pytest
@@ -88,3 +89,22 @@ def test_background_config_keys_reach_the_settings():
     described = settings.describe()
     assert described['background'] == 'surface' and described['sky_gradient'] == {'region': [600, 20, 640, 400],
                                                                                    'order': 2}
+
+
+@pytest.mark.parametrize('processing, named', [
+    ({'background': 'ground'}, 'processing.background'),
+    ({'surface_order': 0}, 'processing.surface_order'),
+    ({'sky_gradient_region': [1, 2, 3]}, 'processing.sky_gradient_region'),
+    ({'min_column': -1}, 'processing.min_column'),
+    ({'speed_mode': 'global', 'global_speed_m_s': 0}, 'processing.global_speed_m_s'),
+    ({'distance_per_pixel': 'yes'}, 'processing.distance_per_pixel'),
+])
+def test_pycamds_config_schema_names_a_bad_processing_key(tmp_path, test_registry, processing, named):
+    from pycam_harness import config_for
+    from rockit.common.errors import ConfigError
+    from rockit.pycam.config import PycamConfig
+    test_registry.add('pycam_schema')
+    path = tmp_path / 'pycamd.json'
+    path.write_text(json.dumps(config_for('pycam_schema', tmp_path / 'data', processing=processing)))
+    with pytest.raises(ConfigError, match=named.replace('.', r'\.')):
+        PycamConfig.load(path)

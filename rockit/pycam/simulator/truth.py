@@ -9,6 +9,7 @@ import json
 import math
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .scene import HORIZON
@@ -17,6 +18,7 @@ from .sequence import TRUTH_JSON, TRUTH_NPZ
 SKY_COLUMN_PPMM = 0.5    # pixels whose true column is below this are sky
 SKY_BLOCKS = (8, 8)      # the sky is judged block by block, so that a gradient shows
 SKY_SHARE = 0.9          # of a block's pixels sky, for the block to be judged
+SKY_MARGIN_PX = 3        # sky pixels this close to plume are left out (a frame's timing moves its edge)
 
 
 def read_rates(csv_path):
@@ -38,9 +40,11 @@ def rate_errors(rows, truth):
 
 def sky_columns(so2, true_column, blocks=SKY_BLOCKS):
     """(mean, [block means]) of the measured column (ppm.m) where the truth is sky, above the
-    horizon; only blocks nearly all sky (SKY_SHARE) have a mean, so that the edges of the
-    plume, where a pixel of low column sits among plume, do not count as sky."""
-    sky = (true_column < SKY_COLUMN_PPMM) & np.isfinite(so2)
+    horizon, at least SKY_MARGIN_PX from plume; only blocks nearly all sky (SKY_SHARE) have
+    a mean, so that the edges of the plume, where a pixel of low column sits among plume,
+    do not count as sky."""
+    kernel = np.ones((2 * SKY_MARGIN_PX + 1,) * 2, np.uint8)
+    sky = cv2.erode((true_column < SKY_COLUMN_PPMM).astype(np.uint8), kernel).astype(bool) & np.isfinite(so2)
     sky[HORIZON - 4:] = False
     rows, columns = so2.shape
     means = []
