@@ -105,3 +105,19 @@ def test_the_truth_is_written_beside_the_data(sequence):
     window = stored['cell_window_aa']
     assert (cells['1257']['aa'] - window) / 1257 < 0.95 * (cells['304']['aa'] - window) / 304
     assert window != 0
+
+
+def test_the_sequence_command_writes_a_day_and_refuses_nonsense(tmp_path):
+    import subprocess
+    import sys
+    from processing_harness import ROOT
+    command = [sys.executable, '-m', 'rockit.pycam.simulator.sequence']
+    done = subprocess.run(command + [str(tmp_path / 'day'), '--pairs', '2', '--no-spectra', '--no-columns'],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert '2 pairs, mean emission rate' in done.stdout
+    assert len(list((tmp_path / 'day').glob('*_Plume.png'))) == 4 and not list((tmp_path / 'day').glob('*.npy'))
+    assert json.loads((tmp_path / 'day' / 'truth.json').read_text())['spectrometer_view'] is None
+    done = subprocess.run(command + [str(tmp_path / 'bad'), '--pairs', '0'], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 2 and '--pairs and --interval must be at least 1' in done.stderr
