@@ -9,6 +9,7 @@ setup(
     license='GPL-3.0-or-later',
     packages=find_namespace_packages(include=['rockit', 'rockit.*'], exclude=['*.__pycache__']),
     package_data={'rockit.common': ['registry.json'], 'rockit.pycam.simulator': ['data/*.npz'],
+                  'rockit.pycam.references': ['*.txt', 'README.md'],
                   'rockit.web': ['static/*']},
     python_requires='>=3.11',
     install_requires=['Pyro4', 'pyserial', 'jsonschema', 'rich'],

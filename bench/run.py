@@ -23,8 +23,10 @@ import focuser  # noqa: E402
 import focuser_alpaca  # noqa: E402
 import load  # noqa: E402
 import pycam_frames  # noqa: E402
+import pycam_export  # noqa: E402
 import pycam_link  # noqa: E402
 import pycam_processing  # noqa: E402
+import reconnect  # noqa: E402
 import web_pollers  # noqa: E402
 
 TURNS = ('Runs take turns with their baselines in an order that changes each round; ratio = the median '
@@ -39,6 +41,9 @@ BENCHMARKS = [
     ("focusd's Alpaca interface (ms)", focuser_alpaca,
      'ratio = median / the median of the row named under "against", on the same focusd'),
     ('CLI start-up (ms)', cli_startup, TURNS),
+    ('Reconnection after a replug, retry waits scaled tenfold (s)', reconnect,
+     'ratio = the round\'s 1 s outage / its 0.05 s outage, taken in turn; the median of the rounds, spread their '
+     'lowest and highest'),
     (f'Every daemon: report_status() idle and under {load.POLLERS} pollers, CLI status (ms)', daemons,
      f'{TURNS} The {load.POLLERS} pollers as above; each daemon against a bare Pyro4 object returning its status.'),
     ('pycamd frames: per-frame cost of a 2592 x 1944 RAW10 frame (ms)', pycam_frames,
@@ -47,6 +52,12 @@ BENCHMARKS = [
     ('pycamd two-Pi link: frames from the second Pi to the master', pycam_link,
      'ratio = median / the bare call median, or for frames per second / the 1 Hz the instrument needs; '
      'p99 of a rate is the rate at the p99 time; 100 Mbit/s rows are computed from the bytes on the wire'),
+    ("pycamd frame export: one export_next_frame and acknowledge_frame's work with a day of backlog (ms)",
+     pycam_export,
+     f'Before = the export code of commit {pycam_export.BEFORE}, loaded from git, which scanned the day folder on '
+     f'every call. The two take turns, {pycam_export.ROUNDS} rounds, the first of each alternating; ratio = the '
+     "median of the rounds' before / now, spread = their lowest-highest. Each call also writes the "
+     'acknowledgement record (atomically, with fsync), most of what a call costs now.'),
     ('pycam processing: per on/off pair at 648 x 486 (ms)', pycam_processing,
      'ratio = median / pyplis-only pipeline median; speed row: plume speed agreement along the integration '
      'line in % (median, max), ratio = live / full-resolution Farneback speed. Batch rows: whole runs of '

@@ -21,6 +21,42 @@ import Pyro4.socketutil  # noqa: E402
 from rockit.common import pyro, registry as rockit_registry  # noqa: E402
 
 
+# The recorded data (Villarrica images, 2019 spectra) stay outside the project: in
+# ../shared/data beside the repository, or beside the folder of worktrees a clone sits in.
+SHARED_DATA = next((p / 'shared' / 'data' for p in ROOT.parents if (p / 'shared' / 'data').is_dir()),
+                   ROOT.parent / 'shared' / 'data')
+
+
+def needs_shared_data(*paths):
+    """A skip marker for a test of recorded data: it runs when every path is there, and
+    otherwise skips with one line that names what is missing and where it goes."""
+    import pytest
+    missing = [path for path in paths if not path.exists()]
+    where = ', '.join(str(path.relative_to(SHARED_DATA)) if path.is_relative_to(SHARED_DATA) else str(path)
+                      for path in missing)
+    return pytest.mark.skipif(bool(missing), reason=f'recorded data missing: {where} '
+                                                    f'(put the shared data folder at {SHARED_DATA})')
+
+
+# The programs the suite runs, each with the Debian package of tools/debian-packages that
+# brings it: a missing one fails the tests that need it (and tests/test_tools.py), never skips.
+TOOLS = {'make': 'make', 'bash': 'bash', 'tar': 'tar', 'mount': 'mount', 'umount': 'mount', 'unshare': 'util-linux',
+         'systemd-analyze': 'systemd', 'systemctl': 'systemd', 'systemd-sysusers': 'systemd',
+         'rpm': 'rpm', 'rpmbuild': 'rpm', 'rsync': 'rsync', 'ssh': 'openssh-client',
+         'chromium': 'chromium', 'chromedriver': 'chromium-driver'}
+
+
+def tool(name):
+    """The path of a program the suite needs; the test fails, naming the package, without it."""
+    import shutil
+    import pytest
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f'{name} is missing: install the Debian package {TOOLS[name]} (tools/debian-packages, '
+                    'which `make venv` installs as root)', pytrace=False)
+    return path
+
+
 def free_port(kind=socket.SOCK_STREAM):
     """A free loopback TCP port (or UDP with kind=socket.SOCK_DGRAM)."""
     with socket.socket(socket.AF_INET, kind) as sock:
@@ -48,7 +84,7 @@ class TestRegistry:
         rockit_registry.load.cache_clear()
 
 
-def wait_until(predicate, timeout=10.0, interval=0.05, message='condition'):
+def wait_until(predicate, timeout=60.0, interval=0.05, message='condition'):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

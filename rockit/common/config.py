@@ -2,8 +2,10 @@
 violation turned into one line that names the key: `channels: 0 is less than the minimum of 1`.
 
 Two extra schema keywords check names against the registry: `"rockit_daemon": true` and
-`"rockit_machine": true`. jsonschema is imported only when validating, so CLIs that only
-read a few keys from the config start fast.
+`"rockit_machine": true`; a third, `pattern_problem`, says in words what is wrong with a
+string that does not match its `pattern` (`'-x' must not start with -`). jsonschema is
+imported only when validating, so CLIs that only read a few keys from the config start fast.
+Nesting and integer size are bounded before the JSON is read (json_bounds.py).
 
 Types are stricter than JSON Schema's: an "integer" is written without a fraction (2.0 is
 a JSON Schema integer, but the daemons count with it), and a "number" is finite (Python's
@@ -12,7 +14,7 @@ json reads NaN, which every minimum and maximum lets through).
 import json
 import math
 
-from . import registry
+from . import json_bounds, registry
 from .errors import ConfigError
 
 # Schema fragments every daemon's config uses.
@@ -36,10 +38,20 @@ def read_json(path):
         raise ConfigError(f'{path}: {e.strerror or e}') from None
     except UnicodeDecodeError:
         raise ConfigError(f'{path}: not a text file') from None
+    deep = json_bounds.too_deep(text)
+    if deep is not None:
+        shown = _key_path(deep[:4]) + ('...' if len(deep) > 4 else '')
+        raise ConfigError(f'{path}: {shown}: nested deeper than {json_bounds.MAX_DEPTH} levels')
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=json_bounds.read_integer)
     except json.JSONDecodeError as e:
         raise ConfigError(f'{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}') from None
+    except (ValueError, RecursionError) as e:
+        raise ConfigError(f'{path}: cannot be read as JSON: {e}') from None
+    huge = list(json_bounds.huge_integers(data))
+    if huge:
+        (key, digits), more = huge[0], f' (and {len(huge) - 1} more)' if len(huge) > 1 else ''
+        raise ConfigError(f'{path}: {_key_path(key)}: an integer of {digits} digits is beyond 64 bits{more}')
     if not isinstance(data, dict):
         raise ConfigError(f'{path}: expected a JSON object at the top level')
     return data
@@ -91,6 +103,8 @@ def problems(data, schema):
         elif error.validator == 'additionalProperties' and isinstance(error.instance, dict):
             known = error.schema.get('properties', {})
             lines += [f'{_join(path, key)}: unknown key' for key in error.instance if key not in known]
+        elif error.validator == 'pattern' and 'pattern_problem' in error.schema:
+            lines.append(f'{_key_path(path)}: {error.instance!r} {error.schema["pattern_problem"]}')
         else:
             lines.append(f'{_key_path(path)}: {error.message}')
     return sorted(set(lines))

@@ -65,6 +65,7 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         self.devices = config.devices
         self.settings = AcquisitionSettings(config.initial_settings())
         self.store = DataStore(config.data_root, config.floor_bytes)
+        self.store.on_saved.append(self._frames_written)
         self.storage = StorageState(self.store)
         self.processor = processor
         self._changes = ChangeLog(log)

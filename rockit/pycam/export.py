@@ -4,7 +4,8 @@ same answer (one round trip a poll), and the master's acknowledgement once it ha
 that frame. Frames travel as the stored bytes: the PNG (about 630 kB, uncompressed) and its
 JSON sidecar, which the master writes unchanged.
 
-A mixin of the daemon class: it needs self.store, self.groups, self.settings and self.config.
+A mixin of the daemon class: it needs self.store, self.groups, self.settings and self.config,
+and the daemon adds _frames_written to self.store.on_saved.
 """
 import threading
 import time
@@ -24,10 +25,17 @@ class FrameExportQueries:
     _export_lock = threading.Lock()
 
     def _frames(self):
+        """The export, made at the first poll: a pycamd no master polls keeps no list."""
         with self._export_lock:
             if self._export is None:
                 self._export = FrameExport(self.store.root)
             return self._export
+
+    def _frames_written(self, paths):
+        """The store's hook (any device thread): a capture is whole on the disk."""
+        with self._export_lock:
+            if self._export is not None:
+                self._export.written(paths)
 
     def _clock(self):
         """This Pi's wall clock; the simulation can report it off, as a Pi without NTP is."""
@@ -39,10 +47,15 @@ class FrameExportQueries:
         'settings'}: the oldest frame the master lacks and this Pi's state."""
         export = self._frames()
         with self._export_lock:
-            pending = export.pending()
-            frame = export.read(pending[0]) if pending else None
+            frame = None
+            while frame is None and export.next() is not None:
+                try:
+                    frame = export.read(export.next())
+                except FileNotFoundError:       # deleted meanwhile: next() drops it
+                    continue
+            backlog = export.backlog
         cameras = self.groups['cameras'].status() if 'cameras' in self.groups else None
-        return {'clock': self._clock(), 'backlog': len(pending), 'frame': frame,
+        return {'clock': self._clock(), 'backlog': backlog, 'frame': frame,
                 'cameras': cameras, 'settings': self.settings.values()}
 
     @command(name=_name)

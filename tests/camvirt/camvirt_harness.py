@@ -82,7 +82,7 @@ def camvirt(tmp_path, test_registry, daemons):
     return start
 
 
-def wait_for_status(setup, predicate, message, timeout=10):
+def wait_for_status(setup, predicate, message, timeout=60):
     return wait_until(lambda: predicate(setup.status()), timeout=timeout, message=message)
 
 

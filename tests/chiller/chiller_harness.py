@@ -30,17 +30,17 @@ class Chiller(DaemonUnderTest):
         return run_cli('chiller', *args, config_env='CHILLERD_CONFIG_PATH', config_path=self.daemon.config_path,
                        **kwargs)
 
-    def wait_status(self, predicate, message, timeout=10):
+    def wait_status(self, predicate, message, timeout=60):
         """The first status for which predicate(status) holds."""
         def check():
             status = self.status()
             return status if predicate(status) else None
         return wait_until(check, timeout, message=message)
 
-    def wait_online(self, timeout=15):
+    def wait_online(self, timeout=60):
         return self.wait_status(lambda s: s['status'] != 0, 'chiller online', timeout)
 
-    def wait_offline(self, timeout=10):
+    def wait_offline(self, timeout=60):
         return self.wait_status(lambda s: s['status'] == 0, 'chiller offline', timeout)
 
     def wait_cycles(self, cycles=3):

@@ -9,6 +9,7 @@ import time
 import pytest
 import serial
 
+from support import wait_until
 from rockit.chiller import errors, protocol as p
 from rockit.chiller.emulator import ChillerEmulator, RETURN_RISE, TEC_GAIN
 from rockit.common.emulator import EmulatorLink
@@ -88,19 +89,20 @@ def test_run_and_standby_change_the_status(serve):
 def test_water_moves_to_setpoint_when_running_and_to_ambient_in_standby(serve):
     chiller = ChillerEmulator(time_scale=50000, setpoint=10.0, ambient=20.0)
     port = serve(chiller)
+    def supply_reaches(celsius):
+        wait_until(lambda: abs(p.parse_temperature(ask(port, p.READ_SUPPLY_TEMP)) - celsius) <= 0.1,
+                   timeout=30, message=f'the supply at {celsius} C')
+
     ask(port, p.SET_RUN, '1')
-    time.sleep(0.2)
-    assert p.parse_temperature(ask(port, p.READ_SUPPLY_TEMP)) == pytest.approx(10.0, abs=0.1)
+    supply_reaches(10.0)
     assert p.parse_tec(ask(port, p.READ_TEC_DRIVE))[0] <= 3
 
     ask(port, p.SET_RUN, '0')
-    time.sleep(0.4)
-    assert p.parse_temperature(ask(port, p.READ_SUPPLY_TEMP)) == pytest.approx(20.0, abs=0.1)
+    supply_reaches(20.0)
 
     chiller.ambient_temp = 30.0
     assert p.parse_temperature(ask(port, p.READ_AMBIENT_TEMP)) == 30.0
-    time.sleep(0.4)
-    assert chiller.water_temp == pytest.approx(30.0, abs=0.1)
+    wait_until(lambda: abs(chiller.water_temp - 30.0) <= 0.1, timeout=30, message='the water at ambient')
 
 
 def test_water_stays_put_without_time(serve):

@@ -108,7 +108,7 @@ def test_a_camera_switched_on_is_acted_on_before_the_next_query_cycle(make_chill
     the camera power watcher (asking every INTERLOCK_INTERVAL) starts it within seconds."""
     power = stand_in('power_test', PowerStandIn({'cam1': 0})).stand_in
     chiller = make_chiller(power_daemon='power_test', power_channels=['cam1'], query_delay=60)
-    chiller.wait_status(lambda s: 'camera power' not in s['interlock_faults'], 'powerd answered', timeout=15)
+    chiller.wait_status(lambda s: 'camera power' not in s['interlock_faults'], 'powerd answered', timeout=60)
     cycles = len(chiller.requests(protocol.READ_STATUS))
     power.switch('cam1', True)
     chiller.wait_status(lambda s: s['status'] != ChillerStatus.Idle, 'chiller started', timeout=30)
@@ -179,15 +179,15 @@ def test_the_reference_clasp_config_serves_unchanged(make_chiller, stand_in, tes
     reference.pop('serial_port')
     chiller = make_chiller(**reference)
 
-    status = chiller.wait_status(lambda s: s['interlock_faults'] == {}, 'both interlocks answered', timeout=20)
+    status = chiller.wait_status(lambda s: s['interlock_faults'] == {}, 'both interlocks answered', timeout=60)
     assert status['mode'] == AUTOMATIC and status['status'] == ChillerStatus.Idle
     assert (status['dome_temp'], status['antifreeze_enabled'], status['channels_enabled']) == (12.0, False, [])
 
     power.switch('cam1', True)
-    status = chiller.wait_status(lambda s: s['status'] != ChillerStatus.Idle, 'camera power on', timeout=20)
+    status = chiller.wait_status(lambda s: s['status'] != ChillerStatus.Idle, 'camera power on', timeout=60)
     assert status['channels_enabled'] == ['cam1'] and chiller.model.running
     power.switch('cam1', False)
-    chiller.wait_status(lambda s: s['status'] == ChillerStatus.Idle, 'camera power off', timeout=20)
+    chiller.wait_status(lambda s: s['status'] == ChillerStatus.Idle, 'camera power off', timeout=60)
 
     dome.set('internal_temperature', 4.0)         # below the 5 C limit
     status = chiller.wait_status(lambda s: s['antifreeze_enabled'] and s['status'] != ChillerStatus.Idle,

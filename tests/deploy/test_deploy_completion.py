@@ -68,10 +68,6 @@ def test_nothing_after_the_last_argument():
     assert complete('camvirt', 'init', '') == []
 
 
-pycam = pytest.mark.skipif(not (ROOT / 'pycam').exists(), reason='pycam is not in the clone yet')
-
-
-@pycam
 def test_pycam_completes_setting_names_and_switches():
     from rockit.pycam.settings import SETTINGS
     assert complete('pycam', 'set', '') == sorted(SETTINGS)
@@ -80,7 +76,6 @@ def test_pycam_completes_setting_names_and_switches():
     assert complete('pycam', 'set', 'shutter_a', '') == []
 
 
-@pycam
 def test_pycam_completes_capture_types_and_devices():
     assert complete('pycam', 'capture', '') == ['Clear', 'Dark', 'Plume', 'Test']
     assert complete('pycam', 'capture', 'Dark', '') == ['all', 'cameras', 'spectrometer']
@@ -88,7 +83,6 @@ def test_pycam_completes_capture_types_and_devices():
     assert complete('pycam', 'restart', '') == ['cameras', 'spectrometer']
 
 
-@pycam
 def test_pycam_completes_processing_options_and_files(tmp_path):
     assert complete('pycam', 'process', 'images', '--') == ['--calibration', '--clear', '--darks', '--out']
     assert complete('pycam', 'doas', 'spectra', '--') == ['--json']

@@ -3,11 +3,12 @@ units pointing at them, completions, config folders and, with SITE, a site's con
 udev rules. Offline: pip installs the package without dependencies, building it with the
 system python's setuptools and wheel."""
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from support import tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = '/usr/bin/python3'
@@ -21,19 +22,11 @@ def programs(daemon):
     return [daemon, client] if daemon.endswith('d') and (ROOT / client).exists() else [daemon]
 
 
-def can_build_offline():
-    if not os.path.exists(SYSTEM_PYTHON):
-        return False
-    check = 'import ensurepip, setuptools, wheel'
-    return subprocess.run([SYSTEM_PYTHON, '-c', check], capture_output=True).returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not can_build_offline(),
-                                reason=f'{SYSTEM_PYTHON} with venv, setuptools and wheel is needed to build offline')
-
-
 @pytest.fixture(scope='module')
 def destdir(tmp_path_factory):
+    check = subprocess.run([SYSTEM_PYTHON, '-c', 'import ensurepip, setuptools, wheel'], capture_output=True, text=True)
+    assert check.returncode == 0, (f'{SYSTEM_PYTHON} cannot build offline (Debian packages python3-venv, '
+                                   f'python3-setuptools, python3-wheel): {check.stderr.strip()}')
     root = tmp_path_factory.mktemp('destdir')
     subprocess.run(['make', '-s', '-C', str(ROOT), 'install', f'DESTDIR={root}', 'SITE=clasp',
                     f'PYTHON3={SYSTEM_PYTHON}', 'PIP_OPTS=--no-deps --no-build-isolation --no-index'],
@@ -89,8 +82,8 @@ def test_site_configs_and_rules(destdir):
     assert not (destdir / 'etc/focusd/portable.json').exists()
 
 
-@pytest.mark.skipif(not shutil.which('systemd-analyze'), reason='systemd-analyze is not installed')
 def test_installed_units_verify(destdir, tmp_path):
+    tool('systemd-analyze')
     for daemon in DAEMONS:
         unit = (destdir / f'etc/systemd/system/{daemon}@.service').read_text()
         copy = tmp_path / f'{daemon}@.service'

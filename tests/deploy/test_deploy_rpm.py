@@ -1,11 +1,12 @@
 """`make rpm` builds every package the seeds list, and each carries what it should: servers
 their daemon, unit and user, clients their CLI and completion, data packages their configs
 and udev rules, python packages their part of rockit/ (each file in exactly one)."""
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from support import tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SITELIB = '/usr/lib/python3.12/site-packages'
@@ -58,12 +59,10 @@ def package(device, kind):
     return f'python3-rockit-{stem}' if kind == 'python' else f'rockit-{stem}-{kind}'
 
 
-pytestmark = pytest.mark.skipif(not shutil.which('rpmbuild'), reason='rpmbuild is not installed (Debian package rpm)')
-
-
 @pytest.fixture(scope='module')
 def packages(tmp_path_factory):
     """{name: path} of every package `make rpm` built."""
+    tool('rpmbuild')
     out = tmp_path_factory.mktemp('rpm')
     subprocess.run(['make', '-s', '-C', str(ROOT), 'rpm', f'RPM_DIR={out}'], check=True,
                    capture_output=True, timeout=120)
@@ -191,11 +190,10 @@ def test_executables_run_the_system_python(packages, tmp_path):
         (ROOT / 'systemd/focusd@.service').read_text()
 
 
-@pytest.mark.skipif(not shutil.which('systemctl') or not shutil.which('systemd-sysusers'),
-                    reason='systemctl and systemd-sysusers are needed')
 def test_packages_install_together_and_enable(packages, tmp_path):
     """Into a scratch root (no dependencies, no scriptlets): then each site's unit enables and
     the sysusers files make the rockit user with its groups."""
+    tool('systemctl'), tool('systemd-sysusers')
     root = tmp_path / 'root'
     subprocess.run(['rpm', '--root', str(root), '--initdb'], check=True)
     subprocess.run(['rpm', '--root', str(root), '-i', '--nodeps', '--noscripts', *map(str, packages.values())],
@@ -262,8 +260,8 @@ def test_python_packages_need_python_3_11_so_el9_is_not_a_target(packages):
             assert operator in ('=', '>=') and tuple(map(int, version.split('.'))) >= (3, 11), name
 
 
-@pytest.mark.skipif(not shutil.which('systemctl'), reason='systemctl is needed')
 def test_an_instance_enabled_under_the_reference_unit_name_runs_focusd(packages, tmp_path):
+    tool('systemctl')
     root = tmp_path / 'root'
     subprocess.run(['rpm', '--root', str(root), '--initdb'], check=True)
     subprocess.run(['rpm', '--root', str(root), '-i', '--nodeps', '--noscripts',

@@ -24,7 +24,7 @@ class Focuser(DaemonUnderTest):
         return run_cli('focus', *args, config_env='FOCUSD_CONFIG_PATH', config_path=self.daemon.config_path,
                        **kwargs)
 
-    def wait_online(self, timeout=15):
+    def wait_online(self, timeout=60):
         wait_until(lambda: self.status()['status'] == 1, timeout, message='focuser online')
 
 

@@ -141,7 +141,11 @@ def test_garbage_or_silence_takes_it_offline_with_a_reason_then_it_recovers(focu
     setattr(focuser.link, fault, True)
     status = wait_until(lambda: (s := focuser.status())['status'] == 0 and s, message='offline')
     assert status['offline_reason']
-    time.sleep(2.5)  # at least one failed reconnection: the outage is still logged once
+    # At least one failed reconnection (a request after the outage, then another after
+    # that one went unanswered): the outage is still logged once.
+    seen = len(focuser.link.requests)
+    wait_until(lambda: len(focuser.link.requests) >= seen + 2, timeout=30, message='a failed reconnection')
+    assert focuser.status()['status'] == 0
     setattr(focuser.link, fault, False)
     focuser.wait_online()
     log = focuser.daemon.output()
@@ -190,10 +194,14 @@ def test_fractional_moving_loop_delay_is_honoured(make_focuser):
     focuser = make_focuser(speed=100, moving_loop_delay=0.25)
     result, thread = in_background(focuser.call, 'set_focus', 1, 300)
     wait_until(lambda: focuser.model.is_moving(1), message='moving')
-    start = len([r for r in focuser.link.requests if r == b'?'])
-    time.sleep(2.0)
-    polls = len([r for r in focuser.link.requests if r == b'?']) - start
-    assert 4 <= polls <= 12, polls   # about 8 polls in 2 s: neither busy nor rounded to 0 or 1 s
+    def polls():
+        return len([r for r in focuser.link.requests if r == b'?'])
+    start, started = polls(), time.monotonic()
+    wait_until(lambda: polls() >= start + 8, timeout=30, message='8 polls of the move')
+    elapsed = time.monotonic() - started
+    # 8 polls at 0.25 s take 2 s: not busy (a load only lengthens the gaps), and not rounded
+    # up to 1 s a poll (a ceiling of 7 s, over three times the 2 s, for a busy machine).
+    assert 8 * 0.25 * 0.75 <= elapsed < 7, elapsed
     thread.join(10)
 
 

@@ -115,7 +115,7 @@ def test_a_move_returns_at_once_and_is_followed_to_its_end(make_served):
     focuser = served.client(1)
     focuser.Move(4000)
     assert focuser.IsMoving is True and focuser.Position < 4000
-    wait_until(lambda: not focuser.IsMoving, timeout=20, message='the move to end')
+    wait_until(lambda: not focuser.IsMoving, timeout=60, message='the move to end')
     assert focuser.Position == 4000 and served.focuser.model.position(1) == 4000
     status = served.focuser.status()
     assert (status['current_steps_1'], status['current_steps_2']) == (4000, 0)

@@ -11,24 +11,22 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
+
+from support import SHARED_DATA, needs_shared_data
+from rockit.pycam.references import FOLDER as REFERENCES   # the DOAS references pycam ships
 
 ROOT = Path(__file__).resolve().parents[2]
-# ../shared beside the repository (or beside the folder of worktrees a clone sits in).
-DATA = next((p / 'shared' / 'data' / 'pycam' for p in ROOT.parents if (p / 'shared' / 'data' / 'pycam').is_dir()),
-            ROOT.parent / 'shared' / 'data' / 'pycam')
+DATA = SHARED_DATA / 'pycam'
 VILLARRICA = DATA / 'villarrica'
 CAL_1, SEQ_1 = VILLARRICA / 'Cal_1', VILLARRICA / 'Seq_1'
 LINE_FILE = DATA / 'geometry' / 'villarrica_pcs_line_1.txt'
 WARP_FILE = DATA / 'geometry' / 'villarrica_cv_registration.npy'
 SPECTRA = DATA / 'spectra' / 'plume_2019-05-29'
-REFERENCES = DATA / 'spectra' / 'reference'
+PUBLISHED_REFERENCES = DATA / 'spectra' / 'reference'    # the full files the shipped ones are cut from
 SKY = (550, 20, 600, 70)
 
-needs_data = pytest.mark.skipif(not (CAL_1.is_dir() and SEQ_1.is_dir() and LINE_FILE.is_file()),
-                                reason=f'the Villarrica data is not at {VILLARRICA} (../shared beside the repository)')
-needs_spectra = pytest.mark.skipif(not (SPECTRA.is_dir() and REFERENCES.is_dir()),
-                                   reason=f'the 2019-05-29 spectra and DOAS references are not at {DATA / "spectra"}')
+needs_data = needs_shared_data(CAL_1, SEQ_1, LINE_FILE, WARP_FILE)
+needs_spectra = needs_shared_data(SPECTRA)
 
 
 def run_offline(*args):

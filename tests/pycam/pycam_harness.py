@@ -56,7 +56,7 @@ class Pycam(DaemonUnderTest):
         found += [p for folder in self.data_root.glob('????-??-??') for p in folder.glob('.' + pattern)]
         return sorted(set(found), key=lambda p: p.name)
 
-    def wait(self, predicate, timeout=20, message='condition'):
+    def wait(self, predicate, timeout=60, message='condition'):
         """Wait until predicate(status) is true; that status."""
         def check():
             status = self.status()

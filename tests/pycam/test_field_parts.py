@@ -100,7 +100,7 @@ def test_housekeeping_deletes_the_oldest_plume_captures_whole_and_keeps_referenc
     plume = [write_capture(tmp_path, old + datetime.timedelta(seconds=i), 'Plume') for i in range(5)]
     recent = [write_capture(tmp_path, now - datetime.timedelta(hours=1), kind) for kind in ('Dark', 'Clear', '400ppmm')]
     disk = Disk(tmp_path, budget=3_500_000)      # 9 captures of 300 kB: 0.8 MB free
-    keeper = Housekeeping({'keep_free_mb': 1.2}, disk, logging.getLogger('hk'))
+    keeper = Housekeeping({'keep_free_mb': 1.2, 'keep_recent_captures': 0}, disk, logging.getLogger('hk'))
     keeper.tick(now)
     gone = [group for group in plume if not group[0].exists()]
     assert gone == plume[:2]                       # the two oldest, and only as much as needed
@@ -120,10 +120,73 @@ def test_housekeeping_keeps_what_transfer_has_not_sent(tmp_path):
     now = datetime.datetime.now(UTC).replace(microsecond=0)
     plume = [write_capture(tmp_path, now - datetime.timedelta(minutes=10 - i), 'Plume') for i in range(4)]
     sent = {p.relative_to(tmp_path).as_posix() for p in plume[1]}
-    keeper = Housekeeping({'keep_free_mb': 10}, Disk(tmp_path, 1_000_000), logging.getLogger('hk'),
+    keeper = Housekeeping({'keep_free_mb': 10, 'keep_recent_captures': 0}, Disk(tmp_path, 1_000_000),
+                          logging.getLogger('hk'),
                           may_delete=sent.__contains__)
     keeper.tick(now)
     assert [group[0].exists() for group in plume] == [True, False, True, True]
+
+
+def write_products(products, moment, size=100_000):
+    folder = products / names.date_folder(moment) / 'so2'
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / f'{names.stamp(moment)}_{suffix}' for suffix in ('aa.npy', 'aa.png', 'so2.npy')]
+    for path in written:
+        path.write_bytes(os.urandom(size))
+    return written
+
+
+def test_housekeeping_deletes_processing_products_before_raw_captures_and_keeps_the_newest(tmp_path):
+    now = datetime.datetime.now(UTC).replace(microsecond=0)
+    start = now - datetime.timedelta(minutes=30)
+    references = [write_capture(tmp_path, start, kind) for kind in ('Dark', 'Clear', '400ppmm')]
+    plume = [write_capture(tmp_path, start + datetime.timedelta(seconds=i), 'Plume') for i in range(6)]
+    products = [write_products(tmp_path / 'processing', start + datetime.timedelta(seconds=i)) for i in range(6)]
+    csv = tmp_path / 'processing' / names.date_folder(start) / 'emission_rates.csv'
+    csv.write_text('time\n')
+    disk = Disk(tmp_path, budget=6_000_000)    # 9 captures and 6 products of 300 kB: 1.5 MB free
+    keeper = Housekeeping({'keep_free_mb': 2, 'keep_recent_captures': 2}, disk, logging.getLogger('hk'),
+                          products=tmp_path / 'processing')
+    keeper.tick(now)                           # 0.7 MB to find: the three oldest products go, no capture
+    assert [group[0].exists() for group in products] == [False, False, False, True, True, True]
+    assert all(p.exists() for group in plume + references for p in group) and csv.exists()
+
+    disk.budget = 4_000_000                    # too little even without products: the newest three stay
+    keeper.tick(now)
+    assert [group[0].exists() for group in products] == [False, False, False, True, True, True]
+    assert [group[0].exists() for group in plume] == [False, False, False, False, True, True]
+    assert all(p.exists() for group in references for p in group)
+    assert keeper.status()['deleted_products'] == 3 and keeper.status()['deleted_captures'] == 8
+
+
+def test_housekeeping_keeps_processing_products_within_their_budget(tmp_path):
+    now = datetime.datetime.now(UTC).replace(microsecond=0)
+    products = [write_products(tmp_path / 'processing', now - datetime.timedelta(seconds=60 - i)) for i in range(10)]
+    plume = [write_capture(tmp_path, now - datetime.timedelta(seconds=60 - i), 'Plume') for i in range(3)]
+    keeper = Housekeeping({'keep_free_mb': 1, 'delete_oldest': False, 'products_mb': 2}, Disk(tmp_path, 10**9),
+                          logging.getLogger('hk'), products=tmp_path / 'processing')
+    keeper.tick(now)                           # 3 MB of products: the oldest go until 1.8 MB are left
+    assert [group[0].exists() for group in products] == [False] * 4 + [True] * 6
+    assert all(not p.exists() for group in products[:4] for p in group)
+    assert all(p.exists() for group in plume for p in group)
+    assert keeper.status()['products_used_mb'] == 1.8
+
+
+def test_housekeeping_follows_no_symbolic_link_out_of_the_data_folder(tmp_path):
+    now = datetime.datetime.now(UTC).replace(microsecond=0)
+    root, outside = tmp_path / 'data', tmp_path / 'elsewhere'
+    then = now - datetime.timedelta(days=3)
+    foreign = write_capture(outside, then, 'Plume') + write_products(outside / 'processing', then)
+    (root / 'processing').mkdir(parents=True)
+    (root / names.date_folder(then)).symlink_to(outside / names.date_folder(then))
+    (root / 'processing' / names.date_folder(then)).symlink_to(outside / 'processing' / names.date_folder(then))
+    today = write_capture(root, now - datetime.timedelta(minutes=1), 'Plume')
+    (today[0].parent / f'{names.stamp(then)}_fltrA_1ag_1000ss_Plume.png').symlink_to(foreign[0])
+    keeper = Housekeeping({'keep_free_mb': 10**6, 'keep_recent_captures': 0, 'products_mb': 0.001},
+                          Disk(root, 0), logging.getLogger('hk'), products=root / 'processing')
+    keeper.tick(now)
+    assert all(p.exists() for p in foreign)
+    assert not any(p.exists() for p in today)
 
 
 def test_health_reads_the_machine():

@@ -188,8 +188,13 @@ def test_doas_out_writes_the_columns_table(tmp_path):
 
 
 def test_doas_refuses_a_folder_without_spectra(tmp_path):
-    code, _, err = run_offline('doas', tmp_path)
-    assert code != 0 and 'reference' in err
+    code, _, err = run_offline('doas', tmp_path)           # the shipped references, no spectra
+    assert code != 0 and 'no Plume spectra' in err
+
+
+def test_doas_refuses_a_reference_folder_missing_a_file(tmp_path):
+    code, _, err = run_offline('doas', tmp_path, '--references', tmp_path)
+    assert code != 0 and 'missing reference files' in err and 'SO2_293K.txt' in err
 
 
 @needs_data

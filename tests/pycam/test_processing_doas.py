@@ -1,23 +1,25 @@
-"""The intensity-space DOAS fit: a spectrum made by its own forward model is recovered, and
-the 2019-05-29 spectra give the columns their sky and plume views imply."""
+"""The intensity-space DOAS fit on the references pycam ships: a spectrum made by its own
+forward model is recovered, the 2019-05-29 spectra give the columns their sky and plume
+views imply, and the shipped (trimmed) references give the columns the published files do."""
 import numpy as np
 import pytest
 
-from processing_harness import REFERENCES, SPECTRA, needs_spectra
-from rockit.pycam.processing.doas.fit import DoasFitter, DoasReferences, fit_folder, load_spectrum
+from processing_harness import PUBLISHED_REFERENCES, REFERENCES, SPECTRA, needs_spectra
+from support import needs_shared_data
+from rockit.pycam.processing.doas.fit import (REFERENCE_FILES, DoasFitter, DoasReferences, default_reference_folder,
+                                              fit_folder, load_reference)
 from rockit.pycam.processing.errors import DoasError
+from rockit.pycam.simulator.spectrometer import REFERENCE as FLAME_S
 
 
 @pytest.fixture(scope='module')
 def fitter():
-    if not REFERENCES.is_dir():
-        pytest.skip(f'no DOAS references at {REFERENCES}')
     return DoasFitter(DoasReferences.load(REFERENCES))
 
 
-@needs_spectra
 def test_a_spectrum_made_by_the_model_is_fitted_back(fitter):
-    wavelengths = load_spectrum(next(SPECTRA.glob('*Plume.npy')))[0]
+    with np.load(FLAME_S) as flame_s:
+        wavelengths = flame_s['wavelengths'].astype(float)    # the Flame-S's 2048 pixels
     truth = np.r_[0.0, -2000.0, 3000.0, 30000.0, 150.0, -0.08, 0.02, 3.0e18 / 1e16, 1.3, 0.2]
     rng = np.random.default_rng(5)
     inside = (wavelengths > 300) & (wavelengths < 330)
@@ -71,3 +73,48 @@ def test_the_line_shape_keeps_its_pedestal():
     kernel = line_shape(offsets, values, spacing=0.1)
     assert kernel.sum() == pytest.approx(1)
     assert kernel[2] == pytest.approx(kernel.max() * 0.1 / 1.1, rel=0.02), 'the wings as measured'
+
+
+def test_spectra_without_references_beside_them_use_the_shipped_ones(tmp_path):
+    assert default_reference_folder(tmp_path) == REFERENCES
+    (tmp_path / 'reference').mkdir()
+    (tmp_path / 'reference' / REFERENCE_FILES['SO2']).write_text('300 1e-19\n')
+    assert default_reference_folder(tmp_path / 'day') == tmp_path / 'reference'
+
+
+def test_every_shipped_reference_has_its_header_and_its_source_beside_it():
+    readme = (REFERENCES / 'README.md').read_text()
+    shipped = sorted(p.name for p in REFERENCES.glob('*.txt'))
+    assert set(REFERENCE_FILES.values()) <= set(shipped)
+    for name in shipped:
+        assert f'`{name}`' in readme, f'{name} has no source in README.md'
+        assert (REFERENCES / name).read_text().startswith('#'), f'{name} lost its header'
+        wavelengths = load_reference(REFERENCES / name)[0]
+        if 'ILS' not in name:
+            assert wavelengths[0] < 285.5 and wavelengths[-1] > 334.5, name
+
+
+@needs_shared_data(PUBLISHED_REFERENCES)
+@pytest.mark.parametrize('name', sorted(set(REFERENCE_FILES.values()) | {'2019-07-03_313nm_ILS.txt'}))
+def test_shipped_references_are_the_published_rows_and_headers(name):
+    published = (PUBLISHED_REFERENCES / name).read_text().splitlines()
+    shipped = (REFERENCES / name).read_text().splitlines()
+    if 'ILS' not in name:
+        assert shipped[0].startswith(f'# 285-335 nm of {name}'), 'a trimmed file says so first'
+        shipped = shipped[1:]
+    assert [line for line in shipped if line.startswith('#')] == [line for line in published if line.startswith('#')]
+    assert set(shipped) <= set(published), 'the data lines as published'
+    cut = (None, None) if 'ILS' in name else (285, 335)
+    x, y = load_reference(PUBLISHED_REFERENCES / name, *cut)
+    assert np.array_equal(load_reference(REFERENCES / name, *cut)[1], y) and x.size > 30
+
+
+@needs_spectra
+@needs_shared_data(PUBLISHED_REFERENCES)
+def test_the_shipped_references_give_the_published_files_columns(fitter):
+    shipped = fit_folder(SPECTRA, fitter=fitter)
+    published = fit_folder(SPECTRA, fitter=DoasFitter(DoasReferences.load(PUBLISHED_REFERENCES)))
+    assert shipped.keys() == published.keys()
+    for name, result in shipped.items():
+        assert result.column == pytest.approx(published[name].column, rel=1e-9, abs=1e10), name
+        assert result.error == pytest.approx(published[name].error, rel=1e-9), name

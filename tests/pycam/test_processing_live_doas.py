@@ -1,8 +1,8 @@
 """Live DOAS on the simulator end to end: a real pycamd with config/pycamd/test.json's
-processing (no doas_fov: the field of view is searched for) on its simulated cameras and
-spectrometer. The spectrometer looks at `simulation.spectrometer_view`, the truth the
-search is held to; once the DOAS calibration is fitted, the emission rates are
-DOAS-calibrated and still agree with the scene's own.
+processing (no doas_fov: the field of view is searched for; no doas_references: the ones
+pycam ships) on its simulated cameras and spectrometer. The spectrometer looks at
+`simulation.spectrometer_view`, the truth the search is held to; once the DOAS calibration
+is fitted, the emission rates are DOAS-calibrated and still agree with the scene's own.
 
 Tolerances: the search works on images binned by 4 (doas/fov.py), and the spectrometer sees one
 disk, so the centre found is held to 8 px. The simulator absorbs the spectra line by line
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from processing_harness import DATA, needs_spectra, run_offline_process
+from processing_harness import run_offline_process
 from support import wait_until
 from rockit.common.csvlog import CsvLog
 from rockit.pycam.codes import CommandStatus
@@ -27,10 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = json.loads((ROOT / 'config' / 'pycamd' / 'test.json').read_text())
 
 
-@needs_spectra
 @pytest.mark.slow
 def test_live_fov_search_and_doas_calibrated_rates(make_pycam):
-    processing = dict(DEMO['processing'], doas_references=str(DATA / 'spectra' / 'reference'))
+    processing = DEMO['processing']
     simulation = DEMO['simulation']
     assert 'doas_fov' not in processing, 'the demo searches for the field of view'
     pycam = make_pycam(simulation=simulation, processing=processing, spectrometer=DEMO['spectrometer'])
@@ -76,8 +75,7 @@ def test_live_fov_search_and_doas_calibrated_rates(make_pycam):
 
     # The same search offline, on the day folder pycamd stored.
     day = next(pycam.data_root.glob('????-??-??'))
-    done = run_offline_process('fov', day, '--references', DATA / 'spectra' / 'reference', '--registration',
-                               'identity', '--json')
+    done = run_offline_process('fov', day, '--registration', 'identity', '--json')
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert set(found) == {'x', 'y', 'radius', 'correlation'} and found['correlation'] > 0.8

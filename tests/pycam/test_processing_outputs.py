@@ -97,7 +97,7 @@ def test_the_processes_of_a_killed_parallel_batch_end_with_it(tmp_path):
         for pid in workers:
             os.kill(pid, signal.SIGCONT)
     try:
-        wait_until(lambda: not any(_alive(pid) for pid in workers), timeout=10, message='the workers to end')
+        wait_until(lambda: not any(_alive(pid) for pid in workers), timeout=60, message='the workers to end')
     finally:
         for pid in workers:
             if _alive(pid):

@@ -12,7 +12,7 @@ import pytest
 
 from processing_harness import CAL_1, PyplisPipeline, needs_data, villarrica_rates, villarrica_settings
 
-pyplis = pytest.importorskip('pyplis')
+import pyplis  # noqa: E402
 
 from rockit.pycam.processing.absorbance import AbsorbanceImager  # noqa: E402
 from rockit.pycam.processing.background import ClearSkyBackground  # noqa: E402

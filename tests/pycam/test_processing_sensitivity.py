@@ -68,6 +68,7 @@ def test_process_with_the_mask_changes_aa_off_centre_and_says_so(tmp_path):
     assert np.allclose(ratio[finite], 1 / mask[finite], rtol=1e-3)
 
 
+@needs_data
 def test_process_refuses_a_mask_folder_without_cells(tmp_path):
     code, out, err = run_offline('process', SEQ_1, '--out', tmp_path / 'out', '--darks', CAL_1, '--clear', CAL_1,
                                  '--calibration', CAL_1, '--sensitivity-mask', tmp_path)

@@ -65,18 +65,27 @@ def save(root, stamp, kind='Plume', exposure=4000, sidecar=True):
     return name
 
 
+def drained(export):
+    """The names export offers, acknowledging each as the master does."""
+    offered = []
+    while export.next() is not None:
+        offered.append(export.next().name)
+        assert export.acknowledge(offered[-1])
+    return offered
+
+
 def test_the_backlog_is_what_the_master_has_not_acknowledged_and_survives_a_restart(tmp_path):
     first = save(tmp_path, '2026-01-01T235959')
     second = save(tmp_path, '2026-01-02T000000')
     (tmp_path / 'processing').mkdir()
     (tmp_path / 'processing' / '2026-01-02T000001_fltrB_1ag_4000ss_Plume.png').write_bytes(b'not a capture')
     export = FrameExport(tmp_path)
-    assert [p.name for p in export.pending()] == [first, second]
-    assert export.read(export.pending()[0]) == {'name': first, 'png': b'png ' + first.encode(), 'sidecar': b'{}'}
+    assert export.next().name == first and export.backlog == 2
+    assert export.read(export.next()) == {'name': first, 'png': b'png ' + first.encode(), 'sidecar': b'{}'}
     assert export.acknowledge(first)
     again = FrameExport(tmp_path)          # a pycamd killed and started again
-    assert [p.name for p in again.pending()] == [second]
-    assert again.acknowledge(second) and again.pending() == []
+    assert again.next().name == second and again.backlog == 1
+    assert again.acknowledge(second) and again.next() is None and again.backlog == 0
     assert not again.acknowledge(first)   # an older second: nothing changes
     assert not again.acknowledge('garbage.png')
     assert not again.acknowledge('2030-01-01T000000_fltrB_1ag_4000ss_Plume.png')   # no such image here
@@ -86,12 +95,11 @@ def test_the_backlog_is_what_the_master_has_not_acknowledged_and_survives_a_rest
 def test_a_dark_sequence_saving_several_images_in_one_second_loses_none(tmp_path):
     export = FrameExport(tmp_path)
     long_exposure = save(tmp_path, '2026-01-02T000005', 'Dark', 500)
+    export.written([tmp_path / '2026-01-02' / long_exposure])
     assert export.acknowledge(long_exposure)
     short_name = save(tmp_path, '2026-01-02T000005', 'Dark', 1000)   # sorts before, saved after
-    path = tmp_path / '2026-01-02' / short_name
-    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
-    assert [p.name for p in export.pending()] == [short_name]
-    assert export.acknowledge(short_name)
+    export.written([tmp_path / '2026-01-02' / short_name])
+    assert drained(export) == [short_name]
     assert sorted(FrameExport(tmp_path).acknowledged) == sorted([long_exposure, short_name])
 
 
@@ -99,12 +107,39 @@ def test_an_image_whose_sidecar_is_not_written_yet_waits_with_all_after_it(tmp_p
     first = save(tmp_path, '2026-01-02T000010', sidecar=False)
     save(tmp_path, '2026-01-02T000011')
     export = FrameExport(tmp_path)
-    assert export.pending() == []
+    assert export.next() is None
     (tmp_path / '2026-01-02' / first.replace('.png', '.json')).write_text('{}')
-    assert len(export.pending()) == 2
+    assert len(drained(export)) == 2
 
 
 def test_a_damaged_record_starts_over_rather_than_skipping_frames(tmp_path):
     name = save(tmp_path, '2026-01-02T000020')
     (tmp_path / ACKNOWLEDGED_FILE).write_text('half a na')
-    assert [p.name for p in FrameExport(tmp_path).pending()] == [name]
+    assert FrameExport(tmp_path).next().name == name
+
+
+def test_the_backlog_drains_in_order_across_a_restart_while_new_frames_arrive(tmp_path):
+    """Frames written while the master drains (told by the store) join the end of the
+    queue; a restart halfway finds the rest on the disk in the same order; none is lost
+    or offered twice, and a frame deleted from the disk is skipped."""
+    def second(i):
+        return f'2026-01-02T{i // 3600:02d}{i // 60 % 60:02d}{i % 60:02d}'
+    backlog = [save(tmp_path, second(i)) for i in range(0, 400, 4)]
+    export = FrameExport(tmp_path)
+    offered, arrived = [], []
+    for i in range(30):
+        offered.append(export.next().name)
+        assert export.acknowledge(offered[-1])
+        name = save(tmp_path, second(400 + i))
+        export.written([tmp_path / '2026-01-02' / name, tmp_path / '2026-01-02' / name.replace('.png', '.json')])
+        arrived.append(name)
+    gone = tmp_path / '2026-01-02' / backlog[40]
+    gone.unlink()
+    gone.with_suffix('.json').unlink()
+    restarted = FrameExport(tmp_path)
+    offered += drained(restarted)
+    expected = [name for name in backlog + arrived if name != backlog[40]]
+    assert offered == expected
+    late = save(tmp_path, second(500))
+    restarted.written([tmp_path / '2026-01-02' / late])
+    assert drained(restarted) == [late] and restarted.backlog == 0

@@ -43,7 +43,7 @@ def test_auto_off_and_a_shutter_speed_in_one_request_end_manual_at_that_speed(py
     settings = pycam.status()['settings']
     assert (settings['auto_a'], settings['shutter_a'], settings['auto_b']) == (False, 2000, True)
     assert pycam.call('start_acquisition', 'cameras') == CommandStatus.Succeeded
-    pycam.wait(lambda s: s['cameras']['captures_saved'] >= 3, timeout=20, message='3 pairs')
+    pycam.wait(lambda s: s['cameras']['captures_saved'] >= 3, timeout=60, message='3 pairs')
     pycam.call('stop_acquisition')
     exposures = {names.parse_image_name(p.name).exposure_us for p in pycam.files('*_fltrA_*.png')}
     assert len(exposures) == 1 and abs(exposures.pop() - 2000) < 30     # measured, whole sensor lines

@@ -17,7 +17,7 @@ def acquiring(test_registry, tmp_path, name):
         with pyro.connect(address) as proxy:
             wait_until(lambda: proxy.report_status()['status'] == 1, message='online')
             assert proxy.start_acquisition() == CommandStatus.Succeeded
-            wait_until(lambda: proxy.report_status()['cameras']['captures_saved'] >= 1, timeout=10, message='a pair')
+            wait_until(lambda: proxy.report_status()['cameras']['captures_saved'] >= 1, timeout=60, message='a pair')
             yield daemon, proxy
     finally:
         server.close()
@@ -28,7 +28,7 @@ def test_a_lost_camera_goes_offline_with_its_reason_and_acquisition_resumes(test
     with acquiring(test_registry, tmp_path, 'pycam_lost') as (daemon, proxy):
         daemon.groups['cameras'].cameras['fltrB'].device.stop()      # the camera stops answering
 
-        lost = wait_until(lambda: (s := proxy.report_status()['cameras'])['status'] == 0 and s, timeout=10,
+        lost = wait_until(lambda: (s := proxy.report_status()['cameras'])['status'] == 0 and s, timeout=60,
                           message='offline')
         assert 'fltrB camera' in lost['offline_reason'] and lost['continuous'] is True
         saved = lost['captures_saved']
@@ -49,7 +49,7 @@ def test_frames_that_stop_arriving_take_the_cameras_offline_and_acquisition_resu
     from rockit.pycam.simulator.camera import SimulatedPicamera2
     with acquiring(test_registry, tmp_path, 'pycam_stalled') as (_, proxy):
         monkeypatch.setattr(SimulatedPicamera2, 'frames_stalled', True)   # the camera link hangs
-        lost = wait_until(lambda: (s := _online_part(proxy, 'cameras'))['status'] == 0 and s, timeout=15,
+        lost = wait_until(lambda: (s := _online_part(proxy, 'cameras'))['status'] == 0 and s, timeout=60,
                           message='offline after a frame time-out')
         assert 'no frame within' in lost['offline_reason'], lost
         monkeypatch.setattr(SimulatedPicamera2, 'frames_stalled', False)
@@ -77,7 +77,7 @@ def test_an_unplugged_camera_and_spectrometer_stay_offline_until_replugged(test_
             assert 'spectrometer' in status['spectrometer']['offline_reason'], status['spectrometer']
             monkeypatch.setattr(SimulatedPicamera2, 'unplugged', set())
             monkeypatch.setattr(SimulatedSpectrometer, 'unplugged', False)
-            wait_until(lambda: proxy.report_status()['status'] == 1, timeout=15, message='both back')
+            wait_until(lambda: proxy.report_status()['status'] == 1, timeout=60, message='both back')
             assert proxy.capture('Test', 'spectrometer') == CommandStatus.Succeeded
     finally:
         server.close()

@@ -27,7 +27,7 @@ def test_a_full_disk_stops_acquisition_and_loses_nothing_already_written(make_py
     with small_disk(tmp_path / 'disk', 'size=3m') as disk:
         pycam = make_pycam(data_root=disk, spectrometer=False)
         assert pycam.call('start_acquisition') == CommandStatus.Succeeded
-        status = pycam.wait(lambda s: s['storage']['error'], timeout=20, message='the disk to fill')
+        status = pycam.wait(lambda s: s['storage']['error'], timeout=60, message='the disk to fill')
         assert 'disk full' in status['storage']['error']
         assert status['cameras']['continuous'] is False and status['cameras']['mode'] == 'idle'
         saved = status['cameras']['captures_saved']
@@ -52,7 +52,7 @@ def test_a_disk_that_fails_in_the_middle_of_a_pair_leaves_no_part_of_it(make_pyc
     with small_disk(tmp_path / 'disk', 'size=20m,nr_inodes=12') as disk:
         pycam = make_pycam(data_root=disk, spectrometer=False)
         assert pycam.call('start_acquisition') == CommandStatus.Succeeded
-        status = pycam.wait(lambda s: s['storage']['error'], timeout=20, message='the disk to fail')
+        status = pycam.wait(lambda s: s['storage']['error'], timeout=60, message='the disk to fail')
         assert status['storage']['error'].startswith('cannot write in') and 'disk full' in status['storage']['error']
         assert status['cameras']['continuous'] is False
         pngs = assert_whole_captures_only(pycam)

@@ -66,11 +66,11 @@ class Device:
         """The commands the device received so far (queries and polls excluded)."""
         return self._commands_sent()
 
-    def wait_online(self, timeout=20):
+    def wait_online(self, timeout=60):
         return wait_until(lambda: (s := self.status())['status'] != 0 and s, timeout,
                           message=f'{self.spec.name} online')
 
-    def wait_offline(self, timeout=10):
+    def wait_offline(self, timeout=60):
         return wait_until(lambda: (s := self.status())['status'] == 0 and s, timeout,
                           message=f'{self.spec.name} offline')
 

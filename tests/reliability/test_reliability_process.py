@@ -19,7 +19,7 @@ from rockit.common import pyro
 
 PROCESS = [spec for spec in DAEMONS if spec.name != 'focusd']
 STOP_WITHIN = 10.0      # s from SIGTERM to exit, the command on the line included
-ANSWER_WITHIN = 10.0    # s from kill -9 to the restarted daemon answering
+ANSWER_WITHIN = 60.0    # s from kill -9 to the restarted daemon answering (a busy machine imports slowly)
 
 pytestmark = pytest.mark.parametrize('spec', PROCESS, ids=str)
 

@@ -6,6 +6,9 @@ from .schedule import parse_time_of_day
 TIME_OF_DAY = {'type': 'string', 'pattern': r'^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$',
                'description': 'UTC, HH:MM or HH:MM:SS'}
 POSITIVE = {'type': 'number', 'exclusiveMinimum': 0}
+# A path handed to ssh: ssh reads whitespace in an -o value as a list, and a leading - as an option.
+OPTION_PATH = {'type': 'string', 'pattern': r'^[^\s\x00-\x1f-][^\s\x00-\x1f]*$',
+               'pattern_problem': 'must be a path without whitespace, not starting with -'}
 
 SCHEMA = {
     'schedule': {
@@ -21,7 +24,13 @@ SCHEMA = {
     },
     'storage': {
         'type': 'object', 'additionalProperties': False, 'required': ['keep_free_mb'],
-        'properties': {'keep_free_mb': POSITIVE, 'delete_oldest': {'type': 'boolean'}},
+        'properties': {
+            'keep_free_mb': POSITIVE,
+            'delete_oldest': {'type': 'boolean'},
+            'products_mb': dict(POSITIVE, description="live processing's products kept, oldest deleted first"),
+            'keep_recent_captures': {'type': 'integer', 'minimum': 0,
+                                     'description': 'the newest Plume captures never deleted (default 10)'},
+        },
     },
     'health': {
         'type': 'object', 'additionalProperties': False,
@@ -30,13 +39,14 @@ SCHEMA = {
     'transfer': {
         'type': 'object', 'additionalProperties': False, 'required': ['destination'],
         'properties': {
-            'destination': {'type': 'string', 'minLength': 1, 'pattern': r'^[^\s\x00-\x1f]+$',
+            'destination': {'type': 'string', 'pattern': r'^(?![^/:]*@-)[^\s\x00-\x1f-][^\s\x00-\x1f]*$',
+                            'pattern_problem': 'must be one word not starting with - (nor its host after user@)',
                             'description': 'user@host:/path over ssh, or a local folder'},
             'interval_s': {'type': 'number', 'minimum': 1},
             'timeout_s': {'type': 'integer', 'minimum': 1, 'maximum': 3600},
-            'ssh_key': {'type': 'string', 'minLength': 1},
+            'ssh_key': OPTION_PATH,
             'ssh_port': {'type': 'integer', 'minimum': 1, 'maximum': 65535},
-            'known_hosts': {'type': 'string', 'minLength': 1, 'description': "the destination's ssh host key"},
+            'known_hosts': dict(OPTION_PATH, description="the destination's ssh host key"),
         },
     },
 }

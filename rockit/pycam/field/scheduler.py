@@ -40,6 +40,7 @@ class Scheduler:
         self._hold_until = None
         self._next_try = None
         self._state = 'manual'
+        self._checked = None      # the last tick: status shows that the schedule is being applied
 
     def _current(self, now):
         window = self._window
@@ -69,7 +70,7 @@ class Scheduler:
                 self._end_of_window()
             state = 'darks' if self.acquisition.taking_darks() else 'waiting'
         with self._lock:
-            self._state = state
+            self._state, self._checked = state, now
 
     def _keep_acquiring(self, now):
         if self.acquisition.acquiring() or (self._next_try is not None and now < self._next_try):
@@ -116,4 +117,5 @@ class Scheduler:
             window = self._window
             return {'state': self._state,
                     'next_start': iso(window.next_start) if window else None,
-                    'next_stop': iso(window.next_stop) if window else None}
+                    'next_stop': iso(window.next_stop) if window else None,
+                    'checked': iso(self._checked)}

@@ -7,6 +7,7 @@ import threading
 
 from rockit.common.log import ChangeLog
 
+from ..processing import products_folder
 from . import health
 from .housekeeping import Housekeeping
 from .scheduler import Scheduler
@@ -32,7 +33,8 @@ class FieldStation:
         self.housekeeping = None
         if config.housekeeping:
             self.housekeeping = Housekeeping(config.housekeeping, store, log,
-                                             *((self.transfer.sent, self.transfer.forget) if self.transfer else ()))
+                                             *((self.transfer.sent, self.transfer.forget) if self.transfer else ()),
+                                             products=products_folder(config))
         # The CSV is written where the config has a `health` object; status always has health.
         self.health_log_s = None if config.health is None else float(
             config.health.get('log_interval_s', DEFAULT_HEALTH_LOG_S))

@@ -13,10 +13,16 @@ def schedule_line(schedule):
 
 
 def housekeeping_line(storage):
+    products = None
+    if storage.get('products_mb') is not None:
+        used = storage.get('products_used_mb')
+        products = (f'  processing products {"?" if used is None else f"{used:g}"} of {storage["products_mb"]:g} MB: '
+                    f'those of {storage.get("deleted_products", 0)} pairs deleted')
     if not storage.get('delete_oldest'):
-        return None
-    return (f'  deletes the oldest captures under {storage["keep_free_mb"]:g} MB free: '
-            f'{storage["deleted_captures"]} deleted, last clean-up {storage.get("last_cleanup") or "none"}')
+        return products
+    captures = (f'  deletes the oldest products, then captures, under {storage["keep_free_mb"]:g} MB free: '
+                f'{storage["deleted_captures"]} deleted, last clean-up {storage.get("last_cleanup") or "none"}')
+    return captures if products is None else f'{products}\n{captures}'
 
 
 def health_line(health):

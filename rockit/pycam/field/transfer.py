@@ -25,6 +25,7 @@ HARD_LIMIT_S = 3600
 
 
 def rsync_command(destination, timeout_s, ssh_key=None, ssh_port=None, known_hosts=None):
+    """rsync's arguments before the source and destination (which _rsync puts after `--`)."""
     command = ['rsync', '--archive', '--partial', '--partial-dir=.rsync-partial', f'--timeout={timeout_s}',
                '--from0', '--files-from=-']
     if ':' in destination.split('/', 1)[0]:
@@ -35,9 +36,22 @@ def rsync_command(destination, timeout_s, ssh_key=None, ssh_port=None, known_hos
         if ssh_port:
             ssh += ['-p', str(ssh_port)]
         if known_hosts:
-            ssh += ['-o', f'UserKnownHostsFile={known_hosts}']
-        command += ['-e', ' '.join(ssh)]
+            ssh += ['-o', f'UserKnownHostsFile={ssh_word(known_hosts)}']
+        command += ['-e', ' '.join(rsync_word(arg) for arg in ssh)]
     return command
+
+
+def rsync_word(arg):
+    """arg as one word of rsync's -e string, which rsync splits at spaces itself: quoted in
+    single quotes when it needs to be, a single quote inside doubled (rsync's own rule)."""
+    if arg and all(c.isalnum() or c in '-_=./:@,+%' for c in arg):
+        return arg
+    return "'" + arg.replace("'", "''") + "'"
+
+
+def ssh_word(value):
+    """value as one word of an ssh -o option, where whitespace separates a list."""
+    return f'"{value}"' if any(c.isspace() for c in value) else value
 
 
 class Transfer:
@@ -131,7 +145,7 @@ class Transfer:
             return [name for name in found if name not in self._sent]
 
     def _rsync(self, batch, *options):
-        command = self.command[:1] + list(options) + self.command[1:] + [f'{self.root}/', self.destination]
+        command = self.command[:1] + list(options) + self.command[1:] + ['--', f'{self.root}/', self.destination]
         try:
             self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                              stderr=subprocess.PIPE)

@@ -24,20 +24,21 @@ def make_live_processor(config, log=None):
     Processing needs the site's scene (integration line, plume distance, ...), so a config
     without one acquires only. Keys of `processing` (all optional but the scene's):
     out_dir (default <data_root>/processing), calibration (a calibration.json),
-    doas_references (folder), doas_fov ([x, y, radius]; searched for when absent),
-    doas_window_s (DOAS points kept, default 1800), min_doas_points (default 10), save_aa
-    (default true), enabled (default true), and the scene keys of
-    live.settings.settings_from_config.
+    doas_references (folder; default the references pycam ships, null for none), doas_fov
+    ([x, y, radius]; searched for when absent), doas_window_s (DOAS points kept, default
+    1800), min_doas_points (default 10), save_aa (default true), enabled (default true),
+    and the scene keys of live.settings.settings_from_config.
     """
-    section = dict(getattr(config, 'processing', None) or {})
-    if not section or section.get('enabled', True) is False:
+    out_dir = products_folder(config)
+    if out_dir is None:
         return None
     from pathlib import Path
     from .live.processor import LiveProcessor
+    from ..references import FOLDER as SHIPPED_REFERENCES
+    section = dict(config.processing)
     root = Path(getattr(config, 'data_root', '.'))
-    out_dir = Path(section.get('out_dir', 'processing'))
-    processor = LiveProcessor(out_dir if out_dir.is_absolute() else root / out_dir, section,
-                              calibration=section.get('calibration'), doas_references=section.get('doas_references'),
+    processor = LiveProcessor(out_dir, section, calibration=section.get('calibration'),
+                              doas_references=section.get('doas_references', SHIPPED_REFERENCES),
                               doas_fov=section.get('doas_fov'), min_doas_points=int(section.get('min_doas_points', 10)),
                               save_aa=bool(section.get('save_aa', True)))
     if log is not None:
@@ -49,3 +50,14 @@ def make_live_processor(config, log=None):
     if found and log is not None:
         log.info('live processing: %d reference file(s) from earlier runs', found)
     return processor
+
+
+def products_folder(config):
+    """Where live processing writes (out_dir, default <data_root>/processing), or None when
+    the config has no live processing."""
+    section = getattr(config, 'processing', None) or {}
+    if not section or section.get('enabled', True) is False:
+        return None
+    from pathlib import Path
+    out_dir = Path(section.get('out_dir', 'processing'))
+    return out_dir if out_dir.is_absolute() else Path(getattr(config, 'data_root', '.')) / out_dir

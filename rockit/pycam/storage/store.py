@@ -33,6 +33,7 @@ class DataStore:
     def __init__(self, root, floor_bytes):
         self.root = Path(root)
         self.floor_bytes = int(floor_bytes)
+        self.on_saved = []      # callables told the paths of each group once it is whole on the disk
 
     def free_bytes(self):
         """Free bytes on the root's file system (of its nearest existing parent)."""
@@ -72,6 +73,8 @@ class DataStore:
             raise NameTaken(str(e)) from None
         except OSError as e:
             raise StorageError(f'cannot write in {folder}: {_reason(e)}') from None
+        for saved in self.on_saved:
+            saved(finals)
         return finals
 
     def remove_leftovers(self):

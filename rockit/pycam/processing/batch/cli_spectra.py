@@ -21,7 +21,8 @@ def doas(client, args):
     parser.add_argument('folder')
     parser.add_argument('--json', action='store_true', help='print {"<file>": {"column": ..., "error": ...}}')
     parser.add_argument('--out', help='folder to write doas_columns.csv in (one row per spectrum)')
-    parser.add_argument('--references', help='folder of DOAS references (default: reference/ beside the spectra)')
+    parser.add_argument('--references',
+                        help='folder of DOAS references (default: reference/ beside the spectra, else the shipped ones)')
     cli.temperature_argument(parser)
     args = parser.parse_args(args)
     from ..calibration.columns import ColumnUnits
@@ -60,7 +61,8 @@ def fov(client, args):
                         'correlated with the AA of the pairs taken with them')
     parser.add_argument('folder', help='a folder of Plume pairs and Plume spectra (as pycamd stores a day)')
     parser.add_argument('--json', action='store_true', help='print {"x", "y", "radius", "correlation"}')
-    parser.add_argument('--references', help='folder of DOAS references (default: reference/ beside the spectra)')
+    parser.add_argument('--references',
+                        help='folder of DOAS references (default: reference/ beside the spectra, else the shipped ones)')
     cli.scene_arguments(parser)
     args = parser.parse_args(args)
     cli.show_warnings()

@@ -248,10 +248,11 @@ def fit_folder(folder, references=None, fitter=None):
 
 
 def default_reference_folder(folder):
-    """References beside the spectra: `<folder>/reference`, else `../reference`."""
+    """References beside the spectra (`<folder>/reference`, else `../reference`), else the
+    ones pycam ships."""
+    from ...references import FOLDER
     folder = Path(folder)
     for candidate in (folder / 'reference', folder.parent / 'reference'):
         if (candidate / REFERENCE_FILES['SO2']).is_file():
             return candidate
-    raise DoasError(f'no DOAS references in {folder / "reference"} or {folder.parent / "reference"} '
-                    f'(needed: {", ".join(REFERENCE_FILES.values())})')
+    return FOLDER

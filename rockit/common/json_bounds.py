@@ -1,0 +1,69 @@
+"""JSON within bounds a config can mean: nesting no deeper than MAX_DEPTH and integers that
+fit 64 bits. Python's json reader turns deeper nesting into a RecursionError and an integer
+of more than 4300 digits into a ValueError, neither of which names the key; here each is
+found first (the nesting by a scan of the text, the integers without converting them) and
+told as `key: problem`.
+"""
+import json
+import re
+
+MAX_DEPTH = 64
+INTEGER_LIMIT = 2 ** 63
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]', re.DOTALL)
+
+
+class HugeInteger(int):
+    """An integer beyond INTEGER_LIMIT as the reader found it; its value is 0, its digits kept."""
+
+    def __new__(cls, digits):
+        self = super().__new__(cls, 0)
+        self.digits = digits
+        return self
+
+
+def too_deep(text):
+    """The key path ([keys and indexes]) where text nests deeper than MAX_DEPTH, or None."""
+    stack = []      # per open container: [bracket, current key or index, expecting a key]
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token in '[{':
+            stack.append([token, 0 if token == '[' else None, token == '{'])
+            if len(stack) > MAX_DEPTH:
+                return [part for _, part, _ in stack[:-1]]
+        elif token in ']}':
+            if stack:
+                stack.pop()
+        elif token == ',':
+            if stack and stack[-1][0] == '[':
+                stack[-1][1] += 1
+            elif stack:
+                stack[-1][2] = True
+        elif token == ':':
+            if stack:
+                stack[-1][2] = False
+        elif stack and stack[-1][2]:        # a string where a key is expected
+            try:
+                stack[-1][1] = json.loads(token)
+            except ValueError:
+                stack[-1][1] = token[1:-1]
+    return None
+
+
+def read_integer(digits):
+    """json.loads's parse_int: an int, or HugeInteger for one that cannot be meant."""
+    if len(digits) > 20:
+        return HugeInteger(digits)
+    value = int(digits)
+    return value if -INTEGER_LIMIT <= value < INTEGER_LIMIT else HugeInteger(digits)
+
+
+def huge_integers(data, path=()):
+    """(key path, digits) of every HugeInteger in data (nesting already bounded)."""
+    if isinstance(data, HugeInteger):
+        yield list(path), len(data.digits.lstrip('-'))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from huge_integers(value, path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from huge_integers(value, path + (index,))
