@@ -159,13 +159,13 @@ def resolve(distance_m=None, focal_length_m=None, fov_deg=None, pixel_size_m=Non
     return geometry, notes
 
 
-def viewing_geometry(values, path):
+def viewing_geometry(values, path, what='a distance per pixel', otherwise=''):
     """The ViewingGeometry of a cam_geom file's values."""
     needed = ('lat', 'lon', 'azim', 'source_lat', 'source_lon')
     absent = [k for k in needed if not isinstance(values.get(k), float)]
     if absent:
-        raise GeometryError(f'{path}: a distance per pixel needs {", ".join(needed)} (missing or not numbers: '
-                            f'{", ".join(absent)})')
+        raise GeometryError(f'{path}: {what} needs {", ".join(needed)} (missing or not numbers: '
+                            f'{", ".join(absent)}){otherwise}')
     plume_dir = values.get('plume_dir')
     return ViewingGeometry((values['lat'], values['lon']), (values['source_lat'], values['source_lon']),
                            values['azim'], float(values.get('elev', 0.0)),
@@ -173,12 +173,5 @@ def viewing_geometry(values, path):
 
 
 def _distance_from(values, path):
-    needed = ('lat', 'lon', 'azim', 'source_lat', 'source_lon')
-    absent = [k for k in needed if not isinstance(values.get(k), float)]
-    if absent:
-        raise GeometryError(f'{path}: the distance needs {", ".join(needed)} (missing or not numbers: '
-                            f'{", ".join(absent)}), or distance_m')
-    plume_dir = values.get('plume_dir')
-    return viewing_distance((values['lat'], values['lon']), (values['source_lat'], values['source_lon']),
-                            values['azim'], float(values.get('elev', 0.0)),
-                            plume_dir if isinstance(plume_dir, float) else None)
+    view = viewing_geometry(values, path, 'the distance', ', or distance_m')
+    return viewing_distance(view.camera, view.source, view.azimuth, view.elevation, view.plume_dir)
