@@ -187,10 +187,10 @@ class LivePipeline:
         flow_missing = first is None or not 0 < dt <= s.max_pair_gap_s
         if (flow_missing and s.speed_mode != 'global') or not valid.any():
             return part
-        if s.geometry is None:
-            return part
-        pixel_m = s.geometry.line_pixel_m(line)
         if s.speed_mode == 'global':
+            if s.geometry is None:
+                return part
+            pixel_m = s.geometry.line_pixel_m(line)
             speeds = np.full(valid.shape, s.global_speed_m_s)
         else:
             columns_of = None
@@ -198,8 +198,9 @@ class LivePipeline:
                 columns_of = lambda values: self.calibration.column(values, s.units, MOLECULES) > s.min_column  # noqa: E731
             displacement = self._speeds[line].displacement(first, aa, dt, columns_of)
             part['displacement'] = displacement
-            if displacement is None:
+            if displacement is None or s.geometry is None:
                 return part
+            pixel_m = s.geometry.line_pixel_m(line)
             speeds = displacement * pixel_m / dt
         if self.calibration is None:
             weights = np.clip(np.where(valid, aa_line, 0), 0, None)
