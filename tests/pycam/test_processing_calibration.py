@@ -7,7 +7,7 @@ import pytest
 
 from processing_harness import CAL_1, SYNTHETIC_K, WARP_FILE, needs_data, write_synthetic_day
 from rockit.pycam.processing.calibration.columns import (MOLECULES, PPMM, Calibration, ColumnUnits, cell_absorbances,
-                                                 cell_calibration, clear_sky_rates, doas_calibration,
+                                                 cell_calibration, clear_sky_rates, doas_calibration, fit_cells,
                                                  find_calibration)
 from rockit.pycam.processing.calibration.models import ModelError, fit
 from rockit.pycam.processing.errors import CalibrationError
@@ -185,3 +185,18 @@ def test_doas_calibration_offset_in_the_config_must_be_a_flag():
     assert settings_from_config({}).doas_calibration_offset is False
     with pytest.raises(ValueError, match='processing: doas_calibration_offset must be true or false'):
         settings_from_config({'doas_calibration_offset': 'no'})
+
+
+def test_cells_weigh_by_the_curves_local_slope():
+    """Three cells fix a poly2 curve exactly, so the fitted column at each cell errs by
+    that cell's own 1-sigma: its AA's standard error times f'(AA) there, not times the
+    chord slope through the cells."""
+    from rockit.pycam.processing.calibration.models import column_variance, derivative
+    frames = {0: [0.010, 0.012, 0.014], 304: [0.150, 0.156, 0.162], 1257: [0.430, 0.445, 0.460]}
+    cal = fit_cells(frames, model='poly2')
+    for ppmm, values in frames.items():
+        mean = np.mean(values)
+        sem = np.std(values, ddof=1) / math.sqrt(3)
+        local = sem * derivative('poly2', cal.coeffs, mean)
+        error = math.sqrt(column_variance('poly2', cal.coeffs, cal.covariance, mean, keep_offset=True))
+        assert error == pytest.approx(local, rel=0.02), ppmm

@@ -26,7 +26,8 @@ class IntegrationLine:
 
     `orientation` says on which side of the line the plume flows to: 'left' is the side of
     negative x (for a horizontal line, of positive y), the convention of the line files.
-    Points are taken one pixel apart, end points included, and sampled bilinearly.
+    Points are taken about one pixel apart, end points included, and sampled bilinearly;
+    each stands for `spacing` pixels of the line in its sums.
     """
     x0: float
     y0: float
@@ -76,6 +77,12 @@ class IntegrationLine:
         """(xs, ys): round(length) points from start to end."""
         n = int(round(self.length))
         return np.linspace(self.x0, self.x1, n), np.linspace(self.y0, self.y1, n)
+
+    @property
+    def spacing(self):
+        """The line's length per sample, in pixels: its round(length) samples share it, so
+        a sum over them times this is the integral along the whole line."""
+        return self.length / len(self.points[0])
 
     @property
     def normal(self):

@@ -38,7 +38,7 @@ class ProcessingSettings:
     flow_margin: int = 32               # pixels around the line the flow is computed on
     full_frame_flow: bool = False       # flow over the whole frame (slow; for comparisons)
     flow_contrast: tuple = None         # AA range for byte-scaling; None: from each image
-    speed_error: float = 0.15           # relative 1-sigma of the optical-flow speed
+    speed_error: float = 0.15           # relative 1-sigma of the speed where the flow has no spread to give it
     speed_mode: str = 'flow'            # flow | histogram | cross-correlation | global (motion/speed.py)
     global_speed_m_s: float = math.nan  # global: the one speed through every line (pyplis's velo_glob)
     cc_separation_px: float = 10.0      # cross-correlation: the second line this far downstream
@@ -208,30 +208,36 @@ class LivePipeline:
                 part['speed_m_s'] = float(np.sum(weights * speeds) / weights.sum())
                 part['speed_err_m_s'] = abs(part['speed_m_s']) * s.speed_error
             return part
-        self._emission(part, aa_line, valid, speeds, pixel_m)
+        spread = None if s.speed_mode == 'global' else self._speeds[line].spread_px
+        self._emission(part, aa_line, valid, speeds, pixel_m, line.spacing,
+                       None if spread is None else spread * float(np.mean(pixel_m)) / dt)
         return part
 
-    def _emission(self, part, aa_line, valid, speeds, pixel_m):
+    def _emission(self, part, aa_line, valid, speeds, pixel_m, spacing, spread_m_s):
         """Columns, speeds and their errors along the line, as pyplis's det_emission_rate:
         pixels without data or at or below the minimum column are left out; a pixel's
         column error is the calibration's at its AA (fully correlated along the line);
-        the distance enters the rate twice (pixel length and speed), so its error too."""
+        the speed's error is the spread of the flow through the line (pyplis's histogram
+        sigma), or speed_error of it without one; the distance enters the rate twice
+        (pixel length and speed), so its error too. Each sample stands for `spacing`
+        pixels of the line."""
         s = self.settings
         columns = self.calibration.column(aa_line, s.units, MOLECULES)
         plume = valid & (columns > s.min_column)
         weights = np.where(plume, columns, 0.0)
         speed = float(np.sum(weights * speeds) / weights.sum()) if weights.sum() > 0 else float(np.mean(speeds[valid]))
-        speed_err = abs(speed) * s.speed_error
+        speed_err = abs(speed) * s.speed_error if spread_m_s is None else spread_m_s
+        sample_m = pixel_m * spacing
         part.update(speed_m_s=speed, speed_err_m_s=speed_err, weight=float(weights.sum()))
         if not plume.any():
             part.update(emission_rate_kg_s=0.0, emission_rate_err_kg_s=0.0, column_kg_m=0.0)
             return
         column_err = self.calibration.column_error(aa_line[plume], s.units, MOLECULES)
-        pixel_m = pixel_m[plume] if np.ndim(pixel_m) else pixel_m
-        phi, phi_err = emission_rate(columns[plume], speeds[plume], pixel_m, column_err, speed_err,
-                                     pixel_m * s.geometry.distance_error, s.molar_mass)
+        sample_m = sample_m[plume] if np.ndim(sample_m) else sample_m
+        phi, phi_err = emission_rate(columns[plume], speeds[plume], sample_m, column_err, speed_err,
+                                     sample_m * s.geometry.distance_error, s.molar_mass)
         part.update(emission_rate_kg_s=phi, emission_rate_err_kg_s=phi_err,
-                    column_kg_m=line_column(columns[plume], pixel_m, s.molar_mass))
+                    column_kg_m=line_column(columns[plume], sample_m, s.molar_mass))
 
 
 def _combine(result, parts, rated):

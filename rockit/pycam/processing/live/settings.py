@@ -162,3 +162,19 @@ def _line(item):
         return IntegrationLine(item['x'][0], item['y'][0], item['x'][1], item['y'][1],
                                item.get('orientation', 'left'), item.get('name', ''))
     return IntegrationLine.load(item)
+
+
+LIVE_LIMITS = {                     # key: (default, smallest)
+    'doas_window_s': (1800.0, 1.0),             # DOAS points kept for the calibration (PyCam: 30 min)
+    'doas_pairing_s': (2.0, 0.0),               # a spectrum pairs with AA images this close to it
+    'doas_calibration_max_age_s': (3600.0, 1.0),   # a DOAS calibration older than this is not used
+    'cell_calibration_max_age_s': (86400.0, 1.0),  # nor cells captured longer ago than this
+}
+
+
+def live_limits(config):
+    """pycamd's live-only numbers (LIVE_LIMITS), each checked: a wrong one named."""
+    limits = {}
+    for key, (default, minimum) in LIVE_LIMITS.items():
+        limits[key] = default if config.get(key) is None else _number(config, key, float, minimum)
+    return limits
