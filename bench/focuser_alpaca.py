@@ -41,9 +41,9 @@ def run():
         rows.append(('GET position, http.client keep-alive', summary(latencies(get_position, CALLS)), READ))
         rows.append(('Focuser.Position, alpyca', summary(latencies(lambda: focuser.Position, CALLS)), READ))
         rows.append(('Focuser.Halt(), alpyca', summary(latencies(focuser.Halt, COMMANDS)), COMMAND))
-        moves = []
+        moves, start = [], focuser.Position
         for n in range(COMMANDS):
-            moves += latencies(lambda: focuser.Move(1 + n % 2), 1)
+            moves += latencies(lambda: focuser.Move(start + 1 + n % 2), 1)
             focuser.Halt()
         rows.append(('Focuser.Move() returns, alpyca', summary(moves), COMMAND))
         connection.close()

@@ -5,6 +5,8 @@ Run as a script, one process holds `--threads` pollers, each with its own connec
 calling report_status() back to back (no pause: the harshest a poller can be). A Python
 process runs one thread at a time, so a load of 100 pollers is spread over a few such
 processes (spawn_pollers) lest the GIL of one client process be what limits the rate.
+Each process connects from its own loopback address (127.0.0.1, .2, ...), as dashboards on
+several machines would: a daemon lets one address hold only a share of its workers.
 
     python bench/load.py PYRO:obj@127.0.0.1:9000 --threads 50 --warmup 1 --duration 10
 
@@ -100,8 +102,10 @@ def spawn_pollers(uri, pollers=POLLERS, processes=PROCESSES, warmup=1.0, duratio
     the processes as they start warming up (measuring begins warmup seconds later)."""
     per_process = [pollers // processes + (i < pollers % processes) for i in range(processes)]
     started = [subprocess.Popen([sys.executable, str(HERE / 'load.py'), uri, '--threads', str(n),
-                                 '--warmup', str(warmup), '--duration', str(duration)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for n in per_process]
+                                 '--warmup', str(warmup), '--duration', str(duration),
+                                 '--source', f'127.0.0.{i + 1}'],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for i, n in enumerate(per_process)]
     for process in started:
         line = process.stdout.readline().strip()
         if line != 'ready':
@@ -138,13 +142,17 @@ def main(argv=None):
     parser.add_argument('--warmup', type=float, default=1.0, help='seconds of unmeasured calls first')
     parser.add_argument('--duration', type=float, default=10.0, help='seconds measured')
     parser.add_argument('--timeout', type=float, default=30.0, help='Pyro call timeout, seconds')
+    parser.add_argument('--source', default='127.0.0.1', help='loopback address to connect from')
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT / 'tests'))
+    from support import connections_from
 
     def ready_to_go():
         print('ready', flush=True)
         sys.stdin.readline()
 
-    result = poll(args.uri, args.threads, args.warmup, args.duration, args.timeout, ready_to_go)
+    with connections_from(args.source):
+        result = poll(args.uri, args.threads, args.warmup, args.duration, args.timeout, ready_to_go)
     print(json.dumps(result), flush=True)
 
 

@@ -26,6 +26,7 @@ import pycam_frames  # noqa: E402
 import pycam_export  # noqa: E402
 import pycam_link  # noqa: E402
 import pycam_processing  # noqa: E402
+import slow_clients  # noqa: E402
 import reconnect  # noqa: E402
 import web_pollers  # noqa: E402
 
@@ -41,6 +42,12 @@ BENCHMARKS = [
     ("focusd's Alpaca interface (ms)", focuser_alpaca,
      'ratio = median / the median of the row named under "against", on the same focusd'),
     ('CLI start-up (ms)', cli_startup, TURNS),
+    ('Slow clients: another client while sockets trickle a byte per second (ms)', slow_clients,
+     f'{slow_clients.ROUNDS} rounds take turns, quiet and under the trickle, {slow_clients.CALLS} calls of each '
+     'kind a round, each on a new connection; ratio = the median of the rounds\' ratios, spread = their '
+     'lowest-highest. The trickling sockets beyond an address\'s share are closed at once; those within it are '
+     'cut 10 s after their first byte. Without these bounds (Pyro4\'s own daemon; 64 Alpaca connections from '
+     'anyone) all 200 calls under the trickle failed, of each kind (2026-12-07, this machine).'),
     ('Reconnection after a replug, retry waits scaled tenfold (s)', reconnect,
      'ratio = the round\'s 1 s outage / its 0.05 s outage, taken in turn; the median of the rounds, spread their '
      'lowest and highest'),

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -194,3 +195,67 @@ def connections_from(source_ip):
     finally:
         Pyro4.socketutil.createSocket = original
         Pyro4.core.socketutil.createSocket = original
+
+
+class Trickle:
+    """Slow clients: `count` sockets from `source` to (host, port), each sending `payload`
+    one byte every `interval` s from one thread, until stop(), the payload's end or
+    `duration` s (so that it always ends by itself). `open` counts the sockets the server
+    has not closed yet; `rounds` the bytes sent on each."""
+    __test__ = False
+
+    def __init__(self, host, port, count, payload, source='127.0.0.1', interval=1.0, duration=120.0):
+        self.address, self.count, self.payload, self.source = (host, port), count, payload, source
+        self.interval, self.duration = interval, duration
+        self.sockets, self.rounds, self.refused = [], 0, 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name='trickle', daemon=True)
+
+    @property
+    def open(self):
+        return len(self.sockets)
+
+    @property
+    def finished(self):
+        """Every byte of the payload was sent."""
+        return self.rounds >= len(self.payload)
+
+    def start(self):
+        for _ in range(self.count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((self.source, 0))
+            try:
+                sock.connect(self.address)
+            except OSError:
+                sock.close()
+                self.refused += 1
+                continue
+            self.sockets.append(sock)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        ends = time.monotonic() + self.duration
+        while not self._stopping.is_set() and time.monotonic() < ends and not self.finished and self.sockets:
+            byte = self.payload[self.rounds:self.rounds + 1]
+            for sock in list(self.sockets):
+                try:
+                    sock.send(byte)
+                except OSError:   # the server closed it
+                    self.sockets.remove(sock)
+                    sock.close()
+            self.rounds += 1
+            self._stopping.wait(self.interval)
+
+    def stop(self):
+        self._stopping.set()
+        self._thread.join(self.interval + 5)
+        for sock in self.sockets:
+            sock.close()
+        self.sockets = []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

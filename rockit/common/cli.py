@@ -136,6 +136,7 @@ def dispatch(prog, commands, codes, daemon_dir, env_var, argv=None):
             return 1
 
     from .pyro import CommunicationErrors
+    from .pyro_client import UnsafeReply
     try:
         code = command.run(client, args)
     except UsageError as e:
@@ -143,6 +144,9 @@ def dispatch(prog, commands, codes, daemon_dir, env_var, argv=None):
         return CommandStatus.UsageError
     except KeyboardInterrupt:
         code = CommandStatus.TerminatedByUser
+    except UnsafeReply as e:   # not the daemon, or not ours: say so, not just "unreachable"
+        print(f'{prog}: error: {e}', file=sys.stderr)
+        code = CommandStatus.Unreachable
     except CommunicationErrors:
         code = CommandStatus.Unreachable
     finally:

@@ -25,12 +25,10 @@ class PyroDaemon:
         return registry.DaemonAddress(self.name, self.name, self.host, self.port, self.default_timeout)
 
     def connect(self, timeout=None, retries=None):
-        """A Pyro4 proxy: timeout None means the registry's (5 s unless set), 0 means none."""
-        import Pyro4
-        proxy = Pyro4.Proxy(self.uri)
-        timeout = self.default_timeout if timeout is None else timeout
-        if timeout > 0:
-            proxy._pyroTimeout = timeout
+        """A Pyro4 proxy (serpent only, both ways): timeout None means the registry's (5 s
+        unless set), 0 means none."""
+        from .pyro_client import open_proxy
+        proxy = open_proxy(self.uri, self.default_timeout if timeout is None else timeout)
         retries = self.default_retries if retries is None else retries
         if retries > 0:
             proxy._pyroMaxRetries = retries

@@ -10,7 +10,9 @@ Server settings, and why:
   ROCKIT_PYRO_COMMTIMEOUT (seconds above 0) overrides SERVER_COMMTIMEOUT for a daemon
   started with it, so that tests can watch an idle client being dropped without waiting
   30 s; production units leave it unset.
-- a larger thread pool: each open client connection holds one worker.
+- a larger thread pool: each open client connection holds one worker; a message must
+  arrive whole within a deadline and one client address holds a bounded share of the
+  workers (pyro_daemon.GuardedDaemon), so slow or idle clients cannot take them all.
 """
 import functools
 import inspect
@@ -26,6 +28,7 @@ import Pyro4.socketutil
 from . import systemd
 from .codes import CommandStatus
 from .errors import DeviceError, Refused
+from .pyro_daemon import GuardedDaemon
 
 SERVER_COMMTIMEOUT = 30.0
 COMMTIMEOUT_VARIABLE = 'ROCKIT_PYRO_COMMTIMEOUT'
@@ -38,7 +41,8 @@ Pyro4.config.DETAILED_TRACEBACK = False
 Pyro4.config.SOCK_REUSE = True
 Pyro4.config.MAX_MESSAGE_SIZE = MAX_MESSAGE_SIZE
 
-# What a failed call looks like to a client: the daemon is down, unreachable or too slow.
+# What a failed call looks like to a client: the daemon is down, unreachable or too slow, or
+# answered in a serializer other than serpent (pyro_client.UnsafeReply, a ProtocolError).
 CommunicationErrors = (Pyro4.errors.CommunicationError, OSError)
 
 _log = logging.getLogger('rockit.pyro')
@@ -143,7 +147,7 @@ def serve(obj, address, on_stop=None, log=None):
     log = log or _log
     Pyro4.config.COMMTIMEOUT = server_commtimeout(log)
     Pyro4.config.THREADPOOL_SIZE = SERVER_THREADPOOL_SIZE
-    daemon = Pyro4.Daemon(host=address.host, port=address.port)
+    daemon = GuardedDaemon(address.host, address.port)
     uri = daemon.register(obj, objectId=address.object_id)
 
     def request_stop(signum, _frame):
@@ -169,7 +173,7 @@ class BackgroundServer:
     emulators and tests, with the same wire settings as the real ones."""
 
     def __init__(self, obj, address):
-        self._daemon = Pyro4.Daemon(host=address.host, port=address.port)
+        self._daemon = GuardedDaemon(address.host, address.port)
         self._obj = obj
         self._daemon.register(obj, objectId=address.object_id)
         self.location = self._daemon.locationStr
@@ -185,7 +189,7 @@ class BackgroundServer:
 
 
 def connect(address, timeout=None):
-    """A proxy to the daemon at a registry address, with its default timeout unless given."""
-    proxy = Pyro4.Proxy(address.uri)
-    proxy._pyroTimeout = address.timeout if timeout is None else timeout
-    return proxy
+    """A proxy to the daemon at a registry address, with its default timeout unless given
+    (serpent only, both ways: see pyro_client)."""
+    from .pyro_client import open_proxy
+    return open_proxy(address.uri, address.timeout if timeout is None else timeout)

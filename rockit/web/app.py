@@ -1,7 +1,7 @@
 """The web application: pages, the status API and commands forwarded to the daemons.
 
 Pages and status only read the pollers' latest; a command is the one request that talks
-to a daemon itself, and only from a control machine.
+to a daemon itself, and only from a control machine, through one of these pages (guard.py).
 """
 import html
 from pathlib import Path
@@ -9,6 +9,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -16,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from rockit.common import pyro
 from rockit.common.codes import CommandStatus
 
-from . import kinds
+from . import guard, kinds
 
 STATIC = Path(__file__).with_name('static')
 
@@ -54,6 +55,9 @@ def make_app(config, pollers):
         return Response(png, media_type='image/png', headers={'Cache-Control': 'max-age=86400'})
 
     async def command(request):
+        refusal = guard.command_refusal(request)
+        if refusal is not None:
+            return JSONResponse({'error': refusal[1]}, refusal[0])
         target = poller(request)
         if request.client is None or request.client.host not in config.control_ips:
             return JSONResponse({'code': CommandStatus.InvalidControlIP,
@@ -68,11 +72,12 @@ def make_app(config, pollers):
         if not isinstance(arguments, dict):
             return JSONResponse({'code': CommandStatus.InvalidArgument,
                                  'message': 'error: the body must be a JSON object of arguments'}, 400)
-        code, message = await run_in_threadpool(_forward, config.daemons[target.name], method, arguments, target)
+        code, message = await run_in_threadpool(_forward, config.daemons[target.name], method, arguments, target,
+                                                config.command_timeout)
         http = 200 if code == CommandStatus.Succeeded else (502 if code == CommandStatus.Unreachable else 409)
         return JSONResponse({'code': code, 'message': message}, http)
 
-    async def not_found(request, exc):
+    async def refused(request, exc):
         if request.url.path.startswith('/api/'):
             return JSONResponse({'error': exc.detail}, exc.status_code)
         return HTMLResponse(_page('404.html', detail=exc.detail), exc.status_code)
@@ -86,13 +91,15 @@ def make_app(config, pollers):
         Mount('/static', StaticFiles(directory=STATIC), name='static'),
         Route('/{daemon}', daemon_page),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    return Starlette(routes=routes, exception_handlers={HTTPException: refused},
+                     middleware=[Middleware(guard.Guard, host_names=config.host_names)])
 
 
-def _forward(address, method, arguments, target):
-    """Call the daemon's command; (code, message) in the daemon's own words."""
+def _forward(address, method, arguments, target, timeout):
+    """Call the daemon's command, waiting as long as a command may take (the registry's
+    timeout is for queries); (code, message) in the daemon's own words."""
     try:
-        with pyro.connect(address) as proxy:
+        with pyro.connect(address, timeout) as proxy:
             code = getattr(proxy, method)(**arguments)
     except pyro.CommunicationErrors as e:
         return CommandStatus.Unreachable, f'error: unable to communicate with {address.name}: {e}'

@@ -33,14 +33,19 @@ def main(argv=None):
     import uvicorn
     from rockit.common import log as rockit_log, systemd, watcher
     from .app import make_app
+    from .connections import ACCEPT_BURST, KEEP_ALIVE, capped_protocol
     from .poller import Poller
 
     log = rockit_log.configure(config.log_name)
     pollers = {name: Poller(address, config, log) for name, address in config.daemons.items()}
     watcher.start_all([poller.watcher for poller in pollers.values()])
     log.info('serving http://%s:%d/ for %s', config.host, config.port, ', '.join(pollers))
-    server = uvicorn.Server(uvicorn.Config(make_app(config, pollers), fd=listener.fileno(), log_level='warning',
-                                          access_log=False))
+    # Proxy headers (X-Forwarded-For) only from configured proxies: uvicorn would otherwise
+    # believe them from 127.0.0.1, and any local process could pose as a control machine.
+    server = uvicorn.Server(uvicorn.Config(
+        make_app(config, pollers), fd=listener.fileno(), log_level='warning', access_log=False,
+        http=capped_protocol(log), backlog=ACCEPT_BURST, timeout_keep_alive=KEEP_ALIVE,
+        proxy_headers=bool(config.trusted_proxies), forwarded_allow_ips=config.trusted_proxies or None))
 
     # uvicorn answers SIGTERM and SIGINT while it serves, then raises the signal again for
     # the handler it found: this one, which also covers a signal that comes before it serves.

@@ -108,7 +108,7 @@ def test_make_rpm_builds_every_package(packages):
 
 def test_common_python_package(packages):
     path = packages['python3-rockit-common']
-    assert files(path) >= python_files('common') | {
+    assert files(path) >= python_files('common') | python_files('alpaca') | {
         f'{SITELIB}/rockit', f'{SITELIB}/rockit/launch.py',
         f'{SITELIB}/rockit/common/registry.json', '/etc/rockit'}
     assert f'{SITELIB}/rockit/__init__.py' not in files(path)   # a namespace package, as upstream

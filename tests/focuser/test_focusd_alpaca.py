@@ -8,11 +8,14 @@ import socket
 import pytest
 from alpaca import management
 from alpaca.exceptions import (ActionNotImplementedException, DriverException, InvalidOperationException,
-                               InvalidValueException, NotConnectedException, NotImplementedException)
+                               NotConnectedException, NotImplementedException)
 from alpaca.focuser import Focuser as AlpacaFocuser
 
 from support import ROOT, free_port, wait_until
 from rockit.focuser.multichannel.codes import CommandStatus
+from rockit.focuser.multichannel.protocol import MIN_POSITION
+
+ZERO = -MIN_POSITION   # the Alpaca position of controller step 0 on a channel without soft limits
 
 
 class Served:
@@ -34,8 +37,8 @@ class Served:
         """(HTTP status, body text) of a raw request."""
         connection = http.client.HTTPConnection('127.0.0.1', self.port, timeout=10, source_address=(source, 0))
         try:
-            connection.request(method, path, body=body, headers=headers or {
-                'Content-Type': 'application/x-www-form-urlencoded'} if body is not None else {})
+            form = {'Content-Type': 'application/x-www-form-urlencoded'} if body is not None else {}
+            connection.request(method, path, body=body, headers=form if headers is None else headers)
             response = connection.getresponse()
             return response.status, response.read().decode()
         finally:
@@ -44,9 +47,9 @@ class Served:
 
 @pytest.fixture
 def make_served(make_focuser):
-    def make(**overrides):
+    def make(alpaca_extra=None, **overrides):
         alpaca = {'port': free_port(), 'discovery_port': free_port(socket.SOCK_DGRAM),
-                  'temperature_probes': {'1': 'mirror', '2': 'tube'}}
+                  'temperature_probes': {'1': 'mirror', '2': 'tube'}, **(alpaca_extra or {})}
         return Served(make_focuser(alpaca=alpaca, **overrides))
     return make
 
@@ -81,17 +84,17 @@ def test_common_members_answer_before_connecting_and_the_rest_need_it(served):
 def test_every_focuser_member_once_connected(served):
     focuser = served.client(1)
     assert focuser.Connected is True and focuser.Connecting is False
-    assert (focuser.Absolute, focuser.Position, focuser.IsMoving) == (True, 0, False)
-    assert (focuser.MaxStep, focuser.MaxIncrement) == (999999, 999999)
+    assert (focuser.Absolute, focuser.Position, focuser.IsMoving) == (True, ZERO, False)
+    assert (focuser.MaxStep, focuser.MaxIncrement) == (2 * ZERO, 2 * ZERO)
     assert (focuser.TempCompAvailable, focuser.TempComp) == (False, False)
     focuser.TempComp = False
-    with pytest.raises(InvalidOperationException):
+    with pytest.raises(NotImplementedException):
         focuser.TempComp = True
     with pytest.raises(NotImplementedException):
         focuser.StepSize
     assert focuser.Temperature == 12.5
     state = {item['Name']: item['Value'] for item in focuser._get('devicestate')}
-    assert (state['IsMoving'], state['Position'], state['Temperature']) == (False, 0, 12.5)
+    assert (state['IsMoving'], state['Position'], state['Temperature']) == (False, ZERO, 12.5)
     assert state['TimeStamp'].endswith('Z')
     # channel 2's probe reads -1.5 C, which the firmware bug turns into an invalid reading
     tube = served.client(2)
@@ -113,36 +116,38 @@ def test_temperature_is_not_implemented_without_a_probe(make_focuser):
 def test_a_move_returns_at_once_and_is_followed_to_its_end(make_served):
     served = make_served(speed=1000)
     focuser = served.client(1)
-    focuser.Move(4000)
-    assert focuser.IsMoving is True and focuser.Position < 4000
+    focuser.Move(ZERO + 4000)
+    assert focuser.IsMoving is True and focuser.Position < ZERO + 4000
     wait_until(lambda: not focuser.IsMoving, timeout=60, message='the move to end')
-    assert focuser.Position == 4000 and served.focuser.model.position(1) == 4000
+    assert focuser.Position == ZERO + 4000 and served.focuser.model.position(1) == 4000
     status = served.focuser.status()
     assert (status['current_steps_1'], status['current_steps_2']) == (4000, 0)
-    served.client(2).Move(20)
+    served.client(2).Move(ZERO + 20)
     wait_until(lambda: served.focuser.model.position(2) == 20, message='channel 2 at 20')
 
 
 def test_halt_stops_the_channel_where_it_is(make_served):
     served = make_served(speed=400)
     focuser = served.client(1)
-    focuser.Move(5000)
-    wait_until(lambda: focuser.Position > 100, message='move under way')
+    focuser.Move(ZERO + 5000)
+    wait_until(lambda: focuser.Position > ZERO + 100, message='move under way')
     with pytest.raises(InvalidOperationException):
-        focuser.Move(10)   # only Halt while moving
+        focuser.Move(ZERO + 10)   # only Halt while moving
     focuser.Halt()
     assert focuser.IsMoving is False
     stopped = served.focuser.model.position(1)
-    assert 100 < stopped < 5000 and focuser.Position == stopped
+    assert 100 < stopped < 5000 and focuser.Position == ZERO + stopped
     focuser.Halt()   # halting a still channel is harmless
 
 
-@pytest.mark.parametrize('position', [-1, 1_000_000, 2**31 - 1])
-def test_positions_outside_0_to_maxstep_are_invalid_and_nothing_is_sent(served, position):
+@pytest.mark.parametrize('position, steps', [(-1, -100), (-2**31, -100), (2101, 2000), (2**31 - 1, 2000)])
+def test_a_move_beyond_0_or_maxstep_goes_to_that_end(make_served, position, steps):
+    served = make_served(soft_limits={'1': {'min': -100, 'max': 2000}})
     focuser = served.client(1)
-    with pytest.raises(InvalidValueException):
-        focuser.Move(position)
-    assert served.focuser.set_requests() == []
+    focuser.Move(position)
+    wait_until(lambda: served.focuser.model.position(1) == steps, message=f'channel 1 at {steps}')
+    wait_until(lambda: not focuser.IsMoving, message='the move to end')
+    assert focuser.Position == steps + 100
 
 
 def test_soft_limits_define_the_alpaca_range(make_served):
@@ -152,16 +157,23 @@ def test_soft_limits_define_the_alpaca_range(make_served):
     focuser.Move(0)
     wait_until(lambda: served.focuser.model.position(1) == -100, message='channel 1 at its lower limit')
     wait_until(lambda: focuser.Position == 0 and not focuser.IsMoving, message='position 0')
-    with pytest.raises(InvalidValueException):
-        focuser.Move(2101)
-    assert served.client(2).MaxStep == 999999
+    # without soft limits: the controller's whole range, -999999..999999, as 0..1999998
+    assert (served.client(2).MaxStep, served.client(2).Position) == (2 * ZERO, ZERO)
+
+
+def test_a_channel_below_its_soft_minimum_reads_0_never_negative(make_served):
+    served = make_served(soft_limits={'1': {'min': 100, 'max': 2000}})   # the controller starts at 0
+    focuser = served.client(1)
+    assert focuser.Position == 0
+    state = {item['Name']: item['Value'] for item in focuser._get('devicestate')}
+    assert state['Position'] == 0
 
 
 def test_connect_and_disconnect_leave_the_controller_to_focusd(served):
     focuser = served.client(1, connect=False)
     focuser.Connect()
     wait_until(lambda: not focuser.Connecting, message='Connect to finish')
-    assert focuser.Connected is True and focuser.Position == 0
+    assert focuser.Connected is True and focuser.Position == ZERO
     focuser.Disconnect()
     assert focuser.Connected is False
     # the controller stays connected for Pyro clients, and channel 2 is its own device
@@ -190,6 +202,22 @@ def test_an_unreachable_controller_fails_to_connect_with_its_reason(served):
     assert focuser.Connected is False
 
 
+def test_a_failed_connect_is_reported_by_connecting(served):
+    assert served.focuser.call('shutdown') == CommandStatus.Succeeded
+    served.focuser.link.stop()
+    focuser = served.client(1, connect=False)
+    focuser.Connect()
+
+    def outcome():
+        try:
+            return not focuser.Connecting and 'connected'
+        except DriverException as e:
+            return e
+    result = wait_until(outcome, timeout=60, message='Connect to finish')
+    assert isinstance(result, DriverException) and 'offline' in str(result)
+    assert focuser.Connected is False and focuser.Connecting is False   # reported once
+
+
 def test_transaction_ids(served):
     replies = [json.loads(served.request('GET', f'/api/v1/focuser/0/name?clienttransactionid={n}&ClientID=7')[1])
                for n in (5, 6)]
@@ -200,13 +228,22 @@ def test_transaction_ids(served):
     assert status == 200 and json.loads(text)['ClientTransactionID'] == 9 and 'Value' not in json.loads(text)
     # a label that is not an unsigned 32-bit number does not stop the request
     reply = json.loads(served.request('GET', '/api/v1/focuser/0/position?ClientTransactionID=-3')[1])
-    assert (reply['ClientTransactionID'], reply['Value']) == (0, 0)
+    assert (reply['ClientTransactionID'], reply['Value']) == (0, ZERO)
+    for path in ('/management/apiversions', '/management/v1/description', '/management/v1/configureddevices'):
+        reply = json.loads(served.request('GET', f'{path}?ClientTransactionID=12')[1])
+        assert reply['ClientTransactionID'] == 12, path
 
 
 @pytest.mark.parametrize('method, path, body, status', [
     ('GET', '/api/v1/focuser/2/position', None, 400),          # two channels: devices 0 and 1
     ('GET', '/api/v1/focuser/x/position', None, 400),
     ('GET', '/api/v1/focuser/-1/position', None, 400),
+    ('GET', '/api/v1/focuser/' + '9' * 4300 + '/position', None, 400),   # beyond int()'s digit limit
+    ('GET', '/api/v1/focuser/4294967296/position', None, 400),
+    ('GET', '/api/v1/FOCUSER/0/position', None, 400),                    # paths are case-sensitive
+    ('GET', '/api/v1/focuser/0/Position', None, 400),
+    ('GET', '/api/V1/focuser/0/position', None, 404),
+    ('GET', '/management/V1/description', None, 404),
     ('GET', '/api/v1/camera/0/position', None, 400),
     ('GET', '/api/v1/focuser/0/warp', None, 400),
     ('GET', '/api/v1/focuser/0/move', None, 405),
@@ -246,8 +283,48 @@ def test_puts_only_from_control_machines(served):
     assert served.request('PUT', '/api/v1/focuser/0/connected', 'Connected=false', source='127.0.0.2')[0] == 403
     assert served.focuser.set_requests() == []
     status, text = served.request('GET', '/api/v1/focuser/0/position', source='127.0.0.2')
-    assert status == 200 and json.loads(text)['Value'] == 0
+    assert status == 200 and json.loads(text)['Value'] == ZERO
     assert served.request('GET', '/management/v1/configureddevices', source='127.0.0.2')[0] == 200
+
+
+@pytest.mark.parametrize('host, status', [
+    ('127.0.0.1:{port}', 200), ('localhost:{port}', 200), ('LOCALHOST', 200), ('[::1]:{port}', 200),
+    ('focuser.example.org:{port}', 200),                  # the config's host_names
+    ('rebound.example.net:{port}', 400), ('127.0.0.1.rebound.example.net', 400), ('', 400),
+])
+def test_the_host_header_must_name_this_server(make_served, host, status):
+    served = make_served(alpaca_extra={'host_names': ['focuser.example.org']})
+    served.client(1)
+    headers = {'Host': host.format(port=served.port), 'Content-Type': 'application/x-www-form-urlencoded'}
+    assert served.request('GET', '/api/v1/focuser/0/position', headers=headers)[0] == status
+    assert served.request('GET', '/management/v1/description', headers=headers)[0] == status
+    answer, text = served.request('PUT', '/api/v1/focuser/0/move', f'Position={ZERO + 10}', headers=headers)
+    assert answer == status
+    if status != 200:
+        assert 'not a name of this server' in text and served.focuser.set_requests() == []
+
+
+def test_a_request_without_a_host_header_is_served(served):
+    with socket.create_connection(('127.0.0.1', served.port), timeout=10) as sock:
+        sock.sendall(b'GET /management/apiversions HTTP/1.0\r\n\r\n')
+        reply = b''
+        while chunk := sock.recv(4096):
+            reply += chunk
+    assert reply.startswith(b'HTTP/1.1 200') and b'"Value": [1]' in reply
+
+
+def test_discovery_answers_over_ipv6(served):
+    try:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        sock.bind(('::1', 0))
+    except OSError as e:
+        pytest.skip(f'this machine has no IPv6 loopback: {e}')
+    with sock:
+        sock.settimeout(10)
+        sock.sendto(b'alpacadiscovery1', ('::1', served.discovery_port))
+        answer, sender = sock.recvfrom(1024)
+    assert json.loads(answer) == {'AlpacaPort': served.port} and sender[0] == '::1'
+    assert 'IPv6 ff12::a1:9aca' in served.focuser.daemon.output()
 
 
 def test_discovery_answers_with_the_alpaca_port(served):
@@ -319,7 +396,7 @@ def test_alpaca_config_is_optional(test_registry, tmp_path):
 
 
 def test_connections_beyond_the_limit_are_closed_and_serving_goes_on(served):
-    from rockit.common.alpaca_http import MAX_CONNECTIONS
+    from rockit.alpaca.server import MAX_CONNECTIONS
     idle = [socket.create_connection(('127.0.0.1', served.port)) for _ in range(MAX_CONNECTIONS)]
     try:
         with pytest.raises((ConnectionError, http.client.HTTPException)):
@@ -339,4 +416,5 @@ def test_the_documented_alpaca_example_loads(test_registry, tmp_path):
     path = tmp_path / 'focusd.json'
     path.write_text(json.dumps(dict(config, alpaca=alpaca)))
     assert FocuserConfig.load(path).alpaca == {'port': 11111, 'discovery_port': 32227,
-                                               'temperature_probes': {'1': 'primary_mirror'}}
+                                               'temperature_probes': {'1': 'primary_mirror'},
+                                               'host_names': ['focuser.example.org']}

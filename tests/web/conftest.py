@@ -23,13 +23,13 @@ def web(tmp_path, test_registry):
     """Start rockit-web over the named daemons of the test registry."""
     started = []
 
-    def start(daemons, control_machines=('LocalHost',), **extra):
+    def start(daemons, control_machines=('LocalHost',), max_files=None, **extra):
         path = tmp_path / f'rockit-web-{len(started)}.json'
         path.write_text(json.dumps({'port': free_port(), 'host': '127.0.0.1', 'daemons': list(daemons),
                                     'control_machines': list(control_machines), **extra}))
         process = WebProcess(path, tmp_path / f'rockit-web-{len(started)}.log')
         started.append(process)
-        return process.start()
+        return process.start(max_files)
 
     yield start
     for process in started:

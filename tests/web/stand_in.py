@@ -1,6 +1,7 @@
 """A focuser stand-in on Pyro that counts the questions it is asked: what rockit-web's
 tests and benchmark watch a daemon go away and come back through, and count calls at."""
 import threading
+import time
 
 from rockit.common import pyro
 from rockit.common.pyro import command, query
@@ -12,6 +13,11 @@ class CountingFocuser:
         self.target = 0
         self.control_ips = {'127.0.0.1'}
         self._lock = threading.Lock()
+        # A move: starts, waits until `release` is set (set: at once), then lasts move_seconds.
+        self.release = threading.Event()
+        self.release.set()
+        self.moving = threading.Event()
+        self.move_seconds = 0.0
 
     @query()
     def report_status(self):
@@ -22,7 +28,11 @@ class CountingFocuser:
 
     @command()
     def set_focus(self, channel, steps, offset=False):
+        self.moving.set()
+        self.release.wait()
+        time.sleep(self.move_seconds)     # the motor's travel
         self.target = steps
+        self.moving.clear()
         return 0
 
 

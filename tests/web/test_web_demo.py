@@ -5,18 +5,15 @@ status, commands forwarded only from control machines, the daemon's own codes an
 and 404s for what is not there."""
 
 import pytest
-from selenium.webdriver.common.by import By
 
-from web_support import http, updated
+from web_support import after_updates, cards, colour, http, text
 from support import wait_until
 from rockit.common import pyro, registry
 from rockit.web import plots
 
-# The demo fixture is set up within its module's first test: it waits up to 120 s for
-# pycamd's DOAS calibration.
-pytestmark = pytest.mark.timeout(300)
-
-pytestmark = pytest.mark.slow   # the demo takes most of a minute to start
+# The demo takes most of a minute to start, and is set up within its module's first test:
+# it waits up to 120 s for pycamd's DOAS calibration.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 @pytest.fixture
@@ -32,33 +29,38 @@ def daemon_status(demo, monkeypatch):
     registry.load.cache_clear()
 
 
-def text(browser, element_id):
-    return browser.find_element(By.ID, element_id).text
+def overview_complete(browser):
+    """The overview's cards once every daemon's card shows what its daemon reports."""
+    shown = cards(browser)
+    if ('channel 1: 250' in shown.get('card-localhost_test', '') and 'MANUAL' in shown.get('card-localhost_test2', '')
+            and 'cam1: RUNNING' in shown.get('card-localhost_test3', '')
+            and 'kg/s' in shown.get('card-localhost_test6', '')):
+        return shown
+    return None
 
 
 def test_overview_shows_every_daemon_with_its_state(demo, browser, screenshot):
     browser.get(demo['url'])
-    updated(browser)
-    cards = {card.get_attribute('id'): card.text for card in browser.find_elements(By.CLASS_NAME, 'card')}
-    assert sorted(cards) == ['card-localhost_test', 'card-localhost_test2', 'card-localhost_test3',
+    shown = after_updates(browser, overview_complete, message='every card to show its daemon')
+    assert sorted(shown) == ['card-localhost_test', 'card-localhost_test2', 'card-localhost_test3',
                              'card-localhost_test6']
-    assert 'ONLINE' in cards['card-localhost_test'] and 'channel 1: 250' in cards['card-localhost_test']
-    assert 'COOLING' in cards['card-localhost_test2'] and 'MANUAL' in cards['card-localhost_test2']
-    assert 'cam1: RUNNING' in cards['card-localhost_test3']
-    assert 'SO2 emission rate' in cards['card-localhost_test6'] and 'kg/s' in cards['card-localhost_test6']
-    color = browser.find_element(By.CSS_SELECTOR, '#card-localhost_test .state').value_of_css_property('background-color')
-    assert color == 'rgba(46, 125, 50, 1)'     # ONLINE is green
+    assert 'ONLINE' in shown['card-localhost_test']
+    assert 'COOLING' in shown['card-localhost_test2']
+    assert 'SO2 emission rate' in shown['card-localhost_test6']
+    assert colour(browser, '#card-localhost_test .state') == 'rgb(46, 125, 50)'     # ONLINE is green
     screenshot()
 
 
 def test_focuser_page_shows_the_emulator_positions(demo, browser, screenshot, daemon_status):
     browser.get(demo['url'] + 'localhost_test')
-    updated(browser)
+    after_updates(browser, lambda b: text(b, 'state') == 'ONLINE' and text(b, 'position-2') is not None,
+                  message='the focuser ONLINE with its channels')
     status = daemon_status('localhost_test')
-    assert text(browser, 'state') == 'ONLINE'
-    for channel in (1, 2):
-        assert text(browser, f'position-{channel}') == str(status[f'current_steps_{channel}'])
-    assert text(browser, 'position-1') == '250'
+    positions = after_updates(browser, lambda b: [text(b, f'position-{c}') for c in (1, 2)]
+                              if text(b, 'position-2') == str(status['current_steps_2']) else None,
+                              message=f"the positions the daemon reports, {status['current_steps_2']} on 2")
+    assert positions == [str(status['current_steps_1']), str(status['current_steps_2'])]
+    assert positions[0] == '250'
     assert text(browser, 'fans') == 'ON'
     assert 'primary_mirror' in text(browser, 'temperatures')
     screenshot()
@@ -66,36 +68,36 @@ def test_focuser_page_shows_the_emulator_positions(demo, browser, screenshot, da
 
 def test_chiller_page_shows_its_temperatures_and_plot(demo, browser, screenshot, daemon_status):
     browser.get(demo['url'] + 'localhost_test2')
-    wait_until(lambda: browser.find_elements(By.ID, 'plot-chiller'), timeout=30, message='the chiller plot')
-    updated(browser)
+    after_updates(browser, lambda b: b.execute_script(
+        "const i = document.getElementById('plot-chiller'); return i !== null && i.complete && i.naturalWidth > 0"),
+        message='the chiller plot')
     status = daemon_status('localhost_test2')
     assert text(browser, 'mode') == 'MANUAL'
     assert abs(float(text(browser, 'water_temp')) - status['water_temp']) < 1
-    image = browser.find_element(By.ID, 'plot-chiller')
-    assert browser.execute_script('return arguments[0].naturalWidth', image) == plots.WIDTH
+    assert browser.execute_script("return document.getElementById('plot-chiller').naturalWidth") == plots.WIDTH
     screenshot()
 
 
 def test_camvirt_page_shows_domains_and_cameras(demo, browser, screenshot):
     browser.get(demo['url'] + 'localhost_test3')
-    updated(browser)
-    assert text(browser, 'domain-cam1') == 'RUNNING'
+    after_updates(browser, lambda b: text(b, 'domain-cam1') == 'RUNNING', message='cam1 RUNNING')
     assert 'cam1 answers' in text(browser, 'domains')
     screenshot()
 
 
+PLOT_SIZES = """return ['so2', 'emission', 'spectrum'].map(name => {
+  const image = document.getElementById('plot-' + name);
+  return image && [image.complete, image.naturalWidth, image.naturalHeight, image.getAttribute('src')];
+});"""
+
+
 def test_pycam_page_shows_so2_image_emission_plot_and_state(demo, browser, screenshot):
-    page = demo['url'] + 'localhost_test6'
-    browser.get(page)
-    wait_until(lambda: browser.find_elements(By.ID, 'plot-so2') and browser.find_elements(By.ID, 'plot-emission'),
-               timeout=30, message='the SO2 image and emission plot')
-    updated(browser)
-    for name in ('so2', 'emission', 'spectrum'):
-        image = browser.find_element(By.ID, f'plot-{name}')
-        size = browser.execute_script('return [arguments[0].complete, arguments[0].naturalWidth, '
-                                      'arguments[0].naturalHeight]', image)
-        assert size == [True, plots.WIDTH, plots.HEIGHT], name
-        png = http(image.get_attribute('src'))
+    browser.get(demo['url'] + 'localhost_test6')
+    sizes = after_updates(browser, lambda b: (lambda found: found if all(found) and all(f[0] for f in found) else None)(
+        b.execute_script(PLOT_SIZES)), message='the SO2 image, emission plot and spectrum')
+    for name, (complete, width, height, src) in zip(('so2', 'emission', 'spectrum'), sizes):
+        assert (width, height) == (plots.WIDTH, plots.HEIGHT), name
+        png = http(demo['url'].rstrip('/') + src)
         assert png.status == 200 and png.headers['content-type'] == 'image/png'
         assert png.body[:8] == b'\x89PNG\r\n\x1a\n'
         assert int.from_bytes(png.body[16:20], 'big') == plots.WIDTH   # IHDR width
@@ -106,7 +108,7 @@ def test_pycam_page_shows_so2_image_emission_plot_and_state(demo, browser, scree
 
 
 def test_unknown_page_is_a_404_page(demo, browser, screenshot):
-    browser.get(demo['url'] + 'no_such_daemon')
+    browser.get(demo['url'] + 'no_such_daemon')   # a static page: loaded means drawn
     assert text(browser, 'detail') == "no daemon 'no_such_daemon' here"
     screenshot()
 

@@ -1,14 +1,15 @@
-"""rockit-web over a daemon that goes away and comes back, and over bad configs."""
+"""rockit-web over a daemon that goes away and comes back, commands from its page in a
+browser (and not from another site's page), and bad configs."""
 import json
-import subprocess
-import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from web_support import http, updated
+from web_support import after_updates, cards, colour, http, run_web, text, updates
 from stand_in import StandIn
-from support import ROOT, free_port, wait_until
+from support import wait_until
 
 
 @pytest.fixture
@@ -25,21 +26,124 @@ def state(web_process, name='web_focus'):
 def test_a_daemon_that_goes_away_mid_page_keeps_the_page_up(stand_in, web, browser, screenshot):
     site = web(['web_focus'])
     browser.get(site.url + 'web_focus')
-    wait_until(lambda: browser.find_element(By.ID, 'state').text == 'ONLINE', timeout=15, message='ONLINE')
+    after_updates(browser, lambda b: text(b, 'state') == 'ONLINE', message='ONLINE')
     stand_in.stop()
-    wait_until(lambda: browser.find_element(By.ID, 'state').text == 'OFFLINE', timeout=20, message='OFFLINE')
-    updated(browser)      # its script still runs
-    assert 'web_focus did not answer' in browser.find_element(By.ID, 'reason').text
-    assert browser.find_element(By.ID, 'position-1').text == '0'    # the last answer is still shown
+    after_updates(browser, lambda b: text(b, 'state') == 'OFFLINE', message='OFFLINE')
+    refreshes = updates(browser)      # its script still runs:
+    after_updates(browser, lambda b: updates(b) > refreshes, message='a refresh after OFFLINE')
+    assert 'web_focus did not answer' in text(browser, 'reason')
+    assert text(browser, 'position-1') == '0'    # the last answer is still shown
     screenshot('away')
     browser.get(site.url)
-    updated(browser)
-    card = browser.find_element(By.ID, 'card-web_focus')
-    assert 'OFFLINE' in card.text and 'did not answer' in card.text
-    assert card.find_element(By.CLASS_NAME, 'state').value_of_css_property('background-color') == 'rgba(198, 40, 40, 1)'
+    card = after_updates(browser, lambda b: cards(b).get('card-web_focus'), message='the card')
+    assert 'OFFLINE' in card and 'did not answer' in card
+    assert colour(browser, '#card-web_focus .state') == 'rgb(198, 40, 40)'
     screenshot('overview')
     stand_in.start()
-    wait_until(lambda: 'ONLINE' in browser.find_element(By.ID, 'card-web_focus').text, timeout=20, message='back')
+    after_updates(browser, lambda b: 'ONLINE' in cards(b).get('card-web_focus', ''), message='back')
+
+
+def submit(browser, label, **fields):
+    """Fill in and submit the page's command form whose button says label, as a person would."""
+    form = browser.find_element(By.XPATH, f"//form[button[text()='{label}']]")
+    for name, value in fields.items():
+        field = form.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(str(value))
+    form.find_element(By.TAG_NAME, 'button').click()
+
+
+def test_a_command_form_says_running_until_its_long_command_succeeds(stand_in, web, browser, screenshot):
+    """A move lasting longer than the registry's 2 s timeout is a success, and the page
+    says it runs meanwhile."""
+    stand_in.focuser.release.clear()
+    stand_in.focuser.move_seconds = 3.0
+    site = web(['web_focus'])
+    browser.get(site.url + 'web_focus')
+    after_updates(browser, lambda b: text(b, 'state') == 'ONLINE' and b.find_elements(By.TAG_NAME, 'form'),
+                  message='ONLINE with its forms')
+    submit(browser, 'Move channel', channel=1, steps=123)
+    wait_until(stand_in.focuser.moving.is_set, timeout=30, message='the move to start')
+    assert text(browser, 'answer') == 'Move channel: running...'
+    screenshot('running')
+    stand_in.focuser.release.set()
+    after_updates(browser, lambda b: text(b, 'answer') != 'Move channel: running...', message='the answer')
+    assert text(browser, 'answer') == 'Move channel: success'
+    assert stand_in.focuser.target == 123
+    screenshot('done')
+
+
+class OtherSite:
+    """A page of another origin (another loopback port) whose script tries to command
+    rockit-web through the browser in every way a page can without rockit-web's consent."""
+
+    PAGE = """<!DOCTYPE html><html><body><script>
+const target = %s;
+const body = JSON.stringify({channel: 1, steps: 999});
+const tries = [
+  fetch(target, {method: 'POST', mode: 'no-cors', headers: {'Content-Type': 'text/plain'}, body}),
+  fetch(target, {method: 'POST', mode: 'no-cors', headers: {'Content-Type': 'application/json'}, body}),
+  fetch(target, {method: 'POST', headers: {'Content-Type': 'application/json'}, body}),
+  fetch(target, {method: 'POST', mode: 'no-cors', body: new URLSearchParams({channel: '1', steps: '999'})}),
+];
+Promise.allSettled(tries).then(results => {
+  document.body.dataset.tried = results.map(r => r.status).join(' ');
+});
+</script></body></html>"""
+
+    def __init__(self, target):
+        page = (self.PAGE % json.dumps(target)).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header('Content-Type', 'text/html')
+                self.send_header('Content-Length', str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args):
+                pass
+        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = f'http://127.0.0.1:{self.server.server_address[1]}/'
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_another_sites_page_cannot_command_through_the_browser(stand_in, web, browser):
+    site = web(['web_focus'])
+    wait_until(lambda: state(site)['online'], timeout=20, message='online')
+    other = OtherSite(site.url + 'api/web_focus/set')
+    try:
+        browser.get(other.url)
+        tried = wait_until(lambda: browser.execute_script('return document.body.dataset.tried'), timeout=60,
+                           message="the other site's script to finish its tries")
+    finally:
+        other.close()
+    assert len(tried.split()) == 4
+    assert stand_in.focuser.target == 0 and not stand_in.focuser.moving.is_set()
+    log = site.log_path.read_text()
+    assert 'Traceback' not in log
+    # the same browser, on rockit-web's own page, commands fine
+    browser.get(site.url + 'web_focus')
+    after_updates(browser, lambda b: b.find_elements(By.TAG_NAME, 'form'), message='its forms')
+    submit(browser, 'Move channel', channel=1, steps=7)
+    after_updates(browser, lambda b: text(b, 'answer') == 'Move channel: success', message='success')
+    assert stand_in.focuser.target == 7
+
+
+def test_pages_forbid_framing_and_inline_script(stand_in, web):
+    site = web(['web_focus'])
+    for path in ('', 'web_focus', 'nobody', 'static/rockit-web.js', 'api/status'):
+        headers = http(site.url + path).headers
+        policy = dict(part.strip().split(' ', 1) for part in headers['content-security-policy'].split(';'))
+        assert policy['frame-ancestors'] == "'none'" and headers['x-frame-options'] == 'DENY'
+        assert policy['script-src'] == "'self'" and policy['default-src'] == "'self'"
+    for page in ('', 'web_focus'):
+        assert '<script>' not in http(site.url + page).body.decode()   # only <script src=...>
 
 
 def test_status_and_commands_while_a_daemon_is_away(stand_in, web):
@@ -67,11 +171,6 @@ def test_one_poller_asks_a_daemon_for_every_client(stand_in, web):
     # 300 reads in well over a second would be 300 calls if each were forwarded; the poller
     # asks once per interval (1 s), so far fewer.
     assert stand_in.focuser.calls - before < 100
-
-
-def run_web(config_path):
-    return subprocess.run([sys.executable, str(ROOT / 'rockit-web'), str(config_path)], capture_output=True,
-                          text=True, timeout=60)
 
 
 @pytest.mark.parametrize('config, problem', [

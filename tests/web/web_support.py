@@ -2,8 +2,10 @@
 subprocess, and waiting for a page's script to update it."""
 import json
 import os
+import resource
 import subprocess
 import sys
+import time
 
 from support import ROOT, wait_until
 
@@ -16,20 +18,32 @@ class Response:
         return json.loads(self.body)
 
 
-def http(url, body=None, source='127.0.0.1', raw=None):
-    """GET url, or POST body as JSON (raw bytes as they are), from the loopback address source."""
+def http(url, body=None, source='127.0.0.1', raw=None, headers=None):
+    """GET url, or POST body as JSON (raw bytes as they are), from the loopback address
+    source. A POST carries what rockit-web's own page would send (Content-Type
+    application/json, Origin the page's origin); headers adds to that or, with None as a
+    value, takes one away."""
     import http.client
     import urllib.parse
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30, source_address=(source, 0))
     try:
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        sent = {} if data is None else {'Content-Type': 'application/json',
+                                        'Origin': f'{parts.scheme}://{parts.netloc}'}
+        sent.update(headers or {})
         connection.request('GET' if data is None else 'POST', parts.path or '/', body=data,
-                           headers={'Content-Type': 'application/json'} if data is not None else {})
+                           headers={k: v for k, v in sent.items() if v is not None})
         response = connection.getresponse()
-        return Response(response.status, dict(response.getheaders()), response.read())
+        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
     finally:
         connection.close()
+
+
+def run_web(config_path):
+    """rockit-web run to its end on a config (one that it refuses)."""
+    return subprocess.run([sys.executable, str(ROOT / 'rockit-web'), str(config_path)], capture_output=True,
+                          text=True, timeout=60)
 
 
 class WebProcess:
@@ -39,10 +53,14 @@ class WebProcess:
         self.config_path, self.log_path = config_path, log_path
         self.url = f"http://127.0.0.1:{json.loads(config_path.read_text())['port']}/"
 
-    def start(self):
+    def start(self, max_files=None):
+        """Start it (with a file limit of max_files, as systemd's default 1024 would be)."""
+        def limit_files():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
         self.log = open(self.log_path, 'wb')
         self.process = subprocess.Popen([sys.executable, str(ROOT / 'rockit-web'), str(self.config_path)],
-                                        stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy())
+                                        stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy(),
+                                        preexec_fn=limit_files if max_files else None)
         wait_until(self.answers, timeout=20, message='rockit-web to answer')
         return self
 
@@ -59,8 +77,46 @@ class WebProcess:
         self.log.close()
 
 
-def updated(browser, times=2, timeout=20):
-    """Wait until the page's script has drawn at least `times` updates since this call."""
-    start = int(browser.find_element('tag name', 'body').get_attribute('data-updates') or 0)
-    wait_until(lambda: int(browser.find_element('tag name', 'body').get_attribute('data-updates') or 0)
-               >= start + times, timeout=timeout, message='the page to update')
+def updates(browser):
+    """The page's own count of finished refreshes (its body's data-updates)."""
+    return int(browser.execute_script('return Number(document.body ? document.body.dataset.updates || 0 : 0)'))
+
+
+def updated(browser, times=2, timeout=60):
+    """Wait until the page's script has finished at least `times` refreshes since this call."""
+    start = updates(browser)
+    wait_until(lambda: updates(browser) >= start + times, timeout=timeout, message='the page to update')
+
+
+def text(browser, element_id):
+    """An element's text as shown, read in one step (None while there is none): nothing is
+    held across the page's redraws, so nothing goes stale."""
+    return browser.execute_script('const e = document.getElementById(arguments[0]); return e ? e.innerText : null',
+                                  element_id)
+
+
+def cards(browser):
+    """The overview's cards, {id: text}, read in one step."""
+    return browser.execute_script("return Object.fromEntries(Array.from(document.querySelectorAll('.card'), "
+                                  "card => [card.id, card.innerText]))")
+
+
+def colour(browser, selector):
+    """The background colour of the first element matching selector, as rgb(r, g, b)."""
+    return browser.execute_script('return getComputedStyle(document.querySelector(arguments[0])).backgroundColor',
+                                  selector)
+
+
+def after_updates(browser, condition, timeout=120, message='the page'):
+    """Read the page after each of its refreshes until condition(browser) gives a true
+    value, and return it; a generous ceiling, and the last reading in the failure."""
+    deadline = time.monotonic() + timeout
+    seen, value = -1, None
+    while time.monotonic() < deadline:
+        count = updates(browser)
+        if count != seen:
+            seen, value = count, condition(browser)
+            if value:
+                return value
+        time.sleep(0.05)
+    raise AssertionError(f'timed out after {timeout} s waiting for {message}; last seen: {value!r}')

@@ -2,20 +2,21 @@
 
 Served from focusd itself, so that Alpaca clients share the one device loop, the soft
 limits and the codes of the Pyro side: every member reads the daemon's report_status()
-or runs one of its Pyro commands. Alpaca positions run 0..MaxStep: steps above the
-channel's lower soft limit, or the controller's steps 0..999999 without soft limits.
+or runs one of its Pyro commands. Alpaca positions run 0..MaxStep, as the API wants them:
+steps above the channel's lower soft limit, or above the controller's lowest position
+(-999999) without soft limits. A channel outside its soft limits (moved there before they
+were set) reads as the nearer end; a Move beyond either end goes to that end.
 """
 import threading
 import uuid
 
-from rockit.common import alpaca
-from rockit.common.alpaca import AlpacaError, ErrorNumber
-from rockit.common.alpaca_discovery import DiscoveryResponder
-from rockit.common.alpaca_http import AlpacaServer
+from rockit.alpaca import device as alpaca
+from rockit.alpaca.device import AlpacaError, ErrorNumber
+from rockit.alpaca.discovery import DiscoveryResponder
+from rockit.alpaca.server import AlpacaServer
 from rockit.common.errors import DeviceError, NotDisconnected, Refused
 
 from .codes import CommandStatus, FocuserStatus
-from .protocol import MAX_POSITION
 
 ACCEPT_POLL = 0.005  # s between looks at the published state while a move is being started
 
@@ -59,7 +60,7 @@ class ChannelFocuser(alpaca.Device):
                          str(uuid.uuid5(uuid.NAMESPACE_URL, f'rockit:focusd:{config.daemon}:{channel}')),
                          daemon.log)
         self.daemon, self.channel = daemon, channel
-        self.low, high = config.soft_limits.get(channel, (0, MAX_POSITION))
+        self.low, high = config.limits[channel]
         self.max_step = high - self.low
         self.probe = config.alpaca.get('temperature_probes', {}).get(str(channel))
 
@@ -88,7 +89,7 @@ class ChannelFocuser(alpaca.Device):
     def operational_state(self):
         status = self._status()
         state = [('IsMoving', status[self._key('moving')]),
-                 ('Position', status[self._key('current_steps')] - self.low)]
+                 ('Position', self._position(status))]
         temperature = status['temperature'].get(self.probe) if self.probe else None
         return state + ([('Temperature', temperature)] if temperature is not None else [])
 
@@ -101,7 +102,10 @@ class ChannelFocuser(alpaca.Device):
         return self._status()[self._key('moving')]
 
     def get_position(self):
-        return self._status()[self._key('current_steps')] - self.low
+        return self._position(self._status())
+
+    def _position(self, status):
+        return min(max(status[self._key('current_steps')] - self.low, 0), self.max_step)
 
     def get_maxstep(self):
         self.require_connected()
@@ -126,7 +130,7 @@ class ChannelFocuser(alpaca.Device):
         enabled = form.boolean('TempComp')
         self.require_connected()
         if enabled:
-            raise AlpacaError(ErrorNumber.InvalidOperation, 'temperature compensation is not available')
+            raise AlpacaError(ErrorNumber.NotImplemented, 'temperature compensation is not available')
 
     def get_temperature(self):
         if not self.probe:
@@ -145,8 +149,7 @@ class ChannelFocuser(alpaca.Device):
         """Starts the move and returns; IsMoving stays true until it ends."""
         position = form.integer('Position')
         self.require_connected()
-        if not 0 <= position <= self.max_step:
-            raise AlpacaError(ErrorNumber.InvalidValue, f'position {position} is outside 0..{self.max_step}')
+        position = min(max(position, 0), self.max_step)
         if self._status()[self._key('moving')]:
             raise AlpacaError(ErrorNumber.InvalidOperation, f'channel {self.channel} is moving: halt it first')
         target = position + self.low
@@ -189,7 +192,7 @@ def _serve(daemon):
     server = AlpacaServer(devices, config.address.host, settings['port'], config.control_ips,
                           {'ServerName': f'rockit focusd {config.daemon}', 'Manufacturer': 'rockit',
                            'ManufacturerVersion': ChannelFocuser.driver_version, 'Location': config.daemon},
-                          daemon.log)
+                          daemon.log, host_names=[config.address.host] + settings.get('host_names', []))
     try:
         discovery = DiscoveryResponder(settings.get('discovery_port', alpaca.DISCOVERY_PORT), server.port, daemon.log)
     except OSError:

@@ -1,6 +1,7 @@
 """focusd's config: the keys of the focuser daemon in service, plus optional temperature
 probes, per-channel soft limits and the Alpaca interface."""
-from rockit.common import alpaca, config, registry
+from rockit.alpaca import device as alpaca
+from rockit.common import config, registry
 
 from .protocol import MAX_POSITION, MIN_POSITION
 

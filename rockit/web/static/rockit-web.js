@@ -168,14 +168,19 @@ function buildControls(name, kind) {
         const value = form.elements[field].value;
         body[field] = type === 'number' ? Number(value) : value;
       }
-      stamp('answer', `${control.command}...`);
+      // A command may take minutes (a move, a dark sequence): say so until its answer.
+      const button = form.querySelector('button');
+      button.disabled = true;
+      stamp('answer', `${control.label}: running...`);
       try {
         const response = await fetch(`/api/${encodeURIComponent(name)}/${control.command}`, {
           method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
         const answer = await response.json();
-        stamp('answer', `${control.command}: ${answer.message ?? answer.error}`);
+        stamp('answer', `${control.label}: ${answer.message ?? answer.error}`);
       } catch (error) {
-        stamp('answer', `${control.command}: ${error.message}`);
+        stamp('answer', `${control.label}: ${error.message}`);
+      } finally {
+        button.disabled = false;
       }
     });
     box.appendChild(form);
@@ -203,7 +208,12 @@ async function daemonPage(name) {
 function start() {
   const body = document.body;
   const update = body.dataset.page === 'overview' ? overview : () => daemonPage(body.dataset.daemon);
-  const loop = async () => { await update(); body.dataset.updates = String(Number(body.dataset.updates || 0) + 1); setTimeout(loop, POLL_MS); };
+  // data-updates counts finished refreshes: what tests (and anyone curious) wait on.
+  const loop = async () => {
+    await update();
+    body.dataset.updates = String(Number(body.dataset.updates || 0) + 1);
+    setTimeout(loop, POLL_MS);
+  };
   loop();
 }
 

@@ -3,7 +3,7 @@ values that are not what the member takes are a BadRequest (HTTP 400)."""
 import pytest
 from hypothesis import given, strategies as st
 
-from rockit.common.alpaca import BadRequest, Form
+from rockit.alpaca.device import BadRequest, Form
 
 
 def test_get_names_match_in_any_case_and_put_names_exactly():

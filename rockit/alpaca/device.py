@@ -1,5 +1,5 @@
 """ASCOM Alpaca devices (API v1): the answers every device gives and the errors it raises,
-for any device type. The HTTP surface is in alpaca_http.py, discovery in alpaca_discovery.py.
+for any device type. The HTTP surface is in server.py, discovery in discovery.py.
 
 A device module subclasses Device and answers each member of its interface with a method
 get_<member>() (a property) or put_<member>(form) (a setter or method); an AlpacaError
@@ -18,8 +18,11 @@ import threading
 API_VERSION = 1
 DISCOVERY_PORT = 32227    # fixed by the Alpaca discovery protocol
 PORT = {'type': 'integer', 'minimum': 1, 'maximum': 65535}
-# The keys of a daemon's optional "alpaca" config section (a device adds its own).
-CONFIG_PROPERTIES = {'port': PORT, 'discovery_port': PORT}
+# The keys of a daemon's optional "alpaca" config section (a device adds its own):
+# host_names are the names clients may use for this machine in the Host header, beyond its
+# own names, localhost and IP literals (server.py).
+CONFIG_PROPERTIES = {'port': PORT, 'discovery_port': PORT,
+                     'host_names': {'type': 'array', 'items': {'type': 'string', 'minLength': 1, 'maxLength': 253}}}
 
 
 class ErrorNumber(enum.IntEnum):
@@ -109,6 +112,7 @@ class Device:
         self._lock = threading.Lock()
         self._wanted = False       # an Alpaca client connected us, and none disconnected since
         self._connecting = None    # the thread of a Connect() under way
+        self._connect_failure = None   # why the last Connect() failed, until Connecting says so
 
     # For subclasses.
     def online(self):
@@ -138,13 +142,21 @@ class Device:
             self._disconnect()
 
     def get_connecting(self):
-        return self._connecting is not None
+        """Connect()'s completion property: a Connect() that failed raises its error here
+        once, as the API asks of every asynchronous operation."""
+        with self._lock:
+            failure, self._connect_failure = self._connect_failure, None
+            connecting = self._connecting is not None
+        if failure is not None:
+            raise failure
+        return connecting
 
     def put_connect(self, form):
         """Platform 7 Connect(): returns at once, Connecting is true until it has finished."""
         with self._lock:
             if self._connecting is not None:
                 return
+            self._connect_failure = None
             self._connecting = threading.Thread(target=self._connect_in_background, daemon=True,
                                                 name=f'alpaca-connect-{self.number}')
             self._connecting.start()
@@ -164,6 +176,8 @@ class Device:
             self._connect()
         except AlpacaError as e:
             self.log.error('alpaca: connecting %s failed: %s', self.name, e.message)
+            with self._lock:
+                self._connect_failure = e
         finally:
             with self._lock:
                 self._connecting = None

@@ -4,25 +4,39 @@ devices: /api/v1/<type>/<number>/<member> for each device and the management API
 The standard library's ThreadingHTTPServer serves it: the surface is a few dozen fixed
 routes of form-encoded requests and JSON answers, which needs no routing, templating or
 async machinery, and a daemon that runs on a Raspberry Pi or from an RPM gains no
-dependency. Each connection gets a thread; one silent for IDLE_TIMEOUT s is closed, and
-beyond MAX_CONNECTIONS at once a new one is closed at once, so that no client can make
-the daemon start threads without end.
+dependency. Each connection gets a thread; one silent for IDLE_TIMEOUT s is closed, a
+request must arrive whole within REQUEST_DEADLINE s of its first byte however slowly it
+trickles, and beyond PER_ADDRESS connections from one address, or MAX_CONNECTIONS in all,
+a new one is closed at once: no client can make the daemon start threads without end, and
+slow clients from one address leave room for the others.
+
+The Host header must name this server (an IP literal, localhost, the machine's own names
+or the names the config adds), as a web application checks it: a page on a DNS-rebinding
+name that resolves to this machine cannot reach the API from a browser.
 
 The control rule of the Pyro side holds here: a PUT (which changes something) is refused
 with HTTP 403 unless it comes from one of the config's control machines; GETs are open.
 """
+import io
+import ipaddress
 import itertools
 import json
+import re
+import socket
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from .alpaca import API_VERSION, AlpacaError, BadRequest, Form
+from rockit.common.slow_clients import REQUEST_DEADLINE, AddressSlots, RequestReader
+
+from .device import API_VERSION, AlpacaError, BadRequest, Form
 
 IDLE_TIMEOUT = 30        # s a keep-alive connection may stay silent
 MAX_CONNECTIONS = 64     # open at once
+PER_ADDRESS = 16         # open at once from one client address
 MAX_BODY = 64 * 1024     # bytes of a PUT form; Alpaca forms are a few dozen
+DEVICE_NUMBER = re.compile(r'[0-9]{1,10}')   # an unsigned 32-bit number, in ASCII digits
 
 
 class Refusal(Exception):
@@ -36,14 +50,15 @@ class Refusal(Exception):
 class AlpacaServer:
     """Serves devices (alpaca.Device, numbered per type from 0) on host:port until close()."""
 
-    def __init__(self, devices, host, port, control_ips, description, log):
+    def __init__(self, devices, host, port, control_ips, description, log, host_names=()):
         self.devices = {(d.device_type.lower(), d.number): d for d in devices}
         self.control_ips = set(control_ips)
+        self.host_names = own_host_names() | {name.lower().rstrip('.') for name in host_names}
         self.description = description   # {'ServerName', 'Manufacturer', 'ManufacturerVersion', 'Location'}
         self.log = log
         self._transactions = itertools.count(1)
         self._transactions_lock = threading.Lock()
-        self._http = _BoundedServer((host, port), _handler(self))
+        self._http = _BoundedServer((host, port), _handler(self), log)
         self.port = self._http.server_address[1]
         self._thread = threading.Thread(target=self._http.serve_forever, name='alpaca-http', daemon=True)
 
@@ -62,18 +77,25 @@ class AlpacaServer:
         with self._transactions_lock:
             return next(self._transactions)
 
-    # Routing: (status, JSON body) for a request, or Refusal.
+    def check_host(self, host):
+        """Refusal unless the Host header (None when absent: not a browser) names this server."""
+        if host is None or host_name(host) in self.host_names or is_ip_literal(host_name(host)):
+            return
+        raise Refusal(HTTPStatus.BAD_REQUEST, f'Host {host[:100]!r} is not a name of this server')
+
+    # Routing: (status, JSON body) for a request, or Refusal. Paths are case-sensitive, as
+    # the API defines them: lower case.
     def answer(self, method, path, form, client_ip):
-        parts = path.strip('/').lower().split('/')
+        parts = path.strip('/').split('/')
         if parts[0] == 'management':
             if method != 'GET':
                 raise Refusal(HTTPStatus.METHOD_NOT_ALLOWED, 'the management API is read-only')
-            return self._management(parts[1:])
+            return self._management(parts[1:], form)
         if parts[0] != 'api' or len(parts) != 5 or parts[1] != f'v{API_VERSION}':
-            raise Refusal(HTTPStatus.NOT_FOUND, f'no such path: {path}')
+            raise Refusal(HTTPStatus.NOT_FOUND, f'no such path: {path[:200]}')
         _, _, device_type, number, member = parts
-        if not number.isdigit() or not number.isascii():
-            raise BadRequest(f'device number {number!r} is not a number')
+        if not DEVICE_NUMBER.fullmatch(number):
+            raise BadRequest(f'device number {number[:20]!r} is not a number from 0 to 4294967295')
         device = self.devices.get((device_type, int(number)))
         if device is None:
             raise BadRequest(f'there is no {device_type} number {number}')
@@ -93,13 +115,13 @@ class AlpacaServer:
             return self._envelope(form, ErrorNumber=e.number, ErrorMessage=e.message)
         return self._envelope(form, **({} if value is None else {'Value': value}))
 
-    def _management(self, parts):
+    def _management(self, parts, form):
         if parts == ['apiversions']:
-            return self._envelope(None, Value=[API_VERSION])
+            return self._envelope(form, Value=[API_VERSION])
         if parts == [f'v{API_VERSION}', 'description']:
-            return self._envelope(None, Value=self.description)
+            return self._envelope(form, Value=self.description)
         if parts == [f'v{API_VERSION}', 'configureddevices']:
-            return self._envelope(None, Value=[d.configured() for d in self.devices.values()])
+            return self._envelope(form, Value=[d.configured() for d in self.devices.values()])
         raise Refusal(HTTPStatus.NOT_FOUND, 'no such management path')
 
     def _envelope(self, form, **fields):
@@ -111,29 +133,72 @@ class AlpacaServer:
         return body
 
 
+def host_name(host):
+    """The name in a Host header, without its port or an IPv6 literal's brackets."""
+    host = host.strip().lower()
+    if host.startswith('['):
+        return host[1:host.find(']')] if ']' in host else host
+    return (host.rsplit(':', 1)[0] if host.count(':') == 1 else host).rstrip('.')
+
+
+def is_ip_literal(name):
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
+
+
+def own_host_names():
+    """localhost and the names this machine gives itself."""
+    names = {'localhost', 'localhost.localdomain', 'ip6-localhost'}
+    for name in (socket.gethostname(), socket.getfqdn()):
+        names.add(name.lower().rstrip('.'))
+    return names
+
+
 class _BoundedServer(ThreadingHTTPServer):
-    """A thread per connection, at most MAX_CONNECTIONS of them."""
+    """A thread per connection, at most PER_ADDRESS from one address and MAX_CONNECTIONS
+    in all."""
     daemon_threads = True
 
-    def __init__(self, address, handler):
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+    def __init__(self, address, handler, log):
+        self._slots = AddressSlots(PER_ADDRESS, MAX_CONNECTIONS)
+        self._log = log
         super().__init__(address, handler)
 
     def process_request(self, request, client_address):
-        if not self._slots.acquire(blocking=False):
+        ip = client_address[0]
+        if not self._slots.take(ip):
+            if self._slots.first_refusal(ip):
+                self._log.warning('alpaca: refusing connections from %s: too many open', ip)
             self.shutdown_request(request)
             return
         try:
             super().process_request(request, client_address)
         except Exception:
-            self._slots.release()
+            self._slots.release(ip)
             raise
 
     def process_request_thread(self, request, client_address):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._slots.release(client_address[0])
+
+
+class _SocketReader(io.RawIOBase):
+    """The handler's rfile: reads through a RequestReader, so a request has a deadline."""
+
+    def __init__(self, reader):
+        super().__init__()
+        self.reader = reader
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        return self.reader.recv_into(buffer)
 
 
 def _handler(server):
@@ -142,6 +207,15 @@ def _handler(server):
         timeout = IDLE_TIMEOUT
         disable_nagle_algorithm = True   # headers and body go out as two writes: no 40 ms wait for an ACK
         server_version = 'rockit-alpaca'
+
+        def setup(self):
+            super().setup()
+            self.reader = RequestReader(self.connection, IDLE_TIMEOUT, REQUEST_DEADLINE)
+            self.rfile = io.BufferedReader(_SocketReader(self.reader))
+
+        def handle_one_request(self):
+            self.reader.request_done()
+            super().handle_one_request()
 
         def do_GET(self):
             self._serve('GET')
@@ -153,7 +227,13 @@ def _handler(server):
             try:
                 url = urlsplit(self.path)
                 form = Form(_pairs(url.query if method == 'GET' else self._body()), caseless=method == 'GET')
+                self.reader.request_done()   # read whole: answering has the idle timeout, not the deadline
+                server.check_host(self.headers.get('Host'))
                 body = server.answer(method, url.path, form, self.client_address[0])
+            except socket.timeout as e:   # the form trickled in too slowly
+                self.close_connection = True
+                self.reader.request_done()    # the reply gets the idle timeout, not the spent deadline
+                return self._reply(HTTPStatus.REQUEST_TIMEOUT, str(e))
             except BadRequest as e:
                 return self._reply(HTTPStatus.BAD_REQUEST, str(e))
             except Refusal as e:
