@@ -290,13 +290,8 @@ def test_cross_correlation_settings_out_of_range_are_named(key, value, says):
 def test_cells_too_few_for_the_model_are_said_in_status(tmp_path, model, state):
     """Two cells fit a line but not a curve: status says what the chosen model still needs."""
     write_synthetic_day(tmp_path / 'day', pairs=1, cells=(0, 1257))
-    processor = LiveProcessor(tmp_path / 'out', dict(CONFIG, calibration_model=model)).start()
-    try:
-        _references(processor, tmp_path / 'day')
-        assert processor.wait_idle(20)
-        calibration = processor.status()['calibration']
-    finally:
-        processor.stop()
+    calibration = _calibration_after_references(LiveProcessor(tmp_path / 'out', dict(CONFIG, calibration_model=model)),
+                                                tmp_path / 'day')
     assert calibration['state'] == state
     if state == 'none':
         assert calibration['waiting'] == 'a poly2 calibration needs 3 cell captures with both cameras, ' \
@@ -305,7 +300,18 @@ def test_cells_too_few_for_the_model_are_said_in_status(tmp_path, model, state):
         assert 'waiting' not in calibration and calibration['model'] == 'linear'
 
 
-def _doas_day(tmp_path, pairs=10, start=None):
+def _calibration_after_references(processor, folder):
+    """Status `calibration` of a started processor once it has taken folder's references."""
+    processor.start()
+    try:
+        _references(processor, folder)
+        assert processor.wait_idle(30)
+        return processor.status()['calibration']
+    finally:
+        processor.stop()
+
+
+def _doas_day(tmp_path, pairs=10):
     """A synthetic day (no cells) whose plume follows real spectra, with a dark spectrum:
     (day folder, pair times, the spectrum for each pair, spectra folder)."""
     day = tmp_path / 'day'
@@ -399,14 +405,9 @@ def test_a_doas_calibration_expires_and_newer_cells_replace_it(tmp_path):
     assert cells['state'] == 'cell' and cells['age_s'] == 48.0 and cells['max_age_s'] == 86400, 'cells 48 s before the pair'
     assert later[0] > times[-1]
 
-    again = LiveProcessor(tmp_path / 'out', dict(config, doas_calibration_max_age_s=3600), doas_references=REFERENCES,
-                          doas_fov=[80, 45, 2]).start()
-    try:
-        _references(again, tmp_path / 'later')
-        assert again.wait_idle(30)
-        restarted = again.status()['calibration']
-    finally:
-        again.stop()
+    restarted = _calibration_after_references(
+        LiveProcessor(tmp_path / 'out', dict(config, doas_calibration_max_age_s=3600), doas_references=REFERENCES,
+                      doas_fov=[80, 45, 2]), tmp_path / 'later')
     assert restarted['state'] == 'cell', 'the saved DOAS calibration is older than the cells'
 
 
@@ -416,3 +417,18 @@ def test_live_limits_out_of_range_are_named(key, value):
     from rockit.pycam.processing.live.settings import live_limits
     with pytest.raises(ValueError, match=f'processing: {key} must be a number of at least'):
         live_limits({key: value})
+
+
+def test_what_the_cells_still_need_stays_in_status_after_pairs(tmp_path):
+    write_synthetic_day(tmp_path / 'day', pairs=2, cells=(0, 1257))
+    processor = LiveProcessor(tmp_path / 'out', CONFIG).start()
+    try:
+        _references(processor, tmp_path / 'day')
+        for on, off in plume_pairs(images_in(tmp_path / 'day')):
+            processor.submit_pair(on.path, {}, off.path, {})
+            assert processor.wait_idle(30)
+        status = processor.status()
+    finally:
+        processor.stop()
+    assert status['pairs_processed'] == 2
+    assert status['calibration']['waiting'].startswith('a poly2 calibration needs 3 cell captures')

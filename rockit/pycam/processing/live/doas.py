@@ -30,7 +30,7 @@ from ..outputs import doas_fit_npz, doas_log, doas_row
 
 log = logging.getLogger('rockit.pycam.processing')
 DOAS_CALIBRATION_FILE = 'doas_calibration.json'
-PAIRING_S = 2.0            # a spectrum pairs with the AA when an image is this close to it (PyCam's 2 s)
+PAIRING_S = 2.0            # a spectrum pairs with the AA when an image is this close to it
 MIN_AA_SPREAD = 0.02       # the points must span this much AA to fit a line through them
 MIN_R2 = 0.5               # a refit explaining less of the columns' scatter is not adopted
 SEARCH_SAMPLES = 240       # binned AA images kept for the search (about 19 MB at 648 x 486)
@@ -131,8 +131,8 @@ class LiveDoas:
         near = [(abs((t - when).total_seconds()), t, aa) for t, aa in self.images]
         if min(near, key=lambda n: n[0])[0] > self.pairing_s:
             return None
-        if not after or not before:
-            return min(near, key=lambda n: n[0])[2]
+        if not before:
+            return after[0][1]
         (t0, a0), (t1, a1) = before[-1], after[0]
         if t1 == t0:
             return a0

@@ -59,6 +59,7 @@ class LiveWorker:
                                  processor._doas_fov, self.limits['doas_window_s'], processor._min_doas_points,
                                  self.limits['doas_pairing_s'])
         self.calibration = None
+        self.waiting = None        # why the cells captured have not given a calibration yet
         self.candidates = self._first_calibrations(processor._calibration_path)
         self._choose_calibration()
 
@@ -147,10 +148,12 @@ class LiveWorker:
         if len(usable) < PARAMETERS[self.settings.calibration_model] or rates is None:
             # More cells of this run may still come; until then status says what is missing.
             model, needed = self.settings.calibration_model, PARAMETERS[self.settings.calibration_model]
-            self._publish_calibration(f'a {model} calibration needs {needed} cell captures with both cameras, '
-                                      f'0 ppm.m among them; so far {", ".join(map(str, sorted(usable))) or "none"}'
-                                      + ('' if rates is not None else '; and Clear frames of both cameras'))
+            self.waiting = (f'a {model} calibration needs {needed} cell captures with both cameras, '
+                            f'0 ppm.m among them; so far {", ".join(map(str, sorted(usable))) or "none"}'
+                            + ('' if rates is not None else '; and Clear frames of both cameras'))
+            self._publish_calibration()
             return
+        self.waiting = None
         frames, region = cell_absorbances(usable, rates, self.darks, self.settings.registration)
         calibration = fit_cells(frames, region, 'live cell captures', self.settings.calibration_model)
         calibration.measured = self.cells_time.strftime('%Y-%m-%dT%H:%M:%SZ')
@@ -158,10 +161,9 @@ class LiveWorker:
         self.candidates['cell'] = calibration
         self._choose_calibration()
 
-    def _publish_calibration(self, waiting=None):
-        """waiting: why cells captured have not given a calibration yet (none in use)."""
+    def _publish_calibration(self):
         cal = self.calibration
-        state = {'state': 'none', **({'waiting': waiting} if waiting else {})} if cal is None else {
+        state = {'state': 'none', **({'waiting': self.waiting} if self.waiting else {})} if cal is None else {
             'state': cal.method, 'model': cal.model, 'slope': plain(cal.slope), 'intercept': plain(cal.intercept),
             'r2': plain(cal.r2), 'unit': cal.unit, 'created': cal.created, 'measured': cal.measured,
             'age_s': plain(self._age_s(cal)), 'max_age_s': self.limits.get(f'{cal.method}_calibration_max_age_s')}
