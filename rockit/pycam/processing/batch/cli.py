@@ -34,15 +34,18 @@ def process(client, args):
     parser.add_argument('--calibration', help='calibration.json, or a folder with one or with cell frames')
     parser.add_argument('--line', action='append', help='integration line file (x=x0,x1 / y=y0,y1 / '
                         'orientation=left|right); repeat for several lines, whose rates are added')
-    parser.add_argument('--speed', choices=('flow', 'histogram', 'cross-correlation'), default='flow',
-                        help='plume speed: raw optical flow, flow corrected by its dominant plume motion, or the '
-                        'travel time between the line and a parallel one (default flow)')
+    parser.add_argument('--speed', choices=('flow', 'histogram', 'cross-correlation', 'global'), default='flow',
+                        help='plume speed: raw optical flow, flow corrected by its dominant plume motion, the '
+                        'travel time between the line and a parallel one, or one given speed (default flow)')
+    parser.add_argument('--global-speed', type=float, metavar='M_S',
+                        help='--speed global: the plume speed through every line, m/s (pyplis\'s velo_glob)')
     parser.add_argument('--cc-separation', type=float, default=10.0,
                         help='cross-correlation: px between the line and its parallel downstream (default 10)')
     cli.geometry_arguments(parser)
     cli.model_argument(parser)
-    parser.add_argument('--min-column', type=float, default=0.0,
-                        help='line pixels at or below this column (ppm.m) are sky, left out of the rate (default 0)')
+    parser.add_argument('--min-column', type=float, metavar='MOLECULES_CM2',
+                        help='line pixels at or below this column (molecules/cm^2) are sky, left out of the rate '
+                        '(default 5e16, PyCam\'s min_cd)')
     cli.temperature_argument(parser)
     parser.add_argument('--sensitivity-mask', nargs='?', const='', metavar='CELL_FOLDER',
                         help='divide AA images by the per-pixel sensitivity of a calibration cell relative to the '
@@ -58,6 +61,11 @@ def process(client, args):
     args = parser.parse_args(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
+    if args.min_column is not None and not (args.min_column == 0 or args.min_column >= 1e12):
+        raise UsageError(f'--min-column is in molecules/cm^2 (PyCam: 5e16), not {args.min_column:g}: '
+                         'is it in ppm.m? (1 ppm.m is 2.687e15 at 273.15 K)')
+    if args.global_speed is not None and not args.global_speed > 0:
+        raise UsageError(f'--global-speed must be a speed above 0 m/s, not {args.global_speed:g}')
     if args.scheduler:
         from rockit.pycam.processing.batch import cluster
         try:
@@ -71,7 +79,8 @@ def process(client, args):
     from rockit.pycam.processing.errors import CalibrationError, LineError, MissingInput, RegistrationError
     from rockit.pycam.processing.images import DarkLibrary
     try:
-        inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration)
+        clear = 'sky' if args.background in ('sky', 'surface') else args.clear
+        inputs = find_inputs(args.folder, args.darks, clear, args.calibration)
         settings, registered, notes = cli.scene(args, args.folder)
         if settings.line is None:
             raise MissingInput(f'cannot process {args.folder}:\n  line: no integration line; needs a file '
@@ -94,7 +103,8 @@ def process(client, args):
     cal = run.calibration
     show(f'[bold]{len(run)} pairs[/bold] from {inputs.folder}')
     show(f'  darks: {inputs.darks}\n  background: '
-         + (f'clear sky from {inputs.clear}' if inputs.clear else 'the sky region of each frame'))
+         + (f'clear sky from {inputs.clear}' if inputs.clear else 'a surface fitted to each frame'
+            if settings.background == 'surface' else 'the sky region of each frame'))
     show(f'  calibration: {cal.method} ({cal.source or inputs.calibration}): {cal.describe()}, r2 {cal.r2:.4f}')
     for note in notes + inputs.notes:
         show(f'  {note}')

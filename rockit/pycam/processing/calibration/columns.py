@@ -35,6 +35,9 @@ PPMM, MOLECULES = 'ppm.m', 'molecules/cm^2'
 CALIBRATION_FILE = 'calibration.json'
 DEFAULT_CELL_MODEL = 'poly2'    # three cells and a curve that bends: see models.py
 DEFAULT_DOAS_MODEL = 'linear'   # plume AA spans a short, nearly straight part of the curve
+# Line pixels at or below this column are sky, left out of emission rates (PyCam's default
+# min_cd, in molecules/cm^2: about 19 ppm.m, above the noise of a clear-sky pixel).
+DEFAULT_MIN_COLUMN = 5e16
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,16 @@ def settings_from_config(config, base=None):
     emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
     poly2, kern2015; default poly2), doas_calibration_model (default linear),
     doas_calibration_offset (default false: the DOAS curve applied less its value at AA 0);
-    min_column_ppmm (default 0); flow_margin_px; sensitivity_mask (a folder of calibration
-    cell frames with its darks and clear sky: AA divided by the cell's per-pixel
-    sensitivity relative to the centre; default off), sensitivity_cell (smallest, the
-    default, second_smallest, or a column in ppm.m: the cell the mask is made from). The
-    processor itself also reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
-    sky region of each frame, e.g. when Clear captures cannot avoid the plume).
+    min_column (molecules/cm^2, default 5e16); flow_margin_px; sensitivity_mask (a folder
+    of calibration cell frames with its darks and clear sky: AA divided by the cell's
+    per-pixel sensitivity relative to the centre; default off), sensitivity_cell (smallest,
+    the default, second_smallest, or a column in ppm.m: the cell the mask is made from);
+    background: 'clear' (default: Clear captures once there are some), 'sky' (the sky
+    region of each frame, e.g. when Clear captures cannot avoid the plume) or 'surface' (a
+    polynomial surface fitted to surface_regions, default the sky region, of order
+    surface_order, default 2); sky_gradient ('none', 'linear', 'quadratic') fitted in
+    sky_gradient_region; speed_mode 'global' with global_speed_m_s; distance_per_pixel
+    (true: each line point's distance along its line of sight, from geometry_file).
     """
     from ..background import SkyRegion
     from ..calibration.columns import DEFAULT_TEMPERATURE_K, ColumnUnits
@@ -37,11 +41,21 @@ def settings_from_config(config, base=None):
     lines = distinct_names([_line(item) for item in (line if isinstance(line, list) else [line] if line else [])])
     if lines:
         settings.line, settings.extra_lines = lines[0], tuple(lines[1:])
+    _background(config, settings)
+    if 'min_column_ppmm' in config:
+        raise ValueError('processing: min_column_ppmm is no longer read: give min_column in molecules/cm^2 '
+                         '(1 ppm.m is 2.687e15 at 273.15 K)')
+    if config.get('min_column') is not None:
+        settings.min_column = _number(config, 'min_column', float, 0)
     if config.get('speed_mode'):
         if config['speed_mode'] not in SPEED_MODES:
             raise ValueError(f'processing: speed_mode must be one of {", ".join(SPEED_MODES)}, '
                              f'not {config["speed_mode"]!r}')
         settings.speed_mode = config['speed_mode']
+    if settings.speed_mode == 'global':
+        if config.get('global_speed_m_s') is None:
+            raise ValueError('processing: speed_mode global needs global_speed_m_s (the plume speed, m/s)')
+        settings.global_speed_m_s = _number(config, 'global_speed_m_s', float, 0)
     if config.get('cc_separation_px') is not None:
         settings.cc_separation_px = _number(config, 'cc_separation_px', float, 1)
     if config.get('cc_window') is not None:
@@ -53,7 +67,7 @@ def settings_from_config(config, base=None):
         settings.registration = Registration.load(warp)
     settings.geometry, settings.geometry_notes = resolve_geometry(
         config.get('plume_distance_m'), config.get('focal_length_m'), config.get('field_of_view_deg'),
-        config.get('pixel_size_m'), config.get('geometry_file'))
+        config.get('pixel_size_m'), config.get('geometry_file'), _flag(config, 'distance_per_pixel'))
     settings.units = ColumnUnits(float(config.get('reference_temperature_k', DEFAULT_TEMPERATURE_K)))
     if config.get('flow_margin_px'):
         settings.flow_margin = int(config['flow_margin_px'])
@@ -62,14 +76,56 @@ def settings_from_config(config, base=None):
             setattr(settings, key, check_model(config[key]))
     if 'doas_calibration_offset' in config:
         settings.doas_calibration_offset = _flag(config, 'doas_calibration_offset')
-    if config.get('min_column_ppmm') is not None:
-        settings.min_column_ppmm = float(config['min_column_ppmm'])
     if config.get('sensitivity_mask') not in (None, False, ''):
         settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration,
                                             _sensitivity_cell(config.get('sensitivity_cell', 'smallest')))
     elif 'sensitivity_cell' in config:
         _sensitivity_cell(config['sensitivity_cell'])
     return settings
+
+
+def _background(config, settings):
+    from ..background import BACKGROUNDS, GRADIENTS, SkyGradient
+    background = config.get('background', 'clear')
+    if background not in BACKGROUNDS:
+        raise ValueError(f'processing: background must be one of {", ".join(BACKGROUNDS)}, not {background!r}')
+    settings.background = background
+    if config.get('surface_regions') is not None:
+        regions = config['surface_regions']
+        if not isinstance(regions, list) or not regions:
+            raise ValueError(f'processing: surface_regions must be a list of [x0, y0, x1, y1], not {regions!r}')
+        settings.surface_regions = tuple(_region(config, 'surface_regions', r) for r in regions)
+    if config.get('surface_order') is not None:
+        settings.surface_order = _number(config, 'surface_order', int, 1)
+        if settings.surface_order > 4:
+            raise ValueError(f'processing: surface_order must be 1-4, not {config["surface_order"]!r}')
+    gradient = config.get('sky_gradient', 'none')
+    if gradient not in GRADIENTS:
+        raise ValueError(f'processing: sky_gradient must be one of {", ".join(GRADIENTS)}, not {gradient!r}')
+    if GRADIENTS[gradient] is not None:
+        if config.get('sky_gradient_region') is None:
+            raise ValueError(f'processing: sky_gradient {gradient} needs sky_gradient_region [x0, y0, x1, y1], '
+                             'a tall strip of plume-free sky')
+        settings.sky_gradient = SkyGradient(_region(config, 'sky_gradient_region', config['sky_gradient_region']),
+                                            GRADIENTS[gradient])
+
+
+def _region(config, key, value):
+    from ..background import SkyRegion
+    if not (isinstance(value, (list, tuple)) and len(value) == 4
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        raise ValueError(f'processing: {key} needs [x0, y0, x1, y1] in whole pixels, not {value!r}')
+    try:
+        return SkyRegion(*value)
+    except ValueError as e:
+        raise ValueError(f'processing: {key}: {e}') from None
+
+
+def _flag(config, key):
+    value = config.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f'processing: {key} must be true or false, not {value!r}')
+    return value
 
 
 def _number(config, key, kind, minimum):
@@ -79,12 +135,6 @@ def _number(config, key, kind, minimum):
         raise ValueError(f'processing: {key} must be {"an integer" if kind is int else "a number"} of at least '
                          f'{minimum}, not {value!r}')
     return kind(value)
-
-
-def _flag(config, key):
-    if not isinstance(config[key], bool):
-        raise ValueError(f'processing: {key} must be true or false, not {config[key]!r}')
-    return config[key]
 
 
 def _sensitivity_cell(cell):

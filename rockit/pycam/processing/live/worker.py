@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from ..background import ClearSkyBackground, SkyRegionBackground
+from ..background import background_for
 from ..calibration.columns import Calibration, cell_absorbances, fit_cells
 from ..errors import CalibrationError
 from ..calibration.models import PARAMETERS
@@ -175,11 +175,8 @@ class LiveWorker:
     def _build_pipeline(self):
         if not {'on', 'off'} <= self.darks.bands():
             raise LookupError('no dark frames for both cameras yet: capture Dark frames (pycam darks)')
-        use_clear = not (isinstance(self.p._config, dict) and self.p._config.get('background') == 'sky')
-        rates = self._clear_rates() if use_clear else None
         s = self.settings
-        background = (SkyRegionBackground(s.sky) if rates is None else
-                      ClearSkyBackground(rates['on'], s.registration.apply(rates['off']), s.sky))
+        background = background_for(s, self._clear_rates() if s.background == 'clear' else None)
         # The last AA image is the worker's, not the pipeline's: a new calibration or
         # reference rebuilds the pipeline, and the next pair's flow still needs it.
         self.pipeline = LivePipeline(s, self.darks, background, self.calibration, previous=self.last_aa)

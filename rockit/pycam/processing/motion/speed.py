@@ -10,7 +10,9 @@ pixel, by one of three methods:
   flow_hybrid); elsewhere the raw flow is kept;
 - cross-correlation: the travel time of the line-integrated AA from the line to a parallel
   line `cc_separation_px` downstream, over the last `cc_window` images; one speed for the
-  whole line, none until the window has filled.
+  whole line, none until the window has filled;
+- global: no measurement, one configured speed through the line (the pipeline's
+  global_speed_m_s; pyplis's velo_glob), for plumes too faint or smooth to follow.
 """
 import collections
 
@@ -20,7 +22,7 @@ from ..emission import IntegrationLine
 from .flow import LineFlow, bytescale, contrast_range, cross_correlation_speed, farneback, normal_displacement
 from .flow import resample_series
 
-SPEED_MODES = ('flow', 'histogram', 'cross-correlation')
+SPEED_MODES = ('flow', 'histogram', 'cross-correlation', 'global')
 HISTOGRAM_BINS = 60
 HYBRID_TOLERANCE = 2.0      # histogram widths a raw displacement may stray before it is replaced
 MIN_LENGTH_PX = 1.0         # shorter flow vectors say little about the plume's motion (pyplis's min_length)
