@@ -13,8 +13,11 @@ import Pyro4.socketutil
 from Pyro4 import message, util
 from Pyro4.configuration import config
 
+from . import pyro_inflate
+
 SERIALIZER = 'serpent'
 SERIALIZER_ID = util.get_serializer(SERIALIZER).serializer_id
+pyro_inflate.install()   # a compressed reply inflates to MAX_MESSAGE_SIZE at most
 
 
 class UnsafeReply(Pyro4.errors.ProtocolError):

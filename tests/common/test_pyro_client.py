@@ -8,7 +8,9 @@ import pickle
 import socket
 import threading
 import types
+import zlib
 
+import Pyro4.errors
 import pytest
 import serpent
 from Pyro4 import message, util
@@ -36,7 +38,8 @@ class Trap:
 class FakeDaemon:
     """A raw TCP server at a registry address that speaks Pyro's framing but answers with
     a pickle payload: at the handshake ('handshake'), or at the first call after a serpent
-    handshake ('reply')."""
+    handshake ('reply'); or ('inflating') answers that call with a compressed serpent reply
+    that inflates far beyond the message limit."""
 
     def __init__(self, address, marker, when):
         self.marker, self.when = marker, when
@@ -70,7 +73,12 @@ class FakeDaemon:
             conn.send(message.Message(message.MSG_CONNECTOK, answer, SERPENT_ID,
                                       message.FLAGS_META_ON_CONNECT, hello.seq).to_bytes())
             call = message.Message.recv(conn, [message.MSG_INVOKE])
-            conn.send(message.Message(message.MSG_RESULT, trap, PICKLE_ID, 0, call.seq).to_bytes())
+            if self.when == 'inflating':    # 8 MiB of serpent in a few kB
+                bomb = zlib.compress(serpent.dumps('x' * 8 * pyro.MAX_MESSAGE_SIZE), 9)
+                conn.send(message.Message(message.MSG_RESULT, bomb, SERPENT_ID, message.FLAGS_COMPRESSED,
+                                          call.seq).to_bytes())
+            else:
+                conn.send(message.Message(message.MSG_RESULT, trap, PICKLE_ID, 0, call.seq).to_bytes())
             message.Message.recv(conn)   # until the client hangs up
         except Exception:  # the client hung up: what it did is what the test checks
             pass
@@ -157,3 +165,16 @@ def test_proxies_leave_the_global_serializer_alone(test_registry, monkeypatch):
     address = test_registry.add('anything')
     proxy = pyro.connect(address)
     assert proxy._pyroSerializer == 'serpent' and Pyro4.config.SERIALIZER == 'json'
+
+
+def test_a_compressed_reply_inflates_no_further_than_the_message_limit(test_registry, tmp_path):
+    """Whatever answers at a daemon's address cannot make a client inflate a few kB into
+    memory without bound: the reply is refused as too large."""
+    address = test_registry.add('fake_test')
+    daemon = FakeDaemon(address, tmp_path / 'marker', 'inflating')
+    try:
+        with pytest.raises(Pyro4.errors.MessageTooLargeError, match='inflates beyond'):
+            with pyro.connect(address) as proxy:
+                proxy.report_status()
+    finally:
+        daemon.close()
