@@ -122,6 +122,23 @@ def test_unexposed_attributes_are_not_callable(lamp):
         call(uri, 'forget')
 
 
+@pytest.mark.parametrize('method, kwargs, error', [
+    ('forget', {}, AttributeError),                                 # not exposed
+    ('no_such_method', {}, AttributeError),
+    ('set_power', {'watts': {'__class__': 'no.such.Class'}}, Pyro4.errors.SerializeError),
+    ('set_power', {'watts': 1, '__class__': 1}, TypeError),          # Pyro4 takes the key for a class
+])
+def test_a_call_refused_before_its_method_runs_carries_no_daemon_stack(lamp, method, kwargs, error):
+    obj, uri = lamp
+    with Pyro4.Proxy(uri) as proxy:
+        proxy._pyroTimeout = 5
+        with pytest.raises(error) as refused:
+            proxy._pyroInvoke(method, (), kwargs)
+    remote = ''.join(refused.value._pyroTraceback)
+    assert 'File "' not in remote and 'Traceback' not in remote, remote
+    assert obj.calls == [] and call(uri, 'report_status') == {'calls': 0}
+
+
 def test_exposed_methods_lists_commands_and_queries():
     assert pyro.exposed_methods(Lamp()) == {'set_lamp': True, 'set_power': True, 'explode': True,
                                             'report_status': False}
