@@ -9,7 +9,10 @@ import re
 
 MAX_DEPTH = 64
 INTEGER_LIMIT = 2 ** 63
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]', re.DOTALL)
+# A string runs to its closing quote or, unterminated, to the end of the text (json.loads then
+# says where): a string token that could fail to match would be retried from every quote
+# inside it, quadratic in a truncated file full of escaped quotes.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)|[\[\]{},:]', re.DOTALL)
 
 
 class HugeInteger(int):

@@ -67,3 +67,17 @@ def test_nesting_to_the_limit_is_read_and_past_it_names_where(tmp_path):
 
 def test_brackets_inside_strings_do_not_count(tmp_path):
     assert load_text(tmp_path, json.dumps({'text': '[' * 1000 + '{' * 1000}))['text'] == '[' * 1000 + '{' * 1000
+
+
+@pytest.mark.parametrize('tail', ['', '\\'])
+def test_a_truncated_string_of_escaped_quotes_is_an_error_not_a_hang(tmp_path, tail):
+    """A file cut short inside a string of 100,000 escaped quotes: the nesting scan reads it
+    in one pass (it used to retry the string from each quote in it, for hours), and the
+    daemon exits 2 saying where the JSON breaks."""
+    path = tmp_path / 'config.json'
+    path.write_text('{"log_name": "' + '\\"' * 100000 + tail)
+    done = subprocess.run([sys.executable, str(ROOT / 'focusd'), str(path)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().endswith(f'{path}: invalid JSON at line 1 column 14: Unterminated string '
+                                        'starting at'), done.stderr[-2000:]
