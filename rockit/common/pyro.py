@@ -3,7 +3,7 @@ and the decorators that expose commands and queries safely.
 
 Server settings, and why:
 - serpent only: pickle and dill would let any client run code in the daemon.
-- MAX_MESSAGE_SIZE bounds a message on the wire and, through pyro_inflate, a compressed
+- MAX_MESSAGE_SIZE bounds a message on the wire and, through pyro_serpent, a compressed
   one once inflated.
 - no detailed tracebacks, and every exposed method catches its own exceptions, so a
   client gets a status code, never a trace of the daemon's internals.
@@ -27,7 +27,7 @@ import Pyro4
 import Pyro4.errors
 import Pyro4.socketutil
 
-from . import pyro_inflate, systemd
+from . import pyro_serpent, systemd
 from .codes import CommandStatus
 from .errors import DeviceError, Refused
 from .pyro_daemon import GuardedDaemon
@@ -42,7 +42,7 @@ Pyro4.config.SERIALIZERS_ACCEPTED = {'serpent'}
 Pyro4.config.DETAILED_TRACEBACK = False
 Pyro4.config.SOCK_REUSE = True
 Pyro4.config.MAX_MESSAGE_SIZE = MAX_MESSAGE_SIZE
-pyro_inflate.install()   # a compressed message inflates to MAX_MESSAGE_SIZE at most
+pyro_serpent.install()   # compressed messages and exceptions within bounds (pyro_serpent)
 
 # What a failed call looks like to a client: the daemon is down, unreachable or too slow, or
 # answered in a serializer other than serpent (pyro_client.UnsafeReply, a ProtocolError).

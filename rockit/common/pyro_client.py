@@ -13,11 +13,11 @@ import Pyro4.socketutil
 from Pyro4 import message, util
 from Pyro4.configuration import config
 
-from . import pyro_inflate
+from . import pyro_serpent
 
 SERIALIZER = 'serpent'
 SERIALIZER_ID = util.get_serializer(SERIALIZER).serializer_id
-pyro_inflate.install()   # a compressed reply inflates to MAX_MESSAGE_SIZE at most
+pyro_serpent.install()   # compressed replies and exceptions within bounds (pyro_serpent)
 
 
 class UnsafeReply(Pyro4.errors.ProtocolError):
