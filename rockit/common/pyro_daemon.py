@@ -4,11 +4,12 @@ at most a share of the worker threads, and a connection beyond the limits is clo
 once, never read on the accepting thread (Pyro4 reads a refused client's handshake there,
 which a silent client stretches to the socket timeout while nobody else gets in).
 
-A request's parts are at most REQUEST_LIMIT bytes each, far below the MAX_MESSAGE_SIZE that
+A request's parts are at most REQUEST_LIMIT bytes each, below the MAX_MESSAGE_SIZE that
 replies need: serpent decodes through Python's parser, which takes some 500 times a
 message's size in memory (a 1 MiB list of zeros: 500 MB and 4 s), so one message of the
 size a reply may have would take a daemon past its MemoryMax. Requests are a method name
-and a few small arguments.
+and a few arguments; a 100 kB string argument still gets its status code. pyro_serpent
+decodes one message at a time, so that many such requests at once cost one's memory.
 """
 import logging
 import socket
@@ -24,7 +25,7 @@ from Pyro4.socketutil import SocketConnection
 from .slow_clients import PER_ADDRESS, REQUEST_DEADLINE, AddressSlots, RequestReader
 
 _log = logging.getLogger('rockit.pyro')
-REQUEST_LIMIT = 16 * 1024   # bytes of a request's annotations, and of its data
+REQUEST_LIMIT = 128 * 1024   # bytes of a request's annotations, and of its data
 
 
 class GuardedDaemon(Pyro4.Daemon):
