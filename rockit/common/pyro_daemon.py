@@ -3,13 +3,6 @@ message must arrive whole within a deadline of its first byte, one client addres
 at most a share of the worker threads, and a connection beyond the limits is closed at
 once, never read on the accepting thread (Pyro4 reads a refused client's handshake there,
 which a silent client stretches to the socket timeout while nobody else gets in).
-
-A request's parts are at most REQUEST_LIMIT bytes each, below the MAX_MESSAGE_SIZE that
-replies need: serpent decodes through Python's parser, which takes some 500 times a
-message's size in memory (a 1 MiB list of zeros: 500 MB and 4 s), so one message of the
-size a reply may have would take a daemon past its MemoryMax. Requests are a method name
-and a few arguments; a 100 kB string argument still gets its status code. pyro_serpent
-decodes one message at a time, so that many such requests at once cost one's memory.
 """
 import logging
 import socket
@@ -25,7 +18,6 @@ from Pyro4.socketutil import SocketConnection
 from .slow_clients import PER_ADDRESS, REQUEST_DEADLINE, AddressSlots, RequestReader
 
 _log = logging.getLogger('rockit.pyro')
-REQUEST_LIMIT = 128 * 1024   # bytes of a request's annotations, and of its data
 
 
 class GuardedDaemon(Pyro4.Daemon):
@@ -69,9 +61,6 @@ class _BoundedConnection(SocketConnection):
         self.reader = RequestReader(sock, sock.gettimeout(), deadline)
 
     def recv(self, size):
-        if size > REQUEST_LIMIT:     # Pyro4 reads a message's header, annotations and data whole
-            raise Pyro4.errors.MessageTooLargeError(f'receiving: {size} bytes declared, at most '
-                                                    f'{REQUEST_LIMIT} accepted: refused')
         data = bytearray(size)
         view, got = memoryview(data), 0
         while got < size:

@@ -11,9 +11,7 @@ Pyro4's own serializer lacks:
   answer carries, and a SystemExit from whatever answers at a daemon's address silently
   ended the thread watching it (chillerd's interlock watchers, rockit-web's pollers), which
   went on reporting its last answer.
-- One message is decoded at a time (see BoundedSerpentSerializer._decoding).
 """
-import threading
 import zlib
 
 from Pyro4 import errors, util
@@ -31,18 +29,11 @@ class BoundedSerpentSerializer(util.SerpentSerializer):
             raise errors.SerializeError(f'refused to make a {type(made).__name__} from a message: not an Exception')
         return made
 
-    # Serpent decodes through Python's parser, at some 500 times a message's size in memory
-    # while it parses: one message at a time keeps that to one message's worth, however many
-    # connections send at once (the parser holds the GIL anyway, so little time is lost).
-    _decoding = threading.Lock()
-
     def deserializeData(self, data, compressed=False):
-        with self._decoding:
-            return self.loads(inflate(data) if compressed else data)
+        return self.loads(inflate(data) if compressed else data)
 
     def deserializeCall(self, data, compressed=False):
-        with self._decoding:
-            return self.loadsCall(inflate(data) if compressed else data)
+        return self.loadsCall(inflate(data) if compressed else data)
 
 
 def inflate(data):
