@@ -17,7 +17,7 @@ from . import pyro_serpent
 
 SERIALIZER = 'serpent'
 SERIALIZER_ID = util.get_serializer(SERIALIZER).serializer_id
-pyro_serpent.install()   # compressed replies and exceptions within bounds (pyro_serpent)
+pyro_serpent.install()   # on import: it refuses only what no daemon of ours sends (pyro_serpent)
 
 
 class UnsafeReply(Pyro4.errors.ProtocolError):

@@ -18,6 +18,9 @@ from Pyro4 import errors, util
 from Pyro4.configuration import config
 
 
+INFLATE_LIMIT = 1024 * 1024   # bytes, in a process (a client) that sets no MAX_MESSAGE_SIZE
+
+
 class BoundedSerpentSerializer(util.SerpentSerializer):
     """Pyro4's serpent serializer, refusing a compressed payload that inflates too far and
     an exception that is not an Exception."""
@@ -37,8 +40,9 @@ class BoundedSerpentSerializer(util.SerpentSerializer):
 
 
 def inflate(data):
-    """data decompressed, or MessageTooLargeError once it passes MAX_MESSAGE_SIZE."""
-    limit = config.MAX_MESSAGE_SIZE or 0
+    """data decompressed, or MessageTooLargeError once it passes MAX_MESSAGE_SIZE (or
+    INFLATE_LIMIT, where that is 0: unbounded)."""
+    limit = config.MAX_MESSAGE_SIZE or INFLATE_LIMIT
     inflater = zlib.decompressobj()
     try:
         inflated = inflater.decompress(data, limit + 1 if limit > 0 else 0)
