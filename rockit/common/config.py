@@ -53,6 +53,9 @@ def read_json(path):
     if huge:
         (key, digits), more = huge[0], f' (and {len(huge) - 1} more)' if len(huge) > 1 else ''
         raise invalid(path, [f'{_key_path(key)}: an integer of {digits} digits is beyond 64 bits{more}'])
+    half = next(json_bounds.half_pairs(data), None)
+    if half is not None:
+        raise invalid(path, [f'{_key_path(half)}: a \\u escape of half a UTF-16 surrogate pair is not text'])
     if not isinstance(data, dict):
         raise ConfigError(f'{path}: expected a JSON object at the top level')
     return data

@@ -1,15 +1,20 @@
-"""JSON within bounds a config can mean: nesting no deeper than MAX_DEPTH and integers that
-fit 64 bits. Python's json reader turns deeper nesting into a RecursionError and an integer
-of more than 4300 digits into a ValueError, neither of which names the key; here each is
-found first (the nesting by a scan of the text, the integers without converting them) and
-told as `key: problem`.
+"""JSON within bounds a config can mean: nesting no deeper than MAX_DEPTH, integers that
+fit 64 bits, and strings that are text. Python's json reader turns deeper nesting into a
+RecursionError and an integer of more than 4300 digits into a ValueError, neither of which
+names the key; here each is found first (the nesting by a scan of the text, the integers
+without converting them) and told as `key: problem`. A \\ud800 escape alone decodes to half
+a UTF-16 pair, which no file, log line or terminal can take (a log_name holding one made
+every log line fail): half_pairs finds those.
 """
 import json
 import re
 
 MAX_DEPTH = 64
 INTEGER_LIMIT = 2 ** 63
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]', re.DOTALL)
+# A string runs to its closing quote or, unterminated, to the end of the text (json.loads then
+# says where): a string token that could fail to match would be retried from every quote
+# inside it, quadratic in a truncated file full of escaped quotes.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)|[\[\]{},:]', re.DOTALL)
 
 
 class HugeInteger(int):
@@ -67,3 +72,27 @@ def huge_integers(data, path=()):
     elif isinstance(data, list):
         for index, value in enumerate(data):
             yield from huge_integers(value, path + (index,))
+
+
+def _is_text(value):
+    try:
+        value.encode('utf-8')
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def half_pairs(data, path=()):
+    """Key path of every key or string in data holding a lone UTF-16 surrogate."""
+    if isinstance(data, str):
+        if not _is_text(data):
+            yield list(path)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if not _is_text(key):
+                yield list(path) + [key.encode('utf-8', 'backslashreplace').decode()]
+            else:
+                yield from half_pairs(value, path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from half_pairs(value, path + (index,))

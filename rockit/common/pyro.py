@@ -3,6 +3,8 @@ and the decorators that expose commands and queries safely.
 
 Server settings, and why:
 - serpent only: pickle and dill would let any client run code in the daemon.
+- MAX_MESSAGE_SIZE bounds a message on the wire and, through pyro_serpent, a compressed
+  one once inflated.
 - no detailed tracebacks, and every exposed method catches its own exceptions, so a
   client gets a status code, never a trace of the daemon's internals.
 - COMMTIMEOUT: a client that connects and never speaks (or dies) frees its worker thread
@@ -25,7 +27,7 @@ import Pyro4
 import Pyro4.errors
 import Pyro4.socketutil
 
-from . import systemd
+from . import pyro_serpent, systemd
 from .codes import CommandStatus
 from .errors import DeviceError, RaisedToClient, Refused
 from .pyro_daemon import GuardedDaemon
@@ -45,6 +47,7 @@ def use_daemon_wire_settings():
     Pyro4.config.DETAILED_TRACEBACK = False
     Pyro4.config.SOCK_REUSE = True
     Pyro4.config.MAX_MESSAGE_SIZE = MAX_MESSAGE_SIZE
+    pyro_serpent.install()   # compressed messages and exceptions within bounds
 
 
 # What a failed call looks like to a client: the daemon is down, unreachable or too slow, or

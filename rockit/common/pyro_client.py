@@ -13,8 +13,11 @@ import Pyro4.socketutil
 from Pyro4 import message, util
 from Pyro4.configuration import config
 
+from . import pyro_serpent
+
 SERIALIZER = 'serpent'
 SERIALIZER_ID = util.get_serializer(SERIALIZER).serializer_id
+pyro_serpent.install()   # on import: it refuses only what no daemon of ours sends (pyro_serpent)
 
 
 class UnsafeReply(Pyro4.errors.ProtocolError):

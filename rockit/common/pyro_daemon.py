@@ -6,6 +6,7 @@ which a silent client stretches to the socket timeout while nobody else gets in)
 """
 import logging
 import socket
+import traceback
 
 import Pyro4
 import Pyro4.errors
@@ -38,6 +39,13 @@ class GuardedDaemon(Pyro4.Daemon):
     def handleRequest(self, conn):
         _next_message(conn)
         return super().handleRequest(conn)
+
+    # Pyro4 sends its own stack with an error raised before a method runs (a method that is
+    # not there, arguments it cannot decode), whatever DETAILED_TRACEBACK says: the client
+    # gets the exception alone, not the daemon's paths and versions.
+    def _sendExceptionResponse(self, connection, seq, serializer_id, exc_value, tbinfo, flags=0, annotations=None):
+        only = traceback.format_exception_only(type(exc_value), exc_value)
+        return super()._sendExceptionResponse(connection, seq, serializer_id, exc_value, only, flags, annotations)
 
 
 def _next_message(conn):

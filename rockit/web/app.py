@@ -67,7 +67,7 @@ def make_app(config, pollers):
             raise HTTPException(404, f"no command '{request.path_params['command']}' for {target.name}")
         try:
             arguments = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):    # nesting deeper than json's reader goes is within the body limit
             arguments = None
         if not isinstance(arguments, dict):
             return JSONResponse({'code': CommandStatus.InvalidArgument,
@@ -101,8 +101,13 @@ def _forward(address, method, arguments, target, timeout):
     try:
         with pyro.connect(address, timeout) as proxy:
             code = getattr(proxy, method)(**arguments)
-    except pyro.CommunicationErrors as e:
-        return CommandStatus.Unreachable, f'error: unable to communicate with {address.name}: {e}'
+    except Exception as e:
+        if getattr(e, '_pyroTraceback', None) is not None:
+            # raised by the daemon's Pyro before the command ran: arguments it could not decode
+            return CommandStatus.InvalidArgument, f'error: {address.name} refused the arguments: {e}'
+        if isinstance(e, pyro.CommunicationErrors):
+            return CommandStatus.Unreachable, f'error: unable to communicate with {address.name}: {e}'
+        raise
     target.watcher.poke()
     if not isinstance(code, int):
         return CommandStatus.Failed, f'error: unexpected answer {code!r}'

@@ -1,6 +1,6 @@
 """A config no daemon can mean (an integer of thousands of digits, lists nested 100,000
-deep) is a config error like any other: each daemon exits 2 naming the key as a schema problem,
-instead of exiting 1 with a traceback that systemd would restart for ever."""
+deep, a string no log line can hold) is a config error like any other: each daemon exits 2
+naming the key as a schema problem, instead of exiting 1 with a traceback that systemd would restart for ever."""
 import json
 import subprocess
 import sys
@@ -11,7 +11,8 @@ from rockit.common import config
 from support import ROOT
 
 HUGE = {'huge integer': ('9' * 5000, 'log_name: an integer of 5000 digits is beyond 64 bits'),
-        'deep nesting': ('[' * 100000 + ']' * 100000, 'log_name[0][0][0]...: nested deeper than 64 levels')}
+        'deep nesting': ('[' * 100000 + ']' * 100000, 'log_name[0][0][0]...: nested deeper than 64 levels'),
+        'half a surrogate pair': ('"x\\ud800"', 'log_name: a \\u escape of half a UTF-16 surrogate pair is not text')}
 DAEMONS = ['focusd', 'chillerd', 'camvirtd', 'pycamd', 'rockit-web']
 
 
@@ -67,3 +68,25 @@ def test_nesting_to_the_limit_is_read_and_past_it_names_where(tmp_path):
 
 def test_brackets_inside_strings_do_not_count(tmp_path):
     assert load_text(tmp_path, json.dumps({'text': '[' * 1000 + '{' * 1000}))['text'] == '[' * 1000 + '{' * 1000
+
+
+@pytest.mark.parametrize('tail', ['', '\\'])
+def test_a_truncated_string_of_escaped_quotes_is_an_error_not_a_hang(tmp_path, tail):
+    """A file cut short inside a string of 100,000 escaped quotes: the nesting scan reads it
+    in one pass (it used to retry the string from each quote in it, for hours), and the
+    daemon exits 2 saying where the JSON breaks."""
+    path = tmp_path / 'config.json'
+    path.write_text('{"log_name": "' + '\\"' * 100000 + tail)
+    done = subprocess.run([sys.executable, str(ROOT / 'focusd'), str(path)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().endswith(f'{path}: invalid JSON at line 1 column 14: Unterminated string '
+                                        'starting at'), done.stderr[-2000:]
+
+
+def test_a_key_or_string_holding_half_a_surrogate_pair_names_where(tmp_path):
+    assert load_text(tmp_path, '{"a": ["\\ud83d\\ude00"]}') == {'a': ['\U0001f600']}   # a whole pair is text
+    for text, where in [('{"a": {"b": [1, "\\udc00"]}}', 'a.b[1]'), ('{"a": {"\\ud800": 1}}', 'a.\\ud800')]:
+        with pytest.raises(config.ConfigError) as error:
+            load_text(tmp_path, text)
+        assert str(error.value).endswith(f'{where}: a \\u escape of half a UTF-16 surrogate pair is not text')

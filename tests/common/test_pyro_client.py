@@ -8,7 +8,9 @@ import pickle
 import socket
 import threading
 import types
+import zlib
 
+import Pyro4.errors
 import pytest
 import serpent
 from Pyro4 import message, util
@@ -36,7 +38,8 @@ class Trap:
 class FakeDaemon:
     """A raw TCP server at a registry address that speaks Pyro's framing but answers with
     a pickle payload: at the handshake ('handshake'), or at the first call after a serpent
-    handshake ('reply')."""
+    handshake ('reply'); or answers the calls with a compressed serpent reply that inflates
+    far beyond the message limit ('inflating'), or with a SystemExit ('exiting')."""
 
     def __init__(self, address, marker, when):
         self.marker, self.when = marker, when
@@ -70,7 +73,19 @@ class FakeDaemon:
             conn.send(message.Message(message.MSG_CONNECTOK, answer, SERPENT_ID,
                                       message.FLAGS_META_ON_CONNECT, hello.seq).to_bytes())
             call = message.Message.recv(conn, [message.MSG_INVOKE])
-            conn.send(message.Message(message.MSG_RESULT, trap, PICKLE_ID, 0, call.seq).to_bytes())
+            if self.when == 'exiting':      # every call answered with a SystemExit for the caller to raise
+                while True:
+                    exit_ = serpent.dumps({'__class__': 'builtins.SystemExit', '__exception__': True,
+                                           'args': [0], 'attributes': {}})
+                    conn.send(message.Message(message.MSG_RESULT, exit_, SERPENT_ID, message.FLAGS_EXCEPTION,
+                                              call.seq).to_bytes())
+                    call = message.Message.recv(conn, [message.MSG_INVOKE])
+            if self.when == 'inflating':    # 8 MiB of serpent in a few kB
+                bomb = zlib.compress(serpent.dumps('x' * 8 * pyro.MAX_MESSAGE_SIZE), 9)
+                conn.send(message.Message(message.MSG_RESULT, bomb, SERPENT_ID, message.FLAGS_COMPRESSED,
+                                          call.seq).to_bytes())
+            else:
+                conn.send(message.Message(message.MSG_RESULT, trap, PICKLE_ID, 0, call.seq).to_bytes())
             message.Message.recv(conn)   # until the client hangs up
         except Exception:  # the client hung up: what it did is what the test checks
             pass
@@ -157,3 +172,35 @@ def test_proxies_leave_the_global_serializer_alone(test_registry, monkeypatch):
     address = test_registry.add('anything')
     proxy = pyro.connect(address)
     assert proxy._pyroSerializer == 'serpent' and Pyro4.config.SERIALIZER == 'json'
+
+
+def test_a_compressed_reply_inflates_no_further_than_the_message_limit(test_registry, tmp_path):
+    """Whatever answers at a daemon's address cannot make a client inflate a few kB into
+    memory without bound: the reply is refused as too large."""
+    address = test_registry.add('fake_test')
+    daemon = FakeDaemon(address, tmp_path / 'marker', 'inflating')
+    try:
+        with pytest.raises(Pyro4.errors.MessageTooLargeError, match='inflates beyond'):
+            with pyro.connect(address) as proxy:
+                proxy.report_status()
+    finally:
+        daemon.close()
+
+
+def test_a_watcher_outlives_an_answer_that_says_exit(make_chiller, test_registry, tmp_path):
+    """A client raises the exception an answer carries: a SystemExit from whatever answers
+    at a daemon's address silently ended chillerd's interlock watcher, whose interlock then
+    stayed 'not asked yet'. Now it is refused as any other bad answer, and asked again."""
+    address = test_registry.add('fake_test')
+    daemon = FakeDaemon(address, tmp_path / 'marker', 'exiting')
+    try:
+        with pytest.raises(Pyro4.errors.SerializeError, match='SystemExit'):
+            with pyro.connect(address) as proxy:
+                proxy.report_status()
+        chiller = make_chiller(power_daemon='fake_test', power_channels=['cam1'])
+        wait_until(lambda: any('SystemExit' in fault for fault in (chiller.status().get('interlock_faults') or {}).values()),
+                   timeout=60, message='an interlock fault naming the refused SystemExit')
+        asked = daemon.connections
+        wait_until(lambda: daemon.connections > asked + 1, timeout=60, message='the watcher to ask again')
+    finally:
+        daemon.close()

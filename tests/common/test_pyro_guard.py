@@ -1,9 +1,13 @@
 """The Pyro layer: the control-IP guard, argument checks, no tracebacks, serpent only."""
 import math
+import socket
+import zlib
 
 import Pyro4
 import Pyro4.errors
 import pytest
+from Pyro4 import message, util
+from Pyro4.socketutil import SocketConnection
 
 from support import connections_from
 from rockit.common import pyro
@@ -118,6 +122,52 @@ def test_unexposed_attributes_are_not_callable(lamp):
         call(uri, 'forget')
 
 
+@pytest.mark.parametrize('method, kwargs, error', [
+    ('forget', {}, AttributeError),                                 # not exposed
+    ('no_such_method', {}, AttributeError),
+    ('set_power', {'watts': {'__class__': 'no.such.Class'}}, Pyro4.errors.SerializeError),
+    ('set_power', {'watts': 1, '__class__': 1}, TypeError),          # Pyro4 takes the key for a class
+])
+def test_a_call_refused_before_its_method_runs_carries_no_daemon_stack(lamp, method, kwargs, error):
+    obj, uri = lamp
+    with Pyro4.Proxy(uri) as proxy:
+        proxy._pyroTimeout = 5
+        with pytest.raises(error) as refused:
+            proxy._pyroInvoke(method, (), kwargs)
+    remote = ''.join(refused.value._pyroTraceback)
+    assert 'File "' not in remote and 'Traceback' not in remote, remote
+    assert obj.calls == [] and call(uri, 'report_status') == {'calls': 0}
+
+
 def test_exposed_methods_lists_commands_and_queries():
     assert pyro.exposed_methods(Lamp()) == {'set_lamp': True, 'set_power': True, 'explode': True,
                                             'report_status': False}
+
+
+def compressed_call(uri, inflated_size):
+    """report_status() sent by hand as one compressed message padded to inflated_size bytes
+    of serpent (a comment after the call): the reply's type, or None if the daemon hung up."""
+    serializer = util.get_serializer('serpent')
+    location = Pyro4.core.URI(uri)
+    with socket.create_connection((location.host, location.port), timeout=30) as sock:
+        conn = SocketConnection(sock)
+        hello, _ = serializer.serializeData({'handshake': 'hello', 'object': location.object})
+        conn.send(message.Message(message.MSG_CONNECT, hello, serializer.serializer_id, 0, 1).to_bytes())
+        assert message.Message.recv(conn).type == message.MSG_CONNECTOK
+        call = serializer.dumpsCall(location.object, 'report_status', (), {})
+        call += b'\n#' + b'x' * (inflated_size - len(call) - 2)
+        conn.send(message.Message(message.MSG_INVOKE, zlib.compress(call, 9), serializer.serializer_id,
+                                  message.FLAGS_COMPRESSED, 2).to_bytes())
+        try:
+            return message.Message.recv(conn).type
+        except Pyro4.errors.ConnectionClosedError:
+            return None
+
+
+def test_a_compressed_call_inflates_no_further_than_the_message_limit(lamp):
+    """A few kB that would inflate to many MB are refused before they are inflated, and the
+    daemon goes on answering; a compressed call within the limit still gets its answer."""
+    _, uri = lamp
+    assert compressed_call(uri, pyro.MAX_MESSAGE_SIZE // 2) == message.MSG_RESULT
+    assert compressed_call(uri, 8 * pyro.MAX_MESSAGE_SIZE) is None
+    assert call(uri, 'report_status') == {'calls': 0}

@@ -189,6 +189,23 @@ def test_housekeeping_follows_no_symbolic_link_out_of_the_data_folder(tmp_path):
     assert not any(p.exists() for p in today)
 
 
+def test_housekeeping_follows_no_linked_so2_folder_out_of_the_processing_folder(tmp_path):
+    now = datetime.datetime.now(UTC).replace(microsecond=0)
+    then = now - datetime.timedelta(days=3)
+    foreign = write_products(tmp_path / 'elsewhere', then)      # product names in a folder not ours
+    day = tmp_path / 'data' / 'processing' / names.date_folder(then)
+    day.mkdir(parents=True)
+    (day / 'so2').symlink_to(foreign[0].parent)
+    ours = [write_products(tmp_path / 'data' / 'processing', now - datetime.timedelta(seconds=60 - i))
+            for i in range(5)]
+    keeper = Housekeeping({'keep_free_mb': 1, 'delete_oldest': False, 'products_mb': 0.001},
+                          Disk(tmp_path / 'data', 10**9), logging.getLogger('hk'),
+                          products=tmp_path / 'data' / 'processing')
+    keeper.tick(now)
+    assert all(p.exists() for p in foreign)
+    assert [group[0].exists() for group in ours] == [False, False, True, True, True]
+
+
 def test_health_reads_the_machine():
     reading = health.reading(DataStore('/', 0).free_bytes, datetime.datetime.now(UTC))
     assert reading['disk_free_mb'] > 0 and len(reading['load']) == 3 and reading['uptime_s'] > 0

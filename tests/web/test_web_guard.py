@@ -240,3 +240,15 @@ def test_a_flood_of_idle_connections_leaves_the_api_answering_and_the_log_quiet(
     log = site.log_path.read_text().splitlines()[lines_before:]
     assert len(log) <= 3, log[:10]
     assert 'over the connection caps' in '\n'.join(log)
+
+
+@pytest.mark.parametrize('raw', [
+    b'[' * 30000 + b']' * 30000,                                 # within the body limit, past json's recursion
+    b'{"channel": 1, "steps": 42, "__class__": 1}',              # a key Pyro's serpent decoding takes for a class
+    b'{"channel": 1, "steps": {"__class__": "no.such.Class"}}',
+])
+def test_arguments_that_break_decoding_get_a_clear_refusal_not_a_server_error(site, stand_in, raw):
+    response = command(site, raw=raw)
+    assert response.status in (400, 409), response.body
+    assert response.json()['code'] == 5 and stand_in.focuser.target == 0
+    assert 'Traceback' not in site.log_path.read_text()

@@ -75,6 +75,8 @@ def products_in(root):
     """[(stamp, [(path, bytes)])] of the processing products under root, oldest first."""
     groups = defaultdict(list)
     for day in date_folders(root):
+        if (day / 'so2').is_symlink():      # scandir would list the folder it points to
+            continue
         for entry in _entries(day / 'so2'):
             match = PRODUCT.fullmatch(entry.name)
             if match and entry.is_file():
