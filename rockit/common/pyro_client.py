@@ -20,6 +20,9 @@ SERIALIZER_ID = util.get_serializer(SERIALIZER).serializer_id
 pyro_serpent.install()   # on import: it refuses only what no daemon of ours sends (pyro_serpent)
 
 
+REPLY_LIMIT = 1024 * 1024   # bytes: what a rockit daemon sends at most (pyro.MAX_MESSAGE_SIZE)
+
+
 class UnsafeReply(Pyro4.errors.ProtocolError):
     """The peer answered in a serializer other than serpent; nothing of it was decoded."""
 
@@ -71,7 +74,7 @@ class SerpentProxy(Pyro4.Proxy):
         try:
             sock = Pyro4.socketutil.createSocket(connect=location, reuseaddr=config.SOCK_REUSE,
                                                  timeout=self._pyroTimeout, nodelay=config.SOCK_NODELAY)
-            conn = Pyro4.socketutil.SocketConnection(sock, uri.object)
+            conn = _BoundedConnection(sock, uri.object)
             serializer = util.get_serializer(SERIALIZER)
             data, _ = serializer.serializeData({'handshake': self._pyroHandshake, 'object': uri.object}, False)
             request = message.Message(message.MSG_CONNECT, data, SERIALIZER_ID, message.FLAGS_META_ON_CONNECT,
@@ -101,6 +104,17 @@ class SerpentProxy(Pyro4.Proxy):
             if isinstance(e, Pyro4.errors.CommunicationError):
                 raise
             raise Pyro4.errors.CommunicationError(f'cannot connect to {where}: {e}') from e
+
+
+class _BoundedConnection(Pyro4.socketutil.SocketConnection):
+    """A client connection that reads no part of a message larger than REPLY_LIMIT: the
+    size comes from the peer's header, and the host process's MAX_MESSAGE_SIZE is its
+    owner's (Pyro4's default, 0, reads whatever size a peer declares)."""
+
+    def recv(self, size):
+        if size > REPLY_LIMIT:
+            raise Pyro4.errors.MessageTooLargeError(f'a reply of {size} bytes is beyond {REPLY_LIMIT}: refused')
+        return super().recv(size)
 
 
 def open_proxy(uri, timeout=None):

@@ -39,7 +39,8 @@ class FakeDaemon:
     """A raw TCP server at a registry address that speaks Pyro's framing but answers with
     a pickle payload: at the handshake ('handshake'), or at the first call after a serpent
     handshake ('reply'); or answers the calls with a compressed serpent reply that inflates
-    far beyond the message limit ('inflating'), or with a SystemExit ('exiting')."""
+    far beyond the message limit ('inflating'), with a header declaring a reply beyond it ('large'),
+    or with a SystemExit ('exiting')."""
 
     def __init__(self, address, marker, when):
         self.marker, self.when = marker, when
@@ -84,6 +85,10 @@ class FakeDaemon:
                 bomb = zlib.compress(serpent.dumps('x' * 8 * pyro.MAX_MESSAGE_SIZE), 9)
                 conn.send(message.Message(message.MSG_RESULT, bomb, SERPENT_ID, message.FLAGS_COMPRESSED,
                                           call.seq).to_bytes())
+            elif self.when == 'large':
+                large = message.Message(message.MSG_RESULT, serpent.dumps('x'), SERPENT_ID, 0, call.seq)
+                large.data_size = 2 * pyro.MAX_MESSAGE_SIZE   # declared, never sent: the client must not wait for it
+                conn.send(large.to_bytes())
             else:
                 conn.send(message.Message(message.MSG_RESULT, trap, PICKLE_ID, 0, call.seq).to_bytes())
             message.Message.recv(conn)   # until the client hangs up
@@ -181,6 +186,19 @@ def test_a_compressed_reply_inflates_no_further_than_the_message_limit(test_regi
     daemon = FakeDaemon(address, tmp_path / 'marker', 'inflating')
     try:
         with pytest.raises(Pyro4.errors.MessageTooLargeError, match='inflates beyond'):
+            with pyro.connect(address) as proxy:
+                proxy.report_status()
+    finally:
+        daemon.close()
+
+
+def test_a_reply_beyond_the_message_limit_is_not_read(test_registry, tmp_path):
+    """A client process keeps Pyro4's global MAX_MESSAGE_SIZE as its owner set it (0, no
+    limit, by default): the proxy itself refuses a reply larger than a daemon ever sends."""
+    address = test_registry.add('fake_test')
+    daemon = FakeDaemon(address, tmp_path / 'marker', 'large')
+    try:
+        with pytest.raises(Pyro4.errors.MessageTooLargeError):
             with pyro.connect(address) as proxy:
                 proxy.report_status()
     finally:
