@@ -371,3 +371,7 @@ def proc_status(pid, key):
 
 def alive(device):
     return device.process.process.poll() is None and os.path.exists(f'/proc/{device.pid}')
+
+
+# Methods that raise TypeError in the client for an unknown id, as the daemons in service do.
+RAISE_FOR_UNKNOWN_ID = {('camvirtd', 'report_camera_status'): 'unknown camera'}

@@ -15,7 +15,7 @@ import math
 
 import pytest
 
-from reliability_harness import DAEMONS
+from reliability_harness import DAEMONS, RAISE_FOR_UNKNOWN_ID
 from rockit.common import pyro
 
 NEVER_VALID = [None, 'text', '', '1', b'\x00\xff', [], {}, [1], {'a': 1}, math.nan, math.inf, -math.inf,
@@ -50,9 +50,6 @@ BAD_CALLS = {
                   ('capture_darks', ('spectrometers',)), ('stop_acquisition', ('none',)),
                   ('restart_device', ('all',)), ('restart_device', ('both',))],
 }
-
-# Methods that raise TypeError in the client for an unknown id, as the daemons in service do.
-RAISE_FOR_UNKNOWN_ID = {('camvirtd', 'report_camera_status'): 'unknown camera'}
 
 pytestmark = pytest.mark.parametrize('spec', DAEMONS, ids=str)
 
