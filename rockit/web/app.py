@@ -46,7 +46,8 @@ def make_app(config, pollers):
         return JSONResponse([p.view() for p in pollers.values()])
 
     async def status(request):
-        return JSONResponse(poller(request).view())
+        client = request.client.host if request.client else None
+        return JSONResponse(dict(poller(request).view(), client=client, control=client in config.control_ips))
 
     async def plot(request):
         png = poller(request).pngs.get(request.path_params['plot'])

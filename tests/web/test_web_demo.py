@@ -4,6 +4,8 @@ is what the daemons report, and the SO2 camera's pictures are real PNGs. The HTT
 status, commands forwarded only from control machines, the daemon's own codes and words,
 and 404s for what is not there."""
 
+import re
+
 import pytest
 
 from web_support import after_updates, cards, colour, http, text
@@ -102,8 +104,12 @@ def test_pycam_page_shows_so2_image_emission_plot_and_state(demo, browser, scree
         assert png.body[:8] == b'\x89PNG\r\n\x1a\n'
         assert int.from_bytes(png.body[16:20], 'big') == plots.WIDTH   # IHDR width
     assert 'SO2 emission rate' in text(browser, 'emission') and 'kg/s' in text(browser, 'emission')
-    assert 'continuous' in text(browser, 'group-cameras').lower() or 'fltrA' in text(browser, 'group-cameras')
-    assert 'free_bytes' in text(browser, 'storage') or 'root' in text(browser, 'storage')
+    cameras = text(browser, 'group-cameras')
+    assert 'continuous' in cameras and 'fltrA' in cameras and ' µs' in cameras and ' %' in cameras
+    assert re.search(r'\d+(\.\d)? [MG]B free \(floor 100 MB\)', text(browser, 'storage'))
+    # A column density as a person reads it: three digits and a power of ten, with its unit.
+    doas = after_updates(browser, lambda b: text(b, 'doas'), message='a DOAS column')
+    assert re.fullmatch(r'\d\.\d\d × 10[⁰¹²³⁴⁵⁶⁷⁸⁹]+ ± \d\.\d\d × 10[⁰¹²³⁴⁵⁶⁷⁸⁹]+ molecules/cm²', doas), doas
     screenshot()
 
 
