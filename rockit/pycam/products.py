@@ -1,5 +1,6 @@
 """What pycamd has made, for viewers such as rockit-web: the latest SO2 (AA) image, the
-day's emission-rate rows, the latest plume spectrum and the latest DOAS fit.
+day's emission-rate rows, the latest plume spectrum and the latest DOAS fit, and previews
+of the newest raw frames.
 
 Pyro carries bytes, not arrays, so arrays travel as .npy bytes, and an image is thinned
 to fit well inside Pyro's message limit. Everything is read from the files processing and
@@ -13,8 +14,9 @@ import numpy as np
 from rockit.common.csvlog import CsvLog
 from rockit.common.pyro import MAX_MESSAGE_SIZE, query
 
+from .instrument import BANDS
 from .processing.output_names import CSV_NAME, DOAS_FIT_NAME
-from .storage.names import NamingError, parse_spectrum_name
+from .storage.names import NamingError, parse_image_name, parse_spectrum_name
 
 IMAGE_BYTES = MAX_MESSAGE_SIZE // 3   # an AA image thinned to at most this many bytes
 MAX_ROWS = 3000                        # emission-rate rows returned, the newest
@@ -91,6 +93,34 @@ class Products:
             return None
         newest = max(names, key=lambda name: name.time)
         return {'name': newest.path.name, 'npy': newest.path.read_bytes()}
+
+    def _last_frames(self):
+        """{band: file name} of the frames acquisition saved last, as its status says (a
+        band on a second Pi is a group of its own)."""
+        names = {}
+        for group_name, group in self.groups.items():
+            part = group.status()
+            for band in BANDS:
+                state = part if group_name == band else part.get(band)
+                if isinstance(state, dict) and state.get('last_file'):
+                    names[band] = state['last_file']
+        return names
+
+    @query()
+    def latest_frames(self):
+        """The newest frame of each band as a small PNG (previews.py): {band: {'name',
+        'png', 'saturated'}}, bands without a frame yet left out."""
+        from . import previews      # OpenCV only for the viewers that ask
+        found = {}
+        for band, name in self._last_frames().items():
+            try:
+                path = self.store.folder(parse_image_name(name).time) / name
+            except NamingError:
+                continue
+            preview = previews.band_preview(path)
+            if preview is not None:
+                found[band] = preview
+        return found
 
     @query()
     def latest_doas_fit(self):

@@ -46,6 +46,7 @@ class Poller:
         self.pngs = {}                 # plot name -> PNG bytes
         self.versions = {}             # plot name -> what it was drawn from (changes with it)
         self.history = collections.deque()   # chiller: (time, {key: °C})
+        self.frames = {}               # pycamd: band -> {'name', 'saturated'} of its newest frame preview
         self._history_s = config.history_hours * 3600
         self._products_at = self._chiller_plot_at = 0.0
         self.watcher = Watcher(address, self._ask, label=address.name, interval=config.poll_interval,
@@ -99,11 +100,26 @@ class Poller:
         if isinstance(rates, dict) and rates['rows']:
             rows = rates['rows']
             self._draw('emission', (rates['day'], len(rows), rows[-1].get('time')), plots.emission_rates, rows)
+        self._keep_frames(proxy)
         spectrum = proxy.latest_spectrum()
         fit = _doas_fit(proxy)
         if isinstance(spectrum, dict):
             self._draw('spectrum', (spectrum['name'], fit and str(fit['spectrum'])), plots.spectrum,
                        _npy(spectrum['npy']), spectrum['name'], fit)
+
+    def _keep_frames(self, proxy):
+        """The newest raw frames' PNG previews as they come (pycamd drew them); a pycamd
+        older than the query has none."""
+        try:
+            frames = proxy.latest_frames()
+        except AttributeError:
+            return
+        for band, frame in (frames or {}).items():
+            name = f'frame-{band}'
+            if self.versions.get(name) != frame['name']:
+                self.pngs[name] = _bytes(frame['png'])
+                self.versions[name] = frame['name']
+            self.frames[band] = {'name': frame['name'], 'saturated': frame['saturated']}
 
     def view(self):
         """What /api/<daemon>/status answers: state and reason, the last status the daemon
@@ -119,4 +135,5 @@ class Poller:
             reason = status.get('offline_reason') if state == 'OFFLINE' else None
         return {'name': self.name, 'kind': self.kind.name, 'state': state, 'reason': reason,
                 'online': state != 'OFFLINE', 'answered_at': observation.at, 'status': status,
-                'plots': {name: str(hash(version)) for name, version in dict(self.versions).items()}}
+                'plots': {name: str(hash(version)) for name, version in dict(self.versions).items()},
+                'frames': dict(self.frames)}

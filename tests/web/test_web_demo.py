@@ -113,6 +113,41 @@ def test_pycam_page_shows_so2_image_emission_plot_and_state(demo, browser, scree
     screenshot()
 
 
+FRAMES = """return ['fltrA', 'fltrB'].map(band => {
+  const image = document.getElementById('frame-' + band);
+  const caption = document.getElementById('frame-' + band + '-caption');
+  return image && image.complete && image.naturalWidth > 0 && [image.naturalWidth, caption.innerText];
+});"""
+
+
+def test_pycam_page_shows_the_newest_raw_frames_with_their_saturation(demo, browser, screenshot):
+    browser.get(demo['url'] + 'localhost_test6')
+    frames = after_updates(browser, lambda b: (lambda found: found if all(found) else None)(b.execute_script(FRAMES)),
+                           message='both raw frames')
+    for band, (width, caption) in zip(('fltrA', 'fltrB'), frames):
+        assert width == 648
+        assert re.fullmatch(band + r', o[nf]f?-band \(3[13]0 nm\): \S+_' + band + r'_\S+\.png; saturation \d+ %, '
+                            r'\d+\.\d\d % of pixels saturated \(red\)', caption), caption
+    first = frames[0][1]
+    after_updates(browser, lambda b: (lambda now: bool(now and now[0] and now[0][1] != first))(b.execute_script(FRAMES)),
+                  message='a newer on-band frame, live')
+    screenshot()
+
+
+def test_pycamd_serves_its_newest_frames_as_small_pngs(daemon_status):
+    import cv2
+    import numpy as np
+    import serpent
+    with pyro.connect(registry.daemon('localhost_test6'), 30) as proxy:
+        frames = wait_until(lambda: (lambda f: f if len(f) == 2 else None)(proxy.latest_frames()), timeout=30,
+                            message='both bands saved')
+    for band, frame in frames.items():
+        png = serpent.tobytes(frame['png'])
+        assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) < 500 * 1024
+        assert cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR).shape == (486, 648, 3)
+        assert f'_{band}_' in frame['name'] and 0 <= frame['saturated'] <= 1
+
+
 def test_unknown_page_is_a_404_page(demo, browser, screenshot):
     browser.get(demo['url'] + 'no_such_daemon')   # a static page: loaded means drawn
     assert text(browser, 'detail') == "no daemon 'no_such_daemon' here"

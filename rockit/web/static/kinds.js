@@ -52,6 +52,22 @@ function throttleFlags(throttled) {
     .map(([name]) => name);
 }
 
+// The newest on- and off-band frames for aiming and focusing: saturated pixels in red,
+// with how many there are and the band's saturation figure (its brightest pixels' level).
+function rawFrames(s, view) {
+  const frames = view.frames || {};
+  const shown = ['fltrA', 'fltrB'].filter(band => frames[band] && (view.plots || {})[`frame-${band}`]);
+  if (!shown.length) return '';
+  return '<section class="group" id="raw-frames"><h2>Raw frames</h2><div class="plots">' + shown.map(band => {
+    const state = (s.cameras || {})[band] || s[band] || {};
+    const role = band === 'fltrA' ? 'on-band (310 nm)' : 'off-band (330 nm)';
+    return `<figure><img id="frame-${band}" class="frame" alt="${band} newest frame" ` +
+      `src="/api/${encodeURIComponent(view.name)}/plot/frame-${band}.png?v=${view.plots[`frame-${band}`]}">` +
+      `<figcaption id="frame-${band}-caption">${esc(`${band}, ${role}: ${frames[band].name}; saturation ${percent(state.saturation)}, ` +
+      `${(100 * frames[band].saturated).toFixed(2)} % of pixels saturated (red)`)}</figcaption></figure>`;
+  }).join('') + '</div></section>';
+}
+
 const KINDS = {
   focuser: {
     summary(s) {
@@ -168,6 +184,7 @@ const KINDS = {
         p.geometry && ['geometry', esc(p.geometry)],
       ]);
       const cams = s.cameras;
+      text += rawFrames(s, view);
       if (cams) {
         const bands = ['fltrA', 'fltrB'].filter(b => cams[b]).map(b => bandRow(b, cams[b]));
         text += `<section class="group" id="group-cameras"><h2>Cameras</h2><p>${esc(partState(cams))}, ${esc(activity(cams))}: ` +
