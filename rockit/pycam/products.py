@@ -11,15 +11,18 @@ from pathlib import Path
 
 import numpy as np
 
+from rockit.common.arguments import Choice, Integer
 from rockit.common.csvlog import CsvLog
 from rockit.common.pyro import MAX_MESSAGE_SIZE, query
 
 from .instrument import BANDS
-from .processing.output_names import CSV_NAME, DOAS_FIT_NAME
+from .processing.output_names import CSV_NAME, DOAS_CSV_NAME, DOAS_FIT_NAME
 from .storage.names import NamingError, parse_image_name, parse_spectrum_name
 
 IMAGE_BYTES = MAX_MESSAGE_SIZE // 3   # an AA image thinned to at most this many bytes
 MAX_ROWS = 3000                        # emission-rate rows returned, the newest
+CSV_CHUNK = MAX_MESSAGE_SIZE // 2      # bytes of a day's CSV file per answer
+DAY_CSVS = {'emission_rates': CSV_NAME, 'doas_columns': DOAS_CSV_NAME}
 
 
 def _newest_folder(root):
@@ -29,6 +32,14 @@ def _newest_folder(root):
     except OSError:
         return None
     return days[-1] if days else None
+
+
+def _days(root):
+    """The names of the <YYYY-MM-DD> folders under root, oldest first."""
+    try:
+        return sorted(p.name for p in Path(root).iterdir() if p.is_dir() and p.name[:2] == '20')
+    except OSError:
+        return []
 
 
 def _npy_bytes(array):
@@ -57,6 +68,31 @@ class Products:
         if day is None:
             return day, []
         return day, CsvLog(day / CSV_NAME, ()).rows()
+
+    def _product_days(self):
+        out_dir = getattr(self.processor, 'out_dir', None)
+        return _days(out_dir) if out_dir else []
+
+    @query()
+    def product_days(self):
+        """The days processing has results for, oldest first."""
+        return self._product_days()
+
+    @query(day=Choice(lambda daemon: daemon._product_days()), name=Choice(DAY_CSVS), offset=Integer(0))
+    def day_csv(self, day, name, offset=0):
+        """Part of a day's emission_rates or doas_columns CSV file from byte offset:
+        {'day', 'name', 'bytes', 'next', 'size'}; next is None at its end. Read in parts,
+        since a day at one pair a second outgrows one Pyro message."""
+        path = Path(self.processor.out_dir) / day / DAY_CSVS[name]
+        try:
+            with open(path, 'rb') as file:
+                size = file.seek(0, 2)
+                file.seek(offset)
+                data = file.read(CSV_CHUNK)
+        except FileNotFoundError:
+            size, data = 0, b''
+        end = offset + len(data)
+        return {'day': day, 'name': name, 'bytes': data, 'next': end if end < size else None, 'size': size}
 
     @query()
     def emission_rates(self):

@@ -127,3 +127,26 @@ def chiller_history(history):
     axes.legend(loc='upper left', fontsize='small')
     axes.tick_params(axis='x', labelrotation=30)
     return _png(figure)
+
+
+def day_history(day, rates, columns):
+    """A day's SO2 emission rate (with its uncertainty band) above its DOAS columns, on one
+    time axis."""
+    figure = Figure(figsize=(FIGURE_SIZE[0], FIGURE_SIZE[1] * 1.4), dpi=DPI, layout='constrained')
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    times = [_time(row['time']) for row in rates]
+    rate = [_float(row.get('emission_rate_kg_s')) for row in rates]
+    error = [_float(row.get('emission_rate_err_kg_s')) for row in rates]
+    top.fill_between(times, [r - e for r, e in zip(rate, error)], [r + e for r, e in zip(rate, error)],
+                     color='tab:blue', alpha=0.25, label='uncertainty')
+    top.plot(times, rate, color='tab:blue', marker='.', markersize=2, linewidth=0.8, label='total emission rate')
+    top.set_ylabel('SO2 emission rate (kg/s)')
+    top.legend(loc='upper left', fontsize='small')
+    top.set_title(f'SO2 on {day} (UTC)')
+    bottom.plot([_time(row['time']) for row in columns], [_float(row.get('so2_molecules_cm2')) for row in columns],
+                color='tab:purple', marker='.', markersize=2, linewidth=0.8, label='DOAS column')
+    bottom.set_ylabel('SO2 column (molecules/cm²)')
+    bottom.set_xlabel('time (UTC)')
+    bottom.legend(loc='upper left', fontsize='small')
+    bottom.xaxis.set_major_formatter(DateFormatter('%H:%M'))
+    return _png(figure)

@@ -256,3 +256,47 @@ def test_pycamd_serves_its_products_as_bytes(daemon_status):
     assert 300 <= fit['wavelengths'].min() < fit['wavelengths'].max() <= 330, 'the fit window only'
     misfit = np.sqrt(np.mean(((fit['measured'] - fit['fitted']) / fit['measured']) ** 2))
     assert misfit < 0.05, 'the model is the one fitted to these counts'
+
+
+def test_any_days_results_are_drawn_and_downloaded_as_csv(demo, browser, screenshot):
+    browser.get(demo['url'] + 'localhost_test6')
+    day = after_updates(browser, lambda b: b.execute_script(
+        "const s = document.querySelector('#history-form select'); return s && s.value"), message='the days')
+    assert re.fullmatch(r'\d{4}-\d{2}-\d{2}', day)
+    after_updates(browser, lambda b: b.execute_script(
+        "const i = document.getElementById('day-plot'); return i && i.complete && i.naturalWidth > 0"),
+        message="the day's picture")
+    assert browser.execute_script("return document.getElementById('day-plot').naturalWidth") == plots.WIDTH
+    screenshot()
+    for name, column in (('emission_rates', 'emission_rate_kg_s'), ('doas_columns', 'so2_molecules_cm2')):
+        href = browser.execute_script(f"return document.getElementById('csv-{name}').getAttribute('href')")
+        assert href == f'/api/localhost_test6/day/{day}/{name}.csv'
+        response = http(demo['url'].rstrip('/') + href)
+        assert response.status == 200 and response.headers['content-type'].startswith('text/csv')
+        assert f'localhost_test6_{name}_{day}.csv' in response.headers['content-disposition']
+        with open(demo['folder'] / 'pycamd-data' / 'processing' / day / f'{name}.csv', 'rb') as file:
+            on_disk = file.read()
+        assert response.body.split(b'\n')[0] == on_disk.split(b'\n')[0] and column.encode() in response.body
+        assert on_disk.startswith(response.body)     # the file as it was then: it grows with each pair
+
+
+@pytest.mark.parametrize('path', ['api/localhost_test6/day/1999-01-01.png', 'api/localhost_test6/day/1999-01-01/doas_columns.csv',
+                                  'api/localhost_test6/day/yesterday.png', 'api/localhost_test6/day/2026-01-01/passwords.csv',
+                                  'api/localhost_test/day/2026-01-01.png'])
+def test_a_day_without_results_is_a_404(demo, path):
+    response = http(demo['url'] + path)
+    assert response.status == 404 and 'error' in response.json()
+
+
+def test_a_days_csv_comes_in_parts_as_large_as_it_is(daemon_status, demo):
+    """A day outgrows one Pyro message: the parts join to the whole file."""
+    import serpent
+    with pyro.connect(registry.daemon('localhost_test6'), 30) as proxy:
+        day = proxy.product_days()[-1]
+        first = proxy.day_csv(day, 'doas_columns', 0)
+        second = proxy.day_csv(day, 'doas_columns', 10)
+        refused = [proxy.day_csv('1999-01-01', 'doas_columns', 0), proxy.day_csv(day, '../etc', 0),
+                   proxy.day_csv(day, 'doas_columns', -1)]
+    assert serpent.tobytes(first['bytes'])[10:] == serpent.tobytes(second['bytes'])
+    assert first['next'] is None and first['size'] == len(serpent.tobytes(first['bytes']))
+    assert all(isinstance(code, int) and code != 0 for code in refused)

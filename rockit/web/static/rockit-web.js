@@ -136,6 +136,30 @@ function allowCommands(view) {
   }
 }
 
+// Any day's results (pycamd): pick a day, see its emission rates and DOAS columns, download
+// its CSV files. Built once; only the picked day's picture and links change.
+async function buildHistory(name, kind) {
+  const box = document.getElementById('history');
+  if (kind !== 'pycam' || box.dataset.built) return;
+  const days = await getJSON(`/api/${encodeURIComponent(name)}/days`);
+  box.dataset.built = 'yes';
+  box.innerHTML = '<h2>History</h2><form id="history-form"><label>day <select name="day">' +
+    days.map(day => `<option value="${esc(day)}">${esc(day)}</option>`).join('') + '</select></label> ' +
+    '<button type="submit">Show day</button></form> <a id="csv-emission_rates" download>emission rates (CSV)</a> ' +
+    '<a id="csv-doas_columns" download>DOAS columns (CSV)</a><div><img id="day-plot" alt="the day\'s emission rates and DOAS columns"></div>';
+  const form = document.getElementById('history-form');
+  const show = () => {
+    const day = form.elements.day.value;
+    if (!day) return;
+    const base = `/api/${encodeURIComponent(name)}/day/${encodeURIComponent(day)}`;
+    for (const csv of ['emission_rates', 'doas_columns']) document.getElementById(`csv-${csv}`).href = `${base}/${csv}.csv`;
+    document.getElementById('day-plot').src = `${base}.png?at=${Date.now()}`;
+  };
+  form.elements.day.value = days[days.length - 1] || '';
+  form.addEventListener('submit', event => { event.preventDefault(); show(); });
+  show();
+}
+
 async function daemonPage(name) {
   try {
     const view = await getJSON(`/api/${encodeURIComponent(name)}/status`);
@@ -150,6 +174,7 @@ async function daemonPage(name) {
     document.getElementById('view').innerHTML = (kind && view.status) ? kind.view(view.status, view) :
       table(Object.entries(view.status || {}).map(([k, v]) => [esc(k), esc(JSON.stringify(v))]), 'status');
     buildControls(name, view.kind);
+    if (view.online) await buildHistory(name, view.kind);
     if (view.kind === 'pycam' && view.status) {
       page.settings = view.status.settings || {};
       const form = document.querySelector('form[data-command="settings"]');
