@@ -8,16 +8,19 @@ page asking for a PNG gets finished bytes at once.
 import collections
 import io
 import time
+from pathlib import Path
 
 import serpent
 
 from rockit.common.watcher import Watcher
 
 from . import kinds, plots
+from .chiller_log import ChillerLog
 
 PRODUCTS_INTERVAL = 5.0     # s between asks for a pycamd's images and rates
 CHILLER_PLOT_INTERVAL = 10.0
 CHILLER_KEYS = ('water_temp', 'return_temp', 'ambient_temp', 'setpoint_temp')
+CHILLER_SAVE_INTERVAL = 60.0     # s between writes of the chiller's readings to disk
 
 
 def _bytes(value):
@@ -42,6 +45,7 @@ def _doas_fit(proxy):
 class Poller:
     def __init__(self, address, config, log):
         self.name = address.name
+        self.log = log
         self.kind = kinds.UNKNOWN
         self.pngs = {}                 # plot name -> PNG bytes
         self.versions = {}             # plot name -> what it was drawn from (changes with it)
@@ -49,9 +53,15 @@ class Poller:
         self.frames = {}               # pycamd: band -> {'name', 'saturated'} of its newest frame preview
         self._history_s = config.history_hours * 3600
         self._products_at = self._chiller_plot_at = 0.0
+        self._chiller_log = ChillerLog(Path(config.history_dir) / address.name, self._history_s, log) \
+            if config.history_dir else None
+        self._unsaved, self._saved_at = [], time.time()
+        if self._chiller_log:
+            self.history.extend(self._chiller_log.load(time.time()))
+            if self.history:        # drawn at once: the plot is there while the chiller is not
+                self._draw('chiller', 'loaded', plots.chiller_history, list(self.history))
         self.watcher = Watcher(address, self._ask, label=address.name, interval=config.poll_interval,
                                timeout=min(address.timeout, 5.0), log=log)
-        self.log = log
 
     @property
     def latest(self):
@@ -84,12 +94,22 @@ class Poller:
 
     def _keep_chiller(self, now, status):
         if isinstance(status, dict) and status.get('water_temp') is not None:
-            self.history.append((now, {key: status.get(key) for key in CHILLER_KEYS}))
+            reading = (now, {key: status.get(key) for key in CHILLER_KEYS})
+            self.history.append(reading)
+            self._unsaved.append(reading)
+        if self._chiller_log and self._unsaved and now - self._saved_at >= CHILLER_SAVE_INTERVAL:
+            self.save_history(now)
         while self.history and self.history[0][0] < now - self._history_s:
             self.history.popleft()
         if self.history and now - self._chiller_plot_at >= CHILLER_PLOT_INTERVAL:
             self._chiller_plot_at = now
             self._draw('chiller', now, plots.chiller_history, list(self.history))
+
+    def save_history(self, now=None):
+        """Write the chiller readings not yet on disk (also when rockit-web stops)."""
+        if self._chiller_log and self._unsaved:
+            self._chiller_log.append(self._unsaved, now or time.time())
+        self._unsaved, self._saved_at = [], now or time.time()
 
     def _fetch_products(self, proxy):
         image = proxy.latest_so2_image()

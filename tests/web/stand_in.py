@@ -50,3 +50,33 @@ class StandIn:
         if self.server:
             self.server.close()
             self.server = None
+
+
+class ChillerStandIn:
+    """A chiller on Pyro (its marker method, a status of temperatures) that
+    StandIn-like start() and stop() make go away and return."""
+
+    class Chiller:
+        control_ips = {'127.0.0.1'}
+        water = 15.0
+
+        @query()
+        def report_status(self):
+            return {'date': '2026-01-01T00:00:00Z', 'status': 2, 'status_label': 'COOLING', 'mode': 0,
+                    'water_temp': self.water, 'return_temp': 16.0, 'ambient_temp': 20.0, 'setpoint_temp': 12.5}
+
+        @command()
+        def set_setpoint(self, celsius):
+            return 0
+
+    def __init__(self, address):
+        self.address, self.chiller, self.server = address, self.Chiller(), None
+
+    def start(self):
+        self.server = pyro.BackgroundServer(self.chiller, self.address)
+        return self
+
+    def stop(self):
+        if self.server:
+            self.server.close()
+            self.server = None
