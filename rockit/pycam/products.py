@@ -16,7 +16,7 @@ from rockit.common.csvlog import CsvLog
 from rockit.common.pyro import MAX_MESSAGE_SIZE, query
 
 from .instrument import BANDS
-from .processing.output_names import CSV_NAME, DOAS_CSV_NAME, DOAS_FIT_NAME
+from .processing.output_names import CSV_NAME, DOAS_CSV_NAME, DOAS_FIT_NAME, SETTINGS_NAME
 from .storage.names import NamingError, parse_image_name, parse_spectrum_name
 
 IMAGE_BYTES = MAX_MESSAGE_SIZE // 3   # an AA image thinned to at most this many bytes
@@ -157,6 +157,29 @@ class Products:
             if preview is not None:
                 found[band] = preview
         return found
+
+    @query()
+    def calibration_curve(self):
+        """The calibration live processing applies, for a plot: {'model', 'unit', 'method',
+        'r2', 'points', 'created', 'source', 'cells' {column: [AA, scatter]}, 'aa', 'column'}
+        with the fitted curve sampled over the AA it was fitted on; None before one."""
+        import json
+        from .processing.calibration.models import evaluate
+        day = self._processing_day()
+        try:
+            cal = json.loads((day / SETTINGS_NAME).read_text())['calibration'] if day else None
+        except (FileNotFoundError, KeyError, ValueError):
+            return None
+        if not isinstance(cal, dict) or not cal.get('coeffs'):
+            return None
+        cells = {str(k): [float(v), float((cal.get('cell_scatter') or {}).get(k) or 0.0)]
+                 for k, v in (cal.get('cells') or {}).items()}
+        top = max([1.0] + [aa + 0.1 for aa, _ in cells.values()])
+        aa = np.linspace(0.0, top, 50)
+        model = cal.get('model', 'linear')
+        return {'model': model, 'unit': cal.get('unit'), 'method': cal.get('method'), 'r2': cal.get('r2'),
+                'points': cal.get('points'), 'created': cal.get('created'), 'source': cal.get('source'),
+                'cells': cells, 'aa': aa.tolist(), 'column': evaluate(model, cal['coeffs'], aa).tolist()}
 
     @query()
     def latest_doas_fit(self):

@@ -150,3 +150,25 @@ def day_history(day, rates, columns):
     bottom.legend(loc='upper left', fontsize='small')
     bottom.xaxis.set_major_formatter(DateFormatter('%H:%M'))
     return _png(figure)
+
+
+def calibration(curve):
+    """The calibration processing applies: the fitted curve of column against AA, the
+    calibration cells it was fitted on with their scatter over frames, its model and fit."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    unit = 'ppm.m' if curve.get('unit') in ('ppmm', 'ppm.m') else 'molecules/cm²'
+    axes.plot(curve['aa'], curve['column'], color='tab:red', label=f"{curve['model']} model")
+    cells = curve.get('cells') or {}
+    if cells:
+        columns = [_float(column) for column in cells]
+        axes.errorbar([aa for aa, _ in cells.values()], columns, xerr=[scatter for _, scatter in cells.values()],
+                      fmt='o', color='tab:blue', label='calibration cells')
+    r2 = curve.get('r2')
+    fit = f", r² {r2:.3f}" if isinstance(r2, (int, float)) else ''
+    axes.set_title(f"{curve.get('method') or 'calibration'}: {curve.get('points') or len(cells)} points{fit}, "
+                   f"made {curve.get('created') or '?'}", fontsize='small')
+    axes.set_xlabel('apparent absorbance (AA)')
+    axes.set_ylabel(f'SO2 column ({unit})')
+    axes.legend(loc='upper left', fontsize='small')
+    return _png(figure)

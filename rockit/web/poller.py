@@ -51,6 +51,7 @@ class Poller:
         self.versions = {}             # plot name -> what it was drawn from (changes with it)
         self.history = collections.deque()   # chiller: (time, {key: °C})
         self.frames = {}               # pycamd: band -> {'name', 'saturated'} of its newest frame preview
+        self.calibration = None        # pycamd: the calibration processing applies, without its curve
         self._history_s = config.history_hours * 3600
         self._products_at = self._chiller_plot_at = 0.0
         self._chiller_log = ChillerLog(Path(config.history_dir) / address.name, self._history_s, log) \
@@ -121,6 +122,7 @@ class Poller:
             rows = rates['rows']
             self._draw('emission', (rates['day'], len(rows), rows[-1].get('time')), plots.emission_rates, rows)
         self._keep_frames(proxy)
+        self._keep_calibration(proxy)
         spectrum = proxy.latest_spectrum()
         fit = _doas_fit(proxy)
         if isinstance(spectrum, dict):
@@ -141,6 +143,17 @@ class Poller:
                 self.versions[name] = frame['name']
             self.frames[band] = {'name': frame['name'], 'saturated': frame['saturated']}
 
+    def _keep_calibration(self, proxy):
+        try:
+            curve = proxy.calibration_curve()
+        except AttributeError:      # a pycamd older than the query
+            return
+        if isinstance(curve, dict):
+            self.calibration = {key: curve.get(key) for key in ('model', 'unit', 'method', 'r2', 'points', 'created',
+                                                                 'source')}
+            self._draw('calibration', tuple(sorted(self.calibration.items(), key=str)) + (str(curve['cells']),),
+                       plots.calibration, curve)
+
     def view(self):
         """What /api/<daemon>/status answers: state and reason, the last status the daemon
         gave (kept while it does not answer, with answered_at saying when), plot versions."""
@@ -156,4 +169,4 @@ class Poller:
         return {'name': self.name, 'kind': self.kind.name, 'state': state, 'reason': reason,
                 'online': state != 'OFFLINE', 'answered_at': observation.at, 'status': status,
                 'plots': {name: str(hash(version)) for name, version in dict(self.versions).items()},
-                'frames': dict(self.frames)}
+                'frames': dict(self.frames), 'calibration': self.calibration}

@@ -148,6 +148,16 @@ def test_pycamd_serves_its_newest_frames_as_small_pngs(daemon_status):
         assert f'_{band}_' in frame['name'] and 0 <= frame['saturated'] <= 1
 
 
+def test_pycam_page_shows_the_calibration_curve_with_its_model_and_age(demo, browser, screenshot):
+    browser.get(demo['url'] + 'localhost_test6')
+    after_updates(browser, lambda b: b.execute_script(
+        "const i = document.getElementById('plot-calibration'); return i && i.complete && i.naturalWidth > 0"),
+        message='the calibration curve')
+    age = text(browser, 'calibration-age')
+    assert re.fullmatch(r'doas calibration, linear model, made \d+ min ago \(DOAS, \d+ points over the last \d+ s\)', age), age
+    screenshot()
+
+
 def test_unknown_page_is_a_404_page(demo, browser, screenshot):
     browser.get(demo['url'] + 'no_such_daemon')   # a static page: loaded means drawn
     assert text(browser, 'detail') == "no daemon 'no_such_daemon' here"

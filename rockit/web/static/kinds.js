@@ -68,6 +68,18 @@ function rawFrames(s, view) {
   }).join('') + '</div></section>';
 }
 
+// What the results rest on: the calibration curve with its cells, its model and its age.
+function diagnostics(view) {
+  const cal = view.calibration;
+  if (!cal || !(view.plots || {}).calibration) return '';
+  const made = Date.parse(cal.created);
+  const age = Number.isNaN(made) ? 'of unknown age' : `made ${Math.max(0, Math.round((Date.now() - made) / 60000))} min ago`;
+  return '<section class="group" id="diagnostics"><h2>Diagnostics</h2><div class="plots">' +
+    plot(view, 'calibration', 'calibration curve') + '</div>' +
+    `<p id="calibration-age">${esc(`${cal.method || 'calibration'} calibration, ${cal.model} model, ${age}` +
+                                  (cal.source ? ` (${cal.source})` : ''))}</p></section>`;
+}
+
 const KINDS = {
   focuser: {
     summary(s) {
@@ -184,7 +196,7 @@ const KINDS = {
         p.geometry && ['geometry', esc(p.geometry)],
       ]);
       const cams = s.cameras;
-      text += rawFrames(s, view);
+      text += rawFrames(s, view) + diagnostics(view);
       if (cams) {
         const bands = ['fltrA', 'fltrB'].filter(b => cams[b]).map(b => bandRow(b, cams[b]));
         text += `<section class="group" id="group-cameras"><h2>Cameras</h2><p>${esc(partState(cams))}, ${esc(activity(cams))}: ` +
