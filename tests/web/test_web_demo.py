@@ -154,7 +154,8 @@ def test_pycam_page_shows_the_calibration_curve_with_its_model_and_age(demo, bro
         "const i = document.getElementById('plot-calibration'); return i && i.complete && i.naturalWidth > 0"),
         message='the calibration curve')
     age = text(browser, 'calibration-age')
-    assert re.fullmatch(r'doas calibration, linear model, made \d+ min ago \(DOAS, \d+ points over the last \d+ s\)', age), age
+    assert re.fullmatch(r'doas calibration, linear model, made \d+ min ago '
+                        r'\(DOAS, \d+ points over the last \d+ s\)', age), age
     screenshot()
 
 
@@ -290,8 +291,10 @@ def test_any_days_results_are_drawn_and_downloaded_as_csv(demo, browser, screens
         assert on_disk.startswith(response.body)     # the file as it was then: it grows with each pair
 
 
-@pytest.mark.parametrize('path', ['api/localhost_test6/day/1999-01-01.png', 'api/localhost_test6/day/1999-01-01/doas_columns.csv',
-                                  'api/localhost_test6/day/yesterday.png', 'api/localhost_test6/day/2026-01-01/passwords.csv',
+@pytest.mark.parametrize('path', ['api/localhost_test6/day/1999-01-01.png',
+                                  'api/localhost_test6/day/1999-01-01/doas_columns.csv',
+                                  'api/localhost_test6/day/yesterday.png',
+                                  'api/localhost_test6/day/2026-01-01/passwords.csv',
                                   'api/localhost_test/day/2026-01-01.png'])
 def test_a_day_without_results_is_a_404(demo, path):
     response = http(demo['url'] + path)

@@ -218,8 +218,10 @@ def test_figures_are_shown_with_units_and_sensible_digits(stand_in, web, browser
         '74 %', '31998 µs', '300:335', 'off', '3.77 ± 2.84 kg/s', 'none yet', '-']
 
 
-WARNINGS = """return [KINDS.pycam.warnings({storage: {error: 'disk full'}, cameras: {status: 0, offline_reason: 'no camera'},
-                                       processing: {last_error: 'bad pair'}, health: {throttled: {under_voltage: true, raw: 5}}}),
+WARNINGS = """return [KINDS.pycam.warnings({storage: {error: 'disk full'},
+                                        cameras: {status: 0, offline_reason: 'no camera'},
+                                        processing: {last_error: 'bad pair'},
+                                        health: {throttled: {under_voltage: true, raw: 5}}}),
                       KINDS.chiller.warnings({alarms: [3], warnings: [], interlock_faults: {dome: 'no reading'}}),
                       KINDS.focuser.warnings({temperature: {tube: null, mirror: 12.5}})]"""
 
