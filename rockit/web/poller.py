@@ -97,8 +97,9 @@ class Poller:
         if isinstance(status, dict) and status.get('water_temp') is not None:
             reading = (now, {key: status.get(key) for key in CHILLER_KEYS})
             self.history.append(reading)
-            self._unsaved.append(reading)
-        if self._chiller_log and self._unsaved and now - self._saved_at >= CHILLER_SAVE_INTERVAL:
+            if self._chiller_log:
+                self._unsaved.append(reading)
+        if self._unsaved and now - self._saved_at >= CHILLER_SAVE_INTERVAL:
             self.save_history(now)
         while self.history and self.history[0][0] < now - self._history_s:
             self.history.popleft()

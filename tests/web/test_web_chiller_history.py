@@ -6,13 +6,13 @@ import json
 import pytest
 
 from web_support import WebProcess, http
-from stand_in import ChillerStandIn
+from stand_in import StandChiller, StandIn
 from support import free_port, wait_until
 
 
 @pytest.fixture
 def chiller(test_registry):
-    served = ChillerStandIn(test_registry.add('web_chiller', timeout=2)).start()
+    served = StandIn(test_registry.add('web_chiller', timeout=2), StandChiller()).start()
     yield served
     served.stop()
 
@@ -32,7 +32,7 @@ def test_the_chiller_history_is_kept_across_a_restart(chiller, tmp_path):
     first = site(tmp_path, 'first', history_dir=str(history))
     try:
         wait_until(lambda: plotted(first), timeout=60, message='the first plot')
-        chiller.chiller.water = 14.25
+        chiller.served.water = 14.25
         wait_until(lambda: http(first.url + 'api/web_chiller/status').json()['status']['water_temp'] == 14.25,
                    timeout=30, message='the new reading')
     finally:
