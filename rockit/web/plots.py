@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use('Agg')
 from matplotlib.dates import DateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Circle  # noqa: E402
 
 FIGURE_SIZE = (8, 5)
 DPI = 80
@@ -38,16 +39,29 @@ def _time(text):
     return datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
 
 
-def so2_image(image, step, line, name):
+SKY_COLOUR = '#ffffff'       # the sky region's outline on the AA image
+VIEW_COLOUR = '#ff7f0e'      # the spectrometer's field of view on it
+
+
+def so2_image(image, step, line, name, sky_region=None, view=None):
     """The apparent-absorbance image colour-mapped with its colour bar, the integration
-    line drawn where processing integrates (its ends are in full-image pixels)."""
+    line drawn where processing integrates, the sky region its background comes from and
+    the spectrometer's field of view (all in full-image pixels), so an operator sees
+    what processing uses."""
     figure = _figure()
     axes = figure.add_subplot()
     shown = axes.imshow(image, cmap='viridis', extent=(0, image.shape[1] * step, image.shape[0] * step, 0))
     figure.colorbar(shown, ax=axes, label='apparent absorbance (AA)')
     if line:
         axes.plot(line['x'], line['y'], color='red', linewidth=2, label=line.get('name') or 'integration line')
-        axes.legend(loc='upper right', fontsize='small')
+    if sky_region:
+        x0, y0, x1, y1 = sky_region
+        axes.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color=SKY_COLOUR, linewidth=2.5, label='sky region')
+    if view:
+        axes.add_patch(Circle((view['x'], view['y']), max(float(view['radius']), 3.0), fill=False,
+                              color=VIEW_COLOUR, linewidth=2.5, label='spectrometer view'))
+    if line or sky_region or view:      # below: the sky region is usually at the top
+        axes.legend(loc='lower left', fontsize='small')
     axes.set_title(name)
     axes.set_xlabel('x (pixel)')
     axes.set_ylabel('y (pixel)')

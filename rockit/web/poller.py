@@ -79,7 +79,7 @@ class Poller:
         elif self.kind.name == 'pycam' and now - self._products_at >= PRODUCTS_INTERVAL:
             self._products_at = now
             try:
-                self._fetch_products(proxy)
+                self._fetch_products(proxy, status)
             except Exception as e:   # e.g. a pycamd without these queries: its status still counts
                 self.log.debug('%s: no products: %s', self.name, e)
         return status
@@ -113,11 +113,13 @@ class Poller:
             self._chiller_log.append(self._unsaved, now or time.time())
         self._unsaved, self._saved_at = [], now or time.time()
 
-    def _fetch_products(self, proxy):
+    def _fetch_products(self, proxy, status):
         image = proxy.latest_so2_image()
         if isinstance(image, dict):
-            self._draw('so2', image['name'], plots.so2_image, _npy(image['npy']), image['step'],
-                       image.get('line'), image['name'])
+            processing = status.get('processing') if isinstance(status, dict) else None
+            view = processing.get('doas_fov') if isinstance(processing, dict) else None
+            self._draw('so2', (image['name'], str(view)), plots.so2_image, _npy(image['npy']), image['step'],
+                       image.get('line'), image['name'], image.get('sky_region'), view)
         rates = proxy.emission_rates()
         if isinstance(rates, dict) and rates['rows']:
             rows = rates['rows']

@@ -36,3 +36,13 @@ def test_the_calibration_plot_shows_the_cells_only_when_there_are_cells():
     assert _pixels_of(without, 'tab:red') > 100 and _pixels_of(without, 'tab:blue') == 0
     assert _pixels_of(with_cells, 'tab:blue') > 30
     assert int.from_bytes(with_cells[16:20], 'big') == plots.WIDTH
+
+
+def test_the_so2_image_shows_the_sky_region_and_the_spectrometer_view_where_processing_has_them():
+    image = np.zeros((120, 160), np.float32)
+    line = {'x': [40, 40], 'y': [10, 100], 'name': 'line'}
+    plain = plots.so2_image(image, 4, line, 'aa')
+    marked = plots.so2_image(image, 4, line, 'aa', [500, 20, 600, 80], {'x': 300, 'y': 200, 'radius': 60})
+    assert _pixels_of(plain, plots.VIEW_COLOUR) == 0
+    assert _pixels_of(marked, plots.VIEW_COLOUR) > 100
+    assert _pixels_of(marked, plots.SKY_COLOUR) > _pixels_of(plain, plots.SKY_COLOUR) + 30

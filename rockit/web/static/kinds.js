@@ -184,7 +184,7 @@ const KINDS = {
     view(s, view) {
       const p = s.processing;
       let text = `<p class="sentence" id="emission">${esc(emissionSentence(p))}</p>` +
-        '<div class="plots">' + plot(view, 'so2', 'latest SO2 image (apparent absorbance) with the integration line') +
+        '<div class="plots">' + plot(view, 'so2', 'latest SO2 image (apparent absorbance) with the integration line, sky region and spectrometer view') +
         plot(view, 'emission', "today's emission rate and plume speed") +
         plot(view, 'spectrum', 'latest plume spectrum') + '</div>';
       if (p) text += group('Processing', 'processing', [
