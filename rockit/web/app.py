@@ -10,14 +10,14 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from rockit.common import pyro
 from rockit.common.codes import CommandStatus
 
-from . import guard, kinds
+from . import guard, history, kinds
 
 STATIC = Path(__file__).with_name('static')
 
@@ -46,13 +46,52 @@ def make_app(config, pollers):
         return JSONResponse([p.view() for p in pollers.values()])
 
     async def status(request):
-        return JSONResponse(poller(request).view())
+        client = request.client.host if request.client else None
+        return JSONResponse(dict(poller(request).view(), client=client, control=client in config.control_ips))
 
     async def plot(request):
         png = poller(request).pngs.get(request.path_params['plot'])
         if png is None:
             raise HTTPException(404, 'no such plot yet')
         return Response(png, media_type='image/png', headers={'Cache-Control': 'max-age=86400'})
+
+    def pycam_day(request):
+        """The pycamd and the day a history request names (404 for anything else)."""
+        target = poller(request)
+        day = request.path_params.get('day', '')
+        if target.kind.name != 'pycam':
+            raise HTTPException(404, f'{target.name} keeps no day results')
+        if not history.DAY.match(day):
+            raise HTTPException(404, f"'{day}' is not a day (YYYY-MM-DD)")
+        return config.daemons[target.name], day
+
+    async def asked(function, *args):
+        try:
+            return await run_in_threadpool(function, *args, config.command_timeout)
+        except pyro.CommunicationErrors as e:
+            raise HTTPException(502, f'the daemon does not answer: {e}') from None
+        except history.NoSuchDay as e:
+            raise HTTPException(404, str(e)) from None
+
+    async def days(request):
+        target = poller(request)
+        if target.kind.name != 'pycam':
+            return JSONResponse([])
+        return JSONResponse(await asked(history.days, config.daemons[target.name]))
+
+    async def day_csv(request):
+        address, day = pycam_day(request)
+        name = request.path_params['name']
+        if name not in history.CSV_NAMES:
+            raise HTTPException(404, f"no '{name}' results")
+        parts = await asked(history.csv_parts, address, name, day)
+        return StreamingResponse(iter(parts), media_type='text/csv', headers={
+            'Content-Disposition': f'attachment; filename="{address.name}_{name}_{day}.csv"'})
+
+    async def day_plot(request):
+        address, day = pycam_day(request)
+        png = await asked(history.day_plot, address, day)
+        return Response(png, media_type='image/png', headers={'Cache-Control': 'no-store'})
 
     async def command(request):
         refusal = guard.command_refusal(request)
@@ -87,6 +126,9 @@ def make_app(config, pollers):
         Route('/api/status', all_status),
         Route('/api/{daemon}/status', status),
         Route('/api/{daemon}/plot/{plot}.png', plot),
+        Route('/api/{daemon}/days', days),
+        Route('/api/{daemon}/day/{day}.png', day_plot),
+        Route('/api/{daemon}/day/{day}/{name}.csv', day_csv),
         Route('/api/{daemon}/{command}', command, methods=['POST']),
         Mount('/static', StaticFiles(directory=STATIC), name='static'),
         Route('/{daemon}', daemon_page),

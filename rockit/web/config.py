@@ -1,5 +1,6 @@
 """rockit-web's config: which daemons to show, where to listen, who may send commands,
 by which names it is reached and which proxies it believes."""
+import os
 import socket
 from pathlib import Path
 
@@ -27,6 +28,7 @@ SCHEMA = {
         'host_names': {'type': 'array', 'items': {'type': 'string', 'pattern': '^[A-Za-z0-9.-]+$'}},
         'trusted_proxies': config.MACHINES,
         'command_timeout': {'type': 'number', 'minimum': 1, 'maximum': 86400},
+        'history_dir': {'type': 'string', 'minLength': 1},
     },
 }
 
@@ -43,6 +45,8 @@ class WebConfig:
         self.host_names = own_names() | {name.lower().rstrip('.') for name in data.get('host_names', [])}
         self.trusted_proxies = sorted({registry.machine_ip(m) for m in data.get('trusted_proxies', [])})
         self.command_timeout = float(data.get('command_timeout', DEFAULT_COMMAND_TIMEOUT))
+        # Under its systemd unit, the unit's StateDirectory; elsewhere nothing is kept on disk.
+        self.history_dir = data.get('history_dir', os.environ.get('STATE_DIRECTORY') or None)
 
     @classmethod
     def load(cls, path):

@@ -13,15 +13,20 @@ class Kind(NamedTuple):
 
 KINDS = [
     Kind('focuser', 'set_focus', 'rockit.focuser.multichannel.codes',
-         {'set': 'set_focus', 'stop': 'stop_channel', 'zero': 'reset_home_position', 'fans': 'enable_fans'}),
+         {'set': 'set_focus', 'stop': 'stop_channel', 'zero': 'reset_home_position', 'fans': 'enable_fans',
+          'init': 'initialize', 'kill': 'shutdown'}),
     Kind('chiller', 'set_setpoint', 'rockit.chiller.codes',
-         {'mode': 'set_mode', 'enable': 'set_enabled', 'setpoint': 'set_setpoint'}),
+         {'mode': 'set_mode', 'enable': 'set_enabled', 'setpoint': 'set_setpoint', 'init': 'initialize',
+          'kill': 'shutdown'}),
     Kind('camvirt', 'report_camera_status', 'rockit.camvirt.codes',
          {'init': 'initialize', 'kill': 'shutdown'}),
     Kind('pycam', 'start_acquisition', 'rockit.pycam.codes',
          {'start': 'start_acquisition', 'stop': 'stop_acquisition', 'capture': 'capture',
-          'darks': 'capture_darks', 'settings': 'set_settings'}),
+          'darks': 'capture_darks', 'restart': 'restart_device', 'settings': 'set_settings',
+          'init': 'initialize', 'kill': 'shutdown'}),
 ]
+# Pyro commands no person sends: the frame export's receipts come from the archive's client.
+NOT_FOR_PEOPLE = {'acknowledge_frame'}
 UNKNOWN = Kind('unknown', '', 'rockit.common.codes', {})
 
 

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use('Agg')
 from matplotlib.dates import DateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Circle  # noqa: E402
 
 FIGURE_SIZE = (8, 5)
 DPI = 80
@@ -38,16 +39,29 @@ def _time(text):
     return datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
 
 
-def so2_image(image, step, line, name):
+SKY_COLOUR = '#ffffff'       # the sky region's outline on the AA image
+VIEW_COLOUR = '#ff7f0e'      # the spectrometer's field of view on it
+
+
+def so2_image(image, step, line, name, sky_region=None, view=None):
     """The apparent-absorbance image colour-mapped with its colour bar, the integration
-    line drawn where processing integrates (its ends are in full-image pixels)."""
+    line drawn where processing integrates, the sky region its background comes from and
+    the spectrometer's field of view (all in full-image pixels), so an operator sees
+    what processing uses."""
     figure = _figure()
     axes = figure.add_subplot()
     shown = axes.imshow(image, cmap='viridis', extent=(0, image.shape[1] * step, image.shape[0] * step, 0))
     figure.colorbar(shown, ax=axes, label='apparent absorbance (AA)')
     if line:
         axes.plot(line['x'], line['y'], color='red', linewidth=2, label=line.get('name') or 'integration line')
-        axes.legend(loc='upper right', fontsize='small')
+    if sky_region:
+        x0, y0, x1, y1 = sky_region
+        axes.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color=SKY_COLOUR, linewidth=2.5, label='sky region')
+    if view:
+        axes.add_patch(Circle((view['x'], view['y']), max(float(view['radius']), 3.0), fill=False,
+                              color=VIEW_COLOUR, linewidth=2.5, label='spectrometer view'))
+    if line or sky_region or view:      # below: the sky region is usually at the top
+        axes.legend(loc='lower left', fontsize='small')
     axes.set_title(name)
     axes.set_xlabel('x (pixel)')
     axes.set_ylabel('y (pixel)')
@@ -126,4 +140,49 @@ def chiller_history(history):
     axes.set_xlabel('time (UTC)')
     axes.legend(loc='upper left', fontsize='small')
     axes.tick_params(axis='x', labelrotation=30)
+    return _png(figure)
+
+
+def day_history(day, rates, columns):
+    """A day's SO2 emission rate (with its uncertainty band) above its DOAS columns, on one
+    time axis."""
+    figure = Figure(figsize=(FIGURE_SIZE[0], FIGURE_SIZE[1] * 1.4), dpi=DPI, layout='constrained')
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    times = [_time(row['time']) for row in rates]
+    rate = [_float(row.get('emission_rate_kg_s')) for row in rates]
+    error = [_float(row.get('emission_rate_err_kg_s')) for row in rates]
+    top.fill_between(times, [r - e for r, e in zip(rate, error)], [r + e for r, e in zip(rate, error)],
+                     color='tab:blue', alpha=0.25, label='uncertainty')
+    top.plot(times, rate, color='tab:blue', marker='.', markersize=2, linewidth=0.8, label='total emission rate')
+    top.set_ylabel('SO2 emission rate (kg/s)')
+    top.legend(loc='upper left', fontsize='small')
+    top.set_title(f'SO2 on {day} (UTC)')
+    bottom.plot([_time(row['time']) for row in columns], [_float(row.get('so2_molecules_cm2')) for row in columns],
+                color='tab:purple', marker='.', markersize=2, linewidth=0.8, label='DOAS column')
+    bottom.set_ylabel('SO2 column (molecules/cm²)')
+    bottom.set_xlabel('time (UTC)')
+    bottom.legend(loc='upper left', fontsize='small')
+    bottom.xaxis.set_major_formatter(DateFormatter('%H:%M'))
+    return _png(figure)
+
+
+def calibration(curve):
+    """The calibration processing applies: the fitted curve of column against AA, the
+    calibration cells it was fitted on with their scatter over frames, its model and fit."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    unit = 'ppm.m' if curve.get('unit') in ('ppmm', 'ppm.m') else 'molecules/cm²'
+    axes.plot(curve['aa'], curve['column'], color='tab:red', label=f"{curve['model']} model")
+    cells = curve.get('cells') or {}
+    if cells:
+        columns = [_float(column) for column in cells]
+        axes.errorbar([aa for aa, _ in cells.values()], columns, xerr=[scatter for _, scatter in cells.values()],
+                      fmt='o', color='tab:blue', label='calibration cells')
+    r2 = curve.get('r2')
+    fit = f", r² {r2:.3f}" if isinstance(r2, (int, float)) else ''
+    axes.set_title(f"{curve.get('method') or 'calibration'}: {curve.get('points') or len(cells)} points{fit}, "
+                   f"made {curve.get('created') or '?'}", fontsize='small')
+    axes.set_xlabel('apparent absorbance (AA)')
+    axes.set_ylabel(f'SO2 column ({unit})')
+    axes.legend(loc='upper left', fontsize='small')
     return _png(figure)

@@ -8,16 +8,19 @@ page asking for a PNG gets finished bytes at once.
 import collections
 import io
 import time
+from pathlib import Path
 
 import serpent
 
 from rockit.common.watcher import Watcher
 
 from . import kinds, plots
+from .chiller_log import ChillerLog
 
 PRODUCTS_INTERVAL = 5.0     # s between asks for a pycamd's images and rates
 CHILLER_PLOT_INTERVAL = 10.0
 CHILLER_KEYS = ('water_temp', 'return_temp', 'ambient_temp', 'setpoint_temp')
+CHILLER_SAVE_INTERVAL = 60.0     # s between writes of the chiller's readings to disk
 
 
 def _bytes(value):
@@ -42,15 +45,24 @@ def _doas_fit(proxy):
 class Poller:
     def __init__(self, address, config, log):
         self.name = address.name
+        self.log = log
         self.kind = kinds.UNKNOWN
         self.pngs = {}                 # plot name -> PNG bytes
         self.versions = {}             # plot name -> what it was drawn from (changes with it)
         self.history = collections.deque()   # chiller: (time, {key: °C})
+        self.frames = {}               # pycamd: band -> {'name', 'saturated'} of its newest frame preview
+        self.calibration = None        # pycamd: the calibration processing applies, without its curve
         self._history_s = config.history_hours * 3600
         self._products_at = self._chiller_plot_at = 0.0
+        self._chiller_log = ChillerLog(Path(config.history_dir) / address.name, self._history_s, log) \
+            if config.history_dir else None
+        self._unsaved, self._saved_at = [], time.time()
+        if self._chiller_log:
+            self.history.extend(self._chiller_log.load(time.time()))
+            if self.history:        # drawn at once: the plot is there while the chiller is not
+                self._draw('chiller', 'loaded', plots.chiller_history, list(self.history))
         self.watcher = Watcher(address, self._ask, label=address.name, interval=config.poll_interval,
                                timeout=min(address.timeout, 5.0), log=log)
-        self.log = log
 
     @property
     def latest(self):
@@ -67,7 +79,7 @@ class Poller:
         elif self.kind.name == 'pycam' and now - self._products_at >= PRODUCTS_INTERVAL:
             self._products_at = now
             try:
-                self._fetch_products(proxy)
+                self._fetch_products(proxy, status)
             except Exception as e:   # e.g. a pycamd without these queries: its status still counts
                 self.log.debug('%s: no products: %s', self.name, e)
         return status
@@ -83,27 +95,67 @@ class Poller:
 
     def _keep_chiller(self, now, status):
         if isinstance(status, dict) and status.get('water_temp') is not None:
-            self.history.append((now, {key: status.get(key) for key in CHILLER_KEYS}))
+            reading = (now, {key: status.get(key) for key in CHILLER_KEYS})
+            self.history.append(reading)
+            if self._chiller_log:
+                self._unsaved.append(reading)
+        if self._unsaved and now - self._saved_at >= CHILLER_SAVE_INTERVAL:
+            self.save_history(now)
         while self.history and self.history[0][0] < now - self._history_s:
             self.history.popleft()
         if self.history and now - self._chiller_plot_at >= CHILLER_PLOT_INTERVAL:
             self._chiller_plot_at = now
             self._draw('chiller', now, plots.chiller_history, list(self.history))
 
-    def _fetch_products(self, proxy):
+    def save_history(self, now=None):
+        """Write the chiller readings not yet on disk (also when rockit-web stops)."""
+        if self._chiller_log and self._unsaved:
+            self._chiller_log.append(self._unsaved, now or time.time())
+        self._unsaved, self._saved_at = [], now or time.time()
+
+    def _fetch_products(self, proxy, status):
         image = proxy.latest_so2_image()
         if isinstance(image, dict):
-            self._draw('so2', image['name'], plots.so2_image, _npy(image['npy']), image['step'],
-                       image.get('line'), image['name'])
+            processing = status.get('processing') if isinstance(status, dict) else None
+            view = processing.get('doas_fov') if isinstance(processing, dict) else None
+            self._draw('so2', (image['name'], str(view)), plots.so2_image, _npy(image['npy']), image['step'],
+                       image.get('line'), image['name'], image.get('sky_region'), view)
         rates = proxy.emission_rates()
         if isinstance(rates, dict) and rates['rows']:
             rows = rates['rows']
             self._draw('emission', (rates['day'], len(rows), rows[-1].get('time')), plots.emission_rates, rows)
+        self._keep_frames(proxy)
+        self._keep_calibration(proxy)
         spectrum = proxy.latest_spectrum()
         fit = _doas_fit(proxy)
         if isinstance(spectrum, dict):
             self._draw('spectrum', (spectrum['name'], fit and str(fit['spectrum'])), plots.spectrum,
                        _npy(spectrum['npy']), spectrum['name'], fit)
+
+    def _keep_frames(self, proxy):
+        """The newest raw frames' PNG previews as they come (pycamd drew them); a pycamd
+        older than the query has none."""
+        try:
+            frames = proxy.latest_frames()
+        except AttributeError:
+            return
+        for band, frame in (frames or {}).items():
+            name = f'frame-{band}'
+            if self.versions.get(name) != frame['name']:
+                self.pngs[name] = _bytes(frame['png'])
+                self.versions[name] = frame['name']
+            self.frames[band] = {'name': frame['name'], 'saturated': frame['saturated']}
+
+    def _keep_calibration(self, proxy):
+        try:
+            curve = proxy.calibration_curve()
+        except AttributeError:      # a pycamd older than the query
+            return
+        if isinstance(curve, dict):
+            self.calibration = {key: curve.get(key) for key in ('model', 'unit', 'method', 'r2', 'points', 'created',
+                                                                 'source')}
+            self._draw('calibration', tuple(sorted(self.calibration.items(), key=str)) + (str(curve['cells']),),
+                       plots.calibration, curve)
 
     def view(self):
         """What /api/<daemon>/status answers: state and reason, the last status the daemon
@@ -119,4 +171,5 @@ class Poller:
             reason = status.get('offline_reason') if state == 'OFFLINE' else None
         return {'name': self.name, 'kind': self.kind.name, 'state': state, 'reason': reason,
                 'online': state != 'OFFLINE', 'answered_at': observation.at, 'status': status,
-                'plots': {name: str(hash(version)) for name, version in dict(self.versions).items()}}
+                'plots': {name: str(hash(version)) for name, version in dict(self.versions).items()},
+                'frames': dict(self.frames), 'calibration': self.calibration}

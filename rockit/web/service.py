@@ -60,5 +60,7 @@ def main(argv=None):
         systemd.notify(b'STOPPING=1')
         listener.close()
         watcher.stop_all([poller.watcher for poller in pollers.values()])
+        for poller in pollers.values():
+            poller.save_history()
         logging.shutdown()
     return 0

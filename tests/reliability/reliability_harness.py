@@ -332,7 +332,7 @@ PYCAMD = DaemonSpec(
     name='pycamd', start=_start_pycamd, daemon_class=pycam_daemon.PycamDaemon, codes=PycamCodes,
     calls={'report_status': (), 'set_settings': ({'frame_rate': 0.5},), 'start_acquisition': (),
            'stop_acquisition': (), 'capture': ('Test',), 'capture_darks': (), 'restart_device': ('cameras',),
-           'initialize': (), 'shutdown': (), 'export_next_frame': (),
+           'initialize': (), 'shutdown': (), 'export_next_frame': (), 'day_csv': ('2030-01-01', 'doas_columns'),
            'acknowledge_frame': ('2030-01-01T000000_fltrB_1ag_4000ss_Plume.png',)},
     config_class=PycamConfig, config=_pycamd_config, main=pycam_daemon.main,
     cli=CliSpec('pycam', pycam_cli, 'PYCAMD_CONFIG_PATH',

@@ -1,5 +1,6 @@
 """A focuser stand-in on Pyro that counts the questions it is asked: what rockit-web's
-tests and benchmark watch a daemon go away and come back through, and count calls at."""
+tests and benchmark watch a daemon go away and come back through, and count calls at; and
+a chiller stand-in whose temperatures rockit-web keeps."""
 import threading
 import time
 
@@ -36,14 +37,31 @@ class CountingFocuser:
         return 0
 
 
-class StandIn:
-    """Serves a CountingFocuser at address; stop() and start() make it go away and return."""
+class StandChiller:
+    """A chiller on Pyro: its marker method and a status of temperatures (water settable)."""
+    control_ips = {'127.0.0.1'}
+    water = 15.0
 
-    def __init__(self, address):
-        self.address, self.focuser, self.server = address, CountingFocuser(), None
+    @query()
+    def report_status(self):
+        return {'date': '2026-01-01T00:00:00Z', 'status': 2, 'status_label': 'COOLING', 'mode': 0,
+                'water_temp': self.water, 'return_temp': 16.0, 'ambient_temp': 20.0, 'setpoint_temp': 12.5}
+
+    @command()
+    def set_setpoint(self, celsius):
+        return 0
+
+
+class StandIn:
+    """Serves a CountingFocuser (or served) at address; stop() and start() make it go away
+    and return."""
+
+    def __init__(self, address, served=None):
+        self.address, self.server = address, None
+        self.served = self.focuser = served if served is not None else CountingFocuser()
 
     def start(self):
-        self.server = pyro.BackgroundServer(self.focuser, self.address)
+        self.server = pyro.BackgroundServer(self.served, self.address)
         return self
 
     def stop(self):

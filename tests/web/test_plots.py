@@ -25,3 +25,24 @@ def test_the_spectrum_plot_shows_the_doas_fit_below_the_spectrum():
     assert _pixels_of(plain, plots.FIT_COLOUR) == 0
     assert _pixels_of(with_fit, plots.FIT_COLOUR) > 100
     assert int.from_bytes(with_fit[16:20], 'big') == plots.WIDTH
+
+
+def test_the_calibration_plot_shows_the_cells_only_when_there_are_cells():
+    curve = {'model': 'poly2', 'unit': 'ppmm', 'method': 'cell', 'r2': 0.998, 'points': 3,
+             'created': '2026-12-07T14:36:09Z', 'aa': list(np.linspace(0, 1.2, 50)),
+             'column': list(1200 * np.linspace(0, 1.2, 50))}
+    cells = dict(curve, cells={'304': [0.3, 0.01], '1257': [1.0, 0.02], '0': [0.0, 0.01]})
+    without, with_cells = plots.calibration(dict(curve, cells={})), plots.calibration(cells)
+    assert _pixels_of(without, 'tab:red') > 100 and _pixels_of(without, 'tab:blue') == 0
+    assert _pixels_of(with_cells, 'tab:blue') > 30
+    assert int.from_bytes(with_cells[16:20], 'big') == plots.WIDTH
+
+
+def test_the_so2_image_shows_the_sky_region_and_the_spectrometer_view_where_processing_has_them():
+    image = np.zeros((120, 160), np.float32)
+    line = {'x': [40, 40], 'y': [10, 100], 'name': 'line'}
+    plain = plots.so2_image(image, 4, line, 'aa')
+    marked = plots.so2_image(image, 4, line, 'aa', [500, 20, 600, 80], {'x': 300, 'y': 200, 'radius': 60})
+    assert _pixels_of(plain, plots.VIEW_COLOUR) == 0
+    assert _pixels_of(marked, plots.VIEW_COLOUR) > 100
+    assert _pixels_of(marked, plots.SKY_COLOUR) > _pixels_of(plain, plots.SKY_COLOUR) + 30

@@ -4,6 +4,8 @@ is what the daemons report, and the SO2 camera's pictures are real PNGs. The HTT
 status, commands forwarded only from control machines, the daemon's own codes and words,
 and 404s for what is not there."""
 
+import re
+
 import pytest
 
 from web_support import after_updates, cards, colour, http, text
@@ -102,8 +104,58 @@ def test_pycam_page_shows_so2_image_emission_plot_and_state(demo, browser, scree
         assert png.body[:8] == b'\x89PNG\r\n\x1a\n'
         assert int.from_bytes(png.body[16:20], 'big') == plots.WIDTH   # IHDR width
     assert 'SO2 emission rate' in text(browser, 'emission') and 'kg/s' in text(browser, 'emission')
-    assert 'continuous' in text(browser, 'group-cameras').lower() or 'fltrA' in text(browser, 'group-cameras')
-    assert 'free_bytes' in text(browser, 'storage') or 'root' in text(browser, 'storage')
+    cameras = text(browser, 'group-cameras')
+    assert 'continuous' in cameras and 'fltrA' in cameras and ' µs' in cameras and ' %' in cameras
+    assert re.search(r'\d+(\.\d)? [MG]B free \(floor 100 MB\)', text(browser, 'storage'))
+    # A column density as a person reads it: three digits and a power of ten, with its unit.
+    doas = after_updates(browser, lambda b: text(b, 'doas'), message='a DOAS column')
+    assert re.fullmatch(r'\d\.\d\d × 10[⁰¹²³⁴⁵⁶⁷⁸⁹]+ ± \d\.\d\d × 10[⁰¹²³⁴⁵⁶⁷⁸⁹]+ molecules/cm²', doas), doas
+    screenshot()
+
+
+FRAMES = """return ['fltrA', 'fltrB'].map(band => {
+  const image = document.getElementById('frame-' + band);
+  const caption = document.getElementById('frame-' + band + '-caption');
+  return image && image.complete && image.naturalWidth > 0 && [image.naturalWidth, caption.innerText];
+});"""
+
+
+def test_pycam_page_shows_the_newest_raw_frames_with_their_saturation(demo, browser, screenshot):
+    browser.get(demo['url'] + 'localhost_test6')
+    frames = after_updates(browser, lambda b: (lambda found: found if all(found) else None)(b.execute_script(FRAMES)),
+                           message='both raw frames')
+    for band, (width, caption) in zip(('fltrA', 'fltrB'), frames):
+        assert width == 648
+        assert re.fullmatch(band + r', o[nf]f?-band \(3[13]0 nm\): \S+_' + band + r'_\S+\.png; saturation \d+ %, '
+                            r'\d+\.\d\d % of pixels saturated \(red\)', caption), caption
+    first = frames[0][1]
+    after_updates(browser, lambda b: (lambda now: bool(now and now[0] and now[0][1] != first))(b.execute_script(FRAMES)),
+                  message='a newer on-band frame, live')
+    screenshot()
+
+
+def test_pycamd_serves_its_newest_frames_as_small_pngs(daemon_status):
+    import cv2
+    import numpy as np
+    import serpent
+    with pyro.connect(registry.daemon('localhost_test6'), 30) as proxy:
+        frames = wait_until(lambda: (lambda f: f if len(f) == 2 else None)(proxy.latest_frames()), timeout=30,
+                            message='both bands saved')
+    for band, frame in frames.items():
+        png = serpent.tobytes(frame['png'])
+        assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) < 500 * 1024
+        assert cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR).shape == (486, 648, 3)
+        assert f'_{band}_' in frame['name'] and 0 <= frame['saturated'] <= 1
+
+
+def test_pycam_page_shows_the_calibration_curve_with_its_model_and_age(demo, browser, screenshot):
+    browser.get(demo['url'] + 'localhost_test6')
+    after_updates(browser, lambda b: b.execute_script(
+        "const i = document.getElementById('plot-calibration'); return i && i.complete && i.naturalWidth > 0"),
+        message='the calibration curve')
+    age = text(browser, 'calibration-age')
+    assert re.fullmatch(r'doas calibration, linear model, made \d+ min ago '
+                        r'\(DOAS, \d+ points over the last \d+ s\)', age), age
     screenshot()
 
 
@@ -215,3 +267,49 @@ def test_pycamd_serves_its_products_as_bytes(daemon_status):
     assert 300 <= fit['wavelengths'].min() < fit['wavelengths'].max() <= 330, 'the fit window only'
     misfit = np.sqrt(np.mean(((fit['measured'] - fit['fitted']) / fit['measured']) ** 2))
     assert misfit < 0.05, 'the model is the one fitted to these counts'
+
+
+def test_any_days_results_are_drawn_and_downloaded_as_csv(demo, browser, screenshot):
+    browser.get(demo['url'] + 'localhost_test6')
+    day = after_updates(browser, lambda b: b.execute_script(
+        "const s = document.querySelector('#history-form select'); return s && s.value"), message='the days')
+    assert re.fullmatch(r'\d{4}-\d{2}-\d{2}', day)
+    after_updates(browser, lambda b: b.execute_script(
+        "const i = document.getElementById('day-plot'); return i && i.complete && i.naturalWidth > 0"),
+        message="the day's picture")
+    assert browser.execute_script("return document.getElementById('day-plot').naturalWidth") == plots.WIDTH
+    screenshot()
+    for name, column in (('emission_rates', 'emission_rate_kg_s'), ('doas_columns', 'so2_molecules_cm2')):
+        href = browser.execute_script(f"return document.getElementById('csv-{name}').getAttribute('href')")
+        assert href == f'/api/localhost_test6/day/{day}/{name}.csv'
+        response = http(demo['url'].rstrip('/') + href)
+        assert response.status == 200 and response.headers['content-type'].startswith('text/csv')
+        assert f'localhost_test6_{name}_{day}.csv' in response.headers['content-disposition']
+        with open(demo['folder'] / 'pycamd-data' / 'processing' / day / f'{name}.csv', 'rb') as file:
+            on_disk = file.read()
+        assert response.body.split(b'\n')[0] == on_disk.split(b'\n')[0] and column.encode() in response.body
+        assert on_disk.startswith(response.body)     # the file as it was then: it grows with each pair
+
+
+@pytest.mark.parametrize('path', ['api/localhost_test6/day/1999-01-01.png',
+                                  'api/localhost_test6/day/1999-01-01/doas_columns.csv',
+                                  'api/localhost_test6/day/yesterday.png',
+                                  'api/localhost_test6/day/2026-01-01/passwords.csv',
+                                  'api/localhost_test/day/2026-01-01.png'])
+def test_a_day_without_results_is_a_404(demo, path):
+    response = http(demo['url'] + path)
+    assert response.status == 404 and 'error' in response.json()
+
+
+def test_a_days_csv_comes_in_parts_as_large_as_it_is(daemon_status, demo):
+    """A day outgrows one Pyro message: the parts join to the whole file."""
+    import serpent
+    with pyro.connect(registry.daemon('localhost_test6'), 30) as proxy:
+        day = proxy.product_days()[-1]
+        first = proxy.day_csv(day, 'doas_columns', 0)
+        second = proxy.day_csv(day, 'doas_columns', 10)
+        refused = [proxy.day_csv('1999-01-01', 'doas_columns', 0), proxy.day_csv(day, '../etc', 0),
+                   proxy.day_csv(day, 'doas_columns', -1)]
+    assert serpent.tobytes(first['bytes'])[10:] == serpent.tobytes(second['bytes'])
+    assert first['next'] is None and first['size'] == len(serpent.tobytes(first['bytes']))
+    assert all(isinstance(code, int) and code != 0 for code in refused)

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from selenium.webdriver.common.by import By
 
-from web_support import after_updates, cards, colour, http, run_web, text, updates
+from web_support import after_updates, cards, colour, http, run_web, submit, text, updates
 from stand_in import StandIn
 from support import wait_until
 
@@ -41,16 +41,6 @@ def test_a_daemon_that_goes_away_mid_page_keeps_the_page_up(stand_in, web, brows
     screenshot('overview')
     stand_in.start()
     after_updates(browser, lambda b: 'ONLINE' in cards(b).get('card-web_focus', ''), message='back')
-
-
-def submit(browser, label, **fields):
-    """Fill in and submit the page's command form whose button says label, as a person would."""
-    form = browser.find_element(By.XPATH, f"//form[button[text()='{label}']]")
-    for name, value in fields.items():
-        field = form.find_element(By.NAME, name)
-        field.clear()
-        field.send_keys(str(value))
-    form.find_element(By.TAG_NAME, 'button').click()
 
 
 def test_a_command_form_says_running_until_its_long_command_succeeds(stand_in, web, browser, screenshot):
@@ -202,3 +192,48 @@ def test_a_port_in_use_is_a_clear_error(tmp_path, test_registry):
         result = run_web(path)
     assert result.returncode != 0
     assert 'address already in use' in (result.stdout + result.stderr).lower()
+
+
+def test_forms_are_disabled_with_the_reason_away_from_control_machines(stand_in, web, browser, screenshot):
+    site = web(['web_focus'], control_machines=())
+    browser.get(site.url + 'web_focus')
+    note = after_updates(browser, lambda b: text(b, 'control-note'), message='the note on commands')
+    assert note == 'commands are taken only from control machines, not from 127.0.0.1'
+    assert browser.execute_script("return Array.from(document.querySelectorAll('#controls button'), b => b.disabled)") \
+        == [True] * 6
+    screenshot()
+
+
+FIGURES = """return [sci(2.8892154307417016e+18), sci(-4.2e-7), molecules(9.87e16), megabytes(74376.7),
+  megabytes(100), celsius(17.64), kgPerS(3.7724), percent(0.7439), microseconds(31998.4), settingText([300, 335]),
+  settingText(false), plusMinus(3.7724, 2.84, twoDigits, 'kg/s'), plusMinus(null, 1, twoDigits, 'kg/s'), celsius(null)]"""
+
+
+def test_figures_are_shown_with_units_and_sensible_digits(stand_in, web, browser):
+    site = web(['web_focus'])
+    browser.get(site.url + 'web_focus')
+    after_updates(browser, lambda b: text(b, 'state') == 'ONLINE', message='ONLINE')
+    assert browser.execute_script(FIGURES) == [
+        '2.89 × 10¹⁸', '-4.20 × 10⁻⁷', '9.87 × 10¹⁶ molecules/cm²', '74.4 GB', '100 MB', '17.6 °C', '3.77 kg/s',
+        '74 %', '31998 µs', '300:335', 'off', '3.77 ± 2.84 kg/s', 'none yet', '-']
+
+
+WARNINGS = """return [KINDS.pycam.warnings({storage: {error: 'disk full'},
+                                        cameras: {status: 0, offline_reason: 'no camera'},
+                                        processing: {last_error: 'bad pair'},
+                                        health: {throttled: {under_voltage: true, raw: 5}}}),
+                      KINDS.chiller.warnings({alarms: [3], warnings: [], interlock_faults: {dome: 'no reading'}}),
+                      KINDS.focuser.warnings({temperature: {tube: null, mirror: 12.5}})]"""
+
+
+def test_warnings_are_said_first_in_words(stand_in, web, browser):
+    site = web(['web_focus'])
+    browser.get(site.url + 'web_focus')
+    after_updates(browser, lambda b: text(b, 'state') == 'ONLINE', message='ONLINE')
+    assert browser.execute_script(WARNINGS) == [
+        ['cameras OFFLINE: no camera', 'Acquisition stopped: disk full', "processing's last error: bad pair",
+         'the Pi is under_voltage'],
+        ['dome unusable: no reading', 'alarm 3'],
+        ['tube: no reading']]
+    order = browser.execute_script("return Array.from(document.body.children, e => e.id).filter(Boolean)")
+    assert order.index('warnings') < order.index('view')

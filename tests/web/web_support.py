@@ -120,3 +120,31 @@ def after_updates(browser, condition, timeout=120, message='the page'):
                 return value
         time.sleep(0.05)
     raise AssertionError(f'timed out after {timeout} s waiting for {message}; last seen: {value!r}')
+
+
+def submit(browser, label, **fields):
+    """Fill in and submit the page's command form whose button says label, as a person
+    would: type into a text or number field, pick a select's option by its value, tick or
+    untick a checkbox (True or False). The form is found afresh for each step: forms are
+    built once, but nothing of the page is held across its refreshes."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    form = f"//form[button[text()='{label}']]"
+    for name, value in fields.items():
+        field = browser.find_element(By.XPATH, form).find_element(By.NAME, name)
+        if field.tag_name == 'select':
+            Select(field).select_by_value(str(value))
+        elif field.get_attribute('type') == 'checkbox':
+            if field.is_selected() != bool(value):
+                field.click()
+        else:
+            field.clear()
+            field.send_keys(str(value))
+    browser.find_element(By.XPATH, form).find_element(By.TAG_NAME, 'button').click()
+
+
+def answered(browser, label):
+    """Wait for the answer to the command whose form says label, and return it."""
+    return after_updates(browser, lambda b: (lambda shown: shown if shown and shown.startswith(label + ': ')
+                                             and not shown.endswith('running...') else None)(text(b, 'answer')),
+                         message=f'the answer to {label}')

@@ -15,7 +15,7 @@ import numpy as np
 from rockit.common.csvlog import CsvLog
 from rockit.common.files import atomic_write, remove_leftovers, write_group
 
-from .output_names import CSV_NAME, DOAS_CSV_NAME, IMAGES_FOLDER
+from .output_names import CSV_NAME, DOAS_CSV_NAME, IMAGES_FOLDER, SETTINGS_NAME
 
 CSV_COLUMNS = ['time', 'aa_file', 'so2_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
                'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration']
@@ -86,7 +86,7 @@ class PairWriter:
                                    'calibration': None if inputs.calibration is None else str(inputs.calibration)}
         if self.calibration is not None:
             described['calibration'] = self.calibration.to_dict()
-        atomic_write(self.out / 'processing.json', (json.dumps(described, indent=2) + '\n').encode())
+        atomic_write(self.out / SETTINGS_NAME, (json.dumps(described, indent=2) + '\n').encode())
 
     def write(self, result):
         """The pair's files, then its row."""

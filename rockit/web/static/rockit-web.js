@@ -1,125 +1,8 @@
-// rockit-web's pages: poll the status API once a second and draw what it says.
+// rockit-web's pages: poll the status API once a second, draw what it says (kinds.js), and
+// send each form's command as JSON to rockit-web's own API.
 'use strict';
 
 const POLL_MS = 1000;
-
-function esc(value) {
-  return String(value ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
-}
-
-function num(value, digits) {
-  return (typeof value === 'number') ? value.toFixed(digits) : '-';
-}
-
-function table(rows, id) {
-  return `<table${id ? ` id="${id}"` : ''}>` + rows.map(row =>
-    '<tr>' + row.map(cell => `<td>${cell}</td>`).join('') + '</tr>').join('') + '</table>';
-}
-
-function keyValues(object, id) {
-  if (!object || typeof object !== 'object') return '';
-  return table(Object.entries(object).map(([k, v]) =>
-    [esc(k), esc(typeof v === 'object' && v !== null ? JSON.stringify(v) : v)]), id);
-}
-
-function plot(view, name, caption) {
-  const version = (view.plots || {})[name];
-  if (!version) return `<p class="quiet" id="plot-${name}-missing">no ${esc(caption)} yet</p>`;
-  return `<figure><img id="plot-${name}" alt="${esc(caption)}" src="/api/${encodeURIComponent(view.name)}/plot/${name}.png?v=${version}">` +
-    `<figcaption>${esc(caption)}</figcaption></figure>`;
-}
-
-function emissionSentence(p) {
-  if (!p || typeof p.emission_rate_kg_s !== 'number') return 'No SO2 emission rate yet.';
-  let text = `SO2 emission rate ${num(p.emission_rate_kg_s, 2)} ± ${num(p.emission_rate_err_kg_s, 2)} kg/s`;
-  if (typeof p.plume_speed_m_s === 'number') text += ` at plume speed ${num(p.plume_speed_m_s, 1)} m/s`;
-  return text + (p.last_pair_time ? ` (${p.last_pair_time})` : '') + '.';
-}
-
-const KINDS = {
-  focuser: {
-    summary(s) {
-      const parts = [];
-      for (let c = 1; `current_steps_${c}` in s; c++) parts.push(`channel ${c}: ${s[`current_steps_${c}`]}`);
-      return parts.join(', ');
-    },
-    view(s) {
-      const rows = [['channel', 'position (steps)', 'target', 'moving']];
-      for (let c = 1; `current_steps_${c}` in s; c++) {
-        rows.push([String(c), `<span id="position-${c}">${esc(s[`current_steps_${c}`])}</span>`,
-                   esc(s[`target_steps_${c}`]), s[`moving_${c}`] ? 'MOVING' : 'no']);
-      }
-      return table(rows, 'channels') + `<p>Fans: <b id="fans">${s.fans_enabled ? 'ON' : 'OFF'}</b></p>` +
-        '<h2>Temperatures (°C)</h2>' + keyValues(s.temperature, 'temperatures');
-    },
-    controls: [
-      {command: 'set', label: 'Move channel', fields: [['channel', 'number', 1], ['steps', 'number', 0]]},
-      {command: 'stop', label: 'Stop channel', fields: [['channel', 'number', 1]]},
-      {command: 'fans', label: 'Fans on', fixed: {enabled: true}},
-      {command: 'fans', label: 'Fans off', fixed: {enabled: false}},
-    ],
-  },
-  chiller: {
-    summary(s) {
-      return `supply ${num(s.water_temp, 1)} °C, setpoint ${num(s.setpoint_temp, 1)} °C, ${s.mode === 1 ? 'AUTOMATIC' : 'MANUAL'}`;
-    },
-    view(s, view) {
-      return table([
-        ['mode', `<b id="mode">${s.mode === 1 ? 'AUTOMATIC' : 'MANUAL'}</b>`],
-        ['supply', `<span id="water_temp">${num(s.water_temp, 2)}</span> °C`],
-        ['return', `${num(s.return_temp, 2)} °C`], ['ambient', `${num(s.ambient_temp, 2)} °C`],
-        ['setpoint', `${num(s.setpoint_temp, 2)} °C`], ['TEC power', `${esc(s.tec_power ?? '-')} %`],
-        ['control', esc(s.control_mode ?? '-')], ['pump', s.pump_on ? 'ON' : 'OFF'],
-        ['alarms', esc((s.alarms || []).join(', ') || 'none')],
-        ['warnings', esc((s.warnings || []).join(', ') || 'none')],
-      ], 'chiller') + '<div class="plots">' + plot(view, 'chiller', 'temperatures over the last hours') + '</div>';
-    },
-    controls: [
-      {command: 'setpoint', label: 'Setpoint', fields: [['celsius', 'number', 15]]},
-      {command: 'mode', label: 'Manual', fixed: {mode: 0}},
-      {command: 'mode', label: 'Automatic', fixed: {mode: 1}},
-      {command: 'enable', label: 'Enable', fixed: {enabled: true}},
-      {command: 'enable', label: 'Disable', fixed: {enabled: false}},
-    ],
-  },
-  camvirt: {
-    summary(s) {
-      return Object.entries(s.domains || {}).map(([name, d]) => `${name}: ${d.state}`).join(', ');
-    },
-    view(s) {
-      const rows = [['domain', 'state', 'cameras answering']];
-      for (const [name, d] of Object.entries(s.domains || {})) {
-        const cameras = Object.entries(d.cameras || {}).map(([c, ok]) => `${esc(c)} ${ok ? 'answers' : 'silent'}`);
-        rows.push([esc(name), `<span id="domain-${esc(name)}">${esc(d.state)}</span>`, cameras.join(', ')]);
-      }
-      return table(rows, 'domains') + keyValues({command: s.command, last_initialize: s.last_initialize,
-                                                  last_shutdown: s.last_shutdown});
-    },
-    controls: [{command: 'init', label: 'Start cameras'}, {command: 'kill', label: 'Power off cameras'}],
-  },
-  pycam: {
-    summary(s) { return emissionSentence(s.processing); },
-    view(s, view) {
-      let text = `<p class="sentence" id="emission">${esc(emissionSentence(s.processing))}</p>` +
-        '<div class="plots">' + plot(view, 'so2', 'latest SO2 image (apparent absorbance) with the integration line') +
-        plot(view, 'emission', "today's emission rate and plume speed") +
-        plot(view, 'spectrum', 'latest plume spectrum') + '</div>';
-      if (s.processing) text += `<p>DOAS column: ${esc(s.processing.doas_column ?? '-')} ± ${esc(s.processing.doas_error ?? '-')}</p>`;
-      for (const group of ['cameras', 'spectrometer']) {
-        if (s[group]) text += `<h2>${group}</h2>` + keyValues(s[group], `group-${group}`);
-      }
-      text += '<h2>storage</h2>' + keyValues(s.storage, 'storage') + '<h2>settings</h2>' + keyValues(s.settings, 'settings');
-      if (s.processing) text += '<h2>processing</h2>' + keyValues(s.processing, 'processing');
-      return text;
-    },
-    controls: [
-      {command: 'start', label: 'Start acquisition', fixed: {device: 'all'}},
-      {command: 'stop', label: 'Stop acquisition', fixed: {device: 'all'}},
-      {command: 'capture', label: 'Capture', fields: [['capture_type', 'text', 'Plume']], fixed: {device: 'all'}},
-      {command: 'darks', label: 'Dark sequence', fixed: {device: 'all'}},
-    ],
-  },
-};
 
 async function getJSON(url) {
   const response = await fetch(url, {cache: 'no-store'});
@@ -134,9 +17,11 @@ function stamp(id, text) {
 function card(view) {
   const kind = KINDS[view.kind];
   const summary = (kind && view.status) ? kind.summary(view.status) : '';
+  const warnings = (kind && view.status) ? kind.warnings(view.status) : [];
   return `<div class="card" id="card-${esc(view.name)}"><h2><a href="/${encodeURIComponent(view.name)}">${esc(view.name)}</a> ` +
     `<span class="state ${esc(view.state)}">${esc(view.state)}</span></h2>` +
     (view.reason ? `<p class="reason">${esc(view.reason)}</p>` : '') +
+    warnings.map(w => `<p class="warning">${esc(w)}</p>`).join('') +
     `<p class="summary">${esc(summary)}</p><p class="quiet">${esc(view.kind)}</p></div>`;
 }
 
@@ -150,27 +35,81 @@ async function overview() {
   }
 }
 
+function input([field, type, value, options]) {
+  const name = esc(field);
+  if (type === 'select') {
+    return `<label>${name} <select name="${name}">` + options.map(option => {
+      const [optionValue, label] = Array.isArray(option) ? option : [option, option];
+      return `<option value="${esc(optionValue)}"${optionValue === value ? ' selected' : ''}>${esc(label)}</option>`;
+    }).join('') + '</select></label> ';
+  }
+  if (type === 'checkbox') return `<label>${name} <input name="${name}" type="checkbox"${value ? ' checked' : ''}></label> `;
+  return `<label>${name} <input name="${name}" type="${type}" value="${esc(value)}"${type === 'number' ? ' step="any"' : ''}></label> `;
+}
+
+function fieldValue(form, [field, type, value]) {
+  const element = form.elements[field];
+  if (type === 'checkbox') return element.checked;
+  if (type === 'number' || (type === 'select' && typeof value === 'number')) return Number(element.value);
+  return element.value;
+}
+
+// A setting typed as `pycam settings` takes it (on/off, low:high, a number), made the
+// type its current value has.
+function settingValue(text, current) {
+  const trimmed = text.trim();
+  if (typeof current === 'boolean') {
+    const words = {on: true, true: true, yes: true, 1: true, off: false, false: false, no: false, 0: false};
+    if (!(trimmed.toLowerCase() in words)) throw new Error(`${text} is not on or off`);
+    return words[trimmed.toLowerCase()];
+  }
+  if (Array.isArray(current)) return trimmed.replace(',', ':').split(':').map(Number);
+  return trimmed === '' ? NaN : Number(trimmed);
+}
+
+function settingsFields(form, settings) {
+  const names = Object.keys(settings || {});
+  const select = form.elements.name;
+  if (select.options.length === names.length) return;
+  select.innerHTML = names.map(n => `<option value="${esc(n)}">${esc(n)}</option>`).join('');
+}
+
+function commandBody(form, control, settings) {
+  if (control.settings) {
+    const name = form.elements.name.value;
+    return {settings: {[name]: settingValue(form.elements.value.value, (settings || {})[name])}};
+  }
+  const body = Object.assign({}, control.fixed || {});
+  for (const field of control.fields || []) body[field[0]] = fieldValue(form, field);
+  return body;
+}
+
+const page = {settings: {}};
+
 function buildControls(name, kind) {
   const box = document.getElementById('controls');
   if (box.dataset.kind === kind || !KINDS[kind]) return;
   box.dataset.kind = kind;
-  box.innerHTML = '<h2>Commands</h2>';
+  box.innerHTML = '<h2>Commands</h2><p id="control-note" class="quiet"></p>';
   for (const control of KINDS[kind].controls) {
     const form = document.createElement('form');
     form.dataset.command = control.command;
-    form.innerHTML = (control.fields || []).map(([field, type, value]) =>
-      `<label>${esc(field)} <input name="${esc(field)}" type="${type}" value="${esc(value)}"></label> `).join('') +
+    form.innerHTML = (control.settings ? '<label>setting <select name="name"></select></label> ' +
+                      '<label>value <input name="value" type="text"></label> ' : (control.fields || []).map(input).join('')) +
       `<button type="submit">${esc(control.label)}</button>`;
     form.addEventListener('submit', async event => {
       event.preventDefault();
-      const body = Object.assign({}, control.fixed || {});
-      for (const [field, type] of control.fields || []) {
-        const value = form.elements[field].value;
-        body[field] = type === 'number' ? Number(value) : value;
+      const button = form.querySelector('button');
+      let body;
+      try {
+        body = commandBody(form, control, page.settings);
+      } catch (error) {
+        stamp('answer', `${control.label}: ${error.message}`);
+        return;
       }
       // A command may take minutes (a move, a dark sequence): say so until its answer.
-      const button = form.querySelector('button');
       button.disabled = true;
+      form.dataset.running = 'yes';
       stamp('answer', `${control.label}: running...`);
       try {
         const response = await fetch(`/api/${encodeURIComponent(name)}/${control.command}`, {
@@ -180,11 +119,45 @@ function buildControls(name, kind) {
       } catch (error) {
         stamp('answer', `${control.label}: ${error.message}`);
       } finally {
-        button.disabled = false;
+        delete form.dataset.running;
+        button.disabled = !page.control;
       }
     });
     box.appendChild(form);
   }
+}
+
+// Forms stay usable only from a control machine; elsewhere they say why they are disabled.
+function allowCommands(view) {
+  page.control = view.control;
+  stamp('control-note', view.control ? '' : `commands are taken only from control machines, not from ${view.client}`);
+  for (const element of document.querySelectorAll('#controls button, #controls input, #controls select')) {
+    if (element.tagName !== 'BUTTON' || !element.closest('form').dataset.running) element.disabled = !view.control;
+  }
+}
+
+// Any day's results (pycamd): pick a day, see its emission rates and DOAS columns, download
+// its CSV files. Built once; only the picked day's picture and links change.
+async function buildHistory(name, kind) {
+  const box = document.getElementById('history');
+  if (kind !== 'pycam' || box.dataset.built) return;
+  const days = await getJSON(`/api/${encodeURIComponent(name)}/days`);
+  box.dataset.built = 'yes';
+  box.innerHTML = '<h2>History</h2><form id="history-form"><label>day <select name="day">' +
+    days.map(day => `<option value="${esc(day)}">${esc(day)}</option>`).join('') + '</select></label> ' +
+    '<button type="submit">Show day</button></form> <a id="csv-emission_rates" download>emission rates (CSV)</a> ' +
+    '<a id="csv-doas_columns" download>DOAS columns (CSV)</a><div><img id="day-plot" alt="the day\'s emission rates and DOAS columns"></div>';
+  const form = document.getElementById('history-form');
+  const show = () => {
+    const day = form.elements.day.value;
+    if (!day) return;
+    const base = `/api/${encodeURIComponent(name)}/day/${encodeURIComponent(day)}`;
+    for (const csv of ['emission_rates', 'doas_columns']) document.getElementById(`csv-${csv}`).href = `${base}/${csv}.csv`;
+    document.getElementById('day-plot').src = `${base}.png?at=${Date.now()}`;
+  };
+  form.elements.day.value = days[days.length - 1] || '';
+  form.addEventListener('submit', event => { event.preventDefault(); show(); });
+  show();
 }
 
 async function daemonPage(name) {
@@ -196,9 +169,18 @@ async function daemonPage(name) {
     const kept = (!view.online && view.answered_at) ? ` (below: its last answer, ${new Date(view.answered_at * 1000).toISOString()})` : '';
     stamp('reason', (view.reason || '') + kept);
     const kind = KINDS[view.kind];
+    const warnings = (kind && view.status) ? kind.warnings(view.status) : [];
+    document.getElementById('warnings').innerHTML = warnings.map(w => `<li>${esc(w)}</li>`).join('');
     document.getElementById('view').innerHTML = (kind && view.status) ? kind.view(view.status, view) :
-      keyValues(view.status, 'status');
+      table(Object.entries(view.status || {}).map(([k, v]) => [esc(k), esc(JSON.stringify(v))]), 'status');
     buildControls(name, view.kind);
+    if (view.online) await buildHistory(name, view.kind);
+    if (view.kind === 'pycam' && view.status) {
+      page.settings = view.status.settings || {};
+      const form = document.querySelector('form[data-command="settings"]');
+      if (form) settingsFields(form, page.settings);
+    }
+    if (kind) allowCommands(view);
     stamp('updated', `updated ${new Date().toISOString()}`);
   } catch (error) {
     stamp('updated', `rockit-web does not answer: ${error.message}`);
