@@ -133,7 +133,8 @@ def test_the_cli_refuses_a_pickle_answer(fake, tmp_path):
 
 def test_the_web_poller_refuses_a_pickle_answer(fake):
     from rockit.web.poller import Poller
-    poller = Poller(fake.address, types.SimpleNamespace(poll_interval=1, history_hours=1), logging.getLogger('test'))
+    config = types.SimpleNamespace(poll_interval=1, history_hours=1, history_dir=None)
+    poller = Poller(fake.address, config, logging.getLogger('test'))
     observation = poller.watcher.observe()
     assert REFUSAL in observation.error and observation.value is None
 
