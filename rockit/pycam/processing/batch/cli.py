@@ -52,6 +52,7 @@ def process(client, args):
                         f'{os.cpu_count()}, or with --scheduler the cluster\'s worker threads)')
     parser.add_argument('--scheduler', metavar='ADDRESS', help='process the runs on the workers of this Dask '
                         'scheduler (tcp://host:8786); the inputs and --out must be on a file system they share')
+    cli.time_zone_argument(parser)
     args = parser.parse_args(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
@@ -64,11 +65,19 @@ def process(client, args):
         _absolute_paths(args)
     cli.show_warnings()
 
+    from rockit.pycam.processing.batch.archive import NoUsablePairs, time_zone, unreadable_warning
     from rockit.pycam.processing.batch.run import BatchRun, find_inputs
     from rockit.pycam.processing.errors import CalibrationError, LineError, MissingInput, RegistrationError
     from rockit.pycam.processing.images import DarkLibrary
     try:
-        inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration)
+        zone = time_zone(args.time_zone)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    unreadable = unreadable_warning([args.folder, args.darks, args.clear, args.calibration], skip=[args.out])
+    if unreadable:
+        print(f'warning: {unreadable}', file=sys.stderr)
+    try:
+        inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration, zone=zone)
         settings, registered, notes = cli.scene(args, args.folder)
         if settings.line is None:
             raise MissingInput(f'cannot process {args.folder}:\n  line: no integration line; needs a file '
@@ -84,11 +93,15 @@ def process(client, args):
             notes.append(f'sensitivity mask: the {settings.sensitivity.cell_ppmm:g} ppm.m cell of '
                          f'{settings.sensitivity.source}, {mask.min():.2f}-{mask.max():.2f} of the centre')
         run = BatchRun(inputs, args.out, settings, darks)
+    except NoUsablePairs as e:
+        cli.fail(str(e))
+        return cli.NOTHING_TO_PROCESS
     except (MissingInput, CalibrationError, LineError, RegistrationError, LookupError, ValueError, OSError) as e:
         return cli.fail(str(e))
 
     cal = run.calibration
-    show(f'[bold]{len(run)} pairs[/bold] from {inputs.folder}')
+    show(f'[bold]{len(run)} pairs[/bold] from {inputs.folder}'
+         + (f' (names in {zone.key} time, written in UTC)' if zone else ''))
     show(f'  darks: {inputs.darks}\n  background: '
          + (f'clear sky from {inputs.clear}' if inputs.clear else 'the sky region of each frame'))
     show(f'  calibration: {cal.method} ({cal.source or inputs.calibration}): {cal.describe()}, r2 {cal.r2:.4f}')

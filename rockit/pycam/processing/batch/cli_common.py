@@ -9,6 +9,7 @@ from pathlib import Path
 from rockit.common.cli import UsageError
 
 FAILED = 1
+NOTHING_TO_PROCESS = 2      # an archive without a usable pair: an error, not an empty success
 DEFAULT_TEMPERATURE_K = 273.15   # the cells' ppm.m are stated at 0 degC and 1 atm (calibration/columns.py)
 MODELS = ('linear', 'poly2', 'kern2015')
 
@@ -30,6 +31,11 @@ def geometry_arguments(parser):
     group.add_argument('--pixel-size', type=float, help="pixel pitch, um (default the sensor's, 5.6)")
     group.add_argument('--geometry', help="PyCam cam_geom file: camera lat, lon, elev, azim, and source_lat, "
                        "source_lon [, plume_dir]; the flags above take precedence")
+
+
+def time_zone_argument(parser):
+    parser.add_argument('--time-zone', help="IANA zone the data's names are stamped in, as PyCam's time_zone "
+                        "setting (e.g. America/Santiago); outputs are in UTC whatever it is (default UTC)")
 
 
 def model_argument(parser, default='poly2'):
