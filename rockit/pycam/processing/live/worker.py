@@ -14,6 +14,7 @@ from ..calibration.columns import Calibration, cell_absorbances, fit_cells
 from ..errors import CalibrationError
 from ..calibration.models import PARAMETERS
 from ..images import DarkLibrary, counts_per_second, load_png
+from .late import DEFAULT_LATE_PAIRS, LatePairs
 from .settings import settings_from_config
 from ..outputs import PairWriter
 from ..pipeline import LivePipeline, ProcessingSettings
@@ -56,6 +57,9 @@ class LiveWorker:
             self.doas = LiveDoas(processor._doas_references, processor.out_dir, self.settings, self._publish_doas,
                                  processor._doas_fov, config.get('doas_window_s', 1800), processor._min_doas_points)
         self.calibration = self._first_calibration(processor._calibration_path)
+        self.late = LatePairs(config.get('late_pairs', DEFAULT_LATE_PAIRS) if isinstance(config, dict)
+                              else DEFAULT_LATE_PAIRS)
+        self._publish_late()
         self._publish_calibration()
 
     def _first_calibration(self, configured):
@@ -93,6 +97,7 @@ class LiveWorker:
             self.cells.setdefault(name.cell_ppmm, []).append(name)
             self._refit_cells()
         self.pipeline = None       # rebuilt with the new references for the next pair
+        self._recompute_late()
 
     def _clear_rates(self):
         if set(self.clear) < {'on', 'off'}:
@@ -148,15 +153,10 @@ class LiveWorker:
         on_raw = load_png(on.path) if on_image is None else np.asarray(on_image, np.float32)
         off_raw = load_png(off.path) if off_image is None else np.asarray(off_image, np.float32)
         result = self.pipeline.process(on_raw, off_raw, on.exposure_us, off.exposure_us, on.time)
-        day = on.time.strftime('%Y-%m-%d')
-        if self.writer is None or self.writer_day != day:
-            self.writer = PairWriter(self.p.out_dir / day, self.settings, self.calibration, self.p.save_aa)
-            self.writer.write_settings(self.settings)
-            self.writer_day = day
-        if self.writer.calibration is not self.calibration:
-            self.writer.calibration = self.calibration
-            self.writer.write_settings(self.settings)     # the run's settings name the calibration in use
-        self.writer.write(result)
+        self._writer_for(on.time).write(result)
+        if self.calibration is None:
+            self.late.keep(on, off)
+            self._publish_late()
         self.last_aa = (on.time, result.aa)
         elapsed = (time.perf_counter() - started) * 1000
         with self.p._lock:
@@ -167,6 +167,31 @@ class LiveWorker:
                         plume_speed_m_s=plain(result.speed_m_s), plume_speed_err_m_s=plain(result.speed_err_m_s),
                         line_column_kg_m=plain(result.line_column_kg_m), line_mean_aa=plain(result.line_mean_aa),
                         valid_fraction=plain(result.valid_fraction), processing_ms=round(elapsed, 1))
+
+    def _writer_for(self, when):
+        day = when.strftime('%Y-%m-%d')
+        if self.writer is None or self.writer_day != day:
+            self.writer = PairWriter(self.p.out_dir / day, self.settings, self.calibration, self.p.save_aa)
+            self.writer.write_settings(self.settings)
+            self.writer_day = day
+        if self.writer.calibration is not self.calibration:
+            self.writer.calibration = self.calibration
+            self.writer.write_settings(self.settings)     # the run's settings name the calibration in use
+        return self.writer
+
+    def _recompute_late(self):
+        """The pairs kept from before the first calibration, processed again now there is one."""
+        if self.calibration is None or not len(self.late):
+            return
+        if self.pipeline is None:
+            self._build_pipeline()
+        fresh = LivePipeline(self.settings, self.darks, self.pipeline.absorbance.background, self.calibration)
+        self.late.recompute(fresh, self._writer_for)
+        self._publish_late()
+
+    def _publish_late(self):
+        self.p._publish(late_pairs_waiting=len(self.late), late_pairs_recomputed=self.late.recomputed,
+                        late_pairs_dropped=self.late.dropped)
 
     # spectra
 
@@ -183,6 +208,7 @@ class LiveWorker:
                 # Swapped in, not rebuilt: a refit comes with every spectrum, and the speed's
                 # history (the cross-correlation window) must outlive it.
                 self.pipeline.calibration = calibration
+            self._recompute_late()
 
     def _publish_doas(self, **values):
         self.p._publish(**{k: plain(v) if isinstance(v, float) else v for k, v in values.items()})
