@@ -53,6 +53,7 @@ def process(client, args):
     parser.add_argument('--scheduler', metavar='ADDRESS', help='process the runs on the workers of this Dask '
                         'scheduler (tcp://host:8786); the inputs and --out must be on a file system they share')
     cli.time_zone_argument(parser)
+    cli.pycam_outputs_argument(parser)
     args = parser.parse_args(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
@@ -116,6 +117,8 @@ def process(client, args):
         jobs = args.jobs or cluster.threads(run.cluster)
         show(f'  cluster: {args.scheduler}, {cluster.threads(run.cluster)} worker threads')
     advance, stop = cli.progress(len(run), _rate_text)
+    if args.pycam_outputs:
+        advance = cli.with_pycam_outputs(advance, args.out, settings)
     try:
         rows = run.run(advance, jobs)
     except (OSError, ValueError) as e:

@@ -38,6 +38,22 @@ def time_zone_argument(parser):
                         "setting (e.g. America/Santiago); outputs are in UTC whatever it is (default UTC)")
 
 
+def pycam_outputs_argument(parser):
+    parser.add_argument('--pycam-outputs', action='store_true', help="also write PyCam's own output files, "
+                        'with its column names, for scripts that read them')
+
+
+def with_pycam_outputs(advance, out, settings):
+    """A progress callback that also appends each pair to PyCam's emission-rate files."""
+    from rockit.pycam.processing.pycam_outputs import PycamEmissionFiles
+    files = PycamEmissionFiles(out, settings)
+
+    def both(index, result):
+        files.append(result)
+        advance(index, result)
+    return both
+
+
 def model_argument(parser, default='poly2'):
     parser.add_argument('--model', choices=MODELS, default=default,
                         help=f'calibration curve for cells: column = f(AA) (default {default})')

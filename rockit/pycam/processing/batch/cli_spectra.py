@@ -3,7 +3,7 @@ and against the camera's images (where in the image the spectrometer looks)."""
 import json
 from pathlib import Path
 
-from rockit.common.cli import Command, show
+from rockit.common.cli import Command, UsageError, show
 
 from . import cli_common as cli
 
@@ -24,7 +24,10 @@ def doas(client, args):
     parser.add_argument('--references',
                         help='folder of DOAS references (default: reference/ beside the spectra, else the shipped ones)')
     cli.temperature_argument(parser)
+    cli.pycam_outputs_argument(parser)
     args = parser.parse_args(args)
+    if args.pycam_outputs and not args.out:
+        raise UsageError('--pycam-outputs writes beside --out: name the folder')
     from ..calibration.columns import ColumnUnits
     from ..errors import DoasError
     from ..output_names import DOAS_CSV_NAME
@@ -39,6 +42,10 @@ def doas(client, args):
                 log.path.unlink()          # a run's table, rewritten whole
             for name, result in results.items():
                 log.append(doas_row(parse_spectrum_name(name).time, name, result, units))
+            if args.pycam_outputs:
+                from ..pycam_outputs import write_doas_results
+                write_doas_results(args.out, sorted(((parse_spectrum_name(name).time, result)
+                                                     for name, result in results.items()), key=lambda f: f[0]))
     except (DoasError, OSError, ValueError) as e:
         return cli.fail(str(e))
     if args.json:
