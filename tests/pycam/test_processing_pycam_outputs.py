@@ -74,3 +74,29 @@ def test_doas_results_in_pycams_file(tmp_path):
         assert pycam['Column density'] == pytest.approx(float(row['so2_molecules_cm2']), rel=1e-5)
         assert pycam['CD error'] == pytest.approx(float(row['so2_err_molecules_cm2']), rel=1e-5)
     assert table['LDF'].isna().all()
+
+
+def test_live_writes_pycams_emission_files_when_configured(tmp_path):
+    from processing_harness import write_synthetic_day
+    from rockit.pycam.processing.live.processor import LiveProcessor
+    from rockit.pycam.storage.names import images_in, plume_pairs
+    write_synthetic_day(tmp_path / 'day', pairs=4)
+    config = {'sky_region': [5, 0, 155, 6], 'integration_line': {'x': [80, 80], 'y': [15, 105]},
+              'plume_distance_m': 4000, 'focal_length_m': 9e-3, 'pycam_outputs': True}
+    processor = LiveProcessor(tmp_path / 'out', config).start()
+    try:
+        for name in images_in(tmp_path / 'day'):
+            if name.kind != 'Plume':
+                processor.submit_image(name.path, {})
+        for on, off in plume_pairs(images_in(tmp_path / 'day')):
+            processor.submit_pair(on.path, {}, off.path, {})
+            assert processor.wait_idle(20)
+    finally:
+        processor.stop()
+    ours = _rows(tmp_path / 'out' / '2024-05-01' / 'emission_rates.csv')
+    for line in ('0', 'total'):
+        path = tmp_path / 'out' / f'line_{line}' / '20240501_EmissionRates_flow_raw.txt'
+        assert path.read_text().splitlines()[0] == EMISSION_HEADER
+        table = pd.read_csv(path, index_col=0)
+        assert list(table.index) == [r['time'].replace('T', ' ').rstrip('Z') for r in ours]
+        assert (table['flux_(kg/s)'].iloc[1:] > 0).all()

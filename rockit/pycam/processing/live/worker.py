@@ -60,6 +60,10 @@ class LiveWorker:
         self.late = LatePairs(config.get('late_pairs', DEFAULT_LATE_PAIRS) if isinstance(config, dict)
                               else DEFAULT_LATE_PAIRS)
         self._publish_late()
+        self.pycam_files = None     # PyCam's emission-rate files, when the config asks for them
+        if isinstance(config, dict) and config.get('pycam_outputs'):
+            from ..pycam_outputs import PycamEmissionFiles
+            self.pycam_files = PycamEmissionFiles(processor.out_dir, self.settings, fresh=False)
         self._publish_calibration()
 
     def _first_calibration(self, configured):
@@ -154,6 +158,8 @@ class LiveWorker:
         off_raw = load_png(off.path) if off_image is None else np.asarray(off_image, np.float32)
         result = self.pipeline.process(on_raw, off_raw, on.exposure_us, off.exposure_us, on.time)
         self._writer_for(on.time).write(result)
+        if self.pycam_files is not None:
+            self.pycam_files.append(result)
         if self.calibration is None:
             self.late.keep(on, off)
             self._publish_late()
