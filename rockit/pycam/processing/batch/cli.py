@@ -14,6 +14,7 @@ from pathlib import Path
 from rockit.common.cli import Command, UsageError, show
 from rockit.common.usage import command_usage, commands_usage
 from rockit.pycam.processing.batch import cli_common as cli
+from rockit.pycam.processing.batch.cli_doas import doas_arguments, process_doas
 from rockit.pycam.processing.batch.cli_spectra import COMMANDS as SPECTRA_COMMANDS
 
 def _rate_text(result):
@@ -31,7 +32,8 @@ def process(client, args):
     parser.add_argument('folder')
     parser.add_argument('--out', required=True, help='output folder (emission_rates.csv, so2/)')
     cli.scene_arguments(parser)
-    parser.add_argument('--calibration', help='calibration.json, or a folder with one or with cell frames')
+    parser.add_argument('--calibration', help="calibration.json, or a folder with one or with cell frames, or "
+                        "'doas' for the archive's own spectra")
     parser.add_argument('--line', action='append', help='integration line file (x=x0,x1 / y=y0,y1 / '
                         'orientation=left|right); repeat for several lines, whose rates are added')
     parser.add_argument('--speed', choices=('flow', 'histogram', 'cross-correlation'), default='flow',
@@ -54,6 +56,7 @@ def process(client, args):
                         'scheduler (tcp://host:8786); the inputs and --out must be on a file system they share')
     cli.time_zone_argument(parser)
     cli.pycam_outputs_argument(parser)
+    doas_arguments(parser)
     args = parser.parse_args(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
@@ -77,6 +80,8 @@ def process(client, args):
     unreadable = unreadable_warning([args.folder, args.darks, args.clear, args.calibration], skip=[args.out])
     if unreadable:
         print(f'warning: {unreadable}', file=sys.stderr)
+    if args.calibration == 'doas':
+        return process_doas(args, zone, _rate_text)
     try:
         inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration, zone=zone)
         settings, registered, notes = cli.scene(args, args.folder)

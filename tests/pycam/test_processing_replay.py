@@ -1,0 +1,73 @@
+"""`pycam process --calibration doas`: an archive calibrated by its own spectra gives the
+rows pycamd's live processing gives the same data, pair by pair."""
+import csv
+import shutil
+
+from processing_harness import REFERENCES, SPECTRA, needs_spectra, run_offline_process, write_line, write_synthetic_day
+from rockit.pycam.processing.live.processor import LiveProcessor
+from rockit.pycam.storage.names import images_in, plume_pairs, spectra_in
+
+CONFIG = {'sky_region': [5, 0, 155, 6], 'integration_line': {'x': [80, 80], 'y': [15, 105], 'orientation': 'left'},
+          'plume_distance_m': 4000, 'focal_length_m': 9e-3, 'reference_temperature_k': 273.15}
+SCENE = ['--sky', '5,0,155,6', '--registration', 'identity', '--distance', 4000, '--focal-length', 9]
+
+
+def _day_with_spectra(day):
+    """A synthetic day whose spectrometer saves a Plume spectrum with each pair."""
+    times = write_synthetic_day(day, pairs=10, cells=(), drift_px=3)
+    shutil.copy(next(SPECTRA.glob('*_Dark.npy')), day / f'{times[0]:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Dark.npy')
+    for when, plume in zip(times, sorted(SPECTRA.glob('*_Plume.npy'))):
+        shutil.copy(plume, day / f'{when:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Plume.npy')
+
+
+def _live(day, out):
+    processor = LiveProcessor(out, CONFIG, doas_references=REFERENCES, doas_fov=[80, 45, 2], min_doas_points=3).start()
+    try:
+        for name in images_in(day):
+            if name.kind != 'Plume':
+                processor.submit_image(name.path)
+        processor.submit_spectrum(spectra_in(day, kind='Dark')[0].path)
+        for (on, off), spectrum in zip(plume_pairs(images_in(day)), spectra_in(day, kind='Plume')):
+            processor.submit_pair(on.path, {}, off.path, {})
+            assert processor.wait_idle(30)
+            processor.submit_spectrum(spectrum.path)
+            assert processor.wait_idle(30)
+        return processor.status()
+    finally:
+        processor.stop()
+
+
+def _rows(path):
+    with open(path, newline='') as f:
+        return list(csv.DictReader(f))
+
+
+@needs_spectra
+def test_doas_calibrated_archive_gives_the_rows_of_live(tmp_path):
+    day = tmp_path / 'day'
+    _day_with_spectra(day)
+    live = _live(day, tmp_path / 'live')
+    assert live['calibration']['state'] == 'doas' and live['pairs_failed'] == 0
+    line = write_line(tmp_path / 'line.txt')
+    done = run_offline_process('process', day, '--out', tmp_path / 'batch', '--calibration', 'doas', '--doas-fov',
+                               '80,45,2', '--min-doas-points', 3, '--line', line, *SCENE, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert '10 pairs' in done.stdout and '10 spectra' in done.stdout
+    wanted = _rows(tmp_path / 'live' / '2024-05-01' / 'emission_rates.csv')
+    got = _rows(tmp_path / 'batch' / '2024-05-01' / 'emission_rates.csv')
+    assert got == wanted
+    doas = [r for r in got if r['calibration'] == 'doas' and r['emission_rate_kg_s']]
+    assert len(doas) >= 6 and all(float(r['emission_rate_kg_s']) > 0 for r in doas), 'rates from its own spectra'
+    assert any(r['late'] == '1' for r in got), 'the pairs before the first calibration, again with it'
+    assert _rows(tmp_path / 'batch' / '2024-05-01' / 'doas_columns.csv') == _rows(
+        tmp_path / 'live' / '2024-05-01' / 'doas_columns.csv')
+
+
+def test_doas_calibration_needs_spectra(tmp_path):
+    write_synthetic_day(tmp_path / 'day', pairs=3, cells=())
+    done = run_offline_process('process', tmp_path / 'day', '--out', tmp_path / 'out', '--calibration', 'doas',
+                               '--line', write_line(tmp_path / 'line.txt'), *SCENE)
+    assert done.returncode == 1 and 'no Plume spectra' in done.stderr
+    done = run_offline_process('process', tmp_path / 'day', '--out', tmp_path / 'out', '--calibration', 'doas',
+                               '--doas-fov', '80,45')
+    assert done.returncode == 2 and 'x,y,radius' in done.stderr
