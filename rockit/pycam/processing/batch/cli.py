@@ -57,7 +57,13 @@ def process(client, args):
     cli.time_zone_argument(parser)
     cli.pycam_outputs_argument(parser)
     doas_arguments(parser)
+    parser.add_argument('--follow', action='store_true', help='go on processing pairs as they arrive in the '
+                        'folder, until Ctrl-C or SIGTERM (each file once it is complete)')
+    parser.add_argument('--poll', type=float, default=2.0, help='--follow: seconds between looks (default 2)')
     args = parser.parse_args(args)
+    if args.follow and (args.jobs not in (None, 1) or args.scheduler or args.poll <= 0):
+        raise UsageError('--follow processes one pair at a time as they come: no --jobs or --scheduler, '
+                         'and a --poll above 0')
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
     if args.scheduler:
@@ -82,6 +88,12 @@ def process(client, args):
         print(f'warning: {unreadable}', file=sys.stderr)
     if args.calibration == 'doas':
         return process_doas(args, zone, _rate_text)
+    if args.follow:
+        from rockit.pycam.processing.batch.follow import follow, until_stopped, wait_for_a_pair
+        stopped = until_stopped()
+        show(f'waiting for pairs in {args.folder}')
+        if not wait_for_a_pair(args.folder, zone, args.poll, stopped):
+            return 0
     try:
         inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration, zone=zone)
         settings, registered, notes = cli.scene(args, args.folder)
@@ -125,7 +137,11 @@ def process(client, args):
     if args.pycam_outputs:
         advance = cli.with_pycam_outputs(advance, args.out, settings)
     try:
-        rows = run.run(advance, jobs)
+        if args.follow:
+            show('following: Ctrl-C to stop')
+            rows = follow(run, zone, args.poll, stopped, lambda index, result: print(_rate_text(result), flush=True))
+        else:
+            rows = run.run(advance, jobs)
     except (OSError, ValueError) as e:
         return cli.fail(f'processing stopped: {e}')
     finally:
