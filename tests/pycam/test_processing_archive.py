@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from processing_harness import CAL_1, LINE_FILE, SEQ_1, WARP_FILE, needs_data, run_offline, run_offline_process
+from processing_harness import (CAL_1, LINE_FILE, SEQ_1, SPECTRA, WARP_FILE, needs_data, needs_spectra, run_offline,
+                                run_offline_process)
 from rockit.pycam.storage.names import images_in, parse_image_name, plume_pairs, unreadable_in
 
 SANTIAGO = ZoneInfo('America/Santiago')     # UTC-3 in March 2018 (summer time)
@@ -102,3 +103,18 @@ def test_an_archive_without_a_usable_pair_is_an_error(tmp_path):
 def test_a_time_zone_that_is_not_iana_is_refused():
     code, _, err = run_offline('process', '/nowhere', '--out', '/tmp/x', '--time-zone', 'Mars/Olympus')
     assert code == 2 and 'time_zone' in err and 'Mars/Olympus' in err and 'IANA' in err
+
+
+@needs_spectra
+def test_pycams_reference_names_are_accepted(tmp_path):
+    from processing_harness import REFERENCES
+    pycam = tmp_path / 'calibration'        # as in PyCam's pycam/doas/calibration/
+    pycam.mkdir()
+    renamed = {'sao2010_solar.txt': 'sao2010.txt', 'O3_223K_Serdyuchenko.txt': 'Serdyuchenko_O3_223K.txt'}
+    for path in REFERENCES.glob('*.txt'):
+        shutil.copy(path, pycam / renamed.get(path.name, path.name))
+    code, ours, err = run_offline('doas', SPECTRA, '--json', '--references', REFERENCES)
+    assert code == 0, err
+    code, theirs, err = run_offline('doas', SPECTRA, '--json', '--references', pycam)
+    assert code == 0, err
+    assert theirs == ours
