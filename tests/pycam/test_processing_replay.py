@@ -1,6 +1,7 @@
 """`pycam process --calibration doas`: an archive calibrated by its own spectra gives the
 rows pycamd's live processing gives the same data, pair by pair."""
 import csv
+import json
 import shutil
 
 from processing_harness import REFERENCES, SPECTRA, needs_spectra, run_offline_process, write_line, write_synthetic_day
@@ -12,9 +13,9 @@ CONFIG = {'sky_region': [5, 0, 155, 6], 'integration_line': {'x': [80, 80], 'y':
 SCENE = ['--sky', '5,0,155,6', '--registration', 'identity', '--distance', 4000, '--focal-length', 9]
 
 
-def _day_with_spectra(day):
+def _day_with_spectra(day, start=None):
     """A synthetic day whose spectrometer saves a Plume spectrum with each pair."""
-    times = write_synthetic_day(day, pairs=10, cells=(), drift_px=3)
+    times = write_synthetic_day(day, pairs=10, cells=(), drift_px=3, start=start)
     shutil.copy(next(SPECTRA.glob('*_Dark.npy')), day / f'{times[0]:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Dark.npy')
     for when, plume in zip(times, sorted(SPECTRA.glob('*_Plume.npy'))):
         shutil.copy(plume, day / f'{when:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Plume.npy')
@@ -71,3 +72,28 @@ def test_doas_calibration_needs_spectra(tmp_path):
     done = run_offline_process('process', tmp_path / 'day', '--out', tmp_path / 'out', '--calibration', 'doas',
                                '--doas-fov', '80,45')
     assert done.returncode == 2 and 'x,y,radius' in done.stderr
+
+
+@needs_spectra
+def test_days_in_parallel_are_each_the_day_replayed_by_itself(tmp_path):
+    import datetime
+    archive = tmp_path / 'archive'
+    days = {'2024-05-01': archive / 'a', '2024-05-02': archive / 'b'}
+    for day, folder in days.items():
+        _day_with_spectra(folder, start=datetime.datetime.fromisoformat(f'{day}T12:00:00'))
+    line = write_line(tmp_path / 'line.txt')
+    common = ['--calibration', 'doas', '--doas-fov', '80,45,2', '--min-doas-points', 3, '--line', line, *SCENE]
+    done = run_offline_process('process', archive, '--out', tmp_path / 'jobs', '--jobs', 2, *common, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert '2 days' in done.stdout
+    for day, folder in days.items():
+        alone = run_offline_process('process', folder, '--out', tmp_path / day, *common, timeout=300)
+        assert alone.returncode == 0, alone.stderr
+        assert _rows(tmp_path / 'jobs' / day / 'emission_rates.csv') == _rows(
+            tmp_path / day / day / 'emission_rates.csv')
+    assert not list((tmp_path / 'jobs').glob('.replay-*')), 'no working folder left behind'
+    kept, last = (json.loads(path.read_text()) for path in (tmp_path / 'jobs' / 'doas_calibration.json',
+                                                            tmp_path / '2024-05-02' / 'doas_calibration.json'))
+    kept.pop('created'), last.pop('created')
+    assert kept == last, "the last day's calibration is kept"
+

@@ -63,3 +63,11 @@ def products_folder(config):
     from pathlib import Path
     out_dir = Path(section.get('out_dir', 'processing'))
     return out_dir if out_dir.is_absolute() else Path(getattr(config, 'data_root', '.')) / out_dir
+
+
+def replay_processor(out_dir, settings, doas_references, doas_fov=None, min_doas_points=10):
+    """A started live processor for stored data replayed as it came (batch/replay.py):
+    the batch side reaches the live path only through here."""
+    from .live.processor import LiveProcessor
+    return LiveProcessor(out_dir, settings, doas_references=doas_references, doas_fov=doas_fov,
+                         min_doas_points=min_doas_points).start()

@@ -5,3 +5,4 @@ CSV_NAME = 'emission_rates.csv'     # a run's (a day's, live) rows, one per pair
 IMAGES_FOLDER = 'so2'               # beside it: each pair's AA and SO2 images and preview
 DOAS_CSV_NAME = 'doas_columns.csv'  # a run's DOAS fits, one row per spectrum
 DOAS_FIT_NAME = 'doas_fit.npz'      # the newest live DOAS fit with its curves, for viewers
+DOAS_CALIBRATION_NAME = 'doas_calibration.json'   # the newest live DOAS calibration, taken up after a restart

@@ -38,9 +38,8 @@ def process_doas(args, zone, rate_text):
     from ...references import FOLDER as SHIPPED_REFERENCES
     from ...storage.names import spectra_in
     fov = _fov(args.doas_fov)
-    if args.jobs not in (None, 1) or args.scheduler:
-        raise UsageError('--calibration doas replays the archive in time order, as live: it takes no --jobs or '
-                         '--scheduler')
+    if args.min_doas_points < 1:
+        raise UsageError(f'--min-doas-points must be at least 1, not {args.min_doas_points}')
     try:
         inputs = find_inputs(args.folder, args.darks, args.clear, None, need_calibration=False, zone=zone)
         if not spectra_in(inputs.folder, kind='Plume'):
@@ -66,6 +65,8 @@ def process_doas(args, zone, rate_text):
          + (f'at {fov[0]:g},{fov[1]:g} r {fov[2]:g} px' if fov else 'searched for'))
     for note in notes + inputs.notes:
         show(f'  {note}')
+    if args.jobs not in (None, 1) or args.scheduler:
+        return _by_day(args, events, settings, references, fov)
     advance, stop = cli.progress(len(inputs.pairs), rate_text)
     try:
         status = replay(events, args.out, settings, references, fov, args.min_doas_points, advance)
@@ -79,4 +80,34 @@ def process_doas(args, zone, rate_text):
     if status['calibration']['state'] != 'doas':
         return cli.fail('no DOAS calibration could be fitted: too few spectra paired with images in the field of '
                         'view, or too little AA spread among them')
+    return 0
+
+
+def _by_day(args, events, settings, references, fov):
+    """--jobs or --scheduler: each UTC day replayed by itself, from no calibration."""
+    import os
+    from .replay import by_day, replay_days
+    days = by_day(events)
+    client = None
+    if args.scheduler:
+        from . import cluster
+        try:
+            client = cluster.connect(args.scheduler)
+        except OSError as e:
+            return cli.fail(str(e))
+    jobs = args.jobs or os.cpu_count() or 1
+    show(f'  {len(days)} days, each replayed by itself from no calibration, '
+         + (f'on the cluster at {args.scheduler}' if client else f'{min(jobs, len(days))} at once'))
+    try:
+        statuses = replay_days(days, args.out, settings, references, fov, args.min_doas_points, jobs, client,
+                               say=lambda text: show(f'  {text}'))
+    except OSError as e:
+        return cli.fail(f'processing stopped: {e}')
+    finally:
+        if client is not None:
+            client.close()
+    uncalibrated = [day for day, status in statuses.items() if status['calibration']['state'] != 'doas']
+    if uncalibrated:
+        return cli.fail(f'no DOAS calibration could be fitted on {", ".join(uncalibrated)}: too few spectra '
+                        'paired with images in the field of view, or too little AA spread among them')
     return 0

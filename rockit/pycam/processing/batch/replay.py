@@ -1,5 +1,6 @@
 """`pycam process --calibration doas`: an archive calibrated from its own spectra, by
-replaying it through pycamd's live processing (live/processor.py) in time order. The
+replaying it through pycamd's live processing (live/processor.py, reached through the
+package's replay_processor) in time order. The
 spectra are fitted by DOAS, the field of view searched for (or given), the calibration
 refitted over the same rolling window as live, and each pair calibrated with the
 calibration of its time, so the rows are the ones pycamd would have written live (its
@@ -38,9 +39,8 @@ def archive_events(folder, zone=None, darks=None, clear=None):
 def replay(events, out, settings, references, fov=None, min_points=10, progress=None):
     """Feeds events to a live processor writing to out; progress(index, result) after each
     pair, result having the fields `pycam process` shows. Returns the processor's status."""
-    from ..live.processor import LiveProcessor
-    processor = LiveProcessor(out, settings, doas_references=references, doas_fov=fov,
-                              min_doas_points=min_points).start()
+    from .. import replay_processor
+    processor = replay_processor(out, settings, references, fov, min_points)
     try:
         done = 0
         for kind, item in events:
@@ -67,3 +67,68 @@ def _shown(status, when):
     return SimpleNamespace(time=when, emission_rate_kg_s=number('emission_rate_kg_s'),
                            emission_rate_err_kg_s=number('emission_rate_err_kg_s'), speed_m_s=number('plume_speed_m_s'),
                            line_mean_aa=number('line_mean_aa'), so2=status['calibration']['state'] != 'none' or None)
+
+
+def by_day(events):
+    """{YYYY-MM-DD: events} of each UTC day, each with every dark, Dark spectrum and Clear
+    frame first: the days can then be replayed apart, in parallel."""
+    first = [event for event in events if event[0] in ('reference', 'dark spectrum')]
+    days = {}
+    for kind, item in events[len(first):]:
+        when = item[0].time if kind == 'pair' else item.time
+        days.setdefault(when.strftime('%Y-%m-%d'), []).append((kind, item))
+    return {day: first + timed for day, timed in sorted(days.items())}
+
+
+def replay_day(day, events, out, settings, references, fov=None, min_points=10):
+    """One day replayed by itself, from no calibration, into <out>/<day>/ (a folder of its
+    own while it runs, so days in parallel never read each other's saved calibration).
+    Returns (status, the DOAS calibration it ended with as JSON text, or None)."""
+    import shutil
+    from pathlib import Path
+    from ..output_names import DOAS_CALIBRATION_NAME
+    out = Path(out)
+    work = out / f'.replay-{day}'
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        status = replay(events, work, settings, references, fov, min_points)
+        target = out / day
+        if (work / day).is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            (work / day).rename(target)
+        saved = work / DOAS_CALIBRATION_NAME
+        return status, saved.read_text() if saved.is_file() else None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def replay_days(days, out, settings, references, fov=None, min_points=10, jobs=1, cluster=None, say=print):
+    """Each day by itself, `jobs` at once in processes (or on a Dask cluster's workers);
+    the last day's DOAS calibration is kept as <out>/doas_calibration.json. Returns the
+    days' statuses, by day."""
+    from pathlib import Path
+    from rockit.common.files import atomic_write
+    from ..output_names import DOAS_CALIBRATION_NAME
+    arguments = [(day, events, str(out), settings, references, fov, min_points) for day, events in days.items()]
+    if cluster is not None:
+        futures = [cluster.submit(replay_day, *a, pure=False) for a in arguments]
+        results = (future.result() for future in futures)
+    else:
+        import concurrent.futures
+        import multiprocessing
+        context = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
+        pool = concurrent.futures.ProcessPoolExecutor(max(1, min(jobs, len(arguments))), mp_context=context)
+        results = pool.map(replay_day, *zip(*arguments))
+    statuses, last = {}, None
+    try:
+        for day, (status, calibration) in zip(days, results):
+            statuses[day] = status
+            last = calibration or last
+            say(f"{day}: {status['pairs_processed']} pairs, calibration {status['calibration']['state']}, "
+                f"{status['late_pairs_recomputed']} again once calibrated, {status['pairs_failed']} failed")
+    finally:
+        if cluster is None:
+            pool.shutdown(cancel_futures=True)
+    if last is not None:
+        atomic_write(Path(out) / DOAS_CALIBRATION_NAME, last.encode())
+    return statuses

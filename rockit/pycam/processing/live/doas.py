@@ -19,11 +19,11 @@ from ..doas import fov as fov_search
 from ..calibration.columns import Calibration, aa_in_field_of_view, doas_calibration
 from ..errors import CalibrationError
 from ..doas.fit import DoasFitter, DoasReferences, load_spectrum
-from ..output_names import DOAS_FIT_NAME
+from ..output_names import DOAS_CALIBRATION_NAME, DOAS_FIT_NAME
 from ..outputs import doas_fit_npz, doas_log, doas_row
 
 log = logging.getLogger('rockit.pycam.processing')
-DOAS_CALIBRATION_FILE = 'doas_calibration.json'
+DOAS_CALIBRATION_FILE = DOAS_CALIBRATION_NAME
 PAIRING_S = 5.0            # a spectrum pairs with an AA image taken this close to it
 MIN_AA_SPREAD = 0.02       # the points must span this much AA to fit a line through them
 SEARCH_SAMPLES = 240       # binned AA images kept for the search (about 19 MB at 648 x 486)
