@@ -97,3 +97,24 @@ def test_days_in_parallel_are_each_the_day_replayed_by_itself(tmp_path):
     kept.pop('created'), last.pop('created')
     assert kept == last, "the last day's calibration is kept"
 
+
+
+@needs_spectra
+def test_days_on_a_dask_cluster(tmp_path):
+    import datetime
+    import distributed
+    archive = tmp_path / 'archive'
+    for day in ('2024-05-01', '2024-05-02'):
+        _day_with_spectra(archive / day, start=datetime.datetime.fromisoformat(f'{day}T12:00:00'))
+    line = write_line(tmp_path / 'line.txt')
+    common = ['--calibration', 'doas', '--doas-fov', '80,45,2', '--min-doas-points', 3, '--line', line, *SCENE]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1',
+                                  scheduler_port=0, dashboard_address='127.0.0.1:0') as cluster:
+        done = run_offline_process('process', archive, '--out', tmp_path / 'cluster', '--scheduler',
+                                   cluster.scheduler_address, *common, timeout=300)
+    assert done.returncode == 0, done.stderr
+    local = run_offline_process('process', archive, '--out', tmp_path / 'local', '--jobs', 2, *common, timeout=300)
+    assert local.returncode == 0, local.stderr
+    for day in ('2024-05-01', '2024-05-02'):
+        rows = _rows(tmp_path / 'cluster' / day / 'emission_rates.csv')
+        assert rows and rows == _rows(tmp_path / 'local' / day / 'emission_rates.csv')
