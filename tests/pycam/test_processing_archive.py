@@ -118,3 +118,15 @@ def test_pycams_reference_names_are_accepted(tmp_path):
     code, theirs, err = run_offline('doas', SPECTRA, '--json', '--references', pycam)
     assert code == 0, err
     assert theirs == ours
+
+
+@needs_spectra
+def test_doas_columns_of_local_time_names_are_in_utc(tmp_path):
+    local = tmp_path / 'spectra'
+    shutil.copytree(SPECTRA, local)         # the names read as Rome's summer time, UTC+2
+    code, _, err = run_offline('doas', local, '--out', tmp_path / 'out', '--time-zone', 'Europe/Rome',
+                               '--pycam-outputs')
+    assert code == 0, err
+    rows = list(csv.DictReader((tmp_path / 'out' / 'doas_columns.csv').read_text().splitlines()))
+    assert rows[0]['time'] == '2019-05-29T10:44:01Z' and rows[0]['spectrum'].startswith('2019-05-29T124401')
+    assert (tmp_path / 'out' / 'doas_results_2019-05-29T104401.csv').is_file()

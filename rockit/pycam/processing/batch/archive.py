@@ -38,6 +38,10 @@ def in_utc(name, zone):
     return dataclasses.replace(name, time=local.astimezone(datetime.timezone.utc))
 
 
+def utc_time(name, zone):
+    return in_utc(name, zone).time
+
+
 def archive_pairs(folder, zone=None):
     """The archive's on/off Plume pairs, by UTC time. Raises NoUsablePairs when there is none."""
     pairs = plume_pairs(in_utc(name, zone) for name in images_in(folder))
