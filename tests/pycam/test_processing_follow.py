@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from processing_harness import ROOT, write_line, write_synthetic_day
 from support import wait_until
 from rockit.pycam.storage.names import images_in, plume_pairs
@@ -66,8 +68,9 @@ def test_a_folder_fed_pair_by_pair_gives_the_rows_of_a_batch_run(tmp_path):
     assert all(float(r['emission_rate_kg_s']) > 0 for r in wanted[1:])
 
 
-def test_follow_takes_no_jobs(tmp_path):
+@pytest.mark.parametrize('extra', [['--jobs', '2'], ['--calibration', 'doas'], ['--poll', '0']])
+def test_follow_refuses_what_it_cannot_do(tmp_path, extra):
     done = subprocess.run([sys.executable, '-m', 'rockit.pycam.processing.batch.cli', 'process', str(tmp_path),
-                           '--out', str(tmp_path / 'out'), '--follow', '--jobs', '2'], capture_output=True, text=True,
+                           '--out', str(tmp_path / 'out'), '--follow', *extra], capture_output=True, text=True,
                           cwd=ROOT, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 2 and '--follow' in done.stderr

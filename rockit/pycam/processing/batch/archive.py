@@ -30,8 +30,8 @@ def time_zone(name):
 
 def in_utc(name, zone):
     """An image or spectrum name with its local time stamp read in zone and given in UTC.
-    A stamp the clocks skipped or repeated (a daylight-saving change) is read as the
-    earlier of its meanings, as PyCam's own fixed offset would."""
+    A stamp the clocks skipped or repeated (a daylight-saving change) is read with the
+    offset in force before the change."""
     if zone is None:
         return name
     local = name.time.replace(tzinfo=zone)

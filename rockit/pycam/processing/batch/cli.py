@@ -61,9 +61,10 @@ def process(client, args):
                         'folder, until Ctrl-C or SIGTERM (each file once it is complete)')
     parser.add_argument('--poll', type=float, default=2.0, help='--follow: seconds between looks (default 2)')
     args = parser.parse_args(args)
-    if args.follow and (args.jobs not in (None, 1) or args.scheduler or args.poll <= 0):
-        raise UsageError('--follow processes one pair at a time as they come: no --jobs or --scheduler, '
-                         'and a --poll above 0')
+    if args.follow and (args.jobs not in (None, 1) or args.scheduler or args.poll <= 0
+                        or args.calibration == 'doas'):
+        raise UsageError('--follow processes one pair at a time as they come: no --jobs, --scheduler or '
+                         '--calibration doas, and a --poll above 0')
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
     if args.scheduler:
