@@ -11,7 +11,9 @@ setup(
     package_data={'rockit.common': ['registry.json'], 'rockit.pycam.simulator': ['data/*.npz'],
                   'rockit.pycam.references': ['*.txt', 'README.md'],
                   'rockit.web': ['static/*']},
-    python_requires='>=3.11',
+    # rockit.common, the focuser, chiller, camvirt and web run on 3.9 (Rocky 9); pycam needs
+    # 3.11, which Raspberry Pi OS has.
+    python_requires='>=3.9',
     install_requires=['Pyro4', 'pyserial', 'jsonschema', 'rich'],
     extras_require={
         'camvirt': ['libvirt-python'],

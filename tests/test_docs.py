@@ -14,7 +14,7 @@ def anchors(path):
         if line.startswith('```'):
             fence = not fence
         elif not fence and line.startswith('#'):
-            title = line.lstrip('#').strip().lower()
+            title = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', line.lstrip('#').strip()).lower()
             found.add(re.sub(r'[^\w\- ]', '', title).replace(' ', '-'))
     return found
 

@@ -10,8 +10,10 @@ from support import ROOT, TOOLS, tool
 
 DEBIAN_PACKAGES = [line.strip() for line in (ROOT / 'tools' / 'debian-packages').read_text().splitlines()
                    if line.strip() and not line.startswith('#')]
-# What the system python needs for `make install`'s offline build and libvirt-python's.
-SYSTEM_PYTHON_MODULES = {'ensurepip': 'python3-venv', 'setuptools': 'python3-setuptools', 'wheel': 'python3-wheel'}
+# What the system python needs for `make install`'s offline build and libvirt-python's, and
+# for `make rpm`'s wheels (rpm/install-wheel).
+SYSTEM_PYTHON_MODULES = {'ensurepip': 'python3-venv', 'setuptools': 'python3-setuptools', 'wheel': 'python3-wheel',
+                         'pip': 'python3-pip'}
 PYTHON_HEADER_PACKAGE = 'python3-dev'
 # Priority "required" in Debian: every Debian has them, debootstrap's minbase included.
 IN_EVERY_DEBIAN = {'bash', 'tar', 'mount', 'util-linux'}

@@ -16,10 +16,9 @@ import time
 import libvirt
 
 from rockit.common import service, status, watcher
-from rockit.common.arguments import Choice
 from rockit.common.daemon import Daemon, OneCommand
 from rockit.common.device import DeviceLoop
-from rockit.common.errors import DeviceError, NotConnected, NotDisconnected
+from rockit.common.errors import DeviceError, NotConnected, NotDisconnected, RaisedToClient
 from rockit.common.pyro import command, query
 
 from .cameras import camera_watcher
@@ -292,11 +291,14 @@ class CameraVMManager(Daemon):
             })
         return data
 
-    @query(camera_id=Choice(lambda daemon: daemon.config.cameras, code=CommandStatus.UnknownCamera))
+    @query()
     def report_camera_status(self, camera_id):
         """The camera daemon's own latest status plus vm_active, or the stand-in while its VM
         is not running or a command runs; {'state': 0, 'vm_active': True} while the VM runs
-        but the camera daemon does not answer."""
+        but the camera daemon does not answer. An unknown camera raises TypeError in the
+        client, as the daemon in service does (it indexes None)."""
+        if not isinstance(camera_id, str) or camera_id not in self.config.cameras:
+            raise RaisedToClient(TypeError(f'unknown camera {camera_id!r}: not one of {sorted(self.config.cameras)}'))
         domain = self.config.cameras[camera_id].domain
         with self._changed:
             if self._one_command.running is not None or self._states[domain] != RUNNING:

@@ -32,7 +32,8 @@ UNKNOWN = 'UNKNOWN'   # libvirt is offline, or would not tell
 # Errors with which libvirt refuses shutdown flags it cannot honour (the test driver, and
 # hypervisors without guest agent or ACPI support).
 FLAGS_REFUSED = (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT)
-GRACEFUL_FLAGS = libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT | libvirt.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN
+GRACEFUL_FLAGS = (libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT  # novm: flags, not a union type
+                  | libvirt.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)
 
 
 class Started:

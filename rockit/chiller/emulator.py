@@ -10,6 +10,7 @@ so there is no thread to manage; time_scale makes the water move faster for test
 import math
 import threading
 import time
+from typing import Optional
 
 from rockit.common.emulator import run_standalone
 
@@ -72,7 +73,7 @@ class ChillerEmulator:
         return p.Status(mode, self._running, self._alarms != 0, self._warnings != 0)
 
     # The serial protocol.
-    def respond(self, request: bytes) -> bytes | None:
+    def respond(self, request: bytes) -> Optional[bytes]:
         try:
             command_id, data = p.decode_request(request)
         except p.RequestError as e:

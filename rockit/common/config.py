@@ -30,7 +30,8 @@ SERIAL_LINK = {
 
 
 def read_json(path):
-    """The file's JSON object, or ConfigError with a one-line reason."""
+    """The file's JSON object, or ConfigError with a one-line reason (one naming a key is
+    listed as a schema problem is)."""
     try:
         with open(path) as file:
             text = file.read()
@@ -41,7 +42,7 @@ def read_json(path):
     deep = json_bounds.too_deep(text)
     if deep is not None:
         shown = _key_path(deep[:4]) + ('...' if len(deep) > 4 else '')
-        raise ConfigError(f'{path}: {shown}: nested deeper than {json_bounds.MAX_DEPTH} levels')
+        raise invalid(path, [f'{shown}: nested deeper than {json_bounds.MAX_DEPTH} levels'])
     try:
         data = json.loads(text, parse_int=json_bounds.read_integer)
     except json.JSONDecodeError as e:
@@ -51,7 +52,7 @@ def read_json(path):
     huge = list(json_bounds.huge_integers(data))
     if huge:
         (key, digits), more = huge[0], f' (and {len(huge) - 1} more)' if len(huge) > 1 else ''
-        raise ConfigError(f'{path}: {_key_path(key)}: an integer of {digits} digits is beyond 64 bits{more}')
+        raise invalid(path, [f'{_key_path(key)}: an integer of {digits} digits is beyond 64 bits{more}'])
     if not isinstance(data, dict):
         raise ConfigError(f'{path}: expected a JSON object at the top level')
     return data
@@ -103,6 +104,8 @@ def problems(data, schema):
         elif error.validator == 'additionalProperties' and isinstance(error.instance, dict):
             known = error.schema.get('properties', {})
             lines += [f'{_join(path, key)}: unknown key' for key in error.instance if key not in known]
+        elif error.validator in ('minItems', 'minProperties', 'minLength') and not error.instance:
+            lines.append(f'{_key_path(path)}: {error.instance!r} should be non-empty')   # as jsonschema 4 says
         elif error.validator == 'pattern' and 'pattern_problem' in error.schema:
             lines.append(f'{_key_path(path)}: {error.instance!r} {error.schema["pattern_problem"]}')
         else:

@@ -52,7 +52,7 @@ class CsvLog:
         if not self.path.exists():     # new, or removed since (a day's folder cleared)
             atomic_write(self.path, _lines([self.columns]) + data)
             return
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)  # novm: flags, not a union type
         try:
             size = os.fstat(fd).st_size
             try:

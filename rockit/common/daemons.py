@@ -35,23 +35,33 @@ class PyroDaemon:
         return proxy
 
     def launch(self, obj):
-        """Serve obj here until SIGTERM or SIGINT, with our daemons' wire settings."""
+        """Serve obj here until SIGTERM or SIGINT (on the main thread), leaving the
+        process's Pyro4 settings as they are."""
         from . import pyro
         print(f'info: serving {self.uri}', flush=True)
-        pyro.serve(obj, self.address())
+        pyro.serve(obj, self.address(), own_process=False)
         print(f'info: stopped {self.uri}', flush=True)
 
     def __repr__(self):
         return f'PyroDaemon({self.uri})'
 
 
+# One PyroDaemon per registry entry: `daemons.x` is the same object on every access (other
+# rockit code compares and keys on them), and a new one only when the entry changes.
+_known = {}
+
+
 def __getattr__(name):
     if name.startswith('__'):
         raise AttributeError(name)
     try:
-        return PyroDaemon.from_address(registry.daemon(name))
+        address = registry.daemon(name)
     except registry.RegistryError as e:
         raise AttributeError(str(e)) from None
+    key = (name, address)
+    if key not in _known:
+        _known[key] = PyroDaemon.from_address(address)
+    return _known[key]
 
 
 def __dir__():

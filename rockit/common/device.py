@@ -14,6 +14,7 @@ import logging
 import queue
 import threading
 import time
+from concurrent import futures
 from concurrent.futures import Future
 
 from .errors import DeviceError, NotConnected, NotDisconnected
@@ -88,7 +89,7 @@ class DeviceLoop:
         timeout = self.command_timeout if timeout is None else timeout
         try:
             return future.result(timeout)
-        except TimeoutError:
+        except futures.TimeoutError:   # not the built-in TimeoutError before Python 3.11
             future.cancel()
             raise TimeoutError(f'no answer within {timeout:g} s') from None
 

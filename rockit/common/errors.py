@@ -58,3 +58,13 @@ class Blocked(Refused):
 
     def __init__(self, reason=''):
         super().__init__(reason=reason)
+
+
+class RaisedToClient(Exception):
+    """Where the daemons in service raise to the Pyro client instead of returning a code
+    (and other rockit code relies on it), the @query boundary raises `error`, a built-in
+    exception that serpent carries to the client, rather than answering Failed."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error

@@ -74,7 +74,7 @@ def atomic_write(path, content):
 
 def sync_folder(folder):
     """fsync a folder, so that the names created or renamed in it survive a power cut."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # novm: flags, not a union type
     try:
         os.fsync(fd)
     finally:
@@ -104,7 +104,7 @@ def remove_leftovers(folder):
 
 
 def _write_synced(path, content):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)  # novm: flags, not a union type
     with os.fdopen(fd, 'wb') as f:
         if callable(content):
             content(f)

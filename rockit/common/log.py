@@ -106,18 +106,26 @@ class ObservatoryLogHandler(logging.Handler):
         self._forwarder.put(record.levelno, self._table, record.getMessage())
 
 
-_shared = None
-_shared_lock = threading.Lock()
+def get_daemon():
+    """The `daemons` entry of the log daemon this machine reaches, or None."""
+    from . import daemons
+    address = log_daemon()
+    return None if address is None else getattr(daemons, address.name)
 
 
 def _send(level, label, table, message):
-    """The rockit log API: print, then queue for the log daemon; returns at once."""
-    global _shared
-    print(f'{label} {table}: {message}')
-    with _shared_lock:
-        if _shared is None:
-            _shared = Forwarder()
-    _shared.put(level, table, message)
+    """The rockit log API: print, then send to the log daemon before returning, so that a
+    short-lived process loses nothing; a missing or failing log daemon is printed, never
+    raised."""
+    print(f'{label} {table}: {message}', flush=True)
+    try:
+        daemon = get_daemon()
+        if daemon is not None:
+            with daemon.connect() as log:
+                getattr(log, _LEVELS[level])(table, message)
+    except Exception as e:  # the log daemon is optional: never let it break the caller
+        print(f'Failed to log {_LEVELS[level][4:]} message with exception: {e}', flush=True)
+        print(f'Original message was: ({table}) {message}', flush=True)
 
 
 def info(table, message):
@@ -130,6 +138,17 @@ def warning(table, message):
 
 def error(table, message):
     _send(logging.ERROR, 'ERROR', table, message)
+
+
+def _pyro_excepthook(ex_type, ex_value, ex_tb):
+    """Pyro4's excepthook, imported when first needed: an uncaught exception raised by a
+    remote call also prints the daemon's traceback."""
+    import Pyro4.util
+    Pyro4.util.excepthook(ex_type, ex_value, ex_tb)
+
+
+# As the reference module does on import: scripts that log rely on it.
+sys.excepthook = _pyro_excepthook
 
 
 class ChangeLog:

@@ -27,7 +27,7 @@ import Pyro4.socketutil
 
 from . import systemd
 from .codes import CommandStatus
-from .errors import DeviceError, Refused
+from .errors import DeviceError, RaisedToClient, Refused
 from .pyro_daemon import GuardedDaemon
 
 SERVER_COMMTIMEOUT = 30.0
@@ -35,11 +35,17 @@ COMMTIMEOUT_VARIABLE = 'ROCKIT_PYRO_COMMTIMEOUT'
 SERVER_THREADPOOL_SIZE = 256
 MAX_MESSAGE_SIZE = 1024 * 1024
 
-Pyro4.config.SERIALIZER = 'serpent'
-Pyro4.config.SERIALIZERS_ACCEPTED = {'serpent'}
-Pyro4.config.DETAILED_TRACEBACK = False
-Pyro4.config.SOCK_REUSE = True
-Pyro4.config.MAX_MESSAGE_SIZE = MAX_MESSAGE_SIZE
+
+def use_daemon_wire_settings():
+    """Pyro4's settings are global to the process: they are set here, by a process that is
+    one of our daemons or stand-ins, never on import, so that a process that imports
+    rockit.common, logs or launches an object keeps its own."""
+    Pyro4.config.SERIALIZER = 'serpent'
+    Pyro4.config.SERIALIZERS_ACCEPTED = {'serpent'}
+    Pyro4.config.DETAILED_TRACEBACK = False
+    Pyro4.config.SOCK_REUSE = True
+    Pyro4.config.MAX_MESSAGE_SIZE = MAX_MESSAGE_SIZE
+
 
 # What a failed call looks like to a client: the daemon is down, unreachable or too slow, or
 # answered in a serializer other than serpent (pyro_client.UnsafeReply, a ProtocolError).
@@ -93,6 +99,8 @@ def _exposed(fn, checks, control):
             return fn(self, *args, **kwargs)
         except Refused as e:
             return e.code_in(codes)
+        except RaisedToClient as e:
+            raise e.error from None
         except (DeviceError, TimeoutError) as e:   # the device failed, or its thread did not answer
             getattr(self, 'log', _log).error('%s failed: %s', fn.__name__, e)
             return codes.Failed
@@ -141,12 +149,18 @@ def server_commtimeout(log=_log):
     return seconds
 
 
-def serve(obj, address, on_stop=None, log=None):
-    """Serve obj at a registry address until SIGTERM or SIGINT, then call on_stop()."""
+def serve(obj, address, on_stop=None, log=None, own_process=True):
+    """Serve obj at a registry address until SIGTERM or SIGINT, then call on_stop().
+
+    own_process: the process is one of our daemons, which takes the daemons' Pyro4
+    settings; otherwise (launch() in someone else's process) Pyro4's settings are left as
+    they are. Signals are caught only on the main thread, the only one that may."""
     import signal  # here, not at the top: the CLIs import this module and never serve
     log = log or _log
-    Pyro4.config.COMMTIMEOUT = server_commtimeout(log)
-    Pyro4.config.THREADPOOL_SIZE = SERVER_THREADPOOL_SIZE
+    if own_process:
+        use_daemon_wire_settings()
+        Pyro4.config.COMMTIMEOUT = server_commtimeout(log)
+        Pyro4.config.THREADPOOL_SIZE = SERVER_THREADPOOL_SIZE
     daemon = GuardedDaemon(address.host, address.port)
     uri = daemon.register(obj, objectId=address.object_id)
 
@@ -154,8 +168,9 @@ def serve(obj, address, on_stop=None, log=None):
         log.info('received %s, stopping', signal.Signals(signum).name)
         threading.Thread(target=daemon.shutdown, daemon=True).start()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
     log.info('serving %s', uri)
     systemd.notify(b'READY=1')
     try:
@@ -173,6 +188,7 @@ class BackgroundServer:
     emulators and tests, with the same wire settings as the real ones."""
 
     def __init__(self, obj, address):
+        use_daemon_wire_settings()
         self._daemon = GuardedDaemon(address.host, address.port)
         self._obj = obj
         self._daemon.register(obj, objectId=address.object_id)

@@ -14,6 +14,7 @@ import select
 import time
 
 import serial
+from serial.urlhandler import protocol_socket
 
 from .errors import DeviceError
 
@@ -33,9 +34,8 @@ class SerialLink:
     def open(self):
         try:
             # exclusive: a second daemon cannot open the same device (flock on posix ports).
-            self._port = serial.serial_for_url(self.url, baudrate=self.baud, timeout=self.timeout,
-                                               write_timeout=self.timeout, xonxoff=self.xonxoff,
-                                               exclusive=True)
+            self._port = port_for_url(self.url, baudrate=self.baud, timeout=self.timeout,
+                                       write_timeout=self.timeout, xonxoff=self.xonxoff, exclusive=True)
             if _selectable(self._port):
                 self._port.timeout = 0   # reads take what has arrived; _read_reply does the waiting
             self._port.reset_input_buffer()
@@ -83,6 +83,29 @@ class SerialLink:
             reply += self._port.read(MAX_REPLY - len(reply))
         end = reply.find(terminator)
         return bytes(reply if end < 0 else reply[:end + len(terminator)])
+
+
+class _SocketPort(protocol_socket.Serial):
+    """pyserial's socket:// port, whose input reset stops at the end of the stream as it
+    does from pyserial 3.5: 3.4 (Rocky 9's) spins there for ever once the peer has closed,
+    and its open() resets the input, so a terminal server that hangs up held the device
+    thread for good."""
+
+    def reset_input_buffer(self):
+        while select.select([self._socket], [], [], 0)[0]:
+            if not self._socket.recv(4096):
+                break
+
+
+def port_for_url(url, **options):
+    """serial.serial_for_url(url, **options), with _SocketPort for socket:// URLs (tests
+    that talk to an emulator through a plain pyserial port open it here too)."""
+    if not url.lower().startswith('socket://'):
+        return serial.serial_for_url(url, **options)
+    port = _SocketPort(None, **options)
+    port.port = url
+    port.open()
+    return port
 
 
 def _selectable(port):

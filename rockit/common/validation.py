@@ -11,6 +11,10 @@ import jsonschema
 
 from . import registry
 
+# The reference module validates only when jsonschema imports; here it is a requirement, so
+# validation is never disabled (callers read this flag).
+disable_validation = False
+
 
 class ConfigSchemaViolationError(Exception):
     def __init__(self, errors):

@@ -30,6 +30,8 @@ CAMERA = {
     },
 }
 
+RECTANGLE = {'type': 'array', 'minItems': 4, 'maxItems': 4, 'items': {'type': 'integer', 'minimum': 0},
+             'description': '[x0, y0, x1, y1] in on-band pixels'}
 SCHEMA = {
     'type': 'object',
     'additionalProperties': False,
@@ -78,6 +80,10 @@ SCHEMA = {
             'properties': {
                 'sky_brightness': {'type': 'number', 'exclusiveMinimum': 0, 'maximum': 100},
                 'wind_speed': {'type': 'number', 'minimum': 0, 'maximum': 200},
+                'sky_aa_gradient': {'type': 'number', 'minimum': -1, 'maximum': 1},
+                'extinction_per_km': {'type': 'number', 'minimum': 0, 'maximum': 10,
+                                      'description': 'light dilution at 310 nm (0: none)'},
+                'plume_distance_m': {'type': 'number', 'exclusiveMinimum': 0},
                 'spectrometer_view': {'type': 'array', 'minItems': 2, 'maxItems': 2,
                                       'items': {'type': 'number', 'minimum': 0, 'maximum': IMAGE_WIDTH}},
                 'seed': {'type': 'integer', 'minimum': 0},
@@ -85,7 +91,21 @@ SCHEMA = {
                                    'description': 'how far this Pi reports its clock off (tests)'},
             },
         },
-        'processing': {'type': 'object', 'description': 'settings for live processing, passed on as they are'},
+        'processing': {
+            'type': 'object',
+            'description': 'settings for live processing, passed on as they are (the keys below checked here)',
+            'properties': {
+                'background': {'enum': ['clear', 'sky', 'surface']},
+                'surface_regions': {'type': 'array', 'minItems': 1, 'items': RECTANGLE},
+                'surface_order': {'type': 'integer', 'minimum': 1, 'maximum': 4},
+                'sky_gradient': {'enum': ['none', 'linear', 'quadratic']},
+                'sky_gradient_region': RECTANGLE,
+                'distance_per_pixel': {'type': 'boolean'},
+                'min_column': {'type': 'number', 'minimum': 0, 'description': 'molecules/cm^2'},
+                'speed_mode': {'enum': ['flow', 'histogram', 'cross-correlation', 'global']},
+                'global_speed_m_s': {'type': 'number', 'exclusiveMinimum': 0},
+            },
+        },
         **field_config.SCHEMA,
     },
 }

@@ -7,6 +7,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from camvirt_harness import call, wait_for_status
 from support import ROOT, DaemonProcess, connections_from, run_cli
 from rockit.camvirt.codes import CommandStatus, LibvirtStatus
@@ -93,11 +95,15 @@ def test_a_second_command_while_one_runs_is_blocked(camvirt, camera_servers):
     assert call(setup, 'report_camera_status', 'cam1')['vm_active'] is True
 
 
-def test_an_unknown_camera_id_gets_its_own_code(camvirt):
+def test_an_unknown_camera_id_raises_type_error_in_the_client_as_the_reference_does(camvirt):
+    """The reference indexes None for an unknown id; clients that catch that keep working."""
     setup = camvirt(OFF)
     for camera_id in ('cam9', 'CAM1', '', 1, None, ['cam1']):
-        assert call(setup, 'report_camera_status', camera_id) == CommandStatus.UnknownCamera == 11
-    assert CommandStatus.message(11) == 'error: unknown camera id'
+        with pytest.raises(TypeError, match='unknown camera'):
+            call(setup, 'report_camera_status', camera_id)
+    assert call(setup, 'report_camera_status', 'cam1') == STAND_IN        # the daemon carries on
+    assert call(setup, 'report_camera_status', 'cam1', 'extra') == CommandStatus.InvalidArgument
+    assert 'Traceback' not in setup.log()
 
 
 def test_commands_from_another_machine_are_refused_and_queries_stay_open(camvirt, test_registry):

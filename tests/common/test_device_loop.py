@@ -76,6 +76,19 @@ def test_commands_run_on_the_loop_thread_and_fail_fast_offline(device):
         loop.wait(loop.connect())
 
 
+def test_a_command_that_times_out_raises_timeout_error_and_never_runs(device):
+    """On every Python: future.result() raises concurrent.futures.TimeoutError, which is the
+    built-in TimeoutError only from 3.11 on."""
+    release, ran = threading.Event(), []
+    busy = device.loop.submit(release.wait, 30)
+    with pytest.raises(TimeoutError, match='no answer within'):
+        device.loop.call(ran.append, 'late', timeout=0.01)
+    release.set()
+    assert device.loop.wait(busy) is True
+    assert device.loop.call(ran.append, 'next') is None
+    assert ran == ['next']                       # the timed-out command was cancelled, not run late
+
+
 def test_restart_releases_the_device_and_opens_it_again(device):
     opened = device.opened
     assert device.loop.wait(device.loop.restart()) is None

@@ -1,5 +1,7 @@
 """The serial link: complete replies only, exclusive open, clear reasons."""
 import os
+import select
+import socket
 import threading
 import tty
 
@@ -67,3 +69,36 @@ def test_a_missing_device_names_the_port():
 def test_requests_on_a_closed_link_fail_cleanly():
     with pytest.raises(DeviceError, match='not connected'):
         SerialLink('socket://127.0.0.1:1', 9600, 1).request(b'?\n', b'\r\n')
+
+
+def test_a_terminal_server_that_hangs_up_fails_the_request_and_frees_the_thread():
+    """socket://: the peer closes right after the connection. pyserial 3.4 (Rocky 9's) spun
+    for ever in its input reset once the close had arrived; the request must end with
+    DeviceError instead, so the device thread can go offline and reconnect."""
+    listener = socket.create_server(('127.0.0.1', 0))
+    hung_up = threading.Event()
+
+    def hang_up():
+        connection, _ = listener.accept()
+        connection.close()
+        hung_up.set()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    link = SerialLink(f'socket://127.0.0.1:{listener.getsockname()[1]}', 9600, 0.5)
+    outcome = []
+
+    def request():
+        try:
+            link.open()
+            assert hung_up.wait(30)
+            select.select([link._port], [], [], 30)      # the close has arrived
+            link.request(b'PING\n', b'\n')
+        except DeviceError as e:
+            outcome.append(e)
+
+    thread = threading.Thread(target=request, daemon=True)
+    thread.start()
+    thread.join(60)
+    listener.close()
+    assert not thread.is_alive(), 'the request never returned'
+    assert outcome and 'disconnected' in str(outcome[0])

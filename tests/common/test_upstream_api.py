@@ -161,45 +161,6 @@ def test_launch_serves_an_object_until_sigterm(test_registry):
         process.wait()
 
 
-class SlowLog:
-    """An observatory log that takes its time: log.* must not wait for it."""
-    def __init__(self):
-        self.release = threading.Event()
-        self.messages = []
-
-    @Pyro4.expose
-    def log_info(self, table, message):
-        self.release.wait(10)
-        self.messages.append(('info', table, message))
-
-    @Pyro4.expose
-    def log_warning(self, table, message):
-        self.messages.append(('warning', table, message))
-
-    @Pyro4.expose
-    def log_error(self, table, message):
-        self.messages.append(('error', table, message))
-
-
-def test_log_calls_print_and_reach_the_observatory_log_without_waiting(test_registry, capsys):
-    from rockit.common import log
-    stand_in = SlowLog()
-    server = pyro.BackgroundServer(stand_in, test_registry.add('observatory_log'))
-    try:
-        log.info('opsd', 'dome open')        # the log daemon holds this call until released
-        log.warning('opsd', 'wind rising')
-        log.error('opsd', 'dome closed')
-        assert 'INFO opsd: dome open\nWARN opsd: wind rising\nERROR opsd: dome closed' in capsys.readouterr().out
-        assert stand_in.messages == []        # all three returned while the first is held
-        stand_in.release.set()
-        wait_until(lambda: len(stand_in.messages) == 3, message='three messages delivered')
-        assert stand_in.messages == [('info', 'opsd', 'dome open'), ('warning', 'opsd', 'wind rising'),
-                                     ('error', 'opsd', 'dome closed')]
-    finally:
-        stand_in.release.set()
-        server.close()
-
-
 def test_log_daemon_off_this_network_is_not_called(test_registry):
     from rockit.common import log
     test_registry.data['daemons']['observatory_log'] = {'object_id': 'observatory_log_daemon',

@@ -17,7 +17,7 @@ def test_status_prints_positions_fans_and_labelled_temperatures(focuser):
         'Channel 1: 0 steps',
         'Channel 2: 300 steps',
         'Primary Mirror: 12.5 \u00b0C',
-        'Tube: no reading',
+        'Tube: no reading (below 0 C, which the firmware misprints)',
     ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from support import ROOT, connections_from, wait_until
 from focuser_harness import MIRROR, in_background
 from rockit.common import pyro
+from rockit.focuser.multichannel import protocol
 from rockit.focuser.multichannel.codes import CommandStatus
 
 
@@ -24,6 +25,7 @@ def test_status_has_the_keys_dashboards_poll(focuser):
         assert status[f'moving_{channel}'] is False
     # -1.5 C reads as 4094.5 C through the firmware bug: invalid, so None.
     assert status['temperature'] == {'mirror': 12.5, 'tube': None}
+    assert status['temperature_problems'] == {'tube': 'below 0 C, which the firmware misprints'}
     assert focuser.call('temperature_labels') == {'mirror': 'Primary Mirror', 'tube': 'Tube'}
 
 
@@ -118,6 +120,40 @@ def test_a_failed_probe_reads_as_none(focuser):
     focuser.model.failing_probes.clear()
     focuser.model.set_temperature(MIRROR, 8.0)
     wait_until(lambda: focuser.status()['temperature']['mirror'] == 8.0, message='probe reading back')
+
+
+@pytest.mark.parametrize('fault', ['missing probe', 'firmware without probes'])
+def test_an_unreadable_probe_stays_unknown_and_focusing_goes_on(make_focuser, fault):
+    """The firmware answers FAILED for a probe that does not answer and '?' to a probe query
+    it cannot parse: the reading is unknown, said once, and the focuser stays ONLINE."""
+    focuser = make_focuser()
+    if fault == 'missing probe':
+        focuser.model.failing_probes.add(MIRROR)
+        expected = 'the probe did not answer'
+    else:
+        focuser.model.probe_support = False
+        expected = 'the controller did not understand the probe query'
+    wait_until(lambda: focuser.status()['temperature'] == {'mirror': None, 'tube': None}
+               and 'mirror' in focuser.status()['temperature_problems'], message='probe without reading')
+    queries = focuser.link.requests.count(protocol.probe_query(MIRROR)[:-1])
+    wait_until(lambda: focuser.link.requests.count(protocol.probe_query(MIRROR)[:-1]) >= queries + 2,
+               message='two more queries of the unreadable probe')
+    status = focuser.status()
+    assert status['status'] == 1 and 'offline_reason' not in status
+    assert status['temperature_problems']['mirror'].startswith(expected)
+    assert focuser.call('set_focus', 1, 300) == CommandStatus.Succeeded
+    assert focuser.model.position(1) == 300
+    assert focuser.daemon.output().count('temperature probe mirror') == 1
+    assert 'device offline' not in focuser.daemon.output()
+    result = focuser.cli('status')
+    assert result.returncode == 0, result.stderr
+    assert 'Focuser is ONLINE' in result.stdout
+    assert f'Primary Mirror: no reading ({expected}' in result.stdout
+    focuser.model.failing_probes.clear()
+    focuser.model.probe_support = True
+    wait_until(lambda: focuser.status()['temperature']['mirror'] == 12.5, message='probe reading again')
+    assert 'mirror' not in focuser.status()['temperature_problems']
+    wait_until(lambda: 'temperature probe mirror reads again' in focuser.daemon.output(), message='logged')
 
 
 def test_unplug_mid_move_fails_the_move_and_recovers_after_replug(make_focuser):

@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 from rockit.common.emulator import EmulatorLink
 from rockit.common.errors import ProtocolError
+from rockit.common.serial_link import port_for_url
 from rockit.focuser.multichannel import protocol
 from rockit.focuser.multichannel.emulator import FocusControllerEmulator
 
@@ -31,7 +32,7 @@ def serve():
         return link, open_port(link.url, timeout)
 
     def open_port(url, timeout=2.0):
-        port = serial.serial_for_url(url, timeout=timeout)
+        port = port_for_url(url, timeout=timeout)   # pyserial 3.4's own hangs on a peer that hung up
         ports.append(port)
         return port
 
@@ -186,6 +187,18 @@ def test_probes(serve):
     assert ask(port, b'@28ff4a1b6117045d\n') == b'FAILED'   # the firmware reads hex in any case
     model.failing_probes.clear()
     assert ask(port, b'@28ff4a1b6117045d\n') == b'21.5625'
+
+
+def test_probe_queries_the_firmware_cannot_parse_get_a_question_mark(serve):
+    model = FocusControllerEmulator(probes={A: 21.5625}, probe_delay=0)
+    _, port = serve(model)
+    assert ask(port, b'@Z8FF4A1B6117045D\n') == b'?'        # a pair that does not start with a hex digit
+    assert ask(port, b'@28FF4A1B6117045\n') == b'?'         # 15 digits
+    assert ask(port, b'@2800000000000001\n') == b'FAILED'   # well formed, but no such probe answers
+    model.probe_support = False                               # a firmware built without probes
+    assert ask(port, protocol.probe_query(A)) == b'?'
+    assert ask(port, protocol.probe_list_query()) == b'?'
+    assert status(port) == [(0, 0), (0, 0)]                    # and the rest of the firmware works
 
 
 def test_temperatures_are_quantised_to_a_sixteenth(serve):

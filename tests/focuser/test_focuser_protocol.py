@@ -128,10 +128,20 @@ def test_parse_temperature():
     assert protocol.parse_temperature(b'FAILED') is None
     assert protocol.parse_temperature(b'4094.5000') is None      # -1.5 C through the firmware bug
     assert protocol.parse_temperature(b'4095.9375') is None
+    assert protocol.parse_temperature(b'?') is None               # a query the firmware cannot parse
     for reply in (b'', b'FAIL', b'failed', b'21', b'21.', b'.5', b'+21.5', b'21.56250', b'12345.0',
                   b'nan', b'inf', b'1e3', b'21,5', b'21.5\r', b' 21.5', b'2_1.5', b'\xff'):
         with pytest.raises(ProtocolError):
             protocol.parse_temperature(reply)
+
+
+def test_temperature_problem_says_why_there_is_no_reading():
+    assert protocol.temperature_problem(b'21.5625') is None
+    assert protocol.temperature_problem(b'FAILED') == 'the probe did not answer'
+    assert 'malformed address' in protocol.temperature_problem(b'?')
+    assert 'below 0 C' in protocol.temperature_problem(b'4094.5000')
+    with pytest.raises(ProtocolError):
+        protocol.temperature_problem(b'garbage')
 
 
 def test_parsers_refuse_non_bytes_loudly():
@@ -153,7 +163,7 @@ near_replies = st.one_of(
 @example(reply=b'T1=+000000,C1=+000000' + b'0' * 300, channels=1)
 def test_parsers_only_raise_protocol_error(reply, channels):
     parsers = [lambda r: protocol.parse_status(r, channels), protocol.parse_fans, protocol.parse_ack,
-               protocol.parse_probe_list, protocol.parse_temperature]
+               protocol.parse_probe_list, protocol.parse_temperature, protocol.temperature_problem]
     for parse in parsers:
         try:
             parse(reply)

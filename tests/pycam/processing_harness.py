@@ -111,8 +111,9 @@ class PyplisPipeline:
     def absorbance(self, on, off):
         return self.model.get_aa_image(self._img(on), self._img(self._register(off)), self.bg_on, self.bg_off)
 
-    def process(self, time, on, off):
-        """(AA Img, flow or None, emission rate, error, normal speeds along the line)."""
+    def process(self, time, on, off, speed_err=None):
+        """(AA Img, flow or None, emission rate, error, normal speeds along the line);
+        speed_err: the speed's 1-sigma in m/s (default speed_error of the mean speed)."""
         aa = self.absorbance(on, off)
         previous, self.previous = self.previous, (time, aa)
         if previous is None:
@@ -136,7 +137,8 @@ class PyplisPipeline:
         cond = columns > 0
         distances = np.full(int(cond.sum()), self.pixel_m)
         phi, phi_err = self.pyplis.fluxcalc.det_emission_rate(
-            columns[cond], speeds[cond], distances, self.column_err, abs(mean_speed) * self.speed_error,
+            columns[cond], speeds[cond], distances, self.column_err,
+            abs(mean_speed) * self.speed_error if speed_err is None else speed_err,
             2 * self.pixel_m * self.distance_error, self.molar_mass)
         return aa, flow, phi, phi_err, speeds
 
@@ -169,10 +171,11 @@ def write_png(path, frame):
     cv2.imwrite(str(path), frame)
 
 
-def write_synthetic_day(folder, pairs=6, drift_px=3, cells=(0, 304, 1257), start=None):
+def write_synthetic_day(folder, pairs=6, drift_px=3, cells=(0, 304, 1257), start=None, scales=None):
     """Darks, clear sky, cells and Plume pairs, 4 s apart, in the instrument's naming.
     Sky: 1200 (on) and 9000 (off) counts/s with a vignetting falloff; the plume only
-    absorbs in the on-band. Returns the pair times."""
+    absorbs in the on-band, its column times scales[i] in pair i (default 1). Returns the
+    pair times."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     start = start or datetime.datetime(2024, 5, 1, 12, 0, 0)
@@ -197,7 +200,7 @@ def write_synthetic_day(folder, pairs=6, drift_px=3, cells=(0, 304, 1257), start
     times = []
     for i in range(pairs):
         when = t + datetime.timedelta(seconds=60 + 4 * i)
-        column = synthetic_column(SYNTHETIC_SHAPE, drift_px * i)
+        column = synthetic_column(SYNTHETIC_SHAPE, drift_px * i) * (1.0 if scales is None else scales[i])
         write_png(name(when, 'fltrA', 'Plume'),
                   synthetic_raw(sky['fltrA'] * np.exp(-SYNTHETIC_K * column), SYNTHETIC_EXPOSURE['fltrA']))
         write_png(name(when, 'fltrB', 'Plume'), synthetic_raw(sky['fltrB'], SYNTHETIC_EXPOSURE['fltrB']))

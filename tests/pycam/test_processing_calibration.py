@@ -1,4 +1,5 @@
 """Step 5: cell and DOAS calibration, stored calibrations, and ppm.m <-> molecules/cm^2."""
+import json
 import math
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 from processing_harness import CAL_1, SYNTHETIC_K, WARP_FILE, needs_data, write_synthetic_day
 from rockit.pycam.processing.calibration.columns import (MOLECULES, PPMM, Calibration, ColumnUnits, cell_absorbances,
-                                                 cell_calibration, clear_sky_rates, doas_calibration,
+                                                 cell_calibration, clear_sky_rates, doas_calibration, fit_cells,
                                                  find_calibration)
 from rockit.pycam.processing.calibration.models import ModelError, fit
 from rockit.pycam.processing.errors import CalibrationError
@@ -51,22 +52,39 @@ def test_villarrica_cells_aa_rises_with_column_and_the_fit_is_near_linear():
 
 @needs_data
 @pytest.mark.parametrize('model', ['poly2', 'kern2015'])
-def test_villarrica_cells_read_back_through_the_applied_curve(model):
-    """A curve through three cells is applied exactly as fitted: each cell's own mean AA
-    reads back as its column, the empty cell as about 0."""
+def test_villarrica_cells_read_back_through_the_fitted_curve(model):
+    """A curve through three cells: each cell's own mean AA reads back on the fitted curve
+    as its column; applied to plume AA, the curve goes without its offset."""
     darks = DarkLibrary.from_folder(CAL_1)
     cal = cell_calibration(CAL_1, darks, registration=Registration.load(WARP_FILE), model=model)
     assert cal.model == model and len(cal.coeffs) == 3
     units = ColumnUnits(273.15)
-    for ppmm, aa in cal.cells.items():
-        assert cal.column(aa, units, PPMM) == pytest.approx(ppmm, abs=1.0)
     assert cal.fitted() == pytest.approx({c: float(c) for c in cal.cells}, abs=1.0)
+    for ppmm, aa in cal.cells.items():
+        assert cal.column(aa, units, PPMM) == pytest.approx(ppmm - cal.intercept, abs=1.0)
     # The plume's range (AA 0-0.15) reads on the curve, below the straight line through
     # the origin and the 1257 ppm.m cell that overstated it.
     straight = 1257 / cal.cells[1257]
     assert cal.column(0.1, units, PPMM) < 0.85 * straight * 0.1
-    # Each pixel's error from the fit's covariance: about the empty cell's scatter near 0.
-    assert 5 < cal.column_error(0.0, units, PPMM) < 40
+    # Each pixel's error from the fit's covariance: the offset's own error cancels at 0,
+    # and grows with the AA.
+    assert cal.column_error(0.0, units, PPMM) == pytest.approx(cal.residual_std if math.isfinite(cal.residual_std)
+                                                               else 0.0, abs=1e-6)
+    assert cal.column_error(0.2, units, PPMM) > cal.column_error(0.05, units, PPMM)
+
+
+@needs_data
+@pytest.mark.parametrize('model', ['linear', 'poly2', 'kern2015'])
+def test_plume_aa_0_is_no_so2_whatever_the_cells_offset(model):
+    """Plume AA is taken against clear sky, the cells' against clear sky through their
+    windows: AA 0 is no SO2, not f(0) (on Cal_1 f(0) is +6.6 ppm.m for poly2, +7.2 for
+    kern2015, -154 for linear), as pyplis applies f(AA) - f(0)."""
+    cal = cell_calibration(CAL_1, DarkLibrary.from_folder(CAL_1), registration=Registration.load(WARP_FILE),
+                           model=model)
+    units = ColumnUnits(273.15)
+    assert abs(cal.intercept) > 5, 'the curve has an offset to leave out'
+    assert cal.column(0.0, units, PPMM) == 0.0
+    assert cal.column(np.zeros((2, 2)), units, MOLECULES).tolist() == [[0.0, 0.0], [0.0, 0.0]]
 
 
 @needs_data
@@ -74,7 +92,7 @@ def test_a_straight_line_through_curved_cells_states_its_misfit():
     darks = DarkLibrary.from_folder(CAL_1)
     cal = cell_calibration(CAL_1, darks, registration=Registration.load(WARP_FILE), model='linear')
     assert cal.model == 'linear' and math.isfinite(cal.residual_std) and cal.residual_std > 50
-    misfit = max(abs(cal.column(aa, None, PPMM) - ppmm) for ppmm, aa in cal.cells.items())
+    misfit = max(abs(read - ppmm) for ppmm, read in cal.fitted().items())
     assert misfit > 100, 'three curved cells cannot sit on one line'
 
 
@@ -102,11 +120,11 @@ def test_doas_calibration_weights_by_fit_error():
     assert cal.slope == pytest.approx(1.2e19, rel=0.01)
 
 
-def test_the_line_is_applied_with_its_intercept():
+def test_the_line_is_applied_by_its_slope_alone():
     cal = Calibration(slope=3000.0, intercept=-40.0, r2=0.99, unit=PPMM)
     units = ColumnUnits(273.15)
-    assert cal.model == 'linear' and cal.column(0.0, units, PPMM) == -40.0
-    assert cal.column(0.1, units, MOLECULES) == pytest.approx(260 * 2.687e15)
+    assert cal.model == 'linear' and cal.column(0.0, units, PPMM) == 0.0
+    assert cal.column(0.1, units, MOLECULES) == pytest.approx(300 * 2.687e15)
 
 
 def test_calibration_json_round_trip_and_discovery(tmp_path):
@@ -124,3 +142,61 @@ def test_calibration_json_round_trip_and_discovery(tmp_path):
         Calibration.load(tmp_path / 'broken.json')
     with pytest.raises(CalibrationError):
         find_calibration(tmp_path / 'nothing-here')
+
+
+@needs_data
+def test_a_seq_1_emission_rate_does_not_depend_on_the_cells_offset():
+    """With the linear model, Cal_1's cells give f(0) = -154 ppm.m: applied with it, the
+    rate moved by 42 % and the plume's edge fell under the minimum column."""
+    from processing_harness import villarrica_rates, villarrica_settings
+    from rockit.pycam.processing.background import ClearSkyBackground
+    from rockit.pycam.processing.pipeline import LivePipeline
+    settings = villarrica_settings()
+    darks, clear, pairs = villarrica_rates()
+    cal = cell_calibration(CAL_1, darks, registration=settings.registration, model='linear')
+    no_offset = Calibration(cal.slope, 0.0, cal.r2, PPMM, model='linear', coeffs=[cal.slope, 0.0],
+                            covariance=cal.covariance, residual_std=cal.residual_std)
+    rates = []
+    for calibration in (cal, no_offset):
+        background = ClearSkyBackground(clear['on'], settings.registration.apply(clear['off']), settings.sky)
+        pipeline = LivePipeline(settings, darks, background, calibration)
+        results = [pipeline.process_aa(pipeline.absorbance(on, off), when) for when, on, off in pairs[:3]]
+        rates.append([r.emission_rate_kg_s for r in results[1:]])
+    assert abs(cal.intercept) > 100
+    assert all(r > 0 for r in rates[0])
+    assert rates[0] == pytest.approx(rates[1], rel=1e-9)
+
+
+def test_a_doas_curve_keeps_its_offset_only_when_asked():
+    """PyCam's doas_cal_adjust_offset: off by default, the DOAS offset removed."""
+    cal = doas_calibration([0.0, 0.1, 0.2, 0.3], [2e17, 1.4e18, 2.6e18, 3.8e18])
+    units = ColumnUnits(273.15)
+    assert cal.column(0.0, units) == 0.0
+    cal.keep_offset = True
+    assert cal.column(0.0, units) == pytest.approx(2e17)
+    assert Calibration.from_dict(json.loads(json.dumps(cal.to_dict()))).keep_offset is True
+    with pytest.raises(CalibrationError, match='keep_offset must be true or false'):
+        Calibration.from_dict(dict(cal.to_dict(), keep_offset='yes'))
+
+
+def test_doas_calibration_offset_in_the_config_must_be_a_flag():
+    from rockit.pycam.processing.live.settings import settings_from_config
+    assert settings_from_config({'doas_calibration_offset': True}).doas_calibration_offset is True
+    assert settings_from_config({}).doas_calibration_offset is False
+    with pytest.raises(ValueError, match='processing: doas_calibration_offset must be true or false'):
+        settings_from_config({'doas_calibration_offset': 'no'})
+
+
+def test_cells_weigh_by_the_curves_local_slope():
+    """Three cells fix a poly2 curve exactly, so the fitted column at each cell errs by
+    that cell's own 1-sigma: its AA's standard error times f'(AA) there, not times the
+    chord slope through the cells."""
+    from rockit.pycam.processing.calibration.models import column_variance, derivative
+    frames = {0: [0.010, 0.012, 0.014], 304: [0.150, 0.156, 0.162], 1257: [0.430, 0.445, 0.460]}
+    cal = fit_cells(frames, model='poly2')
+    for ppmm, values in frames.items():
+        mean = np.mean(values)
+        sem = np.std(values, ddof=1) / math.sqrt(3)
+        local = sem * derivative('poly2', cal.coeffs, mean)
+        error = math.sqrt(column_variance('poly2', cal.coeffs, cal.covariance, mean, keep_offset=True))
+        assert error == pytest.approx(local, rel=0.02), ppmm

@@ -108,3 +108,50 @@ def test_several_lines_give_each_rate_and_their_total(tmp_path):
         assert row['emission_rate_kg_s'] == pytest.approx(row['emission_rate_kg_s_a'] + row['emission_rate_kg_s_b'])
     header = (tmp_path / 'out' / 'emission_rates.csv').read_text().splitlines()[0]
     assert header.endswith('emission_rate_kg_s_a,emission_rate_kg_s_b')
+
+
+def _pipeline(line, **changes):
+    import datetime
+    from rockit.pycam.processing.calibration.columns import PPMM, Calibration
+    from rockit.pycam.processing.pipeline import LivePipeline
+    settings = ProcessingSettings(line=line, geometry=CameraGeometry(4000, 5.6e-6, 9e-3), **changes)
+    pipeline = LivePipeline(settings, None, None, Calibration(slope=2500.0, intercept=0.0, r2=1.0, unit=PPMM))
+    start = datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.timezone.utc)
+    return pipeline, start, datetime.timedelta(seconds=4)
+
+
+def test_line_sums_take_the_real_sample_spacing():
+    """A line 10.4 px long has 10 samples, each 1.04 px of it: a uniform column moving
+    uniformly gives column x speed x the whole line's length."""
+    line = IntegrationLine(20, 10, 20, 20.4, 'left')
+    assert line.spacing == pytest.approx(1.04)
+    pipeline, start, step = _pipeline(line)
+    aa = np.full((40, 40), 0.1, np.float32)
+    pipeline.process_aa(aa, start)
+    result = pipeline.process_aa(aa, start + step)
+    column = ColumnUnits(273.15).to_molecules(250.0)
+    pixel_m = pipeline.settings.geometry.pixel_m
+    assert result.line_column_kg_m == pytest.approx(line_column(np.full(1, column), 10.4 * pixel_m))
+
+
+def test_the_speed_error_is_the_spread_of_the_flow_through_the_line():
+    """pyplis's histogram sigma: a plume moving as one has a small spread, one whose
+    parts move differently a large one; no flat share of the speed."""
+    line = IntegrationLine(80, 15, 80, 105, 'left')
+    rates = {}
+    for name, noise in (('even', 0.0), ('ragged', 0.6)):
+        pipeline, start, step = _pipeline(line)
+        first = 4e-4 * synthetic_column(SYNTHETIC_SHAPE, 0)
+        following = 4e-4 * synthetic_column(SYNTHETIC_SHAPE, 3)
+        if noise:
+            rng = np.random.default_rng(1)
+            import cv2
+            following = following * (1 + noise * cv2.GaussianBlur(rng.normal(size=following.shape).astype(np.float32),
+                                                                   (0, 0), 3))
+        pipeline.process_aa(first, start)
+        result = pipeline.process_aa(following.astype(np.float32), start + step)
+        spread = pipeline._speeds[line].spread_px
+        assert spread is not None
+        assert result.speed_err_m_s == pytest.approx(spread * pipeline.settings.geometry.pixel_m / 4)
+        rates[name] = result.speed_err_m_s / result.speed_m_s
+    assert rates['ragged'] > 2 * rates['even'], rates

@@ -179,19 +179,34 @@ def test_background_from_the_sky_region_when_asked(day, tmp_path):
         processor.stop()
 
 
+def _plume_following_the_spectra(folder, pairs, view=(80, 45, 2), drift_px=3):
+    """A synthetic day whose plume column in the view follows the real spectra handed to
+    its pairs, clear sky and plume in turn: (pair times, spectrum of each pair)."""
+    import numpy as np
+    from processing_harness import SYNTHETIC_SHAPE, synthetic_column
+    from rockit.pycam.processing.calibration.columns import disk_mask
+    spectra = sorted(SPECTRA.glob('*_Plume.npy'))     # 124401-06 through clear sky, 07-12 the plume
+    order = [spectra[i // 2 + (6 if i % 2 else 0)] for i in range(pairs)]
+    disk = disk_mask(SYNTHETIC_SHAPE, *view)
+    in_view = [float(synthetic_column(SYNTHETIC_SHAPE, drift_px * i)[disk].mean()) for i in range(pairs)]
+    scales = [(100 + (600 if i % 2 else 0)) / in_view[i] for i in range(pairs)]
+    return write_synthetic_day(folder, pairs=pairs, cells=(), drift_px=drift_px, scales=scales), order
+
+
 @needs_spectra
 @pytest.mark.parametrize('speed', [{}, {'speed_mode': 'cross-correlation', 'cc_window': 4, 'cc_separation_px': 3}])
 def test_doas_calibration_keeps_the_emission_rates(tmp_path, speed):
     """Spectra arrive between the pairs and refit the DOAS calibration after each one: every
     pair after the first calibration still has the previous AA image for its flow, or the
-    cross-correlation its window of images, so keeps an emission rate."""
+    cross-correlation its window of images, so keeps an emission rate. The real spectra
+    (six through clear sky, six through the plume) are handed out to the pairs, and the
+    synthetic plume's column in the view follows them, clear sky and plume in turn."""
     day = tmp_path / 'day'
-    times = write_synthetic_day(day, pairs=10, cells=(), drift_px=3)
+    times, plumes = _plume_following_the_spectra(day, 10)
     spectra = tmp_path / 'spectra'
     spectra.mkdir()
     dark = next(SPECTRA.glob('*_Dark.npy'))
     shutil.copy(dark, spectra / f'{times[0]:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Dark.npy')
-    plumes = sorted(SPECTRA.glob('*_Plume.npy'))
     processor = LiveProcessor(tmp_path / 'out', dict(CONFIG, **speed), doas_references=REFERENCES,
                               doas_fov=[80, 45, 2], min_doas_points=3).start()
     try:
@@ -220,15 +235,18 @@ def test_doas_calibration_keeps_the_emission_rates(tmp_path, speed):
     saved = json.loads((tmp_path / 'out' / 'doas_calibration.json').read_text())
     assert saved['method'] == 'doas' and saved['model'] == 'linear' and saved['region'] == [80.0, 45.0, 2.0]
 
-    # After a restart the saved DOAS calibration is in use before any new spectrum.
+    # After a restart the saved DOAS calibration is in use before any new spectrum, while
+    # it is within its age by the data's clock (the references found again).
     again = LiveProcessor(tmp_path / 'out', CONFIG, doas_references=REFERENCES, doas_fov=[80, 45, 2]).start()
     try:
+        _references(again, day)
         assert again.wait_idle(10)
         restarted = again.status()
     finally:
         again.stop()
     assert restarted['calibration']['state'] == 'doas' and restarted['calibration']['slope'] == pytest.approx(
         saved['slope'])
+    assert restarted['calibration']['age_s'] == 0.0 and restarted['calibration']['max_age_s'] == 3600
 
 
 @needs_spectra
@@ -272,16 +290,145 @@ def test_cross_correlation_settings_out_of_range_are_named(key, value, says):
 def test_cells_too_few_for_the_model_are_said_in_status(tmp_path, model, state):
     """Two cells fit a line but not a curve: status says what the chosen model still needs."""
     write_synthetic_day(tmp_path / 'day', pairs=1, cells=(0, 1257))
-    processor = LiveProcessor(tmp_path / 'out', dict(CONFIG, calibration_model=model)).start()
-    try:
-        _references(processor, tmp_path / 'day')
-        assert processor.wait_idle(20)
-        calibration = processor.status()['calibration']
-    finally:
-        processor.stop()
+    calibration = _calibration_after_references(LiveProcessor(tmp_path / 'out', dict(CONFIG, calibration_model=model)),
+                                                tmp_path / 'day')
     assert calibration['state'] == state
     if state == 'none':
         assert calibration['waiting'] == 'a poly2 calibration needs 3 cell captures with both cameras, ' \
                                          '0 ppm.m among them; so far 0, 1257'
     else:
         assert 'waiting' not in calibration and calibration['model'] == 'linear'
+
+
+def _calibration_after_references(processor, folder):
+    """Status `calibration` of a started processor once it has taken folder's references."""
+    processor.start()
+    try:
+        _references(processor, folder)
+        assert processor.wait_idle(30)
+        return processor.status()['calibration']
+    finally:
+        processor.stop()
+
+
+def _doas_day(tmp_path, pairs=10):
+    """A synthetic day (no cells) whose plume follows real spectra, with a dark spectrum:
+    (day folder, pair times, the spectrum for each pair, spectra folder)."""
+    day = tmp_path / 'day'
+    times, plumes = _plume_following_the_spectra(day, pairs)
+    spectra = tmp_path / 'spectra'
+    spectra.mkdir(exist_ok=True)
+    shutil.copy(next(SPECTRA.glob('*_Dark.npy')), spectra / f'{times[0]:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Dark.npy')
+    return day, times, plumes, spectra
+
+
+def _spectrum_at(spectra, plume, when):
+    copy = spectra / f'{when:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Plume.npy'
+    shutil.copy(plume, copy)
+    return copy
+
+
+def _doas_run(processor, day, plumes, spectra, offset_s=0):
+    """Each pair, then its spectrum taken offset_s later; the statuses after each."""
+    import datetime
+    _references(processor, day)
+    processor.submit_spectrum(next(spectra.glob('*_Dark.npy')), {})
+    statuses = []
+    for (on, off), plume in zip(plume_pairs(images_in(day)), plumes):
+        processor.submit_pair(on.path, {}, off.path, {})
+        assert processor.wait_idle(30)
+        processor.submit_spectrum(_spectrum_at(spectra, plume, on.time + datetime.timedelta(seconds=offset_s)), {})
+        assert processor.wait_idle(30)
+        statuses.append(processor.status())
+    return statuses
+
+
+@needs_spectra
+@pytest.mark.parametrize('offset_s, pairing_s, paired', [(1, 2, 9), (3, 2, 9), (2, 1, 0), (1, 1, 9)])
+def test_a_spectrum_pairs_with_the_aa_at_its_own_time(tmp_path, offset_s, pairing_s, paired):
+    """Pairs 4 s apart, each spectrum offset_s after its pair: paired once the next image
+    comes, if either image is within doas_pairing_s (the last spectrum has no next image)."""
+    day, _, plumes, spectra = _doas_day(tmp_path)
+    processor = LiveProcessor(tmp_path / 'out', dict(CONFIG, doas_pairing_s=pairing_s), doas_references=REFERENCES,
+                              doas_fov=[80, 45, 2], min_doas_points=3).start()
+    try:
+        statuses = _doas_run(processor, day, plumes, spectra, offset_s)
+    finally:
+        processor.stop()
+    assert statuses[-1]['doas_points'] == paired
+
+
+def test_the_aa_is_interpolated_to_the_spectrums_time(tmp_path):
+    import datetime
+    import numpy as np
+    from rockit.pycam.processing.live.doas import LiveDoas
+    from rockit.pycam.processing.pipeline import ProcessingSettings
+    doas = LiveDoas(None, tmp_path, ProcessingSettings(), lambda **values: None, fov=[1, 1, 1], pairing_s=2)
+    t0 = datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.timezone.utc)
+    second = datetime.timedelta(seconds=1)
+    doas.image(t0, np.zeros((3, 3)))
+    assert doas._aa_at(t0 + second) is False, 'waits for the image after it'
+    doas.image(t0 + 4 * second, np.ones((3, 3)))
+    assert doas._aa_at(t0 + second)[0, 0] == pytest.approx(0.25)
+    assert doas._aa_at(t0 + 3 * second)[0, 0] == pytest.approx(0.75)
+    doas.image(t0 + 10 * second, np.full((3, 3), 2.0))
+    assert doas._aa_at(t0 + 7 * second) is None, 'no image within 2 s'
+
+
+@needs_spectra
+def test_a_doas_calibration_expires_and_newer_cells_replace_it(tmp_path):
+    """A DOAS calibration older than doas_calibration_max_age_s by the data's clock is no
+    longer used, and said expired in status; cells captured after a DOAS calibration
+    replace it, and a restarted processor never prefers an older DOAS calibration to them."""
+    import datetime
+    day, times, plumes, spectra = _doas_day(tmp_path)
+    config = dict(CONFIG, doas_calibration_max_age_s=60)
+    processor = LiveProcessor(tmp_path / 'out', config, doas_references=REFERENCES, doas_fov=[80, 45, 2],
+                              min_doas_points=3).start()
+    try:
+        statuses = _doas_run(processor, day, plumes, spectra)
+        assert statuses[-1]['calibration']['state'] == 'doas'
+        # A pair 2 minutes after the last spectrum: the DOAS calibration has expired.
+        later = write_synthetic_day(tmp_path / 'later', pairs=1, cells=(0, 304, 1257),
+                                    start=times[-1].replace(tzinfo=None) + datetime.timedelta(seconds=120))
+        (on, off), = plume_pairs(images_in(tmp_path / 'later'))
+        processor.submit_pair(on.path, {}, off.path, {})
+        assert processor.wait_idle(30)
+        expired = processor.status()['calibration']
+        # Then cells: newer than the DOAS calibration, they are used.
+        _references(processor, tmp_path / 'later')
+        assert processor.wait_idle(30)
+        cells = processor.status()['calibration']
+    finally:
+        processor.stop()
+    assert expired['state'] == 'none' and expired['expired'] == ['doas'], expired
+    assert cells['state'] == 'cell' and cells['age_s'] == 48.0 and cells['max_age_s'] == 86400, 'cells 48 s before the pair'
+    assert later[0] > times[-1]
+
+    restarted = _calibration_after_references(
+        LiveProcessor(tmp_path / 'out', dict(config, doas_calibration_max_age_s=3600), doas_references=REFERENCES,
+                      doas_fov=[80, 45, 2]), tmp_path / 'later')
+    assert restarted['state'] == 'cell', 'the saved DOAS calibration is older than the cells'
+
+
+@pytest.mark.parametrize('key, value', [('doas_pairing_s', -1), ('doas_calibration_max_age_s', 0),
+                                        ('cell_calibration_max_age_s', 'a day'), ('doas_window_s', True)])
+def test_live_limits_out_of_range_are_named(key, value):
+    from rockit.pycam.processing.live.settings import live_limits
+    with pytest.raises(ValueError, match=f'processing: {key} must be a number of at least'):
+        live_limits({key: value})
+
+
+def test_what_the_cells_still_need_stays_in_status_after_pairs(tmp_path):
+    write_synthetic_day(tmp_path / 'day', pairs=2, cells=(0, 1257))
+    processor = LiveProcessor(tmp_path / 'out', CONFIG).start()
+    try:
+        _references(processor, tmp_path / 'day')
+        for on, off in plume_pairs(images_in(tmp_path / 'day')):
+            processor.submit_pair(on.path, {}, off.path, {})
+            assert processor.wait_idle(30)
+        status = processor.status()
+    finally:
+        processor.stop()
+    assert status['pairs_processed'] == 2
+    assert status['calibration']['waiting'].startswith('a poly2 calibration needs 3 cell captures')

@@ -5,12 +5,10 @@ pycam ships) on its simulated cameras and spectrometer. The spectrometer looks a
 is fitted, the emission rates are DOAS-calibrated and still agree with the scene's own.
 
 Tolerances: the search works on images binned by 4 (doas/fov.py), and the spectrometer sees one
-point, so the centre found is held to 8 px. The DOAS columns come from a fit with the
-measured 302 nm line shape to spectra the simulator renders with the 313 nm one, and the
-AA-column line is fitted through a short range of plume AA. The DOAS fit reads the
-simulator's spectra 10-15 % low (it renders the SO2 absorption at the spectrometer's
-resolution, the fit at 0.01 nm and then convolves), so the rates are held to 40 %
-(test_pycamd_live_emission holds the cell-calibrated ones to 35 %).
+disk, so the centre found is held to 8 px. The simulator absorbs the spectra line by line
+and convolves them with the 302 nm line shape the fit uses, so the DOAS columns, and the
+rates calibrated with them, are held to 15 % of the truth over the run; the SO2 images read
+0 +- 3 ppm.m in the sky (the DOAS line's offset left out).
 """
 import json
 import math
@@ -23,7 +21,7 @@ from processing_harness import run_offline_process
 from support import wait_until
 from rockit.common.csvlog import CsvLog
 from rockit.pycam.codes import CommandStatus
-from test_pycamd_live_emission import Truth, csv_rows
+from test_pycamd_live_emission import SKY_PPMM, Truth, csv_rows, worst_sky_block
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = json.loads((ROOT / 'config' / 'pycamd' / 'test.json').read_text())
@@ -54,11 +52,17 @@ def test_live_fov_search_and_doas_calibrated_rates(make_pycam):
     assert pycam.call('stop_acquisition') == CommandStatus.Succeeded
     assert live['calibration']['state'] == 'doas' and live['pairs_failed'] == 0
 
-    rows = [r for r in csv_rows(pycam) if r['calibration'] == 'doas']
+    # The rows written as the pairs came (the ones from before the calibration, processed
+    # again with it and flagged late, are late.py's and its tests').
+    rows = [r for r in csv_rows(pycam) if r['calibration'] == 'doas' and not r.get('late')]
     assert len(rows) >= 5, 'the rates go on once the DOAS calibration replaces none'
     measured = [float(r['emission_rate_kg_s']) for r in rows]
     expected = [truth.emission_rate(r['time']) for r in rows]
-    assert sum(measured) / len(measured) == pytest.approx(sum(expected) / len(expected), rel=0.40)
+    error = sum(measured) / sum(expected) - 1
+    worst = worst_sky_block(rows, truth)
+    print(f'doas: mean rate error {error:+.4f} over {len(rows)} pairs, worst sky block {worst:.2f} ppm.m')
+    assert abs(error) < 0.15
+    assert worst <= SKY_PPMM
 
     # The newest fit is kept for viewers, with its curves: its row of doas_columns.csv is
     # appended just after it is written.

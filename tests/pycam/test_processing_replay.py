@@ -13,9 +13,15 @@ CONFIG = {'sky_region': [5, 0, 155, 6], 'integration_line': {'x': [80, 80], 'y':
 SCENE = ['--sky', '5,0,155,6', '--registration', 'identity', '--distance', 4000, '--focal-length', 9]
 
 
+# The stored Plume spectra, in time order: six of clear sky, then four through the plume
+# (about 1900 ppm.m). The images' plume thickens with them, so the columns rise with the AA
+# and a DOAS calibration is adopted.
+SPECTRA_PLUME = [0.1] * 6 + [1.0] * 4
+
+
 def _day_with_spectra(day, start=None):
     """A synthetic day whose spectrometer saves a Plume spectrum with each pair."""
-    times = write_synthetic_day(day, pairs=10, cells=(), drift_px=3, start=start)
+    times = write_synthetic_day(day, pairs=10, cells=(), drift_px=3, start=start, scales=SPECTRA_PLUME)
     shutil.copy(next(SPECTRA.glob('*_Dark.npy')), day / f'{times[0]:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Dark.npy')
     for when, plume in zip(times, sorted(SPECTRA.glob('*_Plume.npy'))):
         shutil.copy(plume, day / f'{when:%Y-%m-%dT%H%M%S}_1000ss_1coadd_Plume.npy')

@@ -7,6 +7,7 @@ import pytest
 
 from processing_harness import CAL_1, SEQ_1, WARP_FILE, needs_data, run_offline
 from rockit.pycam.processing.calibration.columns import disk_mask
+from rockit.pycam.processing.errors import CalibrationError
 from rockit.pycam.processing.images import DarkLibrary
 from rockit.pycam.processing.live.settings import settings_from_config
 from rockit.pycam.processing.registration import Registration
@@ -22,7 +23,7 @@ def _disk_means(image):
 
 @pytest.fixture(scope='module')
 def fullest_cell():
-    return mean_cell_aa(CAL_1, DarkLibrary.from_folder(CAL_1), Registration.load(WARP_FILE))
+    return mean_cell_aa(CAL_1, DarkLibrary.from_folder(CAL_1), Registration.load(WARP_FILE), cell=1257)
 
 
 @needs_data
@@ -54,14 +55,15 @@ def test_process_with_the_mask_changes_aa_off_centre_and_says_so(tmp_path):
     assert code == 0, err
     code, out, err = run_offline('process', SEQ_1, '--out', tmp_path / 'masked', '--sensitivity-mask', *common)
     assert code == 0, err
-    assert 'sensitivity mask: the 1257 ppm.m cell' in out
+    assert 'sensitivity mask: the 304 ppm.m cell' in out
     described = json.loads((tmp_path / 'masked' / 'processing.json').read_text())
-    assert described['sensitivity_mask']['cell_ppmm'] == 1257
+    assert described['sensitivity_mask']['cell_ppmm'] == 304
     assert json.loads((tmp_path / 'plain' / 'processing.json').read_text())['sensitivity_mask'] is None
     row = next(csv.DictReader((tmp_path / 'masked' / 'emission_rates.csv').read_text().splitlines()))
     plain, masked = (np.load(tmp_path / run / row['aa_file']) for run in ('plain', 'masked'))
     ratio = masked / plain
-    mask = sensitivity_from_aa(mean_cell_aa(CAL_1, DarkLibrary.from_folder(CAL_1), Registration.load(WARP_FILE))[0])
+    mask = sensitivity_from_aa(mean_cell_aa(CAL_1, DarkLibrary.from_folder(CAL_1), Registration.load(WARP_FILE),
+                                            cell=304)[0])
     finite = np.isfinite(ratio) & (np.abs(plain) > 1e-3)
     assert np.allclose(ratio[finite], 1 / mask[finite], rtol=1e-3)
 
@@ -85,4 +87,46 @@ def test_config_errors_name_the_sensitivity_mask_key(tmp_path):
 @needs_data
 def test_config_names_the_cell_folder():
     settings = settings_from_config({'sensitivity_mask': str(CAL_1), 'registration': str(WARP_FILE)})
-    assert settings.sensitivity.cell_ppmm == 1257 and settings.sensitivity.source == str(CAL_1)
+    assert settings.sensitivity.cell_ppmm == 304 and settings.sensitivity.source == str(CAL_1)
+    chosen = settings_from_config({'sensitivity_mask': str(CAL_1), 'registration': str(WARP_FILE),
+                                   'sensitivity_cell': 'second_smallest'})
+    assert chosen.sensitivity.cell_ppmm == 1257
+
+
+def test_the_mask_cell_is_the_smallest_with_so2_unless_chosen():
+    """pyplis takes the cell closest to 0 (plume AA is far below the fullest cell's),
+    PyCam the second smallest; a column picks the cell closest to it."""
+    from rockit.pycam.processing.calibration.sensitivity import chosen_cell
+    cells = [0, 1257, 304, 600]
+    assert chosen_cell(cells) == 304
+    assert chosen_cell(cells, 'second_smallest') == 600
+    assert chosen_cell(cells, 1000) == 1257
+    with pytest.raises(ValueError, match='smallest or second_smallest or a column'):
+        chosen_cell(cells, 'fullest')
+    with pytest.raises(CalibrationError, match='a second smallest cell is needed'):
+        chosen_cell([0, 304], 'second_smallest')
+
+
+@pytest.mark.parametrize('value', ['fullest', 0, True])
+def test_config_names_a_wrong_sensitivity_cell(value):
+    with pytest.raises(ValueError, match='processing: sensitivity_cell: the sensitivity cell must be'):
+        settings_from_config({'sensitivity_cell': value})
+
+
+def test_process_names_a_wrong_sensitivity_cell(tmp_path):
+    code, out, err = run_offline('process', SEQ_1, '--out', tmp_path, '--sensitivity-mask', '--sensitivity-cell',
+                                 'fullest')
+    assert code != 0 and 'the sensitivity cell must be' in err
+
+
+@needs_data
+def test_on_cal_1_the_smallest_cells_mask_differs_from_the_fullest_on_the_line():
+    """On Cal_1 the 304 and 1257 ppm.m cells' masks differ by about 11 % along the line."""
+    from processing_harness import LINE_FILE
+    from rockit.pycam.processing.emission import IntegrationLine
+    darks, registration = DarkLibrary.from_folder(CAL_1), Registration.load(WARP_FILE)
+    masks = {cell: sensitivity_from_aa(mean_cell_aa(CAL_1, darks, registration, cell=cell)[0])
+             for cell in ('smallest', 'second_smallest')}
+    line = IntegrationLine.load(LINE_FILE)
+    ratio = line.profile(masks['smallest']) / line.profile(masks['second_smallest'])
+    assert np.max(np.abs(ratio - 1)) > 0.05

@@ -80,7 +80,7 @@ def test_the_plume_is_darker_on_band_than_off_band():
     for band, exposure_us in (('fltrA', 32000), ('fltrB', 3200)):
         camera = open_camera(band, scene)
         image, _ = binned(camera, exposure_us)
-        radiance = scene.radiance()
+        radiance = scene.radiance(band)
         signal = (image.astype(float) - 16) / radiance
         ratios[band] = signal[plume].mean() / signal[sky].mean()
         camera.close()
@@ -132,3 +132,35 @@ def test_a_real_backend_that_is_not_installed_is_an_offline_reason():
     camera = SO2Camera('fltrA', picamera_opener(0), SIZE)
     with pytest.raises(DeviceError, match='picamera2'):
         camera.open()
+
+
+def test_the_filters_make_aa_bend_over_and_cells_carry_their_windows():
+    from rockit.pycam.simulator.camera import CELL_WINDOW_DEPTH
+    scene = PlumeScene(wind_speed=0.0, sky_aa_gradient=0.0)
+    optics = scene.optics
+    per_ppmm = [optics.absorbance(c) / c for c in (10, 304, 1257)]
+    assert per_ppmm[0] > per_ppmm[1] > per_ppmm[2] and per_ppmm[2] < 0.95 * per_ppmm[0]
+    aa = {}
+    for cell in ('0ppmm', '1257ppmm'):
+        counts = {}
+        for band, exposure_us in (('fltrA', 32000), ('fltrB', 3200)):
+            camera = SimulatedPicamera2(0, band, scene, seed=3)
+            clear = camera.stored_frame('Clear', exposure_us, 0.0).astype(float) - 16
+            counts[band] = clear[100:300, 400:600].mean() / (camera.stored_frame(cell, exposure_us, 0.0).astype(float)
+                                                            - 16)[100:300, 400:600].mean()
+        aa[cell] = np.log(counts['fltrA']) - np.log(counts['fltrB'])
+    window = CELL_WINDOW_DEPTH['fltrA'] - CELL_WINDOW_DEPTH['fltrB']
+    assert aa['0ppmm'] == pytest.approx(window, abs=0.001)           # the empty cell: its windows alone
+    assert aa['1257ppmm'] == pytest.approx(window + optics.absorbance(1257), abs=0.003)
+
+
+def test_light_dilution_lowers_the_plumes_apparent_absorption():
+    clear, diluted = PlumeScene(wind_speed=0.0), PlumeScene(wind_speed=0.0, extinction_per_km=0.1,
+                                                            plume_distance_m=5000)
+    column = np.float32(200.0)
+    aa = {name: -np.log(scene.transmission('fltrA', column)) + np.log(scene.transmission('fltrB', column))
+          for name, scene in (('clear', clear), ('diluted', diluted))}
+    assert aa['clear'] == pytest.approx(clear.optics.absorbance(200.0), rel=1e-5)
+    assert aa['diluted'] < 0.7 * aa['clear']        # exp(-0.5) of the light crossed the plume
+    spectrometer = SimulatedSpectrometer(diluted, seed=1)
+    assert spectrometer.render(0.0).shape == (2048,)

@@ -9,7 +9,7 @@ import pytest
 
 from support import exit_code
 from rockit.pycam.codes import CommandStatus
-from rockit.pycam.simulator.camera import BAND_ABSORPTION
+from rockit.pycam.simulator.scene import PlumeScene
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = json.loads((ROOT / 'config' / 'pycamd' / 'test.json').read_text())
@@ -46,9 +46,10 @@ def test_one_cell_moved_between_the_lenses(make_pycam):
     live = pycam.wait(lambda s: s['processing']['calibration']['state'] == 'cell', timeout=60,
                       message='the cell calibration')['processing']
     assert live['calibration']['r2'] > 0.999
-    # The cell's AA is the on-band's optical depth less the off-band's, each from the frame that saw it.
-    assert live['calibration']['slope'] == pytest.approx(
-        1 / (BAND_ABSORPTION['fltrA'] - BAND_ABSORPTION['fltrB']), rel=0.03)
+    # The cell's AA is the on-band's optical depth less the off-band's, each from the frame that
+    # saw it: the curve's slope where plume AA starts is the filters' AA per ppm.m of a thin column.
+    optics = PlumeScene(DEMO['simulation']['sky_brightness'], DEMO['simulation']['wind_speed']).optics
+    assert live['calibration']['slope'] == pytest.approx(10 / optics.absorbance(10), rel=0.05)
 
 
 def test_a_cell_session_refuses_what_it_cannot_capture(make_pycam):

@@ -49,8 +49,10 @@ def status(client, args):
         current, target = data[f'current_steps_{channel}'], data[f'target_steps_{channel}']
         moving = f' ([yellow]moving to {target}[/yellow])' if data[f'moving_{channel}'] else ''
         lines.append(f'Channel {channel}: [bold]{current}[/bold] steps{moving}')
+    problems = data.get('temperature_problems', {})
     for key, value in data.get('temperature', {}).items():
-        reading = f'[bold]{value:.1f} \u00b0C[/bold]' if value is not None else '[red]no reading[/red]'
+        problem = f' ({problems[key]})' if key in problems else ''
+        reading = f'[bold]{value:.1f} \u00b0C[/bold]' if value is not None else f'[red]no reading[/red]{problem}'
         lines.append(f'{labels.get(key, key)}: {reading}')
     show('\n'.join(lines))
     return 0

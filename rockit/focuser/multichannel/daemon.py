@@ -40,6 +40,7 @@ class FocuserDaemon(Daemon):
         self._currents = {}                     # channel -> current steps
         self._fans = None
         self._temperatures = {key: None for key in config.temperature_probes}
+        self._probe_problems = {}               # probe key -> why it has no reading
         self._probes = itertools.cycle(list(config.temperature_probes.items()))
         self._stop_alpaca = None
 
@@ -66,23 +67,35 @@ class FocuserDaemon(Daemon):
         fans = protocol.parse_fans(self._ask(protocol.fans_query()))
         moving = any(target != current for target, current in positions)
         probe = next(self._probes, None) if not moving else None
-        reading = None
-        if probe:
-            reading = protocol.parse_temperature(self._ask(protocol.probe_query(probe[1]['address'])))
         with self._changed:
             for channel, (target, current) in enumerate(positions, start=1):
                 self._targets[channel], self._currents[channel] = target, current
             self._fans = fans
-            if probe:
-                self._temperatures[probe[0]] = reading
             self._changed.notify_all()
+        if probe:
+            self._read_probe(*probe)
 
     def _read_all_probes(self):
         """Every probe once, so that temperatures are known from the start."""
         for key, probe in self.config.temperature_probes.items():
-            reading = protocol.parse_temperature(self._ask(protocol.probe_query(probe['address'])))
-            with self._changed:
-                self._temperatures[key] = reading
+            self._read_probe(key, probe)
+
+    def _read_probe(self, key, probe):
+        """A probe that gives no reading leaves it unknown and focusing goes on; the reason
+        is logged when it starts and kept in status until the probe reads again."""
+        reply = self._ask(protocol.probe_query(probe['address']))
+        reading, problem = protocol.parse_temperature(reply), protocol.temperature_problem(reply)
+        with self._changed:
+            self._temperatures[key] = reading
+            before = self._probe_problems.get(key)
+            if problem:
+                self._probe_problems[key] = problem
+            else:
+                self._probe_problems.pop(key, None)
+        if problem and problem != before:
+            self.log.warning('temperature probe %s (%s) has no reading: %s', key, probe['address'], problem)
+        elif before and not problem:
+            self.log.info('temperature probe %s reads again', key)
 
     def poll_interval(self):
         """idle_loop_delay when still; while moving, moving_loop_delay or sooner when a
@@ -105,6 +118,7 @@ class FocuserDaemon(Daemon):
         with self._changed:
             self._targets, self._currents, self._fans = {}, {}, None
             self._temperatures = {key: None for key in self.config.temperature_probes}
+            self._probe_problems = {}
             self._changed.notify_all()
 
     def _ask(self, request):
@@ -151,6 +165,7 @@ class FocuserDaemon(Daemon):
                 return data
             data['fans_enabled'] = self._fans
             data['temperature'] = dict(self._temperatures)
+            data['temperature_problems'] = dict(self._probe_problems)
             for channel in range(1, self.config.channels + 1):
                 target, current = self._targets[channel], self._currents[channel]
                 data[f'target_steps_{channel}'] = target

@@ -7,7 +7,8 @@ Serve it with rockit.common.emulator.EmulatorLink, or standalone:
 It follows the firmware byte by byte: b'\\r' or b'\\n' ends a command, a terminator arriving
 on an empty buffer is stored as data (so b'\\r\\n' poisons the next command), a channel digit
 with a bad suffix gets no reply, the status line is printed at fixed offsets (so a position
-of a million steps or more corrupts it), an empty probe list is a bare b'\\n', and sub-zero
+of a million steps or more corrupts it), an empty probe list is a bare b'\\n', a probe query
+it cannot parse (or any on a firmware built without probes) gets b'?', and sub-zero
 temperatures read 4096 + value.
 
 Motion is computed lazily from time.monotonic() whenever the state is read or changed, so
@@ -55,7 +56,7 @@ class FocusControllerEmulator:
     request_terminator = protocol.REQUEST_END
     reply_terminator = protocol.REPLY_END
 
-    def __init__(self, channels=2, probes=None, steps_per_second=97.7, probe_delay=0.75):
+    def __init__(self, channels=2, probes=None, steps_per_second=97.7, probe_delay=0.75, probe_support=True):
         if not 1 <= channels <= protocol.MAX_CHANNEL:
             raise ValueError(f'channels must be 1..{protocol.MAX_CHANNEL}')
         if not steps_per_second > 0:
@@ -64,6 +65,7 @@ class FocusControllerEmulator:
         self.steps_per_second = steps_per_second
         self.probe_delay = probe_delay
         self.failing_probes = set()     # addresses that answer FAILED, as a dead probe does
+        self.probe_support = probe_support  # False: a firmware built without probes, '?' to any '@'
         self._lock = threading.Lock()   # guards the device state below
         self._input_lock = threading.Lock()  # guards the command buffer
         self._channels = [_Channel() for _ in range(channels)]
@@ -142,6 +144,8 @@ class FocusControllerEmulator:
             with self._lock:
                 self._fans = command == b'#1'
             return b'$\r\n'
+        if command[:1] == b'@' and not self.probe_support:
+            return b'?\r\n'
         if command == b'@':
             return self._probe_list()
         if len(command) == 17 and command[:1] == b'@':

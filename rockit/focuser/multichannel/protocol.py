@@ -34,6 +34,11 @@ MAX_PROBES = 4              # the firmware's probe search stops after four addre
 # (-1.5 C reads 4094.5): no real probe reading gets near it.
 MAX_VALID_TEMPERATURE = 1000.0
 
+# A probe query's replies that hold no reading: the probe did not answer, or the firmware
+# could not parse the query (a malformed address, or a firmware built without probes).
+PROBE_FAILED = 'FAILED'
+NOT_UNDERSTOOD = '?'
+
 # The firmware's output buffer is 256 bytes: anything longer is not a reply of it.
 MAX_REPLY_LENGTH = 256
 
@@ -150,14 +155,26 @@ def parse_probe_list(reply):
 
 
 def parse_temperature(reply):
-    """Degrees C, or None when the probe failed or the reading is the sub-zero bug."""
+    """Degrees C, or None when there is no reading: see temperature_problem() for why."""
     text = _text(reply, 'temperature')
-    if text == 'FAILED':
+    if text in (PROBE_FAILED, NOT_UNDERSTOOD):
         return None
     if not _TEMPERATURE.fullmatch(text):
         raise ProtocolError(f'bad temperature {_show(reply)}')
     celsius = float(text)
     return None if celsius > MAX_VALID_TEMPERATURE else celsius
+
+
+def temperature_problem(reply):
+    """Why a reply to probe_query() holds no reading, or None if it holds one. These are
+    the probe's problems, not the controller's: focusing carries on without the reading."""
+    if reply == PROBE_FAILED.encode('ascii'):
+        return 'the probe did not answer'
+    if reply == NOT_UNDERSTOOD.encode('ascii'):
+        return 'the controller did not understand the probe query (malformed address, or firmware without probes)'
+    if parse_temperature(reply) is None:
+        return 'below 0 C, which the firmware misprints'
+    return None
 
 
 def _text(reply, what):

@@ -35,7 +35,10 @@ def seabreeze_opener(serial_number=None):
 def _scene(config):
     from ..simulator.scene import PlumeScene
     simulation = config.simulation
-    return PlumeScene(brightness=simulation.get('sky_brightness', 1.0), wind_speed=simulation.get('wind_speed', 15.0))
+    optional = {key: simulation[key] for key in ('sky_aa_gradient', 'extinction_per_km', 'plume_distance_m')
+                if key in simulation}
+    return PlumeScene(brightness=simulation.get('sky_brightness', 1.0), wind_speed=simulation.get('wind_speed', 15.0),
+                      **optional)
 
 
 def camera_openers(config):

@@ -26,10 +26,12 @@ def make_live_processor(config, log=None):
     out_dir (default <data_root>/processing), calibration (a calibration.json),
     doas_references (folder; default the references pycam ships, null for none), doas_fov
     ([x, y, radius]; searched for when absent), doas_window_s (DOAS points kept, default
-    1800), min_doas_points (default 10), save_aa (default true), enabled (default true),
-    late_pairs (pairs kept before the first calibration to process again once there is one,
-    default 360, 0 for none), pycam_outputs (also PyCam's line_<id>/ emission-rate files,
-    default false), and the scene keys of live.settings.settings_from_config.
+    1800), min_doas_points (default 10), doas_pairing_s, doas_calibration_max_age_s and
+    cell_calibration_max_age_s (see live.settings.LIVE_LIMITS), save_aa (default true),
+    enabled (default true), late_pairs (pairs kept before the first calibration to process
+    again once there is one, default 360, 0 for none), pycam_outputs (also PyCam's
+    line_<id>/ emission-rate files, default false), and the scene keys of
+    live.settings.settings_from_config.
     """
     out_dir = products_folder(config)
     if out_dir is None:

@@ -3,7 +3,7 @@
 SO2 absorbs at 310 nm (on-band) and hardly at 330 nm (off-band), while aerosol, ash and
 condensed water dim both bands alike: the difference keeps the SO2 and cancels the rest.
 The sky region is then set to AA = 0, which removes the sky's drift since the clear-sky
-frames were taken.
+frames were taken; a sky gradient, when configured, is taken off after.
 """
 import numpy as np
 
@@ -26,9 +26,10 @@ class AbsorbanceImager:
     ratio times the frame ratio: the live path's cheapest form of the same quantity.
     """
 
-    def __init__(self, background, registration):
+    def __init__(self, background, registration, gradient=None):
         self.background = background
         self.registration = registration
+        self.gradient = gradient      # a background.SkyGradient, or None
         self._ratio = None
         if getattr(background, 'kind', '') == 'clear sky':
             with np.errstate(divide='ignore', invalid='ignore'):
@@ -41,7 +42,8 @@ class AbsorbanceImager:
             with np.errstate(divide='ignore', invalid='ignore'):
                 aa = np.log(self._ratio * off / on)
             aa -= np.float32(sky.mean(aa))
-            return aa
-        tau_on = optical_depth(self.background.intensity('on', on), on)
-        tau_off = optical_depth(self.background.intensity('off', off), off)
-        return apparent_absorbance(tau_on, tau_off, sky)
+        else:
+            tau_on = optical_depth(self.background.intensity('on', on), on)
+            tau_off = optical_depth(self.background.intensity('off', off), off)
+            aa = apparent_absorbance(tau_on, tau_off, sky)
+        return aa if self.gradient is None else self.gradient(aa)

@@ -1,15 +1,29 @@
 """Step 2: the sky as it would look without the plume (I0), and optical depth
-tau = ln(I0 / I) per band.
+tau = ln(I0 / I) per band. Three backgrounds (pyplis's PlumeBackgroundModel modes):
 
-A clear-sky frame taken with the same camera carries the camera's vignetting and the
-sky's own gradient, which then cancel in the ratio; without one, the mean of a patch of
-plume-free sky in the frame itself stands in for I0 (no vignetting correction, so only a
-fallback). Either way, tau is then referenced to that patch: the sky brightens and dims
-between the clear-sky frame and the plume frame, and the patch is defined to hold no SO2.
+- clear: a clear-sky frame taken with the same camera carries the camera's vignetting and
+  the sky's own gradient, which then cancel in the ratio (pyplis mode 1);
+- sky: the mean of a patch of plume-free sky in the frame itself stands in for I0 (no
+  vignetting correction, so only a fallback);
+- surface: no clear frame; a 2-D polynomial fitted to the logarithm of the frame's own
+  plume-free regions in each band is its I0 (pyplis mode 0, of order 2 by default).
+
+Either way, tau is then referenced to the sky region: the sky brightens and dims between the
+clear-sky frame and the plume frame, and the region is defined to hold no SO2. When the
+sky's AA still changes with height (the on-band sky darkens towards the horizon more than
+the off-band, and the clear frame was not taken at that moment), a linear or quadratic
+function of the row, fitted to the AA of a tall plume-free strip, is taken off the AA
+image (`SkyGradient`; pyplis modes 2 and 3 fit a line between two rectangles and a
+quadratic along one column).
 """
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+BACKGROUNDS = ('clear', 'sky', 'surface')
+GRADIENTS = {'none': None, 'linear': 1, 'quadratic': 2}
+SURFACE_STEP = 4          # px between the samples the surface is fitted to
 
 
 @dataclass(frozen=True)
@@ -77,3 +91,79 @@ class SkyRegionBackground:
 
     def intensity(self, band, image):
         return np.float32(self.sky.mean(image))
+
+
+class SurfaceBackground:
+    """I0 per band as a 2-D polynomial in x and y fitted to the frame's plume-free regions
+    (pyplis's bg_from_poly_surface_fit): a clear sky without a clear-sky frame. The
+    polynomial is fitted to the logarithm of the intensity (pyplis fits the intensity):
+    the vignetting and the sky's brightness, which both bands share, then give both bands
+    the same misfit, which cancels in the AA as it does in a clear-sky ratio."""
+    kind = 'surface fit'
+
+    def __init__(self, sky, regions, order=2):
+        if not 1 <= int(order) <= 4:
+            raise ValueError(f'surface order must be 1-4, not {order!r}')
+        self.sky, self.regions, self.order = sky, tuple(regions or (sky,)), int(order)
+        self._shape = None
+
+    def _design(self, shape):
+        """The polynomial's terms at the fitted samples and over the whole image."""
+        h, w = shape
+        mask = np.zeros(shape, bool)
+        for region in self.regions:
+            mask[region.slices] = True
+        ys, xs = np.mgrid[0:h:SURFACE_STEP, 0:w:SURFACE_STEP]
+        keep = mask[ys, xs]
+        if keep.sum() < 3 * (self.order + 1) * (self.order + 2) // 2:
+            raise ValueError(f'the surface regions {[r.as_list() for r in self.regions]} hold too few pixels of the '
+                             f'{w}x{h} image for an order {self.order} surface')
+        self._samples = (ys[keep], xs[keep])
+        terms = [(i, j) for i in range(self.order + 1) for j in range(self.order + 1 - i)]
+        u = lambda x: (x - w / 2) / (w / 2)        # noqa: E731 (well conditioned: -1..1)
+        v = lambda y: (y - h / 2) / (w / 2)        # noqa: E731
+        self._fit = np.column_stack([u(xs[keep]) ** i * v(ys[keep]) ** j for i, j in terms])
+        column, row = u(np.arange(w, dtype=np.float32)), v(np.arange(h, dtype=np.float32))
+        self._full = [(row[:, None] ** j) * (column[None, :] ** i) for i, j in terms]
+        self._shape = shape
+
+    def intensity(self, band, image):
+        if self._shape != image.shape:
+            self._design(image.shape)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            values = np.log(image[self._samples])
+        ok = np.isfinite(values)
+        coeffs, *_ = np.linalg.lstsq(self._fit[ok], values[ok], rcond=None)
+        return np.exp(sum(np.float32(c) * term for c, term in zip(coeffs, self._full)))
+
+
+@dataclass(frozen=True)
+class SkyGradient:
+    """The sky's AA as a polynomial of the row, fitted to a tall plume-free region's row means
+    and taken off the whole image."""
+    region: SkyRegion
+    order: int
+
+    def __call__(self, aa):
+        rows = np.arange(self.region.y0, min(self.region.y1, aa.shape[0]))
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)      # rows without data: NaN
+            profile = np.nanmean(aa[self.region.slices], axis=1)
+        ok = np.isfinite(profile)
+        if ok.sum() <= self.order:
+            return aa
+        coeffs = np.polyfit(rows[ok], profile[ok], self.order)
+        aa -= np.polyval(coeffs, np.arange(aa.shape[0], dtype=np.float32)).astype(np.float32)[:, None]
+        return aa
+
+
+
+def background_for(settings, clear_rates=None):
+    """The background settings.background asks for: clear sky from clear_rates ({'on', 'off'}
+    counts per second, the off-band not yet registered) when there are some, else the sky
+    region; or the surface fit, which needs no clear frame."""
+    if settings.background == 'surface':
+        return SurfaceBackground(settings.sky, settings.surface_regions, settings.surface_order)
+    if settings.background == 'sky' or clear_rates is None:
+        return SkyRegionBackground(settings.sky)
+    return ClearSkyBackground(clear_rates['on'], settings.registration.apply(clear_rates['off']), settings.sky)

@@ -7,6 +7,7 @@ column, speed and distance uncertainties, each fully correlated along the line (
 calibration or distance biases every pixel the same way), as pyplis's det_emission_rate
 does, except that the distance counts twice: it scales the pixel length and the speed.
 """
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ class IntegrationLine:
 
     `orientation` says on which side of the line the plume flows to: 'left' is the side of
     negative x (for a horizontal line, of positive y), the convention of the line files.
-    Points are taken one pixel apart, end points included, and sampled bilinearly.
+    Points are taken about one pixel apart, end points included, and sampled bilinearly;
+    each stands for `spacing` pixels of the line in its sums.
     """
     x0: float
     y0: float
@@ -75,6 +77,12 @@ class IntegrationLine:
         """(xs, ys): round(length) points from start to end."""
         n = int(round(self.length))
         return np.linspace(self.x0, self.x1, n), np.linspace(self.y0, self.y1, n)
+
+    @property
+    def spacing(self):
+        """The line's length per sample, in pixels: its round(length) samples share it, so
+        a sum over them times this is the integral along the whole line."""
+        return self.length / len(self.points[0])
 
     @property
     def normal(self):
@@ -131,6 +139,7 @@ class CameraGeometry:
     pixel_size_m: float
     focal_length_m: float
     distance_error: float = 0.10     # relative: the plume's distance is rarely known better
+    view: object = None              # a geometry.ViewingGeometry: the distance pixel by pixel
 
     # What a camera watching a plume can have, each (lowest, highest, unit, metres per unit):
     # a value outside is a slip of units (metres given where millimetres are meant), which
@@ -153,6 +162,31 @@ class CameraGeometry:
         """A pixel's extent at the plume, in metres."""
         return self.distance_m * self.pixel_size_m / self.focal_length_m
 
+    def line_pixel_m(self, line):
+        """Metres per pixel at each of the line's points: one figure, or with a viewing
+        geometry (`view`), each point's own from its distance along its line of sight."""
+        if self.view is None:
+            return self.pixel_m
+        return _line_pixel_m(self, line)
+
+    def describe(self, lines=()):
+        described = {'distance_m': self.distance_m, 'pixel_size_m': self.pixel_size_m,
+                     'focal_length_m': self.focal_length_m, 'distance_error': self.distance_error}
+        if self.view is not None:
+            described['view'] = self.view.describe()
+            described['line_distances_m'] = [
+                [round(float(v), 1) for v in (d.min(), d.max())]
+                for d in (np.asarray(self.line_pixel_m(line)) * self.focal_length_m / self.pixel_size_m
+                          for line in lines)]
+        return described
+
+
+@functools.lru_cache(maxsize=16)
+def _line_pixel_m(geometry, line):
+    xs, ys = line.points
+    return geometry.view.distances(xs, ys, geometry.pixel_size_m, geometry.focal_length_m) \
+        * geometry.pixel_size_m / geometry.focal_length_m
+
 
 def mass_per_molecule_column(molar_mass=SO2_MOLAR_MASS):
     """kg/m^2 per molecules/cm^2."""
@@ -163,7 +197,8 @@ def emission_rate(columns, speeds, pixel_m, column_err, speed_err, pixel_err, mo
     """(phi, phi_err) in kg/s.
 
     columns: molecules/cm^2 along the line; speeds: m/s through the line (same length);
-    pixel_m: metres per line sample; *_err: 1-sigma, scalars or arrays in the same units.
+    pixel_m: metres per line sample (one figure, or each sample's); *_err: 1-sigma, scalars
+    or arrays in the same units.
     """
     c = mass_per_molecule_column(molar_mass)
     columns, speeds = np.asarray(columns, float), np.asarray(speeds, float)
@@ -176,5 +211,6 @@ def emission_rate(columns, speeds, pixel_m, column_err, speed_err, pixel_err, mo
 
 
 def line_column(columns, pixel_m, molar_mass=SO2_MOLAR_MASS):
-    """The line-integrated column, kg per metre of plume length along its travel."""
-    return float(np.sum(columns) * pixel_m * mass_per_molecule_column(molar_mass))
+    """The line-integrated column, kg per metre of plume length along its travel (pixel_m:
+    one figure or each point's)."""
+    return float(np.sum(np.asarray(columns, float) * pixel_m) * mass_per_molecule_column(molar_mass))

@@ -13,13 +13,22 @@ The distance is measured as pyplis's MeasGeometry does: horizontally from the ca
 where its central viewing direction meets the plume (the line from the source along
 plume_dir; without plume_dir the plume is taken to cross the view at right angles over the
 source), then along the view's elevation.
+
+Across a wide line that distance changes: a pixel off the view's centre looks along its
+own azimuth and elevation (the lens's angle to it added to the centre's), and meets the
+plume nearer or further. With `per_pixel`, each line point gets the distance along its own
+line of sight (pyplis's MeasGeometry.compute_all_integration_step_lengths, PyCam's
+per-pixel plume distance), so its length and speed in metres are its own.
 """
 import math
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .emission import CameraGeometry
 from .errors import GeometryError
-from ..instrument import IMAGE_WIDTH, PIXEL_SIZE_M
+from ..instrument import IMAGE_HEIGHT, IMAGE_WIDTH, PIXEL_SIZE_M
 
 EARTH_RADIUS_M = 6371000.0
 
@@ -74,6 +83,31 @@ def viewing_distance(camera, source, azimuth, elevation, plume_dir=None):
     return horizontal / math.cos(math.radians(elevation))
 
 
+@dataclass(frozen=True)
+class ViewingGeometry:
+    """Where the camera is and looks, and where the plume is: enough to find the distance
+    along any pixel's line of sight. Angles in degrees, positions (lat, lon)."""
+    camera: tuple
+    source: tuple
+    azimuth: float
+    elevation: float
+    plume_dir: float = None
+    centre: tuple = (IMAGE_WIDTH / 2, IMAGE_HEIGHT / 2)   # the pixel the view's centre falls on
+
+    def distances(self, xs, ys, pixel_size_m, focal_length_m):
+        """Metres from the camera to the plume along the lines of sight of pixels (xs, ys)."""
+        out = []
+        for x, y in zip(np.atleast_1d(xs), np.atleast_1d(ys)):
+            azimuth = self.azimuth + math.degrees(math.atan((x - self.centre[0]) * pixel_size_m / focal_length_m))
+            elevation = self.elevation - math.degrees(math.atan((y - self.centre[1]) * pixel_size_m / focal_length_m))
+            out.append(viewing_distance(self.camera, self.source, azimuth, elevation, self.plume_dir))
+        return np.array(out)
+
+    def describe(self):
+        return {'camera': list(self.camera), 'source': list(self.source), 'azimuth_deg': self.azimuth,
+                'elevation_deg': self.elevation, 'plume_dir_deg': self.plume_dir}
+
+
 def focal_length_from_fov(fov_deg, pixel_size_m=PIXEL_SIZE_M, width_px=IMAGE_WIDTH):
     """The focal length giving a horizontal field of view of fov_deg on this sensor."""
     if not 0 < fov_deg < 180:
@@ -81,10 +115,13 @@ def focal_length_from_fov(fov_deg, pixel_size_m=PIXEL_SIZE_M, width_px=IMAGE_WID
     return pixel_size_m * width_px / 2 / math.tan(math.radians(fov_deg) / 2)
 
 
-def resolve(distance_m=None, focal_length_m=None, fov_deg=None, pixel_size_m=None, geometry_file=None):
+def resolve(distance_m=None, focal_length_m=None, fov_deg=None, pixel_size_m=None, geometry_file=None,
+            per_pixel=False):
     """(CameraGeometry or None, notes): the given values first, the file's for the rest.
 
     None comes with a note naming what is missing; each note says where a value came from.
+    per_pixel: each line point's own distance along its line of sight, from the geometry
+    file's camera position, view and source (GeometryError when it lacks them).
     """
     notes, values = [], {}
     if geometry_file:
@@ -106,22 +143,35 @@ def resolve(distance_m=None, focal_length_m=None, fov_deg=None, pixel_size_m=Non
     if missing:
         return None, notes + [f'no {" and no ".join(missing)}: AA and SO2 column images are written, emission '
                               'rates are left empty']
+    view = None
+    if per_pixel:
+        if not geometry_file:
+            raise GeometryError('a distance per pixel needs a geometry file (cam_geom: lat, lon, elev, azim, '
+                                'source_lat, source_lon, plume_dir)')
+        view = viewing_geometry(values, geometry_file)
     try:
-        geometry = CameraGeometry(float(distance), float(pixel), float(focal))
+        geometry = CameraGeometry(float(distance), float(pixel), float(focal), view=view)
     except ValueError as e:
         raise GeometryError(str(e)) from None
     notes.append(f'plume {geometry.distance_m:.0f} m away ({how}), {pixel * 1e6:g} um pixels ({pixel_note}), '
-                 f'{focal * 1e3:.2f} mm lens = {geometry.pixel_m:.3f} m per pixel')
+                 f'{focal * 1e3:.2f} mm lens = {geometry.pixel_m:.3f} m per pixel'
+                 + (' at the centre; each line point at its own distance along its line of sight' if view else ''))
     return geometry, notes
 
 
-def _distance_from(values, path):
+def viewing_geometry(values, path, what='a distance per pixel', otherwise=''):
+    """The ViewingGeometry of a cam_geom file's values."""
     needed = ('lat', 'lon', 'azim', 'source_lat', 'source_lon')
     absent = [k for k in needed if not isinstance(values.get(k), float)]
     if absent:
-        raise GeometryError(f'{path}: the distance needs {", ".join(needed)} (missing or not numbers: '
-                            f'{", ".join(absent)}), or distance_m')
+        raise GeometryError(f'{path}: {what} needs {", ".join(needed)} (missing or not numbers: '
+                            f'{", ".join(absent)}){otherwise}')
     plume_dir = values.get('plume_dir')
-    return viewing_distance((values['lat'], values['lon']), (values['source_lat'], values['source_lon']),
-                            values['azim'], float(values.get('elev', 0.0)),
-                            plume_dir if isinstance(plume_dir, float) else None)
+    return ViewingGeometry((values['lat'], values['lon']), (values['source_lat'], values['source_lon']),
+                           values['azim'], float(values.get('elev', 0.0)),
+                           plume_dir if isinstance(plume_dir, float) else None)
+
+
+def _distance_from(values, path):
+    view = viewing_geometry(values, path, 'the distance', ', or distance_m')
+    return viewing_distance(view.camera, view.source, view.azimuth, view.elevation, view.plume_dir)

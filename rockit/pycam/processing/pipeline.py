@@ -10,8 +10,8 @@ import numpy as np
 
 from .absorbance import AbsorbanceImager
 from .background import SkyRegion
-from .calibration.columns import (DEFAULT_CELL_MODEL, DEFAULT_DOAS_MODEL, DEFAULT_TEMPERATURE_K, MOLECULES, PPMM,
-                                  ColumnUnits)
+from .calibration.columns import (DEFAULT_CELL_MODEL, DEFAULT_DOAS_MODEL, DEFAULT_MIN_COLUMN, DEFAULT_TEMPERATURE_K,
+                                  MOLECULES, PPMM, ColumnUnits)
 from .emission import SO2_MOLAR_MASS, CameraGeometry, IntegrationLine, emission_rate, line_column
 from .motion.flow import FarnebackSettings
 from .images import counts_per_second, load_png
@@ -38,13 +38,19 @@ class ProcessingSettings:
     flow_margin: int = 32               # pixels around the line the flow is computed on
     full_frame_flow: bool = False       # flow over the whole frame (slow; for comparisons)
     flow_contrast: tuple = None         # AA range for byte-scaling; None: from each image
-    speed_error: float = 0.15           # relative 1-sigma of the optical-flow speed
-    speed_mode: str = 'flow'            # flow | histogram | cross-correlation (motion/speed.py)
+    speed_error: float = 0.15           # relative 1-sigma of the speed where the flow has no spread to give it
+    speed_mode: str = 'flow'            # flow | histogram | cross-correlation | global (motion/speed.py)
+    global_speed_m_s: float = math.nan  # global: the one speed through every line (pyplis's velo_glob)
     cc_separation_px: float = 10.0      # cross-correlation: the second line this far downstream
     cc_window: int = 20                 # cross-correlation: images correlated
-    min_column_ppmm: float = 0.0        # line pixels at or below this are sky, left out (pyplis's min_cd)
+    min_column: float = DEFAULT_MIN_COLUMN   # molecules/cm^2: line pixels at or below are sky (min_cd)
+    background: str = 'clear'           # clear | sky | surface (background.py)
+    surface_regions: tuple = ()         # SkyRegions the surface is fitted to; () = the sky region
+    surface_order: int = 2
+    sky_gradient: object = None         # a background.SkyGradient taken off every AA image; None: off
     calibration_model: str = DEFAULT_CELL_MODEL
     doas_calibration_model: str = DEFAULT_DOAS_MODEL
+    doas_calibration_offset: bool = False   # DOAS curve applied with its offset (PyCam's doas_cal_adjust_offset)
     max_pair_gap_s: float = 60.0        # no flow between pairs further apart than this
     preview_range: tuple = (-0.05, 0.5)  # AA shown from dark to bright in previews
     molar_mass: float = SO2_MOLAR_MASS
@@ -61,18 +67,24 @@ class ProcessingSettings:
             'lines': [{'x': [line.x0, line.x1], 'y': [line.y0, line.y1], 'orientation': line.orientation,
                        'name': line.name} for line in self.lines],
             'speed_mode': self.speed_mode,
-            'geometry': None if self.geometry is None else {
-                'distance_m': self.geometry.distance_m, 'pixel_size_m': self.geometry.pixel_size_m,
-                'focal_length_m': self.geometry.focal_length_m, 'distance_error': self.geometry.distance_error},
+            'geometry': None if self.geometry is None else self.geometry.describe(self.lines),
             'geometry_notes': list(self.geometry_notes),
             'registration': {'warp': self.registration.warp.tolist(), 'source': self.registration.source},
             'reference_temperature_k': self.units.temperature_k,
             'flow': 'full frame' if self.full_frame_flow else f'line box + {self.flow_margin} px',
             'farneback': asdict(self.flow),
             'speed_error': self.speed_error,
-            'min_column_ppmm': self.min_column_ppmm,
+            'min_column_molecules_cm2': self.min_column,
+            'background': self.background,
+            'surface_regions': [r.as_list() for r in self.surface_regions or (self.sky,)]
+            if self.background == 'surface' else None,
+            'surface_order': self.surface_order if self.background == 'surface' else None,
+            'sky_gradient': None if self.sky_gradient is None else {
+                'region': self.sky_gradient.region.as_list(), 'order': self.sky_gradient.order},
+            'global_speed_m_s': self.global_speed_m_s if self.speed_mode == 'global' else None,
             'calibration_model': self.calibration_model,
             'doas_calibration_model': self.doas_calibration_model,
+            'doas_calibration_offset': self.doas_calibration_offset,
             'molar_mass_g_mol': self.molar_mass,
             'sensitivity_mask': None if self.sensitivity is None else self.sensitivity.describe(),
         }
@@ -112,7 +124,7 @@ class LivePipeline:
         self.settings = settings
         self.darks = darks
         self.calibration = calibration
-        self.absorbance = AbsorbanceImager(background, settings.registration)
+        self.absorbance = AbsorbanceImager(background, settings.registration, settings.sky_gradient)
         self._speeds = {}          # IntegrationLine -> LineSpeed
         self._previous = previous  # (time, aa) of the last image, for the next one's flow
 
@@ -172,47 +184,60 @@ class LivePipeline:
         part = {'valid': valid, 'mean_aa': float(aa_line[valid].mean()) if valid.any() else math.nan,
                 'displacement': None, 'speed_m_s': math.nan, 'speed_err_m_s': math.nan, 'weight': 0.0,
                 'emission_rate_kg_s': math.nan, 'emission_rate_err_kg_s': math.nan, 'column_kg_m': math.nan}
-        if first is None or not 0 < dt <= s.max_pair_gap_s or not valid.any():
+        flow_missing = first is None or not 0 < dt <= s.max_pair_gap_s
+        if (flow_missing and s.speed_mode != 'global') or not valid.any():
             return part
-        columns_of = None
-        if self.calibration is not None:
-            minimum = s.units.to_molecules(s.min_column_ppmm)
-            columns_of = lambda values: self.calibration.column(values, s.units, MOLECULES) > minimum  # noqa: E731
-        displacement = self._speeds[line].displacement(first, aa, dt, columns_of)
-        part['displacement'] = displacement
-        if displacement is None or s.geometry is None:
-            return part
-        pixel_m = s.geometry.pixel_m
-        speeds = displacement * pixel_m / dt
+        if s.speed_mode == 'global':
+            if s.geometry is None:
+                return part
+            pixel_m = s.geometry.line_pixel_m(line)
+            speeds = np.full(valid.shape, s.global_speed_m_s)
+        else:
+            columns_of = None
+            if self.calibration is not None:
+                columns_of = lambda values: self.calibration.column(values, s.units, MOLECULES) > s.min_column  # noqa: E731
+            displacement = self._speeds[line].displacement(first, aa, dt, columns_of)
+            part['displacement'] = displacement
+            if displacement is None or s.geometry is None:
+                return part
+            pixel_m = s.geometry.line_pixel_m(line)
+            speeds = displacement * pixel_m / dt
         if self.calibration is None:
             weights = np.clip(np.where(valid, aa_line, 0), 0, None)
             if weights.sum() > 0:
                 part['speed_m_s'] = float(np.sum(weights * speeds) / weights.sum())
                 part['speed_err_m_s'] = abs(part['speed_m_s']) * s.speed_error
             return part
-        self._emission(part, aa_line, valid, speeds, pixel_m)
+        spread = None if s.speed_mode == 'global' else self._speeds[line].spread_px
+        self._emission(part, aa_line, valid, speeds, pixel_m, line.spacing,
+                       None if spread is None else spread * float(np.mean(pixel_m)) / dt)
         return part
 
-    def _emission(self, part, aa_line, valid, speeds, pixel_m):
+    def _emission(self, part, aa_line, valid, speeds, pixel_m, spacing, spread_m_s):
         """Columns, speeds and their errors along the line, as pyplis's det_emission_rate:
         pixels without data or at or below the minimum column are left out; a pixel's
         column error is the calibration's at its AA (fully correlated along the line);
-        the distance enters the rate twice (pixel length and speed), so its error too."""
+        the speed's error is the spread of the flow through the line (pyplis's histogram
+        sigma), or speed_error of it without one; the distance enters the rate twice
+        (pixel length and speed), so its error too. Each sample stands for `spacing`
+        pixels of the line."""
         s = self.settings
         columns = self.calibration.column(aa_line, s.units, MOLECULES)
-        plume = valid & (columns > s.units.to_molecules(s.min_column_ppmm))
+        plume = valid & (columns > s.min_column)
         weights = np.where(plume, columns, 0.0)
         speed = float(np.sum(weights * speeds) / weights.sum()) if weights.sum() > 0 else float(np.mean(speeds[valid]))
-        speed_err = abs(speed) * s.speed_error
+        speed_err = abs(speed) * s.speed_error if spread_m_s is None else spread_m_s
+        sample_m = pixel_m * spacing
         part.update(speed_m_s=speed, speed_err_m_s=speed_err, weight=float(weights.sum()))
         if not plume.any():
             part.update(emission_rate_kg_s=0.0, emission_rate_err_kg_s=0.0, column_kg_m=0.0)
             return
         column_err = self.calibration.column_error(aa_line[plume], s.units, MOLECULES)
-        phi, phi_err = emission_rate(columns[plume], speeds[plume], pixel_m, column_err, speed_err,
-                                     pixel_m * s.geometry.distance_error, s.molar_mass)
+        sample_m = sample_m[plume] if np.ndim(sample_m) else sample_m
+        phi, phi_err = emission_rate(columns[plume], speeds[plume], sample_m, column_err, speed_err,
+                                     sample_m * s.geometry.distance_error, s.molar_mass)
         part.update(emission_rate_kg_s=phi, emission_rate_err_kg_s=phi_err,
-                    column_kg_m=line_column(columns[plume], pixel_m, s.molar_mass))
+                    column_kg_m=line_column(columns[plume], sample_m, s.molar_mass))
 
 
 def _combine(result, parts, rated):

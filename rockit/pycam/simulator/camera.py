@@ -5,10 +5,12 @@ Raw frames are 2592 x 1944 RAW10 packed as picamera2 gives them for SGBRG10_CSI2
 (1944, 3264), 4 pixels in 5 bytes, rows padded to 32 bytes (devices/raw10.py); an unpacked
 SGBRG10 configuration gives 16-bit pixels instead. Counts are a black level of 16 plus the
 scene's radiance times exposure and gain, through the SO2 of the plume (on-band fltrA at
-310 nm absorbs strongly, off-band fltrB at 330 nm hardly), with shot and read noise, and
-clip at 1023 as a real sensor saturates. As an operator would, the simulator points the
-camera at clear sky for Clear and calibration-cell (<N>ppmm) captures, so those frames hold
-no plume, and caps the lens for Dark. The scene is rendered at the scale the daemon stores
+310 nm absorbs strongly, off-band fltrB at 330 nm hardly; optics.py integrates the SO2
+cross-section over each filter), with shot and read noise, and clip at 1023 as a real
+sensor saturates. As an operator would, the simulator points the camera at clear sky for
+Clear and calibration-cell (<N>ppmm) captures, so those frames hold no plume, and caps the
+lens for Dark. A cell's quartz windows dim the bands a little differently
+(CELL_WINDOW_DEPTH), so even the empty cell has an AA, the cell set's offset. The scene is rendered at the scale the daemon stores
 (each 4 x 4 block of raw pixels shares one value, with the noise of a block's mean): that
 keeps a simulated frame cheap enough for two cameras a second on a busy test machine.
 
@@ -23,6 +25,7 @@ Fault switches, on the class so that they hold for the camera a reconnection ope
 `unplugged` (bands whose camera is gone: opening fails and frames stop) and `frames_stalled`
 (the camera stays open but frames stop arriving, as when the CSI link hangs).
 """
+import math
 import threading
 import time
 
@@ -40,10 +43,10 @@ MAX_EXPOSURE_US = 6_000_000
 BLACK_LEVEL = float(BLACK_LEVEL_DN)
 READ_NOISE = 1.5
 ELECTRONS_PER_COUNT = 2.0
-# Counts per ms at gain 1 for the brightest sky, and the SO2 optical depth per ppm.m (SO2's
-# cross-section at 330 nm is a small fraction of that at 310 nm).
+# Counts per ms at gain 1 for the brightest sky; the optical depth of a calibration cell's
+# two quartz windows per band (an empty cell's AA is their difference, -0.004).
 BAND_RATE = {ON_BAND: 25.0, OFF_BAND: 250.0}
-BAND_ABSORPTION = {ON_BAND: 3.0e-4, OFF_BAND: 0.1e-4}
+CELL_WINDOW_DEPTH = {ON_BAND: 0.040, OFF_BAND: 0.044}
 CONTROLS = {
     'ExposureTime': (130, MAX_EXPOSURE_US, 20000),
     'AnalogueGain': (1.0, 63.9375, 1.0),
@@ -106,7 +109,7 @@ class SimulatedPicamera2:
         self._active = {'ExposureTime': 20000, 'AnalogueGain': 1.0}
         self._pending = None
         self._frame_start = None
-        self._cell_ppmm = 0.0
+        self._cell_ppmm = None
         self._capped = False
         self._clear_sky = False
 
@@ -197,11 +200,18 @@ class SimulatedPicamera2:
         turned to clear sky for Clear, and with a calibration cell of N ppm.m in front for
         <N>ppmm; the plume in view otherwise."""
         self._capped = capture_type == 'Dark'
-        self._cell_ppmm = float(capture_type[:-4]) if capture_type.endswith('ppmm') else 0.0
+        self._cell_ppmm = float(capture_type[:-4]) if capture_type.endswith('ppmm') else None
         self._clear_sky = capture_type == 'Clear' or capture_type.endswith('ppmm')
 
+    def stored_frame(self, capture_type, exposure_us, t, gain=1.0):
+        """The frame of a capture type as pycamd stores it (binned, uint16 counts) with its
+        exposure centred on time t (s), at once: for writing sequences of data."""
+        self.mimic_operator(capture_type)
+        return self._render(exposure_us, gain, t, self._view())
+
     def _view(self):
-        """What is in front of the lens now: None (the cap), or (plume in view, cell ppm.m)."""
+        """What is in front of the lens now: None (the cap), or (plume in view, cell ppm.m
+        or None without a cell)."""
         return None if self._capped else (not self._clear_sky, self._cell_ppmm)
 
     def _frame_duration(self, controls):
@@ -237,10 +247,12 @@ class SimulatedPicamera2:
             signal = np.zeros_like(self.scene.radiance())
         else:
             plume, cell_ppmm = view
-            column = self.scene.column(t) + np.float32(cell_ppmm) if plume else np.float32(cell_ppmm)
-            depth = np.float32(BAND_ABSORPTION[self.band]) * column
+            transmitted = self.scene.transmission(self.band, self.scene.column(t)) if plume else np.float32(1)
+            if cell_ppmm is not None:
+                depth = self.scene.optics.depth(self.band, cell_ppmm) + CELL_WINDOW_DEPTH[self.band]
+                transmitted = transmitted * np.float32(math.exp(-depth))
             counts_per_radiance = np.float32(BAND_RATE[self.band] * exposure_us / 1000 * gain)
-            signal = self.scene.radiance() * np.exp(-depth) * counts_per_radiance
+            signal = self.scene.radiance(self.band) * transmitted * counts_per_radiance
         sigma = np.sqrt(signal * np.float32(gain / ELECTRONS_PER_COUNT) + np.float32(READ_NOISE ** 2)) / 4
         counts = signal + np.float32(BLACK_LEVEL) + sigma * self._rng.standard_normal(signal.shape, dtype=np.float32)
         return np.clip(np.rint(counts), 0, raw10.MAX_DN).astype(np.uint16)

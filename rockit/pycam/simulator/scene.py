@@ -11,6 +11,15 @@ lengths (4096 and 3375 px), so it only repeats after 13.8 million px of drift (a
 the wrong offset. Optical flow needs the drift between frames to stay a few px (about 5
 at the default 5 px/s and 1 Hz).
 
+The sky is brighter towards the horizon and vignetted by the lens, in both bands alike, and
+the on-band sky darkens a little more towards the horizon than the off-band (more of its
+shorter wavelengths are scattered out of a longer path): a clear-sky frame cancels it, the
+AA of one sky patch does not (SKY_AA_GRADIENT, like the 0.05 of Villarrica's sky from top
+to bottom). Light dilution is off unless asked for: with an extinction coefficient (per km
+at 310 nm, falling as wavelength^-4) a fraction exp(-extinction * distance) of the light
+comes through the plume, the rest is scattered into the view between plume and camera
+and carries no SO2.
+
 Positions are in pixels of the stored 648 x 486 image; columns are in ppm.m; the wind speed
 is in px/s. Everything is a function of wall-clock time, so the cameras and the
 spectrometer, each simulated on its own thread, see the same plume at the same moment.
@@ -25,7 +34,8 @@ import math
 
 import numpy as np
 
-from ..instrument import FOCAL_LENGTH_M, IMAGE_HEIGHT, IMAGE_WIDTH, PIXEL_SIZE_M
+from ..instrument import FILTER_NM, FOCAL_LENGTH_M, IMAGE_HEIGHT, IMAGE_WIDTH, ON_BAND, PIXEL_SIZE_M
+from .optics import band_optics
 
 WIDTH, HEIGHT = IMAGE_WIDTH, IMAGE_HEIGHT
 HORIZON = 410            # rows below it are the volcano's flank
@@ -40,6 +50,8 @@ GROUND_RADIANCE = 0.06   # the flank, relative to the sky
 TEXTURE_STRIPS = (4096, 3375)   # px: lengths of the two seamless noise strips (lcm 13.8 Mpx)
 TEXTURE_SCALES = (5.0, 40.0)    # px: the smallest and largest structures of the texture
 TEXTURE_CONTRAST = 0.45         # sigma of the log of the texture (a lognormal of mean 1)
+SKY_AA_GRADIENT = 0.05          # the clear sky's AA from the top of the image to the horizon
+DILUTION_REFERENCE_NM = 310.0   # the wavelength the extinction coefficient is given at
 
 MOLECULES_PER_PPMM_273K = 2.687e15   # molecules/cm^2 in 1 ppm.m at 273.15 K and 1013.25 hPa
 SO2_MOLAR_MASS = 64.066              # g/mol
@@ -47,11 +59,16 @@ AVOGADRO = 6.02214076e23             # 1/mol
 
 
 class PlumeScene:
-    def __init__(self, brightness=1.0, wind_speed=5.0, seed=0):
+    def __init__(self, brightness=1.0, wind_speed=5.0, seed=0, sky_aa_gradient=SKY_AA_GRADIENT,
+                 extinction_per_km=0.0, plume_distance_m=3000.0):
         self.brightness = brightness      # scales the whole sky: a brighter or duller day
         self.wind_speed = wind_speed      # px/s, to the left
+        self.extinction_per_km = extinction_per_km   # at 310 nm; 0: no light dilution
+        self.plume_distance_m = plume_distance_m     # for the dilution only
+        self.optics = band_optics()
         ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
         self._sky = self._sky_radiance(xs, ys)
+        self._on_sky = self._sky * np.exp(-sky_aa_gradient * np.clip(ys / HORIZON, 0, 1)).astype(np.float32)
         self._envelope = _envelope(np.maximum(VENT[0] - xs, 0), ys)
         self._strips = _texture_strips(seed)
 
@@ -63,9 +80,24 @@ class PlumeScene:
         sky = gradient * (1 - 0.25 * r2)
         return np.where(ys < HORIZON, sky, GROUND_RADIANCE).astype(np.float32)
 
-    def radiance(self):
-        """Relative sky radiance per pixel (HEIGHT, WIDTH), before any absorption."""
-        return self._sky * np.float32(self.brightness)
+    def radiance(self, band=None):
+        """Relative sky radiance per pixel (HEIGHT, WIDTH) in a band (None: the off-band's
+        shape), before any absorption."""
+        return (self._on_sky if band == ON_BAND else self._sky) * np.float32(self.brightness)
+
+    def direct_fraction(self, wavelength_nm):
+        """The share of the light that crossed the plume (1 without dilution)."""
+        per_km = self.extinction_per_km * (DILUTION_REFERENCE_NM / np.asarray(wavelength_nm, float)) ** 4
+        return np.exp(-per_km * self.plume_distance_m / 1000)
+
+    def transmission(self, band, column):
+        """What reaches a camera band through columns (ppm.m) of the plume, diluted."""
+        direct = self.optics.depth(band, column)
+        transmitted = np.exp(-direct)
+        if self.extinction_per_km:
+            f = np.float32(self.direct_fraction(FILTER_NM[band]))
+            transmitted = f * transmitted + (1 - f)
+        return transmitted
 
     def drift(self, t):
         """px the turbulence has travelled (to the left) at wall-clock time t (s)."""

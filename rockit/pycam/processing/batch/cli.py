@@ -36,19 +36,25 @@ def process(client, args):
                         "'doas' for the archive's own spectra")
     parser.add_argument('--line', action='append', help='integration line file (x=x0,x1 / y=y0,y1 / '
                         'orientation=left|right); repeat for several lines, whose rates are added')
-    parser.add_argument('--speed', choices=('flow', 'histogram', 'cross-correlation'), default='flow',
-                        help='plume speed: raw optical flow, flow corrected by its dominant plume motion, or the '
-                        'travel time between the line and a parallel one (default flow)')
+    parser.add_argument('--speed', choices=('flow', 'histogram', 'cross-correlation', 'global'), default='flow',
+                        help='plume speed: raw optical flow, flow corrected by its dominant plume motion, the '
+                        'travel time between the line and a parallel one, or one given speed (default flow)')
+    parser.add_argument('--global-speed', type=float, metavar='M_S',
+                        help='--speed global: the plume speed through every line, m/s (pyplis\'s velo_glob)')
     parser.add_argument('--cc-separation', type=float, default=10.0,
                         help='cross-correlation: px between the line and its parallel downstream (default 10)')
     cli.geometry_arguments(parser)
     cli.model_argument(parser)
-    parser.add_argument('--min-column', type=float, default=0.0,
-                        help='line pixels at or below this column (ppm.m) are sky, left out of the rate (default 0)')
+    parser.add_argument('--min-column', type=float, metavar='MOLECULES_CM2',
+                        help='line pixels at or below this column (molecules/cm^2) are sky, left out of the rate '
+                        '(default 5e16, PyCam\'s min_cd)')
     cli.temperature_argument(parser)
     parser.add_argument('--sensitivity-mask', nargs='?', const='', metavar='CELL_FOLDER',
                         help='divide AA images by the per-pixel sensitivity of a calibration cell relative to the '
                         'centre, from the calibration folder or the one named (default off)')
+    parser.add_argument('--sensitivity-cell', type=_sensitivity_cell, default='smallest', metavar='CELL',
+                        help='the cell the mask is made from: smallest (as pyplis), second_smallest (as PyCam) or the '
+                        'one closest to a column in ppm.m (default smallest)')
     parser.add_argument('--full-flow', action='store_true', help='optical flow over the whole frame (slow)')
     parser.add_argument('--jobs', type=int, help=f'runs of consecutive pairs processed at once (default the cores, '
                         f'{os.cpu_count()}, or with --scheduler the cluster\'s worker threads)')
@@ -67,6 +73,11 @@ def process(client, args):
                          '--calibration doas, and a --poll above 0')
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
+    if args.min_column is not None and not (args.min_column == 0 or args.min_column >= 1e12):
+        raise UsageError(f'--min-column is in molecules/cm^2 (PyCam: 5e16), not {args.min_column:g}: '
+                         'is it in ppm.m? (1 ppm.m is 2.687e15 at 273.15 K)')
+    if args.global_speed is not None and not args.global_speed > 0:
+        raise UsageError(f'--global-speed must be a speed above 0 m/s, not {args.global_speed:g}')
     if args.scheduler:
         from rockit.pycam.processing.batch import cluster
         try:
@@ -96,7 +107,8 @@ def process(client, args):
         if not wait_for_a_pair(args.folder, zone, args.poll, stopped):
             return 0
     try:
-        inputs = find_inputs(args.folder, args.darks, args.clear, args.calibration, zone=zone)
+        clear = 'sky' if args.background in ('sky', 'surface') else args.clear
+        inputs = find_inputs(args.folder, args.darks, clear, args.calibration, zone=zone)
         settings, registered, notes = cli.scene(args, args.folder)
         if settings.line is None:
             raise MissingInput(f'cannot process {args.folder}:\n  line: no integration line; needs a file '
@@ -107,7 +119,8 @@ def process(client, args):
             notes.append(cli.register_by_ecc(settings, inputs.pairs[0], darks))
         if args.sensitivity_mask is not None:
             from rockit.pycam.processing.calibration.sensitivity import mask_of_folder
-            settings.sensitivity = mask_of_folder(args.sensitivity_mask or inputs.calibration, settings.registration)
+            settings.sensitivity = mask_of_folder(args.sensitivity_mask or inputs.calibration, settings.registration,
+                                                  args.sensitivity_cell)
             mask = settings.sensitivity.mask
             notes.append(f'sensitivity mask: the {settings.sensitivity.cell_ppmm:g} ppm.m cell of '
                          f'{settings.sensitivity.source}, {mask.min():.2f}-{mask.max():.2f} of the centre')
@@ -122,7 +135,8 @@ def process(client, args):
     show(f'[bold]{len(run)} pairs[/bold] from {inputs.folder}'
          + (f' (names in {zone.key} time, written in UTC)' if zone else ''))
     show(f'  darks: {inputs.darks}\n  background: '
-         + (f'clear sky from {inputs.clear}' if inputs.clear else 'the sky region of each frame'))
+         + (f'clear sky from {inputs.clear}' if inputs.clear else 'a surface fitted to each frame'
+            if settings.background == 'surface' else 'the sky region of each frame'))
     show(f'  calibration: {cal.method} ({cal.source or inputs.calibration}): {cal.describe()}, r2 {cal.r2:.4f}')
     for note in notes + inputs.notes:
         show(f'  {note}')
@@ -158,6 +172,19 @@ def process(client, args):
     elif settings.geometry is None:
         show(f'no emission rates: {settings.geometry_notes[-1]}')
     return 0
+
+
+def _sensitivity_cell(text):
+    import argparse
+    from rockit.pycam.processing.calibration.sensitivity import check_cell_choice
+    try:
+        value = float(text)
+    except ValueError:
+        value = text
+    try:
+        return check_cell_choice(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _absolute_paths(args):

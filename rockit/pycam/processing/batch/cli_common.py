@@ -21,6 +21,19 @@ def scene_arguments(parser):
     parser.add_argument('--registration', help="2x3 affine warp .npy taking off-band onto on-band pixels, or "
                         "'identity' (default: found beside the data, else found by ECC)")
     parser.add_argument('--sky', help='plume-free sky region x0,y0,x1,y1 (default 550,20,600,70)')
+    parser.add_argument('--background', choices=('clear', 'sky', 'surface'), default='clear',
+                        help='I0: clear-sky frames (pyplis mode 1), the sky region of each frame, or a polynomial '
+                        'surface fitted to plume-free regions of each frame (pyplis mode 0; no clear frame needed) '
+                        '(default clear)')
+    parser.add_argument('--surface-region', action='append', metavar='X0,Y0,X1,Y1',
+                        help='plume-free region the surface is fitted to; repeat for several (default the sky region)')
+    parser.add_argument('--surface-order', type=int, default=2, help='order of the surface polynomial, 1-4 '
+                        '(default 2, as pyplis)')
+    parser.add_argument('--sky-gradient', choices=('none', 'linear', 'quadratic'), default='none',
+                        help='take off the sky AA\'s change with the row, fitted in --gradient-region (pyplis modes '
+                        '2 and 3) (default none)')
+    parser.add_argument('--gradient-region', metavar='X0,Y0,X1,Y1',
+                        help='a tall strip of plume-free sky for --sky-gradient')
 
 
 def geometry_arguments(parser):
@@ -31,6 +44,8 @@ def geometry_arguments(parser):
     group.add_argument('--pixel-size', type=float, help="pixel pitch, um (default the sensor's, 5.6)")
     group.add_argument('--geometry', help="PyCam cam_geom file: camera lat, lon, elev, azim, and source_lat, "
                        "source_lon [, plume_dir]; the flags above take precedence")
+    group.add_argument('--distance-per-pixel', action='store_true',
+                       help="each line point's distance along its own line of sight, from --geometry")
 
 
 def time_zone_argument(parser):
@@ -142,18 +157,49 @@ def scene(args, folder):
     sky = SkyRegion.parse(args.sky) if arg('sky') else DEFAULT_SKY
     focal, pixel = arg('focal_length'), arg('pixel_size')
     geometry, geometry_notes = resolve_geometry(arg('distance'), focal and focal * 1e-3, arg('fov'),
-                                                pixel and pixel * 1e-6, arg('geometry'))
+                                                pixel and pixel * 1e-6, arg('geometry'), arg('distance_per_pixel', False))
     temperature = arg('temperature', DEFAULT_TEMPERATURE_K)
     settings = ProcessingSettings(sky=sky, line=lines[0] if lines else None, extra_lines=tuple(lines[1:]),
                                   speed_mode=arg('speed', 'flow'), cc_separation_px=arg('cc_separation', 10.0),
                                   geometry=geometry, geometry_notes=geometry_notes,
                                   units=ColumnUnits(temperature), registration=registration or Registration(),
                                   full_frame_flow=arg('full_flow', False),
-                                  calibration_model=arg('model', DEFAULT_CELL_MODEL), min_column_ppmm=arg('min_column', 0.0))
+                                  calibration_model=arg('model', DEFAULT_CELL_MODEL))
+    background_settings(args, settings, notes)
+    if arg('min_column') is not None:
+        settings.min_column = args.min_column
+    if settings.speed_mode == 'global':
+        if arg('global_speed') is None:
+            raise ValueError('--speed global needs --global-speed <m/s>')
+        settings.global_speed_m_s = args.global_speed
+        notes.append(f'speed: {args.global_speed:g} m/s through every line (global)')
     notes += [f'geometry: {note}' for note in geometry_notes]
     notes.append(f'sky region: x {sky.x0}-{sky.x1}, y {sky.y0}-{sky.y1}; '
                  f'ppm.m <-> molecules/cm^2 at {temperature:g} K')
     return settings, registration is not None, notes
+
+
+def background_settings(args, settings, notes):
+    """--background, --surface-region, --surface-order, --sky-gradient, --gradient-region."""
+    from rockit.pycam.processing.background import GRADIENTS, SkyGradient, SkyRegion
+    background = getattr(args, 'background', 'clear')
+    if getattr(args, 'clear', None) == 'sky' and background == 'clear':
+        background = 'sky'
+    settings.background = background
+    if background == 'surface':
+        settings.surface_regions = tuple(SkyRegion.parse(r) for r in args.surface_region or ())
+        if not 1 <= args.surface_order <= 4:
+            raise ValueError(f'--surface-order must be 1-4, not {args.surface_order}')
+        settings.surface_order = args.surface_order
+        regions = '; '.join(str(r.as_list()) for r in settings.surface_regions or (settings.sky,))
+        notes.append(f'background: a surface of order {settings.surface_order} fitted to {regions} in each frame')
+    order = GRADIENTS[getattr(args, 'sky_gradient', 'none')]
+    if order is not None:
+        if not args.gradient_region:
+            raise ValueError(f'--sky-gradient {args.sky_gradient} needs --gradient-region x0,y0,x1,y1, a tall strip '
+                             'of plume-free sky')
+        settings.sky_gradient = SkyGradient(SkyRegion.parse(args.gradient_region), order)
+        notes.append(f'sky gradient: {args.sky_gradient} in the row, fitted in {settings.sky_gradient.region.as_list()}')
 
 
 def register_by_ecc(settings, pair, darks):

@@ -6,7 +6,7 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..background import ClearSkyBackground, SkyRegionBackground
+from ..background import background_for
 from ..calibration.columns import CALIBRATION_FILE, clear_sky_rates, find_calibration
 from ..errors import CalibrationError, MissingInput
 from ..images import DarkLibrary, load_png
@@ -16,14 +16,15 @@ from .archive import archive_pairs
 
 
 def build_background(settings, darks, clear_folder=None):
-    """Clear-sky background from a folder of Clear frames, or the sky region when None."""
-    if clear_folder is None:
-        return SkyRegionBackground(settings.sky)
+    """Clear-sky background from a folder of Clear frames, or the sky region when None; or
+    the surface fit when the settings ask for it."""
+    if clear_folder is None or settings.background != 'clear':
+        return background_for(settings)
     try:
         rates = clear_sky_rates(clear_folder, darks)
     except CalibrationError as e:
         raise MissingInput(str(e)) from None
-    return ClearSkyBackground(rates['on'], settings.registration.apply(rates['off']), settings.sky)
+    return background_for(settings, rates)
 
 
 @dataclass

@@ -10,9 +10,11 @@ ppm.m adds less AA (at Villarrica the AA per ppm.m falls about 30 % from the 304
 - kern2015: column = a * (exp(b * AA) - 1) + c   (Kern et al. 2015, J. Volcanol.
   Geotherm. Res. 300, Eq. 6, with the offset term pyplis adds)
 
-Each is fitted weighted by the 1-sigma uncertainty of every point and applied exactly as
-fitted, offset included: an empty cell's own AA reads back as about 0 ppm.m. The fit's
-covariance gives the calibration's share of each pixel's column error.
+Each is fitted weighted by the 1-sigma uncertainty of every point and applied without its
+offset, f(AA) - f(0), as pyplis applies it: plume AA is taken against clear sky, so AA 0 is
+no SO2, while the cells' AA carries their windows' own (the empty cell's AA), which the
+fitted curve absorbs as f(0). The fit's covariance gives the calibration's share of each
+pixel's column error.
 """
 import math
 
@@ -42,6 +44,11 @@ def evaluate(model, coeffs, aa):
     if model == 'kern2015':
         return coeffs[0] * np.expm1(coeffs[1] * aa) + coeffs[2]
     raise ModelError(f'unknown calibration model {model!r}')
+
+
+def applied(model, coeffs, aa):
+    """The column for plume AA: the curve less its value at AA 0."""
+    return evaluate(model, coeffs, aa) - evaluate(model, coeffs, 0.0)
 
 
 def jacobian(model, coeffs, aa):
@@ -112,11 +119,13 @@ def _fit_kern(aa, column, sigma, absolute):
     return coeffs, cov
 
 
-def column_variance(model, coeffs, cov, aa):
-    """The fit's variance of the column at each AA: J C J^T."""
+def column_variance(model, coeffs, cov, aa, keep_offset=False):
+    """The fit's variance of the applied column (f(AA) - f(0)) at each AA: J C J^T, with J
+    the applied column's derivatives by the coefficients (the offset's own error cancels);
+    keep_offset: of f(AA) itself."""
     cov = np.asarray(cov, float)
     if cov.size == 0 or not np.all(np.isfinite(cov)):
         return np.zeros(np.shape(aa)) if not np.isscalar(aa) else 0.0
-    j = jacobian(model, coeffs, aa)
+    j = jacobian(model, coeffs, aa) - (0.0 if keep_offset else jacobian(model, coeffs, 0.0))
     variance = np.einsum('ij,jk,ik->i', j, cov, j)
     return variance.reshape(np.shape(aa)) if not np.isscalar(aa) else float(variance[0])

@@ -22,6 +22,36 @@ from ...storage.names import cell_images_in
 SURFACE_DEGREE = 4      # terms x^i y^j with i + j <= 4: degree 3 misses the dip at the centre
 FIT_STEP = 4            # the surface is fitted on every 4th pixel each way: plenty for 15 terms
 CENTRE_RADIUS = 30      # px: the disk cell_absorbances takes the calibration AA in
+CELL_CHOICES = ('smallest', 'second_smallest')   # or a column in ppm.m: the cell closest to it
+DEFAULT_CELL = 'smallest'
+
+
+def check_cell_choice(choice):
+    """'smallest', 'second_smallest' or a positive column (ppm.m); else a ValueError naming it."""
+    if choice in CELL_CHOICES:
+        return choice
+    if isinstance(choice, (int, float)) and not isinstance(choice, bool) and choice > 0:
+        return float(choice)
+    raise ValueError(f'the sensitivity cell must be {" or ".join(CELL_CHOICES)} or a column in ppm.m above 0, '
+                     f'not {choice!r}')
+
+
+def chosen_cell(columns, choice=DEFAULT_CELL):
+    """The cell the mask is made from, among the cells with SO2: the smallest (pyplis's,
+    the cell closest to 0: plume AA lies on the near-linear part of the curve, where the
+    fullest cell's sensitivity does not hold), the second smallest (PyCam's), or the one
+    closest to a column (pyplis's cell_cd_closest)."""
+    filled = sorted(c for c in columns if c > 0)
+    if not filled:
+        raise CalibrationError('no calibration cell with SO2 (<time>_<filter>_<gain>ag_<exposure>ss_<N>ppmm.png)')
+    choice = check_cell_choice(choice)
+    if choice == 'smallest':
+        return filled[0]
+    if choice == 'second_smallest':
+        if len(filled) < 2:
+            raise CalibrationError(f'a second smallest cell is needed, found only {filled[0]:g} ppm.m')
+        return filled[1]
+    return min(filled, key=lambda c: abs(c - choice))
 
 
 @dataclass
@@ -76,18 +106,16 @@ def sensitivity_from_aa(cell_aa, radius=CENTRE_RADIUS):
     return mask
 
 
-def mean_cell_aa(folder, darks, registration=None, ppmm=None, clear_folder=None):
-    """(mean AA image of the cell with `ppmm` (default the fullest), that cell's column).
+def mean_cell_aa(folder, darks, registration=None, cell=DEFAULT_CELL, clear_folder=None):
+    """(mean AA image of the cell `cell` chooses (see chosen_cell), that cell's column).
     The empty cell's mean AA image, when there is one, is taken off: the windows' own
     offset is not SO2."""
     registration = registration or Registration()
     cells = cell_images_in(folder)
-    filled = sorted(c for c in cells if c > 0)
-    if not filled:
-        raise CalibrationError(f'{folder}: no calibration cell with SO2 (<time>_<filter>_<gain>ag_<exposure>ss_<N>ppmm.png)')
-    ppmm = filled[-1] if ppmm is None else ppmm
-    if ppmm not in cells:
-        raise CalibrationError(f'{folder}: no {ppmm} ppm.m cell (found {", ".join(str(c) for c in sorted(cells))})')
+    try:
+        ppmm = chosen_cell(cells, cell)
+    except CalibrationError as e:
+        raise CalibrationError(f'{folder}: {e}') from None
     clear = clear_sky_rates(clear_folder or folder, darks)
     clear_off = registration.apply(clear['off'])
 
@@ -105,13 +133,13 @@ def mean_cell_aa(folder, darks, registration=None, ppmm=None, clear_folder=None)
     return aa, ppmm
 
 
-def sensitivity_mask(folder, darks, registration=None, ppmm=None, clear_folder=None):
+def sensitivity_mask(folder, darks, registration=None, cell=DEFAULT_CELL, clear_folder=None):
     """The SensitivityMask of a calibration run's folder (its darks, clear sky and cells)."""
-    aa, ppmm = mean_cell_aa(folder, darks, registration, ppmm, clear_folder)
+    aa, ppmm = mean_cell_aa(folder, darks, registration, cell, clear_folder)
     return SensitivityMask(sensitivity_from_aa(aa), str(folder), ppmm)
 
 
-def mask_of_folder(folder, registration=None):
+def mask_of_folder(folder, registration=None, cell=DEFAULT_CELL):
     """The mask of a calibration run's folder of cell frames, using its own darks and clear
     sky; a calibration file stands for the folder it is in."""
     from pathlib import Path
@@ -120,4 +148,4 @@ def mask_of_folder(folder, registration=None):
     folder = folder.parent if folder.is_file() else folder
     if not folder.is_dir():
         raise CalibrationError(f'{folder}: no such folder')
-    return sensitivity_mask(folder, DarkLibrary.from_folder(folder), registration)
+    return sensitivity_mask(folder, DarkLibrary.from_folder(folder), registration, cell)

@@ -55,8 +55,13 @@ def load_reference(path, low=None, high=None):
 
 def line_shape(offsets, values, spacing=MODEL_SPACING):
     """The measured ILS resampled onto the model spacing, centred on its centroid and
-    normalised to unit area, so that convolving shifts nothing and keeps intensity."""
-    values = np.clip(values - values.min(), 0, None)
+    normalised to unit area, so that convolving shifts nothing and keeps intensity.
+
+    Its pedestal is kept: the wings a mercury line leaves above zero are the instrument's
+    own stray light around every wavelength, and taking the minimum off narrows the
+    shape (on the 2019-05-29 plume spectra the SO2 columns fell 3.5 % short of iFit's
+    with the same references)."""
+    values = np.clip(np.asarray(values, float), 0, None)
     centre = np.sum(offsets * values) / np.sum(values)
     half = max(centre - offsets[0], offsets[-1] - centre)
     steps = int(half / spacing)

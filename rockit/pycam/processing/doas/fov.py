@@ -7,12 +7,20 @@ best gives its radius.
 The images are averaged over BINNING x BINNING blocks first: the view is some pixels
 wide, single pixels are noisy, and a 648 x 486 series binned by 4 correlates in a few
 milliseconds.
+
+A view is accepted only when its correlation is beyond chance. Plume AA and DOAS columns
+change slowly, so neighbouring samples are not independent: each pixel's test counts the
+samples its series and the columns' are worth together, n (1 - r1 r2) / (1 + r1 r2) with
+r1, r2 their lag-1 autocorrelations (Bretherton et al. 1999), before a t test on its
+correlation and a Bonferroni bound over the pixels. Counting all samples, 30 of
+autocorrelated noise (lag-1 0.8) passed for a view in 9 of 10 trials.
 """
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
+from scipy.stats import t as student_t
 
 from ..errors import FovError
 
@@ -29,6 +37,10 @@ class FieldOfView:
     y: float
     radius: float
     correlation: float
+
+    def same_view(self, other):
+        """The same place and size (the correlation each search finds aside)."""
+        return other is not None and (self.x, self.y, self.radius) == (other.x, other.y, other.radius)
 
     def as_json(self):
         return {'x': round(self.x, 1), 'y': round(self.y, 1), 'radius': round(self.radius, 1),
@@ -71,10 +83,35 @@ def correlation_map(images, columns):
 
 def chance_correlation(samples, pixels, odds=CHANCE):
     """The correlation the best of `pixels` unrelated pixels reaches with `odds` over
-    `samples` points (Fisher's z, Bonferroni over the pixels): with 30 samples and
-    thousands of pixels, noise alone reaches about 0.7."""
+    `samples` independent points (Fisher's z, Bonferroni over the pixels): with 30 samples
+    and thousands of pixels, noise alone reaches about 0.7."""
     z = NormalDist().inv_cdf(1 - odds / max(pixels, 1))
     return math.tanh(z / math.sqrt(max(samples - 3, 1)))
+
+
+def lag1_autocorrelation(series):
+    """Lag-1 autocorrelation along the first axis, corrected for its bias in short series
+    ((n r + 1) / (n - 3)) and kept in 0-0.99: a negative one gains nothing."""
+    a = np.asarray(series, float)
+    a = a - a.mean(axis=0)
+    n = a.shape[0]
+    with np.errstate(invalid='ignore', divide='ignore'):
+        r = (a[1:] * a[:-1]).sum(axis=0) / (a * a).sum(axis=0)
+    r = (n * np.nan_to_num(r) + 1) / max(n - 3, 1)
+    return np.clip(r, 0.0, 0.99)
+
+
+def effective_samples(samples, r1, r2):
+    """Independent samples two autocorrelated series are worth together."""
+    product = np.asarray(r1, float) * np.asarray(r2, float)
+    return np.clip(samples * (1 - product) / (1 + product), 2.0, samples)
+
+
+def chance_odds(r, n_eff):
+    """One-sided odds that a correlation this high comes by chance from n_eff samples."""
+    r = np.clip(np.asarray(r, float), -0.999999, 0.999999)
+    dof = np.maximum(np.asarray(n_eff, float) - 2, 1e-9)
+    return student_t.sf(r * np.sqrt(dof / (1 - r * r)), dof)
 
 
 def search(images, columns, factor=BINNING, radii=RADII_PX):
@@ -84,10 +121,13 @@ def search(images, columns, factor=BINNING, radii=RADII_PX):
     columns = np.asarray(columns, float)
     r = correlation_map(stack, columns)
     row, col = np.unravel_index(int(np.argmax(r)), r.shape)
-    bound = chance_correlation(len(columns), int((r > -1).sum()))
-    if r[row, col] <= bound:
+    tested = int((r > -1).sum())
+    n_eff = float(effective_samples(len(columns), lag1_autocorrelation(columns), lag1_autocorrelation(stack[:, row, col])))
+    odds = float(chance_odds(r[row, col], n_eff))
+    if not odds < CHANCE / max(tested, 1):
         raise FovError(f'no pixel follows the DOAS columns better than chance: the best correlates '
-                       f'r = {r[row, col]:.2f} over {len(columns)} samples, chance reaches {bound:.2f}')
+                       f'r = {r[row, col]:.2f} over {len(columns)} samples, worth {n_eff:.0f} independent ones; '
+                       f'chance reaches {chance_correlation(n_eff, tested):.2f}')
     yy, xx = np.mgrid[:stack.shape[1], :stack.shape[2]]
     best = (radii[0], -1.0)
     for radius in radii:

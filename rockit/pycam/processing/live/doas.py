@@ -1,15 +1,21 @@
 """pycamd's spectrometer side of processing, on the processing thread: each Plume spectrum
-fitted by DOAS and logged, paired with the AA image taken with it, and the pairs of the
-last `window_s` (PyCam keeps 30 minutes) fitted into the DOAS calibration, which is saved
-and taken up again after a restart.
+fitted by DOAS and logged, paired with the AA in its field of view at the spectrum's own
+time (interpolated between the AA images before and after it, as PyCam pairs them, when
+one of them is within `pairing_s`), and the pairs of the last `window_s` (PyCam keeps 30
+minutes) fitted into the DOAS calibration, which is saved and taken up again after a
+restart. A refit is adopted only when the AA and the columns correlate beyond chance
+(counting the samples autocorrelated series are worth) with a positive slope and an r2
+of at least MIN_R2.
 
 Where the spectrometer looks in the image is configured (`doas_fov`) or found from the
-data (../doas/fov.py): until it is found, each pairing keeps a binned AA image, and the search
-runs again every few pairings, so the view follows the data.
+data (../doas/fov.py): until it is found, each pairing keeps a binned AA image and the
+search runs every few pairings; once found, it runs again only when the view is lost (a
+refit over it is refused) or on request.
 """
 import collections
 import datetime
 import logging
+import math
 
 import numpy as np
 
@@ -24,17 +30,23 @@ from ..outputs import doas_fit_npz, doas_log, doas_row
 
 log = logging.getLogger('rockit.pycam.processing')
 DOAS_CALIBRATION_FILE = DOAS_CALIBRATION_NAME
-PAIRING_S = 5.0            # a spectrum pairs with an AA image taken this close to it
+PAIRING_S = 2.0            # a spectrum pairs with the AA when an image is this close to it
 MIN_AA_SPREAD = 0.02       # the points must span this much AA to fit a line through them
+MIN_R2 = 0.5               # a refit explaining less of the columns' scatter is not adopted
 SEARCH_SAMPLES = 240       # binned AA images kept for the search (about 19 MB at 648 x 486)
-SEARCH_EVERY = 10          # pairings between searches
-MIN_SEARCH_CORRELATION = 0.5
+SEARCH_EVERY = 10          # pairings between searches while no view is found
+PENDING_SPECTRA = 50       # fitted spectra waiting for the AA image after them
+
+
+def iso(when):
+    return when.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 class LiveDoas:
     """DOAS columns in, DOAS calibrations out; publish(**status) reports as it goes."""
 
-    def __init__(self, references, out_dir, settings, publish, fov=None, window_s=1800, min_points=10):
+    def __init__(self, references, out_dir, settings, publish, fov=None, window_s=1800, min_points=10,
+                 pairing_s=PAIRING_S):
         self.out_dir = out_dir
         self.settings = settings
         self.publish = publish
@@ -46,9 +58,13 @@ class LiveDoas:
         self.fov_source = 'configured' if fov else None
         self.window_s = float(window_s)
         self.min_points = int(min_points)
+        self.pairing_s = float(pairing_s)
         self.points = collections.deque()     # (time, AA in the view, column, error)
         self.samples = collections.deque(maxlen=SEARCH_SAMPLES)   # (time, binned AA, column, error)
+        self.images = collections.deque(maxlen=2)                 # (time, AA image): the last two
+        self.pending = collections.deque(maxlen=PENDING_SPECTRA)  # (time, column, error) awaiting an image
         self._since_search = 0
+        self._search_due = fov is None
         self._log, self._log_day = None, None
         self._publish_fov()
 
@@ -66,18 +82,62 @@ class LiveDoas:
     def dark(self, name):
         self.dark_spectra[name.integration_ms] = load_spectrum(name.path)[1]
 
-    def spectrum(self, name, last_aa):
-        """Fit one Plume spectrum; returns a new DOAS calibration or None."""
+    def request_search(self):
+        """Search for the field of view again at the next pairing (a configured one stays)."""
+        if self.fov_source != 'configured':
+            self._search_due = True
+            self._since_search = SEARCH_EVERY
+
+    def image(self, when, aa):
+        """A new AA image: the spectra waiting for it are paired. A new calibration or None."""
+        self.images.append((when, aa))
+        return self._pair_waiting()
+
+    def spectrum(self, name):
+        """Fit one Plume spectrum and pair it once the AA around its time is known; returns
+        a new DOAS calibration or None."""
         if self.fitter is None:
             self.fitter = DoasFitter(DoasReferences.load(self.references))
         dark = self._dark_for(name.integration_ms)
         result = self.fitter.fit(*load_spectrum(name.path), dark)
         self._write(name, result)
-        self.publish(doas_column=result.column, doas_error=result.error,
-                     doas_time=name.time.strftime('%Y-%m-%dT%H:%M:%SZ'))
-        if not result.success or last_aa is None or abs((last_aa[0] - name.time).total_seconds()) > PAIRING_S:
+        self.publish(doas_column=result.column, doas_error=result.error, doas_time=iso(name.time))
+        if not result.success:
             return None
-        return self._pair(name.time, last_aa[1], result.column, result.error)
+        self.pending.append((name.time, result.column, result.error))
+        return self._pair_waiting()
+
+    def _pair_waiting(self):
+        calibration, waiting = None, collections.deque(maxlen=PENDING_SPECTRA)
+        for when, column, error in self.pending:
+            aa = self._aa_at(when)
+            if aa is False:
+                waiting.append((when, column, error))
+            elif aa is not None:
+                calibration = self._pair(when, aa, column, error) or calibration
+        self.pending = waiting
+        return calibration
+
+    def _aa_at(self, when):
+        """The AA image at `when`: interpolated between the images before and after it, or
+        the nearer alone when there is no other side; None when no image is within
+        pairing_s, False while the image after it may still come."""
+        if not self.images:
+            return False
+        after = [(t, aa) for t, aa in self.images if t >= when]
+        before = [(t, aa) for t, aa in self.images if t <= when]
+        if not after:
+            return False
+        near = [(abs((t - when).total_seconds()), t, aa) for t, aa in self.images]
+        if min(near, key=lambda n: n[0])[0] > self.pairing_s:
+            return None
+        if not before:
+            return after[0][1]
+        (t0, a0), (t1, a1) = before[-1], after[0]
+        if t1 == t0:
+            return a0
+        w = (when - t0).total_seconds() / (t1 - t0).total_seconds()
+        return a0 if w == 0 else a1 if w == 1 else (1 - w) * a0 + w * a1
 
     def _dark_for(self, integration_ms):
         """The dark at this integration time, else the nearest one (said once per time):
@@ -104,7 +164,7 @@ class LiveDoas:
         if self.fov_source != 'configured':
             self.samples.append((when, fov_search.binned(aa), column, error))
             self._since_search += 1
-            if self._since_search >= SEARCH_EVERY and len(self.samples) >= fov_search.MIN_SAMPLES:
+            if self._search_due and self._since_search >= SEARCH_EVERY and len(self.samples) >= fov_search.MIN_SAMPLES:
                 self._search()
         if self.fov is not None:
             self.points.append((when, aa_in_field_of_view(aa, self.fov.x, self.fov.y, self.fov.radius), column, error))
@@ -120,7 +180,8 @@ class LiveDoas:
             found = fov_search.search([s[1] for s in recent], [s[2] for s in recent])
         except fov_search.FovError:
             return
-        if found.correlation < MIN_SEARCH_CORRELATION or found == self.fov:
+        self._search_due = False
+        if found.same_view(self.fov):
             return
         self.fov, self.fov_source = found, 'search'
         # The points so far move to the new view, read from the binned images kept.
@@ -137,16 +198,54 @@ class LiveDoas:
         if len(self.points) < self.min_points:
             return None
         values = np.array([p[1:] for p in self.points], float)
-        if np.ptp(values[:, 0]) <= MIN_AA_SPREAD:
-            return None
-        calibration = doas_calibration(values[:, 0], values[:, 1], values[:, 2], self.settings.doas_calibration_model)
-        calibration.created = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        if not np.ptp(values[:, 0]) > MIN_AA_SPREAD:
+            return self._refused(f'the AA in the view spans {np.ptp(values[:, 0]):.3f}, under {MIN_AA_SPREAD}')
+        try:
+            calibration = doas_calibration(values[:, 0], values[:, 1], values[:, 2],
+                                           self.settings.doas_calibration_model)
+        except CalibrationError as e:
+            return self._refused(str(e))
+        refused = refusal(calibration, values[:, 0], values[:, 1])
+        if refused:
+            return self._refused(refused)
+        calibration.created = iso(datetime.datetime.now(datetime.timezone.utc))
+        calibration.measured = iso(self.points[-1][0])
         calibration.region = [self.fov.x, self.fov.y, self.fov.radius]
+        calibration.keep_offset = self.settings.doas_calibration_offset
         calibration.source = f'DOAS, {len(self.points)} points over the last {self.window_s:g} s'
         calibration.save(self.out_dir / DOAS_CALIBRATION_FILE)
+        self.publish(doas_refit='adopted')
         return calibration
+
+    def _refused(self, reason):
+        """A refit not adopted: said in status; a searched view that no longer gives one is lost."""
+        self.publish(doas_refit=f'refused: {reason}')
+        if self.fov_source == 'search' and not self._search_due:
+            log.info('DOAS refit refused (%s): searching for the field of view again', reason)
+            self.request_search()
+        return None
 
     def _publish_fov(self):
         self.publish(doas_fov=None if self.fov is None else {
             'x': round(self.fov.x, 1), 'y': round(self.fov.y, 1), 'radius': round(self.fov.radius, 1),
             'source': self.fov_source})
+
+
+def refusal(calibration, aa, columns):
+    """Why a DOAS calibration fitted to these points is not to be used, or '' if it is:
+    the columns must rise with the AA over the points' range, the curve explain at least
+    MIN_R2 of their scatter, and the correlation be beyond chance at fov.CHANCE, counting
+    the samples the two autocorrelated series are worth (in time order)."""
+    from ..calibration.models import derivative
+    slopes = derivative(calibration.model, calibration.coeffs, np.array([aa.min(), aa.max()]))
+    if not np.all(slopes > 0):
+        return 'the columns do not rise with the AA'
+    if not calibration.r2 >= MIN_R2:
+        return f'r2 {calibration.r2:.2f} below {MIN_R2}'
+    r = float(np.corrcoef(aa, columns)[0, 1])
+    n_eff = float(fov_search.effective_samples(len(aa), fov_search.lag1_autocorrelation(aa),
+                                               fov_search.lag1_autocorrelation(columns)))
+    odds = float(fov_search.chance_odds(r, n_eff))
+    if not (math.isfinite(odds) and odds < fov_search.CHANCE):
+        return f'r = {r:.2f} over {len(aa)} points (worth {n_eff:.0f}) is within chance'
+    return ''

@@ -143,6 +143,11 @@ class LiveProcessor:
             self._lock.notify_all()
         return True
 
+    def request_fov_search(self):
+        """Search for the spectrometer's field of view again with the next pairings (one
+        found by a search is otherwise kept until a refit over it is refused)."""
+        self._queue_reference(('fov search', None))
+
     def __call__(self, saved):
         """pycamd's hook: a SavedImagePair or SavedSpectrum (rockit/pycam/storage/saved.py)."""
         if self._thread is None:

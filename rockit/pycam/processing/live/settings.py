@@ -12,12 +12,18 @@ def settings_from_config(config, base=None):
     plume_distance_m, focal_length_m or field_of_view_deg, pixel_size_m (default the
     sensor's), or geometry_file (PyCam's cam_geom format): without a distance and a lens no
     emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
-    poly2, kern2015; default poly2), doas_calibration_model (default linear);
-    min_column_ppmm (default 0); flow_margin_px; sensitivity_mask (a folder of calibration
-    cell frames with its darks and clear sky: AA divided by the cell's per-pixel
-    sensitivity relative to the centre; default off). The processor itself also
-    reads background: 'clear' (default: Clear captures once there are some) or 'sky' (the
-    sky region of each frame, e.g. when Clear captures cannot avoid the plume).
+    poly2, kern2015; default poly2), doas_calibration_model (default linear),
+    doas_calibration_offset (default false: the DOAS curve applied less its value at AA 0);
+    min_column (molecules/cm^2, default 5e16); flow_margin_px; sensitivity_mask (a folder
+    of calibration cell frames with its darks and clear sky: AA divided by the cell's
+    per-pixel sensitivity relative to the centre; default off), sensitivity_cell (smallest,
+    the default, second_smallest, or a column in ppm.m: the cell the mask is made from);
+    background: 'clear' (default: Clear captures once there are some), 'sky' (the sky
+    region of each frame, e.g. when Clear captures cannot avoid the plume) or 'surface' (a
+    polynomial surface fitted to surface_regions, default the sky region, of order
+    surface_order, default 2); sky_gradient ('none', 'linear', 'quadratic') fitted in
+    sky_gradient_region; speed_mode 'global' with global_speed_m_s; distance_per_pixel
+    (true: each line point's distance along its line of sight, from geometry_file).
     """
     from ..background import SkyRegion
     from ..calibration.columns import DEFAULT_TEMPERATURE_K, ColumnUnits
@@ -35,11 +41,21 @@ def settings_from_config(config, base=None):
     lines = distinct_names([_line(item) for item in (line if isinstance(line, list) else [line] if line else [])])
     if lines:
         settings.line, settings.extra_lines = lines[0], tuple(lines[1:])
+    _background(config, settings)
+    if 'min_column_ppmm' in config:
+        raise ValueError('processing: min_column_ppmm is no longer read: give min_column in molecules/cm^2 '
+                         '(1 ppm.m is 2.687e15 at 273.15 K)')
+    if config.get('min_column') is not None:
+        settings.min_column = _number(config, 'min_column', float, 0)
     if config.get('speed_mode'):
         if config['speed_mode'] not in SPEED_MODES:
             raise ValueError(f'processing: speed_mode must be one of {", ".join(SPEED_MODES)}, '
                              f'not {config["speed_mode"]!r}')
         settings.speed_mode = config['speed_mode']
+    if settings.speed_mode == 'global':
+        if config.get('global_speed_m_s') is None:
+            raise ValueError('processing: speed_mode global needs global_speed_m_s (the plume speed, m/s)')
+        settings.global_speed_m_s = _number(config, 'global_speed_m_s', float, 0)
     if config.get('cc_separation_px') is not None:
         settings.cc_separation_px = _number(config, 'cc_separation_px', float, 1)
     if config.get('cc_window') is not None:
@@ -51,18 +67,65 @@ def settings_from_config(config, base=None):
         settings.registration = Registration.load(warp)
     settings.geometry, settings.geometry_notes = resolve_geometry(
         config.get('plume_distance_m'), config.get('focal_length_m'), config.get('field_of_view_deg'),
-        config.get('pixel_size_m'), config.get('geometry_file'))
+        config.get('pixel_size_m'), config.get('geometry_file'), _flag(config, 'distance_per_pixel'))
     settings.units = ColumnUnits(float(config.get('reference_temperature_k', DEFAULT_TEMPERATURE_K)))
     if config.get('flow_margin_px'):
         settings.flow_margin = int(config['flow_margin_px'])
     for key in ('calibration_model', 'doas_calibration_model'):
         if key in config:
             setattr(settings, key, check_model(config[key]))
-    if config.get('min_column_ppmm') is not None:
-        settings.min_column_ppmm = float(config['min_column_ppmm'])
+    if 'doas_calibration_offset' in config:
+        settings.doas_calibration_offset = _flag(config, 'doas_calibration_offset')
     if config.get('sensitivity_mask') not in (None, False, ''):
-        settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration)
+        settings.sensitivity = _sensitivity(config['sensitivity_mask'], settings.registration,
+                                            _sensitivity_cell(config.get('sensitivity_cell', 'smallest')))
+    elif 'sensitivity_cell' in config:
+        _sensitivity_cell(config['sensitivity_cell'])
     return settings
+
+
+def _background(config, settings):
+    from ..background import BACKGROUNDS, GRADIENTS, SkyGradient
+    background = config.get('background', 'clear')
+    if background not in BACKGROUNDS:
+        raise ValueError(f'processing: background must be one of {", ".join(BACKGROUNDS)}, not {background!r}')
+    settings.background = background
+    if config.get('surface_regions') is not None:
+        regions = config['surface_regions']
+        if not isinstance(regions, list) or not regions:
+            raise ValueError(f'processing: surface_regions must be a list of [x0, y0, x1, y1], not {regions!r}')
+        settings.surface_regions = tuple(_region(config, 'surface_regions', r) for r in regions)
+    if config.get('surface_order') is not None:
+        settings.surface_order = _number(config, 'surface_order', int, 1)
+        if settings.surface_order > 4:
+            raise ValueError(f'processing: surface_order must be 1-4, not {config["surface_order"]!r}')
+    gradient = config.get('sky_gradient', 'none')
+    if gradient not in GRADIENTS:
+        raise ValueError(f'processing: sky_gradient must be one of {", ".join(GRADIENTS)}, not {gradient!r}')
+    if GRADIENTS[gradient] is not None:
+        if config.get('sky_gradient_region') is None:
+            raise ValueError(f'processing: sky_gradient {gradient} needs sky_gradient_region [x0, y0, x1, y1], '
+                             'a tall strip of plume-free sky')
+        settings.sky_gradient = SkyGradient(_region(config, 'sky_gradient_region', config['sky_gradient_region']),
+                                            GRADIENTS[gradient])
+
+
+def _region(config, key, value):
+    from ..background import SkyRegion
+    if not (isinstance(value, (list, tuple)) and len(value) == 4
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        raise ValueError(f'processing: {key} needs [x0, y0, x1, y1] in whole pixels, not {value!r}')
+    try:
+        return SkyRegion(*value)
+    except ValueError as e:
+        raise ValueError(f'processing: {key}: {e}') from None
+
+
+def _flag(config, key):
+    value = config.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f'processing: {key} must be true or false, not {value!r}')
+    return value
 
 
 def _number(config, key, kind, minimum):
@@ -74,13 +137,21 @@ def _number(config, key, kind, minimum):
     return kind(value)
 
 
-def _sensitivity(folder, registration):
+def _sensitivity_cell(cell):
+    from ..calibration.sensitivity import check_cell_choice
+    try:
+        return check_cell_choice(cell)
+    except ValueError as e:
+        raise ValueError(f'processing: sensitivity_cell: {e}') from None
+
+
+def _sensitivity(folder, registration, cell):
     from ..errors import CalibrationError
     from ..calibration.sensitivity import mask_of_folder
     if not isinstance(folder, str):
         raise ValueError(f'processing: sensitivity_mask must be a folder of calibration cell frames, not {folder!r}')
     try:
-        return mask_of_folder(folder, registration)
+        return mask_of_folder(folder, registration, cell)
     except (CalibrationError, LookupError, OSError) as e:
         raise ValueError(f'processing: sensitivity_mask: {e}') from None
 
@@ -91,3 +162,19 @@ def _line(item):
         return IntegrationLine(item['x'][0], item['y'][0], item['x'][1], item['y'][1],
                                item.get('orientation', 'left'), item.get('name', ''))
     return IntegrationLine.load(item)
+
+
+LIVE_LIMITS = {                     # key: (default, smallest)
+    'doas_window_s': (1800.0, 1.0),             # DOAS points kept for the calibration (PyCam: 30 min)
+    'doas_pairing_s': (2.0, 0.0),               # a spectrum pairs with AA images this close to it
+    'doas_calibration_max_age_s': (3600.0, 1.0),   # a DOAS calibration older than this is not used
+    'cell_calibration_max_age_s': (86400.0, 1.0),  # nor cells captured longer ago than this
+}
+
+
+def live_limits(config):
+    """pycamd's live-only numbers (LIVE_LIMITS), each checked: a wrong one named."""
+    limits = {}
+    for key, (default, minimum) in LIVE_LIMITS.items():
+        limits[key] = default if config.get(key) is None else _number(config, key, float, minimum)
+    return limits

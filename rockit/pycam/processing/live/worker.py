@@ -3,19 +3,20 @@ kept, the pipeline built from them, each pair turned into outputs and status, an
 spectra handed to the DOAS side (doas.py). Runs only on the processing thread, so
 numpy and OpenCV load there and nothing here needs a lock of its own.
 """
+import datetime
 import logging
 import math
 import time
 
 import numpy as np
 
-from ..background import ClearSkyBackground, SkyRegionBackground
+from ..background import background_for
 from ..calibration.columns import Calibration, cell_absorbances, fit_cells
 from ..errors import CalibrationError
 from ..calibration.models import PARAMETERS
 from ..images import DarkLibrary, counts_per_second, load_png
 from .late import DEFAULT_LATE_PAIRS, LatePairs
-from .settings import settings_from_config
+from .settings import live_limits, settings_from_config
 from ..outputs import PairWriter
 from ..pipeline import LivePipeline, ProcessingSettings
 
@@ -50,13 +51,15 @@ class LiveWorker:
         self.writer = None
         self.writer_day = None
         self.last_aa = None        # (time, AA image)
+        self.limits = live_limits(config if isinstance(config, dict) else {})
+        self.clock = None          # the newest data time seen: calibrations age by it
+        self.streaming = False     # a pair or spectrum has come
         self.doas = None
         if processor._doas_references is not None:
             from .doas import LiveDoas
-            config = config if isinstance(config, dict) else {}
             self.doas = LiveDoas(processor._doas_references, processor.out_dir, self.settings, self._publish_doas,
-                                 processor._doas_fov, config.get('doas_window_s', 1800), processor._min_doas_points)
-        self.calibration = self._first_calibration(processor._calibration_path)
+                                 processor._doas_fov, self.limits['doas_window_s'], processor._min_doas_points,
+                                 self.limits['doas_pairing_s'])
         self.late = LatePairs(config.get('late_pairs', DEFAULT_LATE_PAIRS) if isinstance(config, dict)
                               else DEFAULT_LATE_PAIRS)
         self._publish_late()
@@ -64,30 +67,80 @@ class LiveWorker:
         if isinstance(config, dict) and config.get('pycam_outputs'):
             from ..pycam_outputs import PycamEmissionFiles
             self.pycam_files = PycamEmissionFiles(processor.out_dir, self.settings, fresh=False)
-        self._publish_calibration()
+        self.calibration = None
+        self.waiting = None        # why the cells captured have not given a calibration yet
+        self.candidates = self._first_calibrations(processor._calibration_path)
+        self._choose_calibration()
 
-    def _first_calibration(self, configured):
-        """The configured calibration, else the one saved before a restart (DOAS first: it
-        is the one that replaces cells live)."""
+    def _first_calibrations(self, configured):
+        """{'configured', 'cell', 'doas': Calibration or None}: the configured calibration, and
+        the cell and DOAS calibrations saved before a restart (used while within their age)."""
         if configured:
-            return Calibration.load(configured)
-        saved = self.doas.saved_calibration() if self.doas else None
-        cells = self.p.out_dir / CELL_CALIBRATION_FILE
-        if saved is None and cells.is_file():
+            return {'configured': Calibration.load(configured), 'cell': None, 'doas': None}
+        cells, saved = self.p.out_dir / CELL_CALIBRATION_FILE, None
+        if cells.is_file():
             try:
                 saved = Calibration.load(cells)
             except CalibrationError as e:
                 log.warning('saved cell calibration not used: %s', e)
-        return saved
+        return {'configured': None, 'cell': saved, 'doas': self.doas.saved_calibration() if self.doas else None}
+
+    def _now(self):
+        return self.clock or datetime.datetime.now(datetime.timezone.utc)
+
+    def _see(self, when, reference=False):
+        """Data taken at `when` has come: the clock calibrations age by moves on. Darks,
+        clear sky and cells move it only until the first pair or spectrum, which sets it:
+        an archive replayed (batch/replay.py) gives them first, whenever they were taken."""
+        if reference and self.streaming:
+            return
+        if not reference and not self.streaming:
+            self.streaming, self.clock = True, when
+        elif self.clock is None or when > self.clock:
+            self.clock = when
+
+    def _age_s(self, calibration):
+        taken = calibration.data_time()
+        return None if taken is None else max((self._now() - taken).total_seconds(), 0.0)
+
+    def _expired(self, kind, calibration):
+        """A live cell or DOAS calibration older than its limit (a configured one never is)."""
+        limit = self.limits.get(f'{calibration.method}_calibration_max_age_s')
+        age = self._age_s(calibration)
+        return kind != 'configured' and limit is not None and age is not None and age > limit
+
+    def _choose_calibration(self):
+        """The newest calibration within its age limit: a DOAS calibration never outranks
+        newer cells, nor cells a newer DOAS calibration; an expired one is never used. The
+        pairs kept while there was none are processed again with the one adopted."""
+        usable = [(c.data_time() or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc), c)
+                  for kind, c in self.candidates.items() if c is not None and not self._expired(kind, c)]
+        chosen = max(usable, key=lambda u: u[0])[1] if usable else None
+        adopted = chosen is not self.calibration
+        if adopted:
+            self.calibration = chosen
+            if self.pipeline is not None:
+                # Swapped in, not rebuilt: the speed's history (the cross-correlation
+                # window) must outlive a new calibration.
+                self.pipeline.calibration = chosen
+        self._publish_calibration()
+        if adopted and chosen is not None:
+            self._recompute_late()
 
     # references
 
     def reference(self, item):
         kind, name = item
+        if kind == 'fov search':
+            if self.doas is not None:
+                self.doas.request_search()
+            return
         if kind == 'dark spectrum':
             if self.doas:
                 self.doas.dark(name)
             return
+        self._see(name.time, reference=True)
+        self._choose_calibration()        # a saved one may be within its age by this data's time
         frame = load_png(name.path)
         if name.kind == 'Dark':
             self.darks.add(name.band, name.exposure_us, frame)
@@ -95,6 +148,7 @@ class LiveWorker:
         elif name.kind == 'Clear':
             self.clear[name.band] = (name, frame)
         else:
+            self.pipeline = None   # late pairs recomputed with a new cell calibration see this frame's references
             if self.cells_time is not None and (name.time - self.cells_time).total_seconds() > CELL_SESSION_GAP_S:
                 self.cells = {}        # a new calibration run: never mix cells of two runs
             self.cells_time = name.time
@@ -115,33 +169,35 @@ class LiveWorker:
         if len(usable) < PARAMETERS[self.settings.calibration_model] or rates is None:
             # More cells of this run may still come; until then status says what is missing.
             model, needed = self.settings.calibration_model, PARAMETERS[self.settings.calibration_model]
-            self._publish_calibration(f'a {model} calibration needs {needed} cell captures with both cameras, '
-                                      f'0 ppm.m among them; so far {", ".join(map(str, sorted(usable))) or "none"}'
-                                      + ('' if rates is not None else '; and Clear frames of both cameras'))
+            self.waiting = (f'a {model} calibration needs {needed} cell captures with both cameras, '
+                            f'0 ppm.m among them; so far {", ".join(map(str, sorted(usable))) or "none"}'
+                            + ('' if rates is not None else '; and Clear frames of both cameras'))
+            self._publish_calibration()
             return
-        if self.calibration is not None and self.calibration.method == 'doas':
-            return                 # the plume's own light path calibrates; cells are the fallback
+        self.waiting = None
         frames, region = cell_absorbances(usable, rates, self.darks, self.settings.registration)
-        self.calibration = fit_cells(frames, region, 'live cell captures', self.settings.calibration_model)
-        self.calibration.save(self.p.out_dir / CELL_CALIBRATION_FILE)
-        self._publish_calibration()
+        calibration = fit_cells(frames, region, 'live cell captures', self.settings.calibration_model)
+        calibration.measured = self.cells_time.strftime('%Y-%m-%dT%H:%M:%SZ')
+        calibration.save(self.p.out_dir / CELL_CALIBRATION_FILE)
+        self.candidates['cell'] = calibration
+        self._choose_calibration()
 
-    def _publish_calibration(self, waiting=None):
-        """waiting: why cells captured have not given a calibration yet (none in use)."""
+    def _publish_calibration(self):
         cal = self.calibration
-        state = {'state': 'none', **({'waiting': waiting} if waiting else {})} if cal is None else {
+        state = {'state': 'none', **({'waiting': self.waiting} if self.waiting else {})} if cal is None else {
             'state': cal.method, 'model': cal.model, 'slope': plain(cal.slope), 'intercept': plain(cal.intercept),
-            'r2': plain(cal.r2), 'unit': cal.unit, 'created': cal.created}
+            'r2': plain(cal.r2), 'unit': cal.unit, 'created': cal.created, 'measured': cal.measured,
+            'age_s': plain(self._age_s(cal)), 'max_age_s': self.limits.get(f'{cal.method}_calibration_max_age_s')}
+        expired = sorted(c.method for kind, c in self.candidates.items() if c is not None and self._expired(kind, c))
+        if expired:
+            state['expired'] = expired
         self.p._publish(calibration=state)
 
     def _build_pipeline(self):
         if not {'on', 'off'} <= self.darks.bands():
             raise LookupError('no dark frames for both cameras yet: capture Dark frames (pycam darks)')
-        use_clear = not (isinstance(self.p._config, dict) and self.p._config.get('background') == 'sky')
-        rates = self._clear_rates() if use_clear else None
         s = self.settings
-        background = (SkyRegionBackground(s.sky) if rates is None else
-                      ClearSkyBackground(rates['on'], s.registration.apply(rates['off']), s.sky))
+        background = background_for(s, self._clear_rates() if s.background == 'clear' else None)
         # The last AA image is the worker's, not the pipeline's: a new calibration or
         # reference rebuilds the pipeline, and the next pair's flow still needs it.
         self.pipeline = LivePipeline(s, self.darks, background, self.calibration, previous=self.last_aa)
@@ -152,6 +208,8 @@ class LiveWorker:
     def pair(self, job):
         on, on_meta, off, off_meta, on_image, off_image = job
         started = time.perf_counter()
+        self._see(on.time)
+        self._choose_calibration()        # the one in use may have expired by this pair's time
         if self.pipeline is None:
             self._build_pipeline()
         on_raw = load_png(on.path) if on_image is None else np.asarray(on_image, np.float32)
@@ -165,6 +223,8 @@ class LiveWorker:
             self._publish_late()
         self.last_aa = (on.time, result.aa)
         elapsed = (time.perf_counter() - started) * 1000
+        if self.doas is not None:
+            self._doas_calibrated(self.doas.image(on.time, result.aa))
         with self.p._lock:
             self.p._status['pairs_processed'] += 1
         self.p._publish(last_pair_time=on.time.strftime('%Y-%m-%dT%H:%M:%SZ'),
@@ -204,17 +264,16 @@ class LiveWorker:
     def spectrum(self, name):
         if self.doas is None:
             return
-        calibration = self.doas.spectrum(name, self.last_aa)
+        self._see(name.time)
+        calibration = self.doas.spectrum(name)
         with self.p._lock:
             self.p._status['spectra_processed'] += 1
+        self._doas_calibrated(calibration)
+
+    def _doas_calibrated(self, calibration):
         if calibration is not None:
-            self.calibration = calibration
-            self._publish_calibration()
-            if self.pipeline is not None:
-                # Swapped in, not rebuilt: a refit comes with every spectrum, and the speed's
-                # history (the cross-correlation window) must outlive it.
-                self.pipeline.calibration = calibration
-            self._recompute_late()
+            self.candidates['doas'] = calibration
+            self._choose_calibration()
 
     def _publish_doas(self, **values):
         self.p._publish(**{k: plain(v) if isinstance(v, float) else v for k, v in values.items()})

@@ -10,7 +10,9 @@ pixel, by one of three methods:
   flow_hybrid); elsewhere the raw flow is kept;
 - cross-correlation: the travel time of the line-integrated AA from the line to a parallel
   line `cc_separation_px` downstream, over the last `cc_window` images; one speed for the
-  whole line, none until the window has filled.
+  whole line, none until the window has filled;
+- global: no measurement, one configured speed through the line (the pipeline's
+  global_speed_m_s; pyplis's velo_glob), for plumes too faint or smooth to follow.
 """
 import collections
 
@@ -20,7 +22,7 @@ from ..emission import IntegrationLine
 from .flow import LineFlow, bytescale, contrast_range, cross_correlation_speed, farneback, normal_displacement
 from .flow import resample_series
 
-SPEED_MODES = ('flow', 'histogram', 'cross-correlation')
+SPEED_MODES = ('flow', 'histogram', 'cross-correlation', 'global')
 HISTOGRAM_BINS = 60
 HYBRID_TOLERANCE = 2.0      # histogram widths a raw displacement may stray before it is replaced
 MIN_LENGTH_PX = 1.0         # shorter flow vectors say little about the plume's motion (pyplis's min_length)
@@ -57,6 +59,7 @@ class LineSpeed:
         self.line = line
         self.s = settings
         self._flow = None
+        self.spread_px = None
         if settings.speed_mode == 'cross-correlation':
             self.downstream = parallel_line(line, settings.cc_separation_px)
             self.history = collections.deque(maxlen=settings.cc_window)
@@ -67,12 +70,15 @@ class LineSpeed:
                                  float(np.nansum(self.downstream.profile(aa)))))
 
     def displacement(self, first, following, dt, plume_mask=None):
-        """Displacement through the line per line pixel (px over dt), or None."""
+        """Displacement through the line per line pixel (px over dt), or None. Sets
+        `spread_px`: the width of the histogram of the flow through the line over the
+        moving plume around it (pyplis's histogram sigma), None where there is none."""
         mode = self.s.speed_mode
+        self.spread_px = None
         if mode == 'cross-correlation':
             return self._cross_correlation(dt)
         normal, crop_flow, origin = self._raw(first, following)
-        if mode == 'flow' or crop_flow is None:
+        if crop_flow is None:
             return normal
         x0, y0 = origin
         h, w = crop_flow.shape[:2]
@@ -84,6 +90,9 @@ class LineSpeed:
         if dominant is None:
             return normal
         peak, width = dominant
+        self.spread_px = width
+        if mode == 'flow':
+            return normal
         line_plume = plume_mask(self.line.profile(following)) if plume_mask else np.ones(normal.shape, bool)
         stray = np.abs(normal - peak) > HYBRID_TOLERANCE * max(width, 0.05)
         return np.where(stray | ~line_plume, peak, normal)
