@@ -80,3 +80,35 @@ def test_late_pairs_must_be_a_count(tmp_path, value):
     finally:
         processor.stop()
     assert 'late_pairs' in status['last_error'] and repr(value) in status['last_error']
+
+
+def test_pairs_after_a_calibration_expired_get_rates_from_the_next_one(tmp_path):
+    """Once the calibration in use is past its age there is none: the pairs that follow
+    are kept, and processed again when newer cells are adopted."""
+    import datetime
+    first, later = tmp_path / 'first', tmp_path / 'later'
+    write_synthetic_day(first, pairs=2)
+    times = write_synthetic_day(later, pairs=3, start=datetime.datetime(2024, 5, 1, 12, 40))
+    processor = LiveProcessor(tmp_path / 'out', dict(CONFIG, cell_calibration_max_age_s=60)).start()
+    try:
+        _feed(processor, [n for n in images_in(first) if n.kind != 'Plume'])
+        _pairs(processor, first)
+        assert processor.status()['calibration']['state'] == 'cell'
+        references = [n for n in images_in(later) if n.kind != 'Plume']
+        _feed(processor, [n for n in references if n.cell_ppmm is None])
+        _pairs(processor, later)
+        expired = processor.status()
+        _feed(processor, [n for n in references if n.cell_ppmm is not None])
+        status = processor.status()
+    finally:
+        processor.stop()
+    assert expired['calibration']['state'] == 'none' and expired['calibration']['expired'] == ['cell']
+    assert expired['late_pairs_waiting'] == 3
+    assert status['calibration']['state'] == 'cell' and status['calibration']['measured'] == '2024-05-01T12:40:12Z'
+    assert status['late_pairs_recomputed'] == 3 and status['late_pairs_waiting'] == 0
+    rows = _rows(tmp_path / 'out')
+    stamps = [f'{t:%Y-%m-%dT%H:%M:%SZ}' for t in times]
+    assert [r['calibration'] for r in rows if r['time'] in stamps and not r['late']] == ['', '', '']
+    late = [r for r in rows if r['late'] == '1']
+    assert [r['time'] for r in late] == stamps and all(r['calibration'] == 'cell' for r in late)
+    assert all(float(r['emission_rate_kg_s']) > 0 for r in late[1:])
