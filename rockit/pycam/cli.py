@@ -104,6 +104,8 @@ def status(client, args):
         lines.append(f'[bold red]Acquisition stopped: {storage["error"]}[/bold red]')
     lines += field_lines.lines(data)
     lines.append(f'Frame rate: {data["settings"]["frame_rate"]:g} Hz')
+    if (data.get('cell_session') or {}).get('cells'):
+        lines.append(_cell_line(data['cell_session']))
     if 'processing' in data:
         lines += _processing_lines(data['processing'])
     lines.append(f'Updated: {data["date"]}')
@@ -156,6 +158,32 @@ def capture(client, args):
     return client.call('capture', args[0], _device(args[1:]), timeout=CAPTURE_TIMEOUT)
 
 
+def _cell_line(session):
+    seen = ', '.join(f'{ppmm} ppm.m ' + ('+'.join(band for band in ('on', 'off') if counts[band]) or 'none')
+                     for ppmm, counts in session['cells'].items())
+    state = '[green]complete[/green]' if session['complete'] else 'still to capture: ' + ', '.join(session['missing'])
+    return f'Cell session: {seen}; {state}'
+
+
+def cells(client, args):
+    """pycam cells <N>ppmm [--band on|off|both]: one capture with the cell in front of that
+    lens (both: a cell on each), then what the session still lacks."""
+    band = 'both'
+    if '--band' in args:
+        at = args.index('--band')
+        if at + 1 >= len(args):
+            raise UsageError('--band takes on, off or both')
+        band, args = args[at + 1], args[:at] + args[at + 2:]
+    if len(args) != 1 or not args[0].endswith('ppmm') or not args[0][:-4].isdigit():
+        raise UsageError('name the cell as <N>ppmm, e.g. 304ppmm')
+    if band not in ('on', 'off', 'both'):
+        raise UsageError(f'--band takes on, off or both, not {band!r}')
+    code = client.call('capture_cell', int(args[0][:-4]), band, timeout=CAPTURE_TIMEOUT)
+    if code == 0:
+        show(_cell_line(client.status()['cell_session']))
+    return code
+
+
 def darks(client, args):
     return client.call('capture_darks', _device(args), timeout=CAPTURE_TIMEOUT)
 
@@ -202,6 +230,8 @@ COMMANDS = {
     'stop': Command(stop, '[cameras|spectrometer]', 'stop continuous acquisition and dark sequences'),
     'capture': Command(capture, '<type> [cameras|spectrometer]',
                        'take one capture: Test, Dark, Clear, Plume or <N>ppmm'),
+    'cells': Command(cells, '<N>ppmm [--band on|off|both]',
+                     'a calibration cell capture in front of one lens or both, and what is still to capture'),
     'darks': Command(darks, '[cameras|spectrometer]', 'take darks at every exposure of the list'),
     'set': Command(set_settings, '<setting> <value> [...]', 'change settings together (pycam settings)'),
     'settings': Command(list_settings, '', 'list the settings with their current values'),

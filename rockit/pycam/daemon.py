@@ -22,6 +22,7 @@ from rockit.common.log import ChangeLog
 from rockit.common.pyro import command, query
 
 from .acquisition.cameras import CameraPairAcquisition
+from .acquisition.cells import CellSession
 from .acquisition.loop import AcquisitionContext, StorageState
 from .acquisition.pairing import PairMatcher
 from .acquisition.spectrometer import SpectrometerAcquisition
@@ -29,6 +30,7 @@ from .codes import CommandStatus, DeviceStatus
 from .config import PycamConfig
 from .devices import camera, remote, selection
 from .errors import StorageError
+from .instrument import OFF_BAND, ON_BAND
 from .export import FrameExportQueries
 from .field.scheduler import Acquisition as ScheduledAcquisition
 from .field.station import FieldStation
@@ -41,10 +43,16 @@ COMMAND_TIMEOUT = 30.0      # s for commands that only reach a device thread
 
 DEVICE = Choice(('cameras', 'spectrometer', 'all'), CommandStatus.InvalidDevice)
 ONE_DEVICE = Choice(('cameras', 'spectrometer'), CommandStatus.InvalidDevice)
+CELL_BAND = Choice(('on', 'off', 'both'), CommandStatus.InvalidDevice)
 
 
 def _capture_type(daemon, value):
     return None if names.valid_capture_type(value) else CommandStatus.InvalidCaptureType
+
+
+def _cell_ppmm(daemon, value):
+    ok = isinstance(value, int) and not isinstance(value, bool) and names.valid_capture_type(f'{value}ppmm')
+    return None if ok else CommandStatus.InvalidCaptureType
 
 
 def load_processor(config, log):
@@ -69,6 +77,7 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         self.storage = StorageState(self.store)
         self.processor = processor
         self._changes = ChangeLog(log)
+        self.cells = CellSession()
         remote_cameras = config.remote_cameras
         self.pairs = None
         if remote_cameras:
@@ -172,6 +181,7 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         data = {'date': status.utc_now(), 'status': state,
                 'status_label': DeviceStatus.label(state), 'settings': self.settings.values(),
                 'storage': {**self.storage.snapshot(), **self.field.storage_status()}, **parts,
+                'cell_session': self.cells.status(),
                 **self.field.status()}
         if self.processor is not None and hasattr(self.processor, 'status'):
             try:
@@ -223,6 +233,25 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         """One capture of a type (Test, Dark, Clear, Plume, <N>ppmm); returns once saved."""
         return self._on_groups(self._selected(device), 'capture_single', capture_type,
                                timeout_for=self._capture_timeout)
+
+    @command(ppmm=_cell_ppmm, band=CELL_BAND)
+    def capture_cell(self, ppmm, band='both'):
+        """One capture of a calibration cell of ppmm ppm.m in front of one lens (band on or
+        off) or both. With one cell moved from lens to lens, the other camera sees clear
+        sky: its frame is saved as Clear, so cells are fitted only from frames that saw the
+        cell. What each camera has seen so far is in status['cell_session']."""
+        groups = self._selected('cameras')
+        cell = f'{ppmm}ppmm'
+        if band == 'both':
+            kinds = cell
+        elif len(groups) > 1:
+            raise Refused(CommandStatus.InvalidDevice, 'one lens at a time needs both cameras on this Pi')
+        else:
+            covered = ON_BAND if band == 'on' else OFF_BAND
+            kinds = {b: cell if b == covered else 'Clear' for b in (ON_BAND, OFF_BAND)}
+        code = self._on_groups(groups, 'capture_single', kinds, timeout_for=self._capture_timeout)
+        self.cells.record(ppmm, ('on', 'off') if band == 'both' else (band,))
+        return code
 
     @command(device=DEVICE)
     def capture_darks(self, device='all'):

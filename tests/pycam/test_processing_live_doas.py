@@ -52,7 +52,9 @@ def test_live_fov_search_and_doas_calibrated_rates(make_pycam):
     assert pycam.call('stop_acquisition') == CommandStatus.Succeeded
     assert live['calibration']['state'] == 'doas' and live['pairs_failed'] == 0
 
-    rows = [r for r in csv_rows(pycam) if r['calibration'] == 'doas']
+    # The rows written as the pairs came (the ones from before the calibration, processed
+    # again with it and flagged late, are late.py's and its tests').
+    rows = [r for r in csv_rows(pycam) if r['calibration'] == 'doas' and not r.get('late')]
     assert len(rows) >= 5, 'the rates go on once the DOAS calibration replaces none'
     measured = [float(r['emission_rate_kg_s']) for r in rows]
     expected = [truth.emission_rate(r['time']) for r in rows]

@@ -58,11 +58,16 @@ class CameraPairAcquisition(Acquisition):
         return [(suffix, band) for suffix, band in BAND_SUFFIX.items() if band in self.cameras]
 
     def capture_and_save(self, capture_type, moment, dark_exposure=None):
+        """capture_type: one for both bands, or {band: type} (a cell in front of one lens,
+        the other's frame Clear); the pair is delivered under the cell's type."""
+        kinds = capture_type if isinstance(capture_type, dict) else {band: capture_type for band in self.cameras}
+        if isinstance(capture_type, dict):
+            capture_type = next(kind for kind in kinds.values() if kind.endswith('ppmm'))
         values, generations = self.context.settings.snapshot()
         requested = {}
         for suffix, band in self._bands_here():
             requested[band] = (dark_exposure or values[f'shutter_{suffix}'], values[f'gain_{suffix}'])
-            self.cameras[band].mimic_operator(capture_type)
+            self.cameras[band].mimic_operator(kinds[band])
         captured = {band: self.cameras[band].capture(*requested[band]) for band in self.cameras}
 
         rows, pixels = values['saturation_rows'], values['saturation_pixels']
@@ -72,10 +77,10 @@ class CameraPairAcquisition(Acquisition):
             image, level, png = self._pipelines[band].process(frame.raw, rows, pixels)
             shutter, gain = requested[band]
             measured = int(frame.metadata['ExposureTime'])
-            name = names.image_name(moment, band, gain, measured, capture_type)
+            name = names.image_name(moment, band, gain, measured, kinds[band])
             levels[band] = level / raw10.MAX_DN
             metadata[band] = {
-                'file': name, 'time': iso(moment), 'type': capture_type, 'band': band,
+                'file': name, 'time': iso(moment), 'type': kinds[band], 'band': band,
                 'filter_nm': FILTER_NM[band], 'gain': float(gain), 'exposure_us': measured,
                 'requested_exposure_us': int(shutter),
                 'auto_exposure': bool(values[f'auto_{suffix}']) and dark_exposure is None,

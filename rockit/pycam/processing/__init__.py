@@ -28,7 +28,10 @@ def make_live_processor(config, log=None):
     ([x, y, radius]; searched for when absent), doas_window_s (DOAS points kept, default
     1800), min_doas_points (default 10), doas_pairing_s, doas_calibration_max_age_s and
     cell_calibration_max_age_s (see live.settings.LIVE_LIMITS), save_aa (default true),
-    enabled (default true), and the scene keys of live.settings.settings_from_config.
+    enabled (default true), late_pairs (pairs kept before the first calibration to process
+    again once there is one, default 0: none), pycam_outputs (also PyCam's
+    line_<id>/ emission-rate files, default false), and the scene keys of
+    live.settings.settings_from_config.
     """
     out_dir = products_folder(config)
     if out_dir is None:
@@ -62,3 +65,11 @@ def products_folder(config):
     from pathlib import Path
     out_dir = Path(section.get('out_dir', 'processing'))
     return out_dir if out_dir.is_absolute() else Path(getattr(config, 'data_root', '.')) / out_dir
+
+
+def replay_processor(out_dir, settings, doas_references, doas_fov=None, min_doas_points=10):
+    """A started live processor for stored data replayed as it came (batch/replay.py):
+    the batch side reaches the live path only through here."""
+    from .live.processor import LiveProcessor
+    return LiveProcessor(out_dir, settings, doas_references=doas_references, doas_fov=doas_fov,
+                         min_doas_points=min_doas_points).start()

@@ -6,3 +6,4 @@ IMAGES_FOLDER = 'so2'               # beside it: each pair's AA and SO2 images a
 DOAS_CSV_NAME = 'doas_columns.csv'  # a run's DOAS fits, one row per spectrum
 DOAS_FIT_NAME = 'doas_fit.npz'      # the newest live DOAS fit with its curves, for viewers
 SETTINGS_NAME = 'processing.json'  # the run's settings and the calibration it applies
+DOAS_CALIBRATION_NAME = 'doas_calibration.json'   # the newest live DOAS calibration, taken up after a restart

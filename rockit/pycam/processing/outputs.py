@@ -5,7 +5,8 @@ Per pair: `<time>_aa.npy` (float32 apparent absorbance, NaN where no data), a pr
 `<time>_aa.png` (8-bit colour map with a colour bar) and, once calibrated, `<time>_so2.npy`
 (float32 SO2 column, ppm.m). Per run: `emission_rates.csv`, one row per pair, appended
 (rockit.common.csvlog: a crash loses at most the row being written); `valid_fraction` is
-the share of the line's pixels that had data.
+the share of the line's pixels that had data; `late` is 1 on a live row processed again
+once a calibration existed (live/late.py), after the first row of that pair, which had none.
 """
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from rockit.common.files import atomic_write, remove_leftovers, write_group
 from .output_names import CSV_NAME, DOAS_CSV_NAME, IMAGES_FOLDER, SETTINGS_NAME
 
 CSV_COLUMNS = ['time', 'aa_file', 'so2_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
-               'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration']
+               'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration', 'late']
 
 
 def npy(array):

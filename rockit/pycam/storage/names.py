@@ -5,7 +5,10 @@ gain, exposure, what was in front of the lens) is in its name.
     <YYYY-MM-DDTHHMMSS>_fltrA|fltrB_<gain>ag_<measured exposure us>ss_<type>[_darkcorr].png
     <YYYY-MM-DDTHHMMSS>_<integration ms>ss_<co-adds>coadd_<type>.npy
 
-Times are UTC. Types: Plume, Dark, Clear, Test, and <N>ppmm for a calibration cell of
+PyCam itself has written the gain without `ag` since late 2024, as the camera reports it
+(`1.0`, `1.1228070259094238`), and may file its data under `YYYY/MM/DD/HH/` folders: both
+are read, and the folders searched recursively. Times we write are UTC; a PyCam archive's
+may be local (processing/batch/archive.py converts them). Types: Plume, Dark, Clear, Test, and <N>ppmm for a calibration cell of
 N ppm.m. The type is the only part a client chooses, so it is held to a strict pattern
 here, and nothing else a client sends ever becomes part of a path.
 """
@@ -59,12 +62,16 @@ def sidecar_name(name):
 
 
 _IMAGE = re.compile(
-    r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<filter>' + '|'.join(BAND_ROLE) + r')_(?P<gain>\d+(?:\.\d+)?)ag_'
+    r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<filter>' + '|'.join(BAND_ROLE) + r')_(?P<gain>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?:ag)?_'
     r'(?P<exposure>\d+)ss_(?P<type>[A-Za-z]+|\d+ppmm)(?P<darkcorr>_darkcorr)?\.png$')
 _SPECTRUM = re.compile(
     r'^(?P<time>\d{4}-\d{2}-\d{2}T\d{6})_(?P<integration>\d+)ss_(?P<coadds>\d+)coadd_'
     r'(?P<type>[A-Za-z]+|\d+ppmm)\.npy$')
 _CELL = re.compile(r'^(\d+)ppmm$')
+# What an instrument's data file is named like, closely enough that one failing to parse
+# is worth a warning rather than silence: a time stamp first, or a filter or co-add field.
+_LOOKS_LIKE_DATA = re.compile(r'^\d{4}-?\d{2}-?\d{2}T?\d{4}|_fltr[AB]_|\d+coadd_')
+DATA_SUFFIXES = ('.png', '.npy')
 
 
 def _time(text):
@@ -126,7 +133,7 @@ def _parse(path, pattern, form):
 
 
 def parse_image_name(path):
-    path, match, time = _parse(path, _IMAGE, '<time>_<fltrA|fltrB>_<gain>ag_<exposure>ss_<type>.png')
+    path, match, time = _parse(path, _IMAGE, '<time>_<fltrA|fltrB>_<gain>[ag]_<exposure>ss_<type>.png')
     return ImageName(path, time, match['filter'], float(match['gain']), int(match['exposure']),
                      match['type'], bool(match['darkcorr']))
 
@@ -137,17 +144,41 @@ def parse_spectrum_name(path):
 
 
 def _named_in(folder, pattern, parse):
-    """The parsed names of the files in folder matching pattern; files whose names are not
-    the instrument's are skipped."""
-    for path in Path(folder).glob(pattern):
+    """The parsed names of the files in folder and the folders below it matching pattern;
+    files whose names are not the instrument's are skipped (unreadable_in lists those that
+    look like data)."""
+    for path in Path(folder).rglob(pattern):
         try:
             yield parse(path)
         except NamingError:
             continue
 
 
+def looks_like_data(path):
+    """A .png or .npy named like the instrument's data, parsed or not."""
+    path = Path(path)
+    return path.suffix in DATA_SUFFIXES and _LOOKS_LIKE_DATA.search(path.name) is not None
+
+
+def unreadable_in(folder, skip=()):
+    """The files in folder and below it that look like data but whose names do not parse,
+    by path: what a run would otherwise pass over without a word. skip: folders left out
+    (a run's own output folder inside the archive)."""
+    skip = [Path(s).resolve() for s in skip]
+    found = []
+    for path in Path(folder).rglob('*'):
+        if not looks_like_data(path) or any(s == path.resolve() or s in path.resolve().parents for s in skip):
+            continue
+        parse = parse_image_name if path.suffix == '.png' else parse_spectrum_name
+        try:
+            parse(path)
+        except NamingError:
+            found.append(path)
+    return sorted(found)
+
+
 def images_in(folder, kind=None, darkcorr=False):
-    """The instrument's images in a folder (not recursive), by time then filter; names that
+    """The instrument's images in a folder and below it, by time then filter; names that
     are not the instrument's are ignored, and so are `_darkcorr` copies unless asked for."""
     found = [name for name in _named_in(folder, '*.png', parse_image_name)
              if name.darkcorr == darkcorr and (kind is None or name.kind == kind)]

@@ -14,6 +14,7 @@ from pathlib import Path
 from rockit.common.cli import Command, UsageError, show
 from rockit.common.usage import command_usage, commands_usage
 from rockit.pycam.processing.batch import cli_common as cli
+from rockit.pycam.processing.batch.cli_doas import doas_arguments, process_doas
 from rockit.pycam.processing.batch.cli_spectra import COMMANDS as SPECTRA_COMMANDS
 
 def _rate_text(result):
@@ -31,7 +32,8 @@ def process(client, args):
     parser.add_argument('folder')
     parser.add_argument('--out', required=True, help='output folder (emission_rates.csv, so2/)')
     cli.scene_arguments(parser)
-    parser.add_argument('--calibration', help='calibration.json, or a folder with one or with cell frames')
+    parser.add_argument('--calibration', help="calibration.json, or a folder with one or with cell frames, or "
+                        "'doas' for the archive's own spectra")
     parser.add_argument('--line', action='append', help='integration line file (x=x0,x1 / y=y0,y1 / '
                         'orientation=left|right); repeat for several lines, whose rates are added')
     parser.add_argument('--speed', choices=('flow', 'histogram', 'cross-correlation', 'global'), default='flow',
@@ -58,7 +60,17 @@ def process(client, args):
                         f'{os.cpu_count()}, or with --scheduler the cluster\'s worker threads)')
     parser.add_argument('--scheduler', metavar='ADDRESS', help='process the runs on the workers of this Dask '
                         'scheduler (tcp://host:8786); the inputs and --out must be on a file system they share')
+    cli.time_zone_argument(parser)
+    cli.pycam_outputs_argument(parser)
+    doas_arguments(parser)
+    parser.add_argument('--follow', action='store_true', help='go on processing pairs as they arrive in the '
+                        'folder, until Ctrl-C or SIGTERM (each file once it is complete)')
+    parser.add_argument('--poll', type=float, default=2.0, help='--follow: seconds between looks (default 2)')
     args = parser.parse_args(args)
+    if args.follow and (args.jobs not in (None, 1) or args.scheduler or args.poll <= 0
+                        or args.calibration == 'doas'):
+        raise UsageError('--follow processes one pair at a time as they come: no --jobs, --scheduler or '
+                         '--calibration doas, and a --poll above 0')
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f'--jobs must be at least 1, not {args.jobs}')
     if args.min_column is not None and not (args.min_column == 0 or args.min_column >= 1e12):
@@ -75,12 +87,28 @@ def process(client, args):
         _absolute_paths(args)
     cli.show_warnings()
 
+    from rockit.pycam.processing.batch.archive import NoUsablePairs, time_zone, unreadable_warning
     from rockit.pycam.processing.batch.run import BatchRun, find_inputs
     from rockit.pycam.processing.errors import CalibrationError, LineError, MissingInput, RegistrationError
     from rockit.pycam.processing.images import DarkLibrary
     try:
+        zone = time_zone(args.time_zone)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    unreadable = unreadable_warning([args.folder, args.darks, args.clear, args.calibration], skip=[args.out])
+    if unreadable:
+        print(f'warning: {unreadable}', file=sys.stderr)
+    if args.calibration == 'doas':
+        return process_doas(args, zone, _rate_text)
+    if args.follow:
+        from rockit.pycam.processing.batch.follow import follow, until_stopped, wait_for_a_pair
+        stopped = until_stopped()
+        show(f'waiting for pairs in {args.folder}')
+        if not wait_for_a_pair(args.folder, zone, args.poll, stopped):
+            return 0
+    try:
         clear = 'sky' if args.background in ('sky', 'surface') else args.clear
-        inputs = find_inputs(args.folder, args.darks, clear, args.calibration)
+        inputs = find_inputs(args.folder, args.darks, clear, args.calibration, zone=zone)
         settings, registered, notes = cli.scene(args, args.folder)
         if settings.line is None:
             raise MissingInput(f'cannot process {args.folder}:\n  line: no integration line; needs a file '
@@ -97,11 +125,15 @@ def process(client, args):
             notes.append(f'sensitivity mask: the {settings.sensitivity.cell_ppmm:g} ppm.m cell of '
                          f'{settings.sensitivity.source}, {mask.min():.2f}-{mask.max():.2f} of the centre')
         run = BatchRun(inputs, args.out, settings, darks)
+    except NoUsablePairs as e:
+        cli.fail(str(e))
+        return cli.NOTHING_TO_PROCESS
     except (MissingInput, CalibrationError, LineError, RegistrationError, LookupError, ValueError, OSError) as e:
         return cli.fail(str(e))
 
     cal = run.calibration
-    show(f'[bold]{len(run)} pairs[/bold] from {inputs.folder}')
+    show(f'[bold]{len(run)} pairs[/bold] from {inputs.folder}'
+         + (f' (names in {zone.key} time, written in UTC)' if zone else ''))
     show(f'  darks: {inputs.darks}\n  background: '
          + (f'clear sky from {inputs.clear}' if inputs.clear else 'a surface fitted to each frame'
             if settings.background == 'surface' else 'the sky region of each frame'))
@@ -117,8 +149,14 @@ def process(client, args):
         jobs = args.jobs or cluster.threads(run.cluster)
         show(f'  cluster: {args.scheduler}, {cluster.threads(run.cluster)} worker threads')
     advance, stop = cli.progress(len(run), _rate_text)
+    if args.pycam_outputs:
+        advance = cli.with_pycam_outputs(advance, args.out, settings)
     try:
-        rows = run.run(advance, jobs)
+        if args.follow:
+            show('following: Ctrl-C to stop')
+            rows = follow(run, zone, args.poll, stopped, lambda index, result: print(_rate_text(result), flush=True))
+        else:
+            rows = run.run(advance, jobs)
     except (OSError, ValueError) as e:
         return cli.fail(f'processing stopped: {e}')
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 from rockit.common.cli import UsageError
 
 FAILED = 1
+NOTHING_TO_PROCESS = 2      # an archive without a usable pair: an error, not an empty success
 DEFAULT_TEMPERATURE_K = 273.15   # the cells' ppm.m are stated at 0 degC and 1 atm (calibration/columns.py)
 MODELS = ('linear', 'poly2', 'kern2015')
 
@@ -45,6 +46,27 @@ def geometry_arguments(parser):
                        "source_lon [, plume_dir]; the flags above take precedence")
     group.add_argument('--distance-per-pixel', action='store_true',
                        help="each line point's distance along its own line of sight, from --geometry")
+
+
+def time_zone_argument(parser):
+    parser.add_argument('--time-zone', help="IANA zone the data's names are stamped in, as PyCam's time_zone "
+                        "setting (e.g. America/Santiago); outputs are in UTC whatever it is (default UTC)")
+
+
+def pycam_outputs_argument(parser):
+    parser.add_argument('--pycam-outputs', action='store_true', help="also write PyCam's own output files, "
+                        'with its column names, for scripts that read them')
+
+
+def with_pycam_outputs(advance, out, settings):
+    """A progress callback that also appends each pair to PyCam's emission-rate files."""
+    from rockit.pycam.processing.pycam_outputs import PycamEmissionFiles
+    files = PycamEmissionFiles(out, settings)
+
+    def both(index, result):
+        files.append(result)
+        advance(index, result)
+    return both
 
 
 def model_argument(parser, default='poly2'):

@@ -3,7 +3,7 @@ and against the camera's images (where in the image the spectrometer looks)."""
 import json
 from pathlib import Path
 
-from rockit.common.cli import Command, show
+from rockit.common.cli import Command, UsageError, show
 
 from . import cli_common as cli
 
@@ -24,7 +24,16 @@ def doas(client, args):
     parser.add_argument('--references',
                         help='folder of DOAS references (default: reference/ beside the spectra, else the shipped ones)')
     cli.temperature_argument(parser)
+    cli.pycam_outputs_argument(parser)
+    cli.time_zone_argument(parser)
     args = parser.parse_args(args)
+    if args.pycam_outputs and not args.out:
+        raise UsageError('--pycam-outputs writes beside --out: name the folder')
+    from .archive import time_zone, utc_time
+    try:
+        zone = time_zone(args.time_zone)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     from ..calibration.columns import ColumnUnits
     from ..errors import DoasError
     from ..output_names import DOAS_CSV_NAME
@@ -38,7 +47,11 @@ def doas(client, args):
             if log.path.exists():
                 log.path.unlink()          # a run's table, rewritten whole
             for name, result in results.items():
-                log.append(doas_row(parse_spectrum_name(name).time, name, result, units))
+                log.append(doas_row(utc_time(parse_spectrum_name(name), zone), name, result, units))
+            if args.pycam_outputs:
+                from ..pycam_outputs import write_doas_results
+                write_doas_results(args.out, sorted(((utc_time(parse_spectrum_name(name), zone), result)
+                                                     for name, result in results.items()), key=lambda f: f[0]))
     except (DoasError, OSError, ValueError) as e:
         return cli.fail(str(e))
     if args.json:

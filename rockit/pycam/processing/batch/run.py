@@ -11,7 +11,8 @@ from ..calibration.columns import CALIBRATION_FILE, clear_sky_rates, find_calibr
 from ..errors import CalibrationError, MissingInput
 from ..images import DarkLibrary, load_png
 from ..pipeline import LivePipeline
-from ...storage.names import cell_images_in, images_in, plume_pairs
+from ...storage.names import cell_images_in, images_in
+from .archive import archive_pairs
 
 
 def build_background(settings, darks, clear_folder=None):
@@ -37,12 +38,12 @@ class BatchInputs:
 
 
 HOW_TO_NAME = {
-    'darks': 'dark frames named <time>_<fltrA|fltrB>_<gain>ag_<exposure us>ss_Dark.png for both cameras '
+    'darks': 'dark frames named <time>_<fltrA|fltrB>_<gain>[ag]_<exposure us>ss_Dark.png for both cameras '
              '(in the folder, or name a folder with --darks)',
-    'clear': 'clear-sky frames named <time>_<fltrA|fltrB>_<gain>ag_<exposure us>ss_Clear.png for both cameras '
+    'clear': 'clear-sky frames named <time>_<fltrA|fltrB>_<gain>[ag]_<exposure us>ss_Clear.png for both cameras '
              '(in the folder, or name a folder with --clear; --clear sky uses the sky region instead)',
     'calibration': 'a calibration: calibration.json from `pycam calibrate`, or cell frames named '
-                   '<time>_<fltrA|fltrB>_<gain>ag_<exposure us>ss_<N>ppmm.png (in the folder, or name '
+                   '<time>_<fltrA|fltrB>_<gain>[ag]_<exposure us>ss_<N>ppmm.png (in the folder, or name '
                    'a folder or file with --calibration)',
 }
 
@@ -57,17 +58,15 @@ def _has_calibration(path):
     return path.is_dir() and ((path / CALIBRATION_FILE).is_file() or bool(cell_images_in(path)))
 
 
-def find_inputs(folder, darks=None, clear=None, calibration=None, need_calibration=True):
+def find_inputs(folder, darks=None, clear=None, calibration=None, need_calibration=True, zone=None):
     """Where this run's darks, clear sky and calibration come from: named, or in the folder.
-    Raises MissingInput naming everything missing and how to provide it."""
+    Raises MissingInput naming everything missing and how to provide it (NoUsablePairs when
+    the folder holds no pair). zone: the ZoneInfo the names are stamped in, None for UTC."""
     folder = Path(folder)
     if not folder.is_dir():
         raise MissingInput(f'{folder}: no such folder')
-    pairs = plume_pairs(images_in(folder))
+    pairs = archive_pairs(folder, zone)
     missing, notes = [], []
-    if not pairs:
-        raise MissingInput(f'{folder}: no on/off Plume pairs (<time>_fltrA_..._Plume.png and '
-                           '<time>_fltrB_..._Plume.png with the same time)')
     dark_folder = Path(darks) if darks else folder
     if not _has_both_bands(dark_folder, 'Dark'):
         missing.append(('darks', f'no dark frames for both cameras in {dark_folder}'))

@@ -35,6 +35,8 @@ REFERENCE_FILES = {
     'Ring': 'Ring.txt',
     'ILS': '2019-07-03_302nm_ILS.txt',
 }
+# PyCam's names for the same data (its pycam/doas/calibration/), used when ours are absent.
+PYCAM_REFERENCE_FILES = {'solar': 'sao2010.txt', 'O3': 'Serdyuchenko_O3_223K.txt'}
 # First guesses and the scale each column is fitted in (keeps the problem well conditioned).
 ABSORBERS = {'SO2': 1e16, 'O3': 1e19, 'Ring': 0.1}
 SATURATED_COUNTS = SPECTRUM_FULL_SCALE
@@ -80,6 +82,8 @@ class DoasReferences:
     def load(cls, folder, window=FIT_WINDOW, files=None):
         folder = Path(folder)
         files = dict(REFERENCE_FILES, **(files or {}))
+        files.update({key: name for key, name in PYCAM_REFERENCE_FILES.items()
+                      if not (folder / files[key]).is_file() and (folder / name).is_file()})
         low, high = window[0] - MODEL_PADDING, window[1] + MODEL_PADDING
         grid = np.arange(low, high + MODEL_SPACING / 2, MODEL_SPACING)
         missing = [name for name in files.values() if not (folder / name).is_file()]

@@ -25,11 +25,11 @@ from ..doas import fov as fov_search
 from ..calibration.columns import Calibration, aa_in_field_of_view, doas_calibration
 from ..errors import CalibrationError
 from ..doas.fit import DoasFitter, DoasReferences, load_spectrum
-from ..output_names import DOAS_FIT_NAME
+from ..output_names import DOAS_CALIBRATION_NAME, DOAS_FIT_NAME
 from ..outputs import doas_fit_npz, doas_log, doas_row
 
 log = logging.getLogger('rockit.pycam.processing')
-DOAS_CALIBRATION_FILE = 'doas_calibration.json'
+DOAS_CALIBRATION_FILE = DOAS_CALIBRATION_NAME
 PAIRING_S = 2.0            # a spectrum pairs with the AA when an image is this close to it
 MIN_AA_SPREAD = 0.02       # the points must span this much AA to fit a line through them
 MIN_R2 = 0.5               # a refit explaining less of the columns' scatter is not adopted

@@ -15,6 +15,7 @@ from ..calibration.columns import Calibration, cell_absorbances, fit_cells
 from ..errors import CalibrationError
 from ..calibration.models import PARAMETERS
 from ..images import DarkLibrary, counts_per_second, load_png
+from .late import DEFAULT_LATE_PAIRS, REPLAY_LATE_PAIRS, LatePairs
 from .settings import live_limits, settings_from_config
 from ..outputs import PairWriter
 from ..pipeline import LivePipeline, ProcessingSettings
@@ -52,12 +53,20 @@ class LiveWorker:
         self.last_aa = None        # (time, AA image)
         self.limits = live_limits(config if isinstance(config, dict) else {})
         self.clock = None          # the newest data time seen: calibrations age by it
+        self.streaming = False     # a pair or spectrum has come
         self.doas = None
         if processor._doas_references is not None:
             from .doas import LiveDoas
             self.doas = LiveDoas(processor._doas_references, processor.out_dir, self.settings, self._publish_doas,
                                  processor._doas_fov, self.limits['doas_window_s'], processor._min_doas_points,
                                  self.limits['doas_pairing_s'])
+        self.late = LatePairs(config.get('late_pairs', DEFAULT_LATE_PAIRS) if isinstance(config, dict)
+                              else REPLAY_LATE_PAIRS)
+        self._publish_late()
+        self.pycam_files = None     # PyCam's emission-rate files, when the config asks for them
+        if isinstance(config, dict) and config.get('pycam_outputs'):
+            from ..pycam_outputs import PycamEmissionFiles
+            self.pycam_files = PycamEmissionFiles(processor.out_dir, self.settings, fresh=False)
         self.calibration = None
         self.waiting = None        # why the cells captured have not given a calibration yet
         self.candidates = self._first_calibrations(processor._calibration_path)
@@ -79,9 +88,15 @@ class LiveWorker:
     def _now(self):
         return self.clock or datetime.datetime.now(datetime.timezone.utc)
 
-    def _see(self, when):
-        """Data taken at `when` has come: the clock calibrations age by moves on."""
-        if self.clock is None or when > self.clock:
+    def _see(self, when, reference=False):
+        """Data taken at `when` has come: the clock calibrations age by moves on. Darks,
+        clear sky and cells move it only until the first pair or spectrum, which sets it:
+        an archive replayed (batch/replay.py) gives them first, whenever they were taken."""
+        if reference and self.streaming:
+            return
+        if not reference and not self.streaming:
+            self.streaming, self.clock = True, when
+        elif self.clock is None or when > self.clock:
             self.clock = when
 
     def _age_s(self, calibration):
@@ -96,17 +111,21 @@ class LiveWorker:
 
     def _choose_calibration(self):
         """The newest calibration within its age limit: a DOAS calibration never outranks
-        newer cells, nor cells a newer DOAS calibration; an expired one is never used."""
+        newer cells, nor cells a newer DOAS calibration; an expired one is never used. The
+        pairs kept while there was none are processed again with the one adopted."""
         usable = [(c.data_time() or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc), c)
                   for kind, c in self.candidates.items() if c is not None and not self._expired(kind, c)]
         chosen = max(usable, key=lambda u: u[0])[1] if usable else None
-        if chosen is not self.calibration:
+        adopted = chosen is not self.calibration
+        if adopted:
             self.calibration = chosen
             if self.pipeline is not None:
                 # Swapped in, not rebuilt: the speed's history (the cross-correlation
                 # window) must outlive a new calibration.
                 self.pipeline.calibration = chosen
         self._publish_calibration()
+        if adopted and chosen is not None:
+            self._recompute_late()
 
     # references
 
@@ -120,7 +139,7 @@ class LiveWorker:
             if self.doas:
                 self.doas.dark(name)
             return
-        self._see(name.time)
+        self._see(name.time, reference=True)
         self._choose_calibration()        # a saved one may be within its age by this data's time
         frame = load_png(name.path)
         if name.kind == 'Dark':
@@ -129,12 +148,14 @@ class LiveWorker:
         elif name.kind == 'Clear':
             self.clear[name.band] = (name, frame)
         else:
+            self.pipeline = None   # late pairs recomputed with a new cell calibration see this frame's references
             if self.cells_time is not None and (name.time - self.cells_time).total_seconds() > CELL_SESSION_GAP_S:
                 self.cells = {}        # a new calibration run: never mix cells of two runs
             self.cells_time = name.time
             self.cells.setdefault(name.cell_ppmm, []).append(name)
             self._refit_cells()
         self.pipeline = None       # rebuilt with the new references for the next pair
+        self._recompute_late()
 
     def _clear_rates(self):
         if set(self.clear) < {'on', 'off'}:
@@ -194,15 +215,12 @@ class LiveWorker:
         on_raw = load_png(on.path) if on_image is None else np.asarray(on_image, np.float32)
         off_raw = load_png(off.path) if off_image is None else np.asarray(off_image, np.float32)
         result = self.pipeline.process(on_raw, off_raw, on.exposure_us, off.exposure_us, on.time)
-        day = on.time.strftime('%Y-%m-%d')
-        if self.writer is None or self.writer_day != day:
-            self.writer = PairWriter(self.p.out_dir / day, self.settings, self.calibration, self.p.save_aa)
-            self.writer.write_settings(self.settings)
-            self.writer_day = day
-        if self.writer.calibration is not self.calibration:
-            self.writer.calibration = self.calibration
-            self.writer.write_settings(self.settings)     # the run's settings name the calibration in use
-        self.writer.write(result)
+        self._writer_for(on.time).write(result)
+        if self.pycam_files is not None:
+            self.pycam_files.append(result)
+        if self.calibration is None:
+            self.late.keep(on, off)
+            self._publish_late()
         self.last_aa = (on.time, result.aa)
         elapsed = (time.perf_counter() - started) * 1000
         if self.doas is not None:
@@ -215,6 +233,31 @@ class LiveWorker:
                         plume_speed_m_s=plain(result.speed_m_s), plume_speed_err_m_s=plain(result.speed_err_m_s),
                         line_column_kg_m=plain(result.line_column_kg_m), line_mean_aa=plain(result.line_mean_aa),
                         valid_fraction=plain(result.valid_fraction), processing_ms=round(elapsed, 1))
+
+    def _writer_for(self, when):
+        day = when.strftime('%Y-%m-%d')
+        if self.writer is None or self.writer_day != day:
+            self.writer = PairWriter(self.p.out_dir / day, self.settings, self.calibration, self.p.save_aa)
+            self.writer.write_settings(self.settings)
+            self.writer_day = day
+        if self.writer.calibration is not self.calibration:
+            self.writer.calibration = self.calibration
+            self.writer.write_settings(self.settings)     # the run's settings name the calibration in use
+        return self.writer
+
+    def _recompute_late(self):
+        """The pairs kept from before the first calibration, processed again now there is one."""
+        if self.calibration is None or not len(self.late):
+            return
+        if self.pipeline is None:
+            self._build_pipeline()
+        fresh = LivePipeline(self.settings, self.darks, self.pipeline.absorbance.background, self.calibration)
+        self.late.recompute(fresh, self._writer_for)
+        self._publish_late()
+
+    def _publish_late(self):
+        self.p._publish(late_pairs_waiting=len(self.late), late_pairs_recomputed=self.late.recomputed,
+                        late_pairs_dropped=self.late.dropped)
 
     # spectra
 
