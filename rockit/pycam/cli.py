@@ -175,7 +175,7 @@ def cells(client, args):
             raise UsageError('--band takes on, off or both')
         band, args = args[at + 1], args[:at] + args[at + 2:]
     if len(args) != 1 or not args[0].endswith('ppmm') or not args[0][:-4].isdigit():
-        raise UsageError('name the cell as <N>ppmm, e.g. 304ppmm')
+        raise UsageError(f"name one cell as <N>ppmm, e.g. 304ppmm, not {' '.join(args)!r}")
     if band not in ('on', 'off', 'both'):
         raise UsageError(f'--band takes on, off or both, not {band!r}')
     code = client.call('capture_cell', int(args[0][:-4]), band, timeout=CAPTURE_TIMEOUT)

@@ -22,7 +22,7 @@ KINDS = [
          {'init': 'initialize', 'kill': 'shutdown'}),
     Kind('pycam', 'start_acquisition', 'rockit.pycam.codes',
          {'start': 'start_acquisition', 'stop': 'stop_acquisition', 'capture': 'capture',
-          'darks': 'capture_darks', 'restart': 'restart_device', 'settings': 'set_settings',
+          'darks': 'capture_darks', 'cell': 'capture_cell', 'restart': 'restart_device', 'settings': 'set_settings',
           'init': 'initialize', 'kill': 'shutdown'}),
 ]
 # Pyro commands no person sends: the frame export's receipts come from the archive's client.

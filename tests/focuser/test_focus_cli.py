@@ -87,7 +87,7 @@ def test_ctrl_c_during_a_move_stops_that_channel(make_focuser):
     wait_until(lambda: focuser.model.position(1) > 100, message='move under way')
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)   # a ceiling: an ignored Ctrl-C ends as a finished move, code 0
-    assert process.returncode == exit_code(CommandStatus.TerminatedByUser)
+    assert process.returncode == exit_code(CommandStatus.TerminatedByUser), stderr
     assert 'terminated by user' in stderr
     wait_until(lambda: not focuser.model.is_moving(1), message='channel stopped')
     assert focuser.model.position(1) < 6000

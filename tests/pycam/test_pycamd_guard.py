@@ -10,6 +10,7 @@ ARGUMENTS = {
     'stop_acquisition': ('all',),
     'capture': ('Test',),
     'capture_darks': ('all',),
+    'capture_cell': (304, 'on'),
     'restart_device': ('cameras',),
     'initialize': (),
     'shutdown': (),

@@ -331,7 +331,8 @@ def _pycamd_slow_command(device):
 PYCAMD = DaemonSpec(
     name='pycamd', start=_start_pycamd, daemon_class=pycam_daemon.PycamDaemon, codes=PycamCodes,
     calls={'report_status': (), 'set_settings': ({'frame_rate': 0.5},), 'start_acquisition': (),
-           'stop_acquisition': (), 'capture': ('Test',), 'capture_darks': (), 'restart_device': ('cameras',),
+           'stop_acquisition': (), 'capture': ('Test',), 'capture_darks': (), 'capture_cell': (304,),
+           'restart_device': ('cameras',),
            'initialize': (), 'shutdown': (), 'export_next_frame': (), 'day_csv': ('2030-01-01', 'doas_columns'),
            'acknowledge_frame': ('2030-01-01T000000_fltrB_1ag_4000ss_Plume.png',)},
     config_class=PycamConfig, config=_pycamd_config, main=pycam_daemon.main,

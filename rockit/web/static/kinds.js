@@ -239,6 +239,7 @@ const KINDS = {
       {command: 'stop', label: 'Stop acquisition', fields: [DEVICE]},
       {command: 'capture', label: 'Capture', fields: [['capture_type', 'text', 'Plume'], DEVICE]},
       {command: 'darks', label: 'Dark sequence', fields: [DEVICE]},
+      {command: 'cell', label: 'Cell capture (ppm.m, lens)', fields: [['ppmm', 'number', 304], ['band', 'select', 'both', ['both', 'on', 'off']]]},
       {command: 'restart', label: 'Restart device', fields: [['device', 'select', 'cameras', ['cameras', 'spectrometer']]]},
       {command: 'settings', label: 'Change setting', settings: true},
       ...INIT_KILL('the devices'),
