@@ -80,7 +80,7 @@ def test_usage_errors_print_usage_and_exit_non_zero(focuser):
 
 
 def test_ctrl_c_during_a_move_stops_that_channel(make_focuser):
-    focuser = make_focuser(speed=300)
+    focuser = make_focuser(speed=300, move_timeout=600)   # the 20 s move never times out on a busy machine
     process = subprocess.Popen([sys.executable, str(ROOT / 'focus'), 'set', '1', '6000'], text=True,
                                env={**__import__('os').environ, 'FOCUSD_CONFIG_PATH': str(focuser.daemon.config_path)},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
