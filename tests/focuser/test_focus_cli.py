@@ -81,9 +81,12 @@ def test_usage_errors_print_usage_and_exit_non_zero(focuser):
 
 def test_ctrl_c_during_a_move_stops_that_channel(make_focuser):
     focuser = make_focuser(speed=300, move_timeout=600)   # the 20 s move never times out on a busy machine
+    # Ctrl-C as on a terminal, whatever the test runner inherited: a shell without job
+    # control starts background jobs with SIGINT ignored, and Python then keeps it ignored.
     process = subprocess.Popen([sys.executable, str(ROOT / 'focus'), 'set', '1', '6000'], text=True,
                                env={**__import__('os').environ, 'FOCUSD_CONFIG_PATH': str(focuser.daemon.config_path)},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_until(lambda: focuser.model.position(1) > 100, message='move under way')
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)   # a ceiling: an ignored Ctrl-C ends as a finished move, code 0
