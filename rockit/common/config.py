@@ -30,8 +30,8 @@ SERIAL_LINK = {
 
 
 def read_json(path):
-    """The file's JSON object, or ConfigError with a one-line reason (one naming a key is
-    listed as a schema problem is)."""
+    """The file's JSON object, or ConfigError: a one-line reason, or, for a problem at a
+    key (too deep, an integer too large), the same listing as a schema problem."""
     try:
         with open(path) as file:
             text = file.read()

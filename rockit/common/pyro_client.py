@@ -20,7 +20,7 @@ SERIALIZER_ID = util.get_serializer(SERIALIZER).serializer_id
 pyro_serpent.install()   # on import: it refuses only what no daemon of ours sends (pyro_serpent)
 
 
-REPLY_LIMIT = 1024 * 1024   # bytes: what a rockit daemon sends at most (pyro.MAX_MESSAGE_SIZE)
+REPLY_LIMIT = pyro_serpent.INFLATE_LIMIT   # bytes: what a rockit daemon sends at most
 
 
 class UnsafeReply(Pyro4.errors.ProtocolError):
