@@ -94,6 +94,24 @@ def test_move_progresses_at_the_configured_speed(serve):
     assert model.target(1) == 100000
 
 
+def test_a_change_of_speed_keeps_the_position_reached(serve):
+    model = FocusControllerEmulator(steps_per_second=1)
+    _, port = serve(model)
+    protocol.parse_ack(ask(port, protocol.set_target(1, 500)))
+    model.change_speed(FAST)
+    wait_for(lambda: not model.is_moving(1))
+    assert model.position(1) == 500
+    model.change_speed(1)
+    protocol.parse_ack(ask(port, protocol.set_target(1, 0)))
+    model.change_speed(0.001)
+    held = model.position(1)
+    assert held > 490 and model.is_moving(1)   # at most seconds at 1 step/s
+    time.sleep(0.05)
+    assert model.position(1) == held        # a thousandth of a step a second: it stays put
+    with pytest.raises(ValueError):
+        model.change_speed(0)
+
+
 def test_move_arrives_and_stops(serve):
     model = FocusControllerEmulator(steps_per_second=FAST)
     _, port = serve(model)

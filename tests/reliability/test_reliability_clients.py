@@ -121,7 +121,7 @@ def test_a_client_gone_halfway_through_a_request_frees_its_worker_at_once(device
 def test_a_client_killed_during_a_move_holds_its_worker_only_until_the_move_ends(request):
     """set_focus answers when the move ends, so its worker is busy until then (at most
     move_timeout), whether or not anybody is left to hear the answer."""
-    device = FOCUSD.start(request, speed=1000)
+    device = FOCUSD.start(request, speed=1)     # the move lasts until the test speeds it up
     port = device.process.address.port
     client = subprocess.Popen([sys.executable, '-c',
                                'import sys, Pyro4; p = Pyro4.Proxy(sys.argv[1]); p._pyroTimeout = 60; '
@@ -130,7 +130,9 @@ def test_a_client_killed_during_a_move_holds_its_worker_only_until_the_move_ends
     client.send_signal(signal.SIGKILL)
     client.wait(5)
     wait_until(lambda: held_connections(port) == 1, timeout=30, message="the dead client's call still running")
+    assert device.model.is_moving(1)
     # The move the client asked for goes on; the daemon serves everybody else meanwhile.
+    device.model.change_speed(1000)
     assert device.call('set_focus', 2, 50) == 0
     wait_until(lambda: device.model.position(1) == 1500, timeout=60, message='the move finished')
     wait_until(lambda: held_connections(port) == 0, timeout=30, message='the worker given back')

@@ -101,6 +101,16 @@ class FocusControllerEmulator:
         with self._lock:
             self._probes[address.upper()] = float(celsius)
 
+    def change_speed(self, steps_per_second):
+        """A motor that slows down or speeds up mid-move (a test holds a move this way)."""
+        if not steps_per_second > 0:
+            raise ValueError('steps_per_second must be positive')
+        with self._lock:
+            now = time.monotonic()
+            for state in self._channels:
+                state.settle(now, self._rate)
+            self.steps_per_second = steps_per_second
+
     def power_cycle(self):
         """Power lost and back: the firmware restores current = target from its EEPROM, so a
         cut mid-move leaves it reporting a position the motor never reached; fans are off."""
