@@ -58,11 +58,41 @@ def tool(name):
     return path
 
 
+def _port_slice():
+    """This process's own ports: below the kernel's ephemeral range (which hands out the
+    ports of every bind to port 0 and every outgoing connection), a slice for each xdist
+    worker. A port found free here is then not taken by another worker or the kernel
+    before the daemon it is meant for binds it."""
+    try:
+        ephemeral = int(Path('/proc/sys/net/ipv4/ip_local_port_range').read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    low, high = 10000, max(ephemeral, 12000)
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1') or 1)
+    worker = int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:] or 0)
+    size = (high - low) // max(workers, 1)
+    start = low + worker % max(workers, 1) * size
+    return start, size
+
+
+_PORTS = iter(())
+
+
 def free_port(kind=socket.SOCK_STREAM):
-    """A free loopback TCP port (or UDP with kind=socket.SOCK_DGRAM)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    """A free loopback TCP port (or UDP with kind=socket.SOCK_DGRAM), from this process's
+    slice, never the same twice until the slice is used up."""
+    global _PORTS
+    for _ in range(2):
+        for port in _PORTS:
+            with socket.socket(socket.AF_INET, kind) as sock:
+                try:
+                    sock.bind(('127.0.0.1', port))
+                except OSError:
+                    continue
+            return port
+        start, size = _port_slice()
+        _PORTS = iter(range(start, start + size))
+    raise OSError('no free port left in this worker\'s slice')
 
 
 class TestRegistry:
