@@ -167,16 +167,43 @@ def test_a_seq_1_emission_rate_does_not_depend_on_the_cells_offset():
     assert rates[0] == pytest.approx(rates[1], rel=1e-9)
 
 
-def test_a_doas_curve_keeps_its_offset_only_when_asked():
-    """PyCam's doas_cal_adjust_offset: off by default, the DOAS offset removed."""
-    cal = doas_calibration([0.0, 0.1, 0.2, 0.3], [2e17, 1.4e18, 2.6e18, 3.8e18])
+def test_a_doas_curve_goes_through_the_origin_unless_its_offset_is_kept():
+    """PyCam's doas_cal_adjust_offset, off by default: AA 0 reads column 0. The offset is
+    then held at 0 in the fit rather than fitted and dropped."""
+    aa, columns = [0.0, 0.1, 0.2, 0.3], [2e17, 1.4e18, 2.6e18, 3.8e18]
     units = ColumnUnits(273.15)
-    assert cal.column(0.0, units) == 0.0
-    cal.keep_offset = True
-    assert cal.column(0.0, units) == pytest.approx(2e17)
-    assert Calibration.from_dict(json.loads(json.dumps(cal.to_dict()))).keep_offset is True
+    cal = doas_calibration(aa, columns)
+    assert cal.column(0.0, units) == 0.0 and cal.intercept == 0.0
+    assert cal.slope == pytest.approx(np.dot(aa, columns) / np.dot(aa, aa))
+    kept = doas_calibration(aa, columns, through_origin=False)
+    kept.keep_offset = True
+    assert kept.column(0.0, units) == pytest.approx(2e17)
+    assert kept.column(0.3, units) == pytest.approx(3.8e18)
+    assert Calibration.from_dict(json.loads(json.dumps(kept.to_dict()))).keep_offset is True
     with pytest.raises(CalibrationError, match='keep_offset must be true or false'):
-        Calibration.from_dict(dict(cal.to_dict(), keep_offset='yes'))
+        Calibration.from_dict(dict(kept.to_dict(), keep_offset='yes'))
+
+
+@pytest.mark.parametrize('model', ['linear', 'poly2', 'kern2015'])
+def test_a_doas_curve_through_the_origin_reads_plume_columns_a_dropped_offset_overstates(model):
+    """Plume AA spans only the bent upper part of a curve through the origin (columns
+    grow faster than AA): a line fitted there meets AA 0 below column 0, and dropping that
+    offset adds it to every pixel. Held to the curve, not to the offset's removal."""
+    truth = lambda aa: 1800 * aa + 600 * aa ** 2        # noqa: E731 (ppm.m, a bent curve through 0)
+    aa = np.linspace(0.2, 0.65, 30)
+    errors = np.full(aa.size, 1e16)
+    plume = np.array([0.05, 0.17, 0.4, 0.65])
+    units = ColumnUnits(273.15)
+    through = doas_calibration(aa, units.to_molecules(truth(aa)), errors, model)
+    dropped = doas_calibration(aa, units.to_molecules(truth(aa)), errors, model, through_origin=False)
+    assert through.column(0.0, units) == 0.0
+    error = units.to_ppmm(through.column(plume, units)) / truth(plume) - 1
+    overstated = units.to_ppmm(dropped.column(plume, units)) / truth(plume) - 1
+    if model == 'linear':   # a line cannot follow the bend, but errs less, and both ways
+        assert np.all(np.abs(error) < np.abs(overstated)) and np.all(overstated > 0.05), (error, overstated)
+        assert error.min() < 0 < error.max()
+    else:
+        assert np.all(np.abs(error) < 0.01), error
 
 
 def test_doas_calibration_offset_in_the_config_must_be_a_flag():

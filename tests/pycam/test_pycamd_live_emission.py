@@ -29,7 +29,7 @@ from rockit.pycam.codes import CommandStatus
 import numpy as np
 
 from rockit.pycam.simulator.scene import PlumeScene
-from rockit.pycam.simulator.truth import sky_columns
+from rockit.pycam.simulator.truth import sky_columns, worst_block
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = json.loads((ROOT / 'config' / 'pycamd' / 'test.json').read_text())
@@ -76,12 +76,9 @@ def csv_rows(pycam):
 
 
 def worst_sky_block(rows, truth):
-    """ppm.m: the largest |mean| of a sky block in the rows' SO2 images."""
-    worst = 0.0
-    for row in rows:
-        _, blocks = sky_columns(np.load(row['folder'] / 'so2' / Path(row['so2_file']).name), truth.column(row['time']))
-        worst = max([worst, *(abs(b) for b in blocks)])
-    return worst
+    """ppm.m: the largest |mean| of a sky block over the rows' SO2 images (truth.worst_block)."""
+    return worst_block(sky_columns(np.load(row['folder'] / 'so2' / Path(row['so2_file']).name),
+                                   truth.column(row['time']))[1] for row in rows)
 
 
 def idle(status):

@@ -259,8 +259,8 @@ def fit_cells(frames, region=None, source='', model=DEFAULT_CELL_MODEL):
     return cal
 
 
-def _fitted(model, aa, columns, sigma, unit, method):
-    coeffs, cov, r2, residual_std = models.fit(model, aa, columns, sigma)
+def _fitted(model, aa, columns, sigma, unit, method, through_origin=False):
+    coeffs, cov, r2, residual_std = models.fit(model, aa, columns, sigma, through_origin)
     slope = float(models.derivative(model, coeffs, 0.0))
     intercept = float(models.evaluate(model, coeffs, 0.0))
     gradient = models.jacobian(model, coeffs, 0.0)
@@ -301,9 +301,14 @@ def cell_calibration(cell_folder, darks, clear_folder=None, registration=None, r
     return fit_cells(frames, region, cell_folder, model)
 
 
-def doas_calibration(aa_values, columns, errors=None, model=DEFAULT_DOAS_MODEL):
+def doas_calibration(aa_values, columns, errors=None, model=DEFAULT_DOAS_MODEL, through_origin=True):
     """Fit DOAS columns (molecules/cm^2) against the AA in the spectrometer's field of view,
-    weighted by the DOAS fit errors when they are given."""
+    weighted by the DOAS fit errors when they are given.
+
+    Through the origin unless told otherwise: the AA and the DOAS columns are both taken
+    against clear sky, so AA 0 is column 0. An offset fitted to plume points alone and
+    then dropped, as pyplis applies it, takes the curve's bending for an offset: with the
+    simulator's filters the rates came out 9 % high that way (docs/processing.md)."""
     aa_values, columns = np.asarray(aa_values, float), np.asarray(columns, float)
     keep = np.isfinite(aa_values) & np.isfinite(columns)
     sigma = None
@@ -312,7 +317,7 @@ def doas_calibration(aa_values, columns, errors=None, model=DEFAULT_DOAS_MODEL):
         keep &= np.isfinite(errors) & (errors > 0)
         sigma = errors[keep]
     try:
-        return _fitted(model, aa_values[keep], columns[keep], sigma, MOLECULES, 'doas')
+        return _fitted(model, aa_values[keep], columns[keep], sigma, MOLECULES, 'doas', through_origin)
     except models.ModelError as e:
         raise CalibrationError(str(e)) from None
 

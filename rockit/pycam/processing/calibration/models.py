@@ -72,15 +72,17 @@ def derivative(model, coeffs, aa):
     return coeffs[0] * coeffs[1] * np.exp(coeffs[1] * np.asarray(aa, float))
 
 
-def fit(model, aa, column, sigma=None):
+def fit(model, aa, column, sigma=None, through_origin=False):
     """Weighted least squares: (coeffs, covariance, r2, residual_std).
 
     sigma: 1-sigma of each column value (absolute); None weighs all points alike and
     takes the covariance from the residual scatter instead.
+    through_origin: the offset is held at 0 rather than fitted (AA 0 is no SO2 by
+    construction); coeffs and covariance keep their full shape, the offset's entries 0.
     """
     check_model(model)
     aa, column = np.asarray(aa, float), np.asarray(column, float)
-    n = PARAMETERS[model]
+    n = PARAMETERS[model] - (1 if through_origin else 0)
     if aa.size < n or np.unique(aa).size < n:
         raise ModelError(f'the {model} calibration needs at least {n} different AA values, got {np.unique(aa).size}')
     absolute = sigma is not None
@@ -88,30 +90,36 @@ def fit(model, aa, column, sigma=None):
     if not np.all(np.isfinite(sigma) & (sigma > 0)):
         raise ModelError('calibration point uncertainties must be positive numbers')
     if model == 'kern2015':
-        coeffs, cov = _fit_kern(aa, column, sigma, absolute)
+        coeffs, cov = _fit_kern(aa, column, sigma, absolute, through_origin)
     else:
-        design = jacobian(model, None, aa) / sigma[:, None]
+        design = jacobian(model, None, aa)[:, :n] / sigma[:, None]
         coeffs, *_ = np.linalg.lstsq(design, column / sigma, rcond=None)
         cov = np.linalg.pinv(design.T @ design)
+    if through_origin:                      # the offset, last of every model's coefficients
+        coeffs = np.append(coeffs, 0.0)
+        cov = np.pad(cov, ((0, 1), (0, 1)))
     residual = column - evaluate(model, coeffs, aa)
     dof = aa.size - n
     weights = 1 / sigma ** 2
     total = np.sum(weights * (column - np.average(column, weights=weights)) ** 2)
     r2 = 1 - np.sum(weights * residual ** 2) / total if total > 0 else math.nan
     residual_std = float(np.sqrt(np.sum(residual ** 2) / dof)) if dof > 0 else math.nan
-    if not absolute:
+    if not absolute and model != 'kern2015':        # curve_fit has scaled its own
         cov = cov * (np.sum(residual ** 2) / dof if dof > 0 else math.nan)
     return [float(c) for c in coeffs], np.asarray(cov, float), float(r2), residual_std
 
 
-def _fit_kern(aa, column, sigma, absolute):
+def _fit_kern(aa, column, sigma, absolute, through_origin=False):
     from scipy.optimize import curve_fit
     # Start from the quadratic through the points: its curvature over its slope is b.
     c2, c1, c0 = np.polyfit(aa, column, 2, w=1 / sigma) if aa.size >= 3 else (0.0, *np.polyfit(aa, column, 1))
     b = 2 * c2 / c1 if c1 and c2 / c1 > 0 else 1.0
+    if through_origin:
+        curve, start = (lambda x, a, b: a * np.expm1(b * x)), [c1 / b, b]
+    else:
+        curve, start = (lambda x, a, b, c: a * np.expm1(b * x) + c), [c1 / b, b, c0]
     try:
-        coeffs, cov = curve_fit(lambda x, a, b, c: a * np.expm1(b * x) + c, aa, column, p0=[c1 / b, b, c0],
-                                sigma=sigma, absolute_sigma=absolute, maxfev=20000)
+        coeffs, cov = curve_fit(curve, aa, column, p0=start, sigma=sigma, absolute_sigma=absolute, maxfev=20000)
     except (RuntimeError, ValueError) as e:
         raise ModelError(f'the kern2015 calibration does not fit these points ({e}); try poly2 or linear') from None
     if not np.all(np.isfinite(coeffs)):

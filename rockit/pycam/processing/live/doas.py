@@ -202,7 +202,8 @@ class LiveDoas:
             return self._refused(f'the AA in the view spans {np.ptp(values[:, 0]):.3f}, under {MIN_AA_SPREAD}')
         try:
             calibration = doas_calibration(values[:, 0], values[:, 1], values[:, 2],
-                                           self.settings.doas_calibration_model)
+                                           self.settings.doas_calibration_model,
+                                           through_origin=not self.settings.doas_calibration_offset)
         except CalibrationError as e:
             return self._refused(str(e))
         refused = refusal(calibration, values[:, 0], values[:, 1])

@@ -13,7 +13,8 @@ def settings_from_config(config, base=None):
     sensor's), or geometry_file (PyCam's cam_geom format): without a distance and a lens no
     emission rates; reference_temperature_k (default 273.15); calibration_model (linear,
     poly2, kern2015; default poly2), doas_calibration_model (default linear),
-    doas_calibration_offset (default false: the DOAS curve applied less its value at AA 0);
+    doas_calibration_offset (default false: the DOAS curve fitted through AA 0, column 0;
+    true: fitted with an offset, which is kept);
     min_column (molecules/cm^2, default 5e16); flow_margin_px; sensitivity_mask (a folder
     of calibration cell frames with its darks and clear sky: AA divided by the cell's
     per-pixel sensitivity relative to the centre; default off), sensitivity_cell (smallest,
