@@ -192,6 +192,11 @@ def restart(client, args):
     return client.call('restart_device', _device(args, DEVICES[:2], default=None), timeout=CAPTURE_TIMEOUT)
 
 
+def search_fov(client, args):
+    no_arguments(args)
+    return client.call('search_fov', timeout=COMMAND_TIMEOUT)
+
+
 def parse_settings(args):
     """['auto_a', 'off', 'shutter_a', '2000'] -> {'auto_a': False, 'shutter_a': 2000}."""
     if not args or len(args) % 2:
@@ -236,6 +241,7 @@ COMMANDS = {
     'set': Command(set_settings, '<setting> <value> [...]', 'change settings together (pycam settings)'),
     'settings': Command(list_settings, '', 'list the settings with their current values'),
     'restart': Command(restart, 'cameras|spectrometer', 'close a device and open it again'),
+    'search-fov': Command(search_fov, '', "search the images for the spectrometer's view again (after a move)"),
     **cli.init_and_kill('connect to the devices', 'stop acquisition and disconnect from the devices',
                         lambda client, method: CAPTURE_TIMEOUT),
 }

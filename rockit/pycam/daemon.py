@@ -253,6 +253,20 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         self.cells.record(ppmm, ('on', 'off') if band == 'both' else (band,))
         return code
 
+    @command()
+    def search_fov(self):
+        """Search the AA images for the spectrometer's field of view again, from the next
+        pairings: after the instrument was moved, say (a view found by a search is
+        otherwise kept until a DOAS refit over it is refused)."""
+        if self.processor is None:
+            raise Refused(CommandStatus.DeviceNotConfigured, 'no live processing on this Pi')
+        reason = self.processor.request_fov_search()
+        if reason:
+            self.log.warning('field of view search refused: %s', reason)
+            raise Refused(CommandStatus.NothingToSearch, reason)
+        self.log.info('field of view search requested')
+        return CommandStatus.Succeeded
+
     @command(device=DEVICE)
     def capture_darks(self, device='all'):
         """Start a dark sequence over every exposure of the list; progress in status."""

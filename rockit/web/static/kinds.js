@@ -241,6 +241,7 @@ const KINDS = {
       {command: 'darks', label: 'Dark sequence', fields: [DEVICE]},
       {command: 'cell', label: 'Cell capture (ppm.m, lens)', fields: [['ppmm', 'number', 304], ['band', 'select', 'both', ['both', 'on', 'off']]]},
       {command: 'restart', label: 'Restart device', fields: [['device', 'select', 'cameras', ['cameras', 'spectrometer']]]},
+      {command: 'search-fov', label: "Search for the spectrometer's view again"},
       {command: 'settings', label: 'Change setting', settings: true},
       ...INIT_KILL('the devices'),
     ],
