@@ -104,6 +104,7 @@ def status(client, args):
         lines.append(f'[bold red]Acquisition stopped: {storage["error"]}[/bold red]')
     lines += field_lines.lines(data)
     lines.append(f'Frame rate: {data["settings"]["frame_rate"]:g} Hz')
+    lines += _kept_lines(data.get('kept_settings') or {})
     if (data.get('cell_session') or {}).get('cells'):
         lines.append(_cell_line(data['cell_session']))
     if 'processing' in data:
@@ -111,6 +112,20 @@ def status(client, args):
     lines.append(f'Updated: {data["date"]}')
     show('\n'.join(lines))
     return 0
+
+
+def _kept_lines(kept):
+    """What the restart restored of the operator's settings, and what it left out."""
+    lines = []
+    if kept.get('restored'):
+        lines.append('Settings kept from before the restart: ' +
+                     ', '.join(f'{k} {v}' for k, v in sorted(kept['restored'].items())))
+    if kept.get('ignored'):
+        lines.append('[yellow]Kept settings left out: ' +
+                     '; '.join(f'{k} ({v})' for k, v in sorted(kept['ignored'].items())) + '[/yellow]')
+    if kept.get('error'):
+        lines.append(f'[bold red]Settings not kept for a restart: {kept["error"]}[/bold red]')
+    return lines
 
 
 def _figure(value, error, unit, digits=2):
