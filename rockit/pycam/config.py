@@ -176,6 +176,7 @@ class PycamConfig(config.DaemonConfig, schema=SCHEMA):
         self.schedule = data.get('schedule')
         self.housekeeping = data.get('storage')
         self.health = data.get('health')
+        self.watchdog = data.get('watchdog')
         self.transfer = data.get('transfer')
 
     @property

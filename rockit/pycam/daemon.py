@@ -34,6 +34,7 @@ from .instrument import OFF_BAND, ON_BAND
 from .export import FrameExportQueries
 from .field.scheduler import Acquisition as ScheduledAcquisition
 from .field.station import FieldStation
+from .field.watchdog import DataWatchdog
 from .products import Products
 from .kept_settings import KeptSettings
 from .settings import AcquisitionSettings, SettingsCheck
@@ -100,7 +101,14 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
             start=lambda: self._start('all'), stop=lambda: self._stop('all'),
             darks=lambda: self._on_groups(self._selected('all'), 'start_darks', timeout_for=self._capture_timeout),
             acquiring=lambda: any(group.continuous for group in self.groups.values()),
-            taking_darks=lambda: any(group.status()['mode'] == 'darks' for group in self.groups.values())), log)
+            taking_darks=lambda: any(group.status()['mode'] == 'darks' for group in self.groups.values())), log,
+            DataWatchdog(config.watchdog, self._watched_parts, lambda name: self.groups[name].loop.restart(),
+                         lambda: self.settings.values()['frame_rate'], log))
+
+    def _watched_parts(self):
+        """The status of the device groups on this Pi (a second Pi's camera has its own)."""
+        return {name: group.status() for name, group in self.groups.items()
+                if not isinstance(group, remote.RemoteBand)}
 
     def start(self):
         try:

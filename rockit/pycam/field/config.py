@@ -1,4 +1,4 @@
-"""The field station's part of pycamd's config: `schedule`, `storage`, `health`, `transfer`."""
+"""The field station's part of pycamd's config: `schedule`, `storage`, `watchdog`, `health`, `transfer`."""
 import importlib.util
 
 from .schedule import parse_time_of_day
@@ -31,6 +31,12 @@ SCHEMA = {
             'keep_recent_captures': {'type': 'integer', 'minimum': 0,
                                      'description': 'the newest Plume captures never deleted (default 10)'},
         },
+    },
+    'watchdog': {
+        'type': 'object', 'additionalProperties': False,
+        'properties': {'no_data_s': {'type': 'number', 'minimum': 0, 'maximum': 86400,
+                                     'description': 's without a capture while acquiring before the device is '
+                                                    'restarted (0: off)'}},
     },
     'health': {
         'type': 'object', 'additionalProperties': False,

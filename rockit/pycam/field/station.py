@@ -1,6 +1,6 @@
-"""The field station beside acquisition: one thread ticks the schedule, disk housekeeping
-and health every TICK; transfer runs on its own thread (transfer.py). Status reads only what
-these threads published."""
+"""The field station beside acquisition: one thread ticks the schedule, disk housekeeping,
+the data-flow watchdog and health every TICK; transfer runs on its own thread
+(transfer.py). Status reads only what these threads published."""
 import datetime
 import logging
 import threading
@@ -23,8 +23,9 @@ def utc_now():
 
 
 class FieldStation:
-    def __init__(self, config, store, acquisition, log):
+    def __init__(self, config, store, acquisition, log, watchdog=None):
         self.log = log
+        self.watchdog = watchdog
         self.root = store.root
         self._free_bytes = store.free_bytes
         self._changes = ChangeLog(log)
@@ -64,7 +65,8 @@ class FieldStation:
     def _run(self):
         while not self._stop.is_set():
             now = utc_now()
-            for name, part in (('schedule', self.scheduler), ('housekeeping', self.housekeeping)):
+            for name, part in (('schedule', self.scheduler), ('housekeeping', self.housekeeping),
+                               ('watchdog', self.watchdog)):
                 try:
                     if part is not None:
                         part.tick(now)
@@ -93,6 +95,8 @@ class FieldStation:
         if reading:
             reading.pop('time')
         data = {'schedule': self.scheduler.status(), 'health': reading}
+        if self.watchdog:
+            data['watchdog'] = self.watchdog.status()
         if self.transfer:
             data['transfer'] = self.transfer.status()
         return data

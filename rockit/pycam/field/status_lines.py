@@ -1,4 +1,4 @@
-"""`pycam status`'s lines for the field station: schedule, housekeeping, health, transfer."""
+"""`pycam status`'s lines for the field station: schedule, housekeeping, watchdog, health, transfer."""
 
 STATES = {'acquiring': '[bold green]acquiring[/bold green]', 'waiting': 'waiting',
           'darks': '[yellow]taking darks[/yellow]', 'manual': '[yellow]manual[/yellow]'}
@@ -39,6 +39,17 @@ def health_line(health):
     return f'Health: CPU {temperature}{throttle}, disk {free} free, load {load}{up}'
 
 
+def watchdog_line(watchdog):
+    """Said only once it has acted (or is off): a watchdog that watches is no news."""
+    if not watchdog or (watchdog['state'] == 'watching' and not watchdog.get('restarts')):
+        return None
+    if watchdog['state'] == 'off':
+        return 'Watchdog: off'
+    colour = 'yellow' if watchdog['state'] == 'watching' else 'bold red'
+    return (f'Watchdog: [{colour}]{watchdog["state"]}[/{colour}], {watchdog["restarts"]} device restarts, '
+            f'last {watchdog.get("last_restart") or "none"}')
+
+
 def transfer_line(transfer):
     if not transfer:
         return 'Transfer: off'
@@ -51,5 +62,6 @@ def transfer_line(transfer):
 
 def lines(data):
     found = [housekeeping_line(data['storage']), schedule_line(data.get('schedule')),
-             health_line(data.get('health')), transfer_line(data.get('transfer'))]
+             watchdog_line(data.get('watchdog')), health_line(data.get('health')),
+             transfer_line(data.get('transfer'))]
     return [line for line in found if line]

@@ -179,6 +179,8 @@ const KINDS = {
       const flags = throttleFlags((s.health || {}).throttled);
       if (flags.length) found.push(`the Pi is ${flags.join(', ')}`);
       if (s.transfer && s.transfer.last_error) found.push(`transfer: ${s.transfer.last_error}`);
+      const watchdog = s.watchdog || {};
+      if (watchdog.state && !['watching', 'off'].includes(watchdog.state)) found.push(`watchdog: ${watchdog.state}`);
       const kept = s.kept_settings || {};
       if (kept.error) found.push(`settings not kept for a restart: ${kept.error}`);
       const ignored = Object.entries(kept.ignored || {});
@@ -234,6 +236,9 @@ const KINDS = {
                                  (isNumber(health.uptime_s) ? `, up ${(health.uptime_s / 86400).toFixed(1)} days` : ''))],
         ['transfer', esc(s.transfer ? `to ${s.transfer.destination}: last success ${s.transfer.last_success || 'none yet'}, ${s.transfer.pending_files ?? '?'} files pending` : 'off')],
         ['frame rate', esc(`${(s.settings || {}).frame_rate ?? '-'} Hz`)],
+        s.watchdog && ['watchdog', esc(s.watchdog.state === 'off' ? 'off' :
+          `${s.watchdog.state}, restarts a device silent for ${s.watchdog.limit_s} s: ${s.watchdog.restarts} so far` +
+          (s.watchdog.last_restart ? `, last ${s.watchdog.last_restart}` : ''))],
         Object.keys((s.kept_settings || {}).restored || {}).length &&
           ['kept from before the restart', esc(Object.entries(s.kept_settings.restored).map(([k, v]) => `${k} ${settingText(v)}`).join(', '))],
         ['updated', esc(s.date)],
