@@ -150,7 +150,11 @@ class DoasFitter:
         offset, shift, stretch = params[n:n + 3]
         amounts = params[n + 3:] * self._scale
         optical_depth = amounts @ self._sections
-        high_res = self.refs.solar * poly * np.exp(-optical_depth) + offset
+        return self.observe(self.refs.solar * poly * np.exp(-optical_depth) + offset, shift, stretch, wavelengths)
+
+    def observe(self, high_res, shift, stretch, wavelengths):
+        """A spectrum on the model grid as the spectrometer records it: convolved with the
+        line shape, then sampled at the wavelengths after a shift and stretch of the grid."""
         ils = self.refs.ils
         pad = ils.size // 2
         padded = np.concatenate([np.full(pad, high_res[0]), high_res, np.full(pad, high_res[-1])])
