@@ -23,8 +23,11 @@ A measured pair is inverted on a bicubic interpolation of the grid; the errors o
 corrected column and the LDF come from the two fits' errors through the interpolation's
 slopes (the windows' errors are taken as independent, as iFit does). A pair whose
 columns are not at least twice their errors has no defined dilution, and a pair further
-than 2 sigma from every point of the grid (beyond its largest column, or shorter window
-above the longer one) is not corrected: both give NaN with the reason. An LDF less than
+than 2 sigma from every point of the grid (beyond its largest column, or off it at an
+LDF above 0) is not corrected: both give NaN with the reason. A pair whose shorter
+window reads above the longer beyond noise, which dilution cannot do, is given LDF 0 and
+the column that explains both windows without dilution (as iFit does), with a note that
+the windows disagree: the 2019 plume spectra are such pairs. An LDF less than
 twice its error above 0 is not told apart from none: the column is then the one that
 explains both windows without dilution (the LDF is still reported), so that noise and the
 windows' small disagreements do not invent a correction.
@@ -122,11 +125,11 @@ class DilutionResult:
     ldf_error: float
     window_columns: tuple    # the two windows' fitted SO2, molecules/cm^2
     window_errors: tuple
-    reason: str = ''         # why there is no correction, '' when there is
+    reason: str = ''         # why there is no correction, or what to know about it; '' when neither
 
     @property
     def corrected(self):
-        return not self.reason
+        return math.isfinite(self.column)
 
     def as_json(self):
         def finite(v):
@@ -230,9 +233,16 @@ class DilutionGrid:
                             jac=lambda p: self._slopes(*p) / sigma[:, None],
                             bounds=([0.0, 0.0], [1.0, self.settings.ldf_max]))
         so2, ldf = fit.x
-        if np.sqrt(np.sum(fit.fun ** 2)) > WITHIN_SIGMA:
-            where = 'beyond the grid\'s largest column' if so2 >= 1.0 - 1e-6 else 'outside the grid'
-            return result(nan, nan, nan, nan, f'the windows\' columns lie {where} (more than {WITHIN_SIGMA:g} sigma)')
+        misfit = float(np.sqrt(np.sum(fit.fun ** 2)))
+        note = ''
+        if misfit > WITHIN_SIGMA:
+            if so2 >= 1.0 - 1e-6:
+                return result(nan, nan, nan, nan, f'the windows\' columns lie beyond the grid\'s largest column '
+                                                  f'(so2_max {scale:.3g})')
+            if ldf > 1e-6:
+                return result(nan, nan, nan, nan, f'the windows\' columns lie outside the grid ({misfit:.1f} sigma)')
+            note = f'no dilution seen: the shorter window reads high, {misfit:.1f} sigma off the grid'
+            ldf = 0.0
         jacobian = self._slopes(so2, ldf) / sigma[:, None]
         try:
             covariance = np.linalg.inv(jacobian.T @ jacobian)
@@ -241,7 +251,7 @@ class DilutionGrid:
             so2_error = ldf_error = math.inf
         if not ldf >= SIGNIFICANCE * ldf_error:
             so2, so2_error = self._undiluted(measured, sigma, so2)
-        return result(float(so2 * scale), float(so2_error * scale), float(ldf), float(ldf_error))
+        return result(float(so2 * scale), float(so2_error * scale), float(ldf), float(ldf_error), note)
 
     def _undiluted(self, measured, sigma, start):
         """The column (in so2_max) and its error that explain both windows with no dilution."""
