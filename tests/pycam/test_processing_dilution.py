@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from processing_harness import REFERENCES
+from processing_harness import REFERENCES, SPECTRA, needs_spectra
 from rockit.pycam.processing.doas.dilution import DilutionCorrection, DilutionGrid, DilutionSettings
-from rockit.pycam.processing.doas.fit import DoasFitter, DoasReferences
+from rockit.pycam.processing.doas.fit import DoasFitter, DoasReferences, plume_spectra
 from rockit.pycam.processing.errors import DoasError
 from rockit.pycam.simulator.scene import PlumeScene
 from rockit.pycam.simulator.spectrometer import MOLECULES_PER_PPMM, SimulatedSpectrometer
@@ -182,3 +182,26 @@ def test_a_spectrum_without_the_windows_is_refused(tmp_path):
     with pytest.raises(DoasError):
         DilutionGrid.cached(tmp_path / 'grid.npz', REFERENCES, TINY, wavelengths, np.full(500, 5000.0))
     assert not (tmp_path / 'grid.npz').exists()
+
+
+@needs_spectra
+def test_the_2019_plume_spectra_show_no_dilution_their_shorter_window_reads_high(tmp_path):
+    """No truth there: what the fits show. 306-316 nm reads 1850-1970 ppm.m, 312-322 nm
+    1430-1700, which dilution cannot do: each gets LDF 0 and a column between the two."""
+    settings = DilutionSettings.checked(grid={'so2_max': 1.2e19, 'so2_points': 8, 'ldf_max': 0.8, 'ldf_points': 6})
+    correction = DilutionCorrection(REFERENCES, settings, tmp_path / 'grid.npz')
+    fitter = DoasFitter(DoasReferences.load(REFERENCES))
+    plume = 0
+    for name, wavelengths, counts, dark in plume_spectra(SPECTRA):
+        result = correction.correct(wavelengths, counts, dark)
+        uncorrected = fitter.fit(wavelengths, counts, dark).column
+        if uncorrected < 1e18:          # the clear-sky spectra: no dilution to speak of
+            assert not result.corrected and 'error' in result.reason
+            continue
+        plume += 1
+        shorter, longer = result.window_columns
+        assert shorter > longer
+        assert result.corrected and result.ldf == 0.0 and 'no dilution seen' in result.reason
+        assert longer < result.column < shorter
+        assert result.column == pytest.approx(uncorrected, rel=0.1)
+    assert plume == 6
