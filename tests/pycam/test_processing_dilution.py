@@ -105,7 +105,8 @@ def test_a_kept_grid_with_the_same_parameters_is_read_not_rebuilt(sky, tiny, tmp
     assert DilutionGrid.cached(path, REFERENCES, TINY, *sky).columns[0, 1, 1] == marked[0, 1, 1]
 
 
-@pytest.mark.parametrize('damage', ['garbage', 'truncated', 'no_parameters', 'other_grid', 'other_windows'])
+@pytest.mark.parametrize('damage', ['garbage', 'truncated', 'no_parameters', 'parameters_not_a_dict', 'other_grid',
+                                    'other_windows'])
 def test_a_corrupt_or_mismatched_grid_file_is_rebuilt(sky, tiny, tmp_path, damage):
     path = tmp_path / 'grid.npz'
     path.write_bytes(tiny.to_bytes())
@@ -117,6 +118,8 @@ def test_a_corrupt_or_mismatched_grid_file_is_rebuilt(sky, tiny, tmp_path, damag
         path.write_bytes(path.read_bytes()[:200])
     elif damage == 'no_parameters':
         np.savez(path, columns=wrong)
+    elif damage == 'parameters_not_a_dict':
+        np.savez(path, columns=wrong, parameters=np.array(json.dumps([1, 2])))
     elif damage == 'other_grid':
         np.savez(path, columns=wrong, parameters=np.array(json.dumps(dict(parameters, so2_max=5e18))))
     else:

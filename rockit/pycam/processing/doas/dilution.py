@@ -293,7 +293,8 @@ def _read(path):
             columns, parameters = data['columns'], json.loads(str(data['parameters']))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
-    if columns.ndim != 3 or columns.shape[0] != 2 or not np.all(np.isfinite(columns)):
+    if not isinstance(parameters, dict) or columns.ndim != 3 or columns.shape[0] != 2 \
+            or not np.all(np.isfinite(columns)):
         return None
     if parameters.get('so2_points') != columns.shape[1] or parameters.get('ldf_points') != columns.shape[2]:
         return None
