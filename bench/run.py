@@ -22,6 +22,7 @@ import daemons  # noqa: E402
 import focuser  # noqa: E402
 import focuser_alpaca  # noqa: E402
 import load  # noqa: E402
+import pycam_dilution  # noqa: E402
 import pycam_frames  # noqa: E402
 import pycam_export  # noqa: E402
 import pycam_link  # noqa: E402
@@ -70,6 +71,10 @@ BENCHMARKS = [
      'line in % (median, max), ratio = live / full-resolution Farneback speed. Batch rows: whole runs of '
      '`pycam process` taking turns, ratio = median of the rounds\' --jobs 2 / --jobs 1 times, spread their '
      'lowest and highest; a 2-core machine shared with other work gives --jobs 2 less than two cores.'),
+    ("pycam spectrometer light dilution: the grid's build and each spectrum's correction (ms)", pycam_dilution,
+     'ratio = median / one DOAS fit median (308-318 nm, the same spectra, the same run); the 2019-05-29 rows are '
+     "columns of its 6 plume spectra, ratio = median / the uncorrected median. The grid's sky is the folder's "
+     'first spectrum (clear sky); no truth exists there.'),
     ('rockit-web: one poller per daemon, 1 and 50 HTTP clients', web_pollers,
      f'ratio = against the 1-client row of the same kind. Each client reads /api/<daemon>/status back to back '
      f'for {web_pollers.SECONDS:g} s; the daemon is a stand-in counting its report_status() calls (the first '

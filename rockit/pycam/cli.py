@@ -154,6 +154,12 @@ def _processing_lines(p):
                  if view else '; view not found yet')
         lines.append(f'  DOAS: {p["doas_column"]:.3g} \u00b1 {p.get("doas_error") or 0:.2g} molecules/cm2 '
                      f'({p.get("doas_points", 0)} points{where})')
+        if p.get('doas_corrected_column') is not None:
+            lines.append(f'  light dilution: corrected {p["doas_corrected_column"]:.3g} \u00b1 '
+                         f'{p.get("doas_corrected_error") or 0:.2g} molecules/cm2, dilution factor '
+                         f'{p.get("doas_ldf") or 0:.2f} \u00b1 {p.get("doas_ldf_error") or 0:.2f}')
+        elif p.get('doas_dilution_note'):
+            lines.append(f'  light dilution: not corrected ({p["doas_dilution_note"]})')
     if p.get('last_error'):
         lines.append(f'  [red]last error: {p["last_error"]}[/red]')
     return lines

@@ -7,3 +7,4 @@ DOAS_CSV_NAME = 'doas_columns.csv'  # a run's DOAS fits, one row per spectrum
 DOAS_FIT_NAME = 'doas_fit.npz'      # the newest live DOAS fit with its curves, for viewers
 SETTINGS_NAME = 'processing.json'  # the run's settings and the calibration it applies
 DOAS_CALIBRATION_NAME = 'doas_calibration.json'   # the newest live DOAS calibration, taken up after a restart
+DILUTION_GRID_NAME = 'light_dilution_grid.npz'   # the spectrometer's light dilution grid, made once

@@ -114,15 +114,26 @@ class PairWriter:
 
 
 DOAS_COLUMNS = ['time', 'spectrum', 'so2_molecules_cm2', 'so2_err_molecules_cm2', 'so2_ppmm', 'shift_nm',
-                'stretch_nm', 'residual_rms', 'fit_converged', 'saturated']
+                'stretch_nm', 'residual_rms', 'fit_converged', 'saturated',
+                'so2_corrected_molecules_cm2', 'so2_corrected_err_molecules_cm2', 'so2_corrected_ppmm',
+                'light_dilution_factor', 'light_dilution_factor_err', 'so2_window1_molecules_cm2',
+                'so2_window2_molecules_cm2', 'dilution_note']
 
 
-def doas_row(time, spectrum, result, units):
-    """A DOAS fit's row of doas_columns.csv (columns in ppm.m at the run's temperature)."""
-    return {'time': time.strftime('%Y-%m-%dT%H:%M:%SZ'), 'spectrum': spectrum, 'so2_molecules_cm2': result.column,
-            'so2_err_molecules_cm2': result.error, 'so2_ppmm': units.to_ppmm(result.column),
-            'shift_nm': result.shift, 'stretch_nm': result.stretch, 'residual_rms': result.residual_rms,
-            'fit_converged': int(bool(result.success)), 'saturated': int(bool(result.saturated))}
+def doas_row(time, spectrum, result, units, dilution=None):
+    """A DOAS fit's row of doas_columns.csv (columns in ppm.m at the run's temperature),
+    with its light dilution correction (doas/dilution.py) when there is one."""
+    row = {'time': time.strftime('%Y-%m-%dT%H:%M:%SZ'), 'spectrum': spectrum, 'so2_molecules_cm2': result.column,
+           'so2_err_molecules_cm2': result.error, 'so2_ppmm': units.to_ppmm(result.column),
+           'shift_nm': result.shift, 'stretch_nm': result.stretch, 'residual_rms': result.residual_rms,
+           'fit_converged': int(bool(result.success)), 'saturated': int(bool(result.saturated))}
+    if dilution is not None:
+        row.update({'so2_corrected_molecules_cm2': dilution.column, 'so2_corrected_err_molecules_cm2': dilution.error,
+                    'so2_corrected_ppmm': units.to_ppmm(dilution.column), 'light_dilution_factor': dilution.ldf,
+                    'light_dilution_factor_err': dilution.ldf_error,
+                    'so2_window1_molecules_cm2': dilution.window_columns[0],
+                    'so2_window2_molecules_cm2': dilution.window_columns[1], 'dilution_note': dilution.reason})
+    return row
 
 
 def doas_fit_npz(spectrum, result):

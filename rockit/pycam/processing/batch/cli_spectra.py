@@ -11,9 +11,69 @@ PAIRING_S = 5.0     # a spectrum pairs with the AA image of a pair taken this cl
 
 
 def _fit(args):
-    from ..doas.fit import DoasReferences, default_reference_folder, fit_folder
-    references = DoasReferences.load(args.references or default_reference_folder(args.folder))
-    return fit_folder(args.folder, references)
+    """{name: (DoasResult, DilutionResult or None)} of the folder's Plume spectra."""
+    from ..doas.fit import DoasFitter, DoasReferences, default_reference_folder, plume_spectra
+    folder = args.references or default_reference_folder(args.folder)
+    fitter = DoasFitter(DoasReferences.load(folder))
+    correction = _dilution(args, folder)
+    return {name: (fitter.fit(wavelengths, counts, dark),
+                   correction.correct(wavelengths, counts, dark) if correction else None)
+            for name, wavelengths, counts, dark in plume_spectra(args.folder)}
+
+
+def _dilution_arguments(parser):
+    group = parser.add_argument_group('light dilution (SO2 fitted in two windows, inverted on a grid of true '
+                                      'column and dilution factor: docs/processing.md)')
+    group.add_argument('--light-dilution', action='store_true',
+                       help='add the corrected column and the light dilution factor to each spectrum')
+    group.add_argument('--dilution-windows', metavar='LOW1,HIGH1,LOW2,HIGH2',
+                       help='the two fit windows in nm (default 306,316,312,322)')
+    group.add_argument('--dilution-grid-size', metavar='SO2_MAX,SO2_POINTS,LDF_MAX,LDF_POINTS',
+                       help='the grid: largest column (molecules/cm^2) and points, largest dilution factor and '
+                            'points (default 1.2e19,16,0.9,10)')
+    group.add_argument('--dilution-grid', metavar='FILE',
+                       help='where the grid is kept (default: light_dilution_grid.npz in --out, else in '
+                            '~/.cache/rockit-pycam/); made from the first spectrum when absent or made otherwise')
+
+
+def _numbers(text, count, flag):
+    try:
+        values = [float(v) for v in text.split(',')]
+    except ValueError:
+        values = []
+    if len(values) != count:
+        raise UsageError(f'{flag} needs {count} numbers separated by commas, not {text!r}')
+    return values
+
+
+def _dilution(args, references):
+    """The DilutionCorrection the flags ask for, or None."""
+    if not args.light_dilution:
+        if args.dilution_windows or args.dilution_grid_size or args.dilution_grid:
+            raise UsageError('--dilution-windows, --dilution-grid-size and --dilution-grid need --light-dilution')
+        return None
+    import os
+    from ..doas.dilution import DilutionCorrection, DilutionSettings
+    from ..output_names import DILUTION_GRID_NAME
+    windows = grid = None
+    if args.dilution_windows:
+        low1, high1, low2, high2 = _numbers(args.dilution_windows, 4, '--dilution-windows')
+        windows = [[low1, high1], [low2, high2]]
+    if args.dilution_grid_size:
+        so2_max, so2_points, ldf_max, ldf_points = _numbers(args.dilution_grid_size, 4, '--dilution-grid-size')
+        grid = {'so2_max': so2_max, 'so2_points': so2_points, 'ldf_max': ldf_max, 'ldf_points': ldf_points}
+    try:
+        settings = DilutionSettings.checked(windows, grid)
+    except ValueError as e:
+        raise UsageError(str(e).replace('light_dilution_windows', '--dilution-windows')
+                         .replace('light_dilution_grid', '--dilution-grid-size')) from None
+    if args.dilution_grid:
+        path = Path(args.dilution_grid)
+    elif args.out:
+        path = Path(args.out) / DILUTION_GRID_NAME
+    else:
+        path = Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'rockit-pycam' / DILUTION_GRID_NAME
+    return DilutionCorrection(references, settings, path)
 
 
 def doas(client, args):
@@ -26,6 +86,7 @@ def doas(client, args):
     cli.temperature_argument(parser)
     cli.pycam_outputs_argument(parser)
     cli.time_zone_argument(parser)
+    _dilution_arguments(parser)
     args = parser.parse_args(args)
     if args.pycam_outputs and not args.out:
         raise UsageError('--pycam-outputs writes beside --out: name the folder')
@@ -41,13 +102,14 @@ def doas(client, args):
     from ...storage.names import parse_spectrum_name
     units = ColumnUnits(args.temperature)
     try:
-        results = _fit(args)
+        fits = _fit(args)
+        results = {name: result for name, (result, _) in fits.items()}
         if args.out:
             log = doas_log(Path(args.out))
             if log.path.exists():
                 log.path.unlink()          # a run's table, rewritten whole
-            for name, result in results.items():
-                log.append(doas_row(utc_time(parse_spectrum_name(name), zone), name, result, units))
+            for name, (result, diluted) in fits.items():
+                log.append(doas_row(utc_time(parse_spectrum_name(name), zone), name, result, units, diluted))
             if args.pycam_outputs:
                 from ..pycam_outputs import write_doas_results
                 write_doas_results(args.out, sorted(((utc_time(parse_spectrum_name(name), zone), result)
@@ -55,15 +117,22 @@ def doas(client, args):
     except (DoasError, OSError, ValueError) as e:
         return cli.fail(str(e))
     if args.json:
-        print(json.dumps({name: result.as_json() for name, result in results.items()}, indent=2))
+        print(json.dumps({name: dict(result.as_json(), **({'light_dilution': diluted.as_json()} if diluted else {}))
+                          for name, (result, diluted) in fits.items()}, indent=2))
         return 0
     width = max(len(name) for name in results)
-    show(f'[bold]{"spectrum".ljust(width)}  {"SO2 molecules/cm^2":>20}  {"ppm.m":>8}[/bold]')
-    for name, r in results.items():
+    dilution_head = f'  {"corrected":>20}  {"dilution":>11}' if args.light_dilution else ''
+    show(f'[bold]{"spectrum".ljust(width)}  {"SO2 molecules/cm^2":>20}  {"ppm.m":>8}{dilution_head}[/bold]')
+    for name, (r, diluted) in fits.items():
         flag = '' if r.success else '  [red]fit did not converge[/red]'
         if r.saturated:
             flag += '  [yellow]saturated in the fit window[/yellow]'
-        show(f'{name.ljust(width)}  {r.column:>9.3e} \u00b1 {r.error:.1e}  {units.to_ppmm(r.column):>8.0f}{flag}')
+        corrected = ''
+        if diluted is not None:
+            corrected = (f'  {diluted.column:>9.3e} \u00b1 {diluted.error:.1e}  {diluted.ldf:.2f} \u00b1 {diluted.ldf_error:.2f}'
+                         if diluted.corrected else '  [yellow]not corrected[/yellow]')
+            corrected += f'  [yellow]{diluted.reason}[/yellow]' if diluted.reason else ''
+        show(f'{name.ljust(width)}  {r.column:>9.3e} \u00b1 {r.error:.1e}  {units.to_ppmm(r.column):>8.0f}{corrected}{flag}')
     if args.out:
         show(f'wrote {len(results)} rows to {Path(args.out) / DOAS_CSV_NAME}')
     return 0
@@ -100,7 +169,9 @@ def _search(args):
     from ..pipeline import LivePipeline
     from ..images import DarkLibrary, load_png
     from ...storage.names import parse_spectrum_name
-    columns = {parse_spectrum_name(name).time: r.column for name, r in _fit(args).items() if r.success}
+    from ..doas.fit import DoasReferences, default_reference_folder, fit_folder
+    fits = fit_folder(args.folder, DoasReferences.load(args.references or default_reference_folder(args.folder)))
+    columns = {parse_spectrum_name(name).time: r.column for name, r in fits.items() if r.success}
     inputs = find_inputs(args.folder, args.darks, args.clear, need_calibration=False)
     settings, registered, _ = cli.scene(args, args.folder)
     darks = DarkLibrary.from_folder(inputs.darks)

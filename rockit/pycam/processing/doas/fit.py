@@ -150,7 +150,11 @@ class DoasFitter:
         offset, shift, stretch = params[n:n + 3]
         amounts = params[n + 3:] * self._scale
         optical_depth = amounts @ self._sections
-        high_res = self.refs.solar * poly * np.exp(-optical_depth) + offset
+        return self.observe(self.refs.solar * poly * np.exp(-optical_depth) + offset, shift, stretch, wavelengths)
+
+    def observe(self, high_res, shift, stretch, wavelengths):
+        """A spectrum on the model grid as the spectrometer records it: convolved with the
+        line shape, then sampled at the wavelengths after a shift and stretch of the grid."""
         ils = self.refs.ils
         pad = ils.size // 2
         padded = np.concatenate([np.full(pad, high_res[0]), high_res, np.full(pad, high_res[-1])])
@@ -231,24 +235,27 @@ def folder_dark(folder, integration_ms=None):
     return np.mean([load_spectrum(d.path)[1] for d in darks], axis=0)
 
 
-def fit_folder(folder, references=None, fitter=None):
-    """{spectrum file name: DoasResult} for every Plume spectrum, with the folder's dark."""
+def plume_spectra(folder):
+    """(file name, wavelengths, counts, dark) of every Plume spectrum, with the folder's dark
+    at its integration time."""
     folder = Path(folder)
     plumes = spectra_in(folder, kind='Plume')
     if not plumes:
         raise DoasError(f'{folder}: no Plume spectra (<time>_<ms>ss_<N>coadd_Plume.npy)')
-    if fitter is None:
-        fitter = DoasFitter(references or DoasReferences.load(default_reference_folder(folder)))
-    results = {}
     darks = {}
     for name in plumes:
         if name.integration_ms not in darks:
             darks[name.integration_ms] = folder_dark(folder, name.integration_ms)
         if darks[name.integration_ms] is None:
             raise DoasError(f'{folder}: no Dark spectrum (<time>_<ms>ss_<N>coadd_Dark.npy)')
-        wavelengths, counts = load_spectrum(name.path)
-        results[name.path.name] = fitter.fit(wavelengths, counts, darks[name.integration_ms])
-    return results
+        yield (name.path.name, *load_spectrum(name.path), darks[name.integration_ms])
+
+
+def fit_folder(folder, references=None, fitter=None):
+    """{spectrum file name: DoasResult} for every Plume spectrum, with the folder's dark."""
+    if fitter is None:
+        fitter = DoasFitter(references or DoasReferences.load(default_reference_folder(folder)))
+    return {name: fitter.fit(wavelengths, counts, dark) for name, wavelengths, counts, dark in plume_spectra(folder)}
 
 
 def default_reference_folder(folder):

@@ -7,6 +7,12 @@ restart. A refit is adopted only when the AA and the columns correlate beyond ch
 (counting the samples autocorrelated series are worth) with a positive slope and an r2
 of at least MIN_R2.
 
+With light dilution on (`light_dilution`, ../doas/dilution.py) each spectrum is also
+fitted in the two dilution windows: its corrected column and light dilution factor go into
+doas_columns.csv and status, and the calibration is fitted to the corrected columns (a
+spectrum without one, its columns within noise of zero or off the grid, is left out of it).
+The grid is made from the first spectrum and kept in light_dilution_grid.npz.
+
 Where the spectrometer looks in the image is configured (`doas_fov`) or found from the
 data (../doas/fov.py): until it is found, each pairing keeps a binned AA image and the
 search runs every few pairings; once found, it runs again only when the view is lost (a
@@ -25,7 +31,8 @@ from ..doas import fov as fov_search
 from ..calibration.columns import Calibration, aa_in_field_of_view, doas_calibration
 from ..errors import CalibrationError
 from ..doas.fit import DoasFitter, DoasReferences, load_spectrum
-from ..output_names import DOAS_CALIBRATION_NAME, DOAS_FIT_NAME
+from ..errors import DoasError
+from ..output_names import DILUTION_GRID_NAME, DOAS_CALIBRATION_NAME, DOAS_FIT_NAME
 from ..outputs import doas_fit_npz, doas_log, doas_row
 
 log = logging.getLogger('rockit.pycam.processing')
@@ -46,12 +53,14 @@ class LiveDoas:
     """DOAS columns in, DOAS calibrations out; publish(**status) reports as it goes."""
 
     def __init__(self, references, out_dir, settings, publish, fov=None, window_s=1800, min_points=10,
-                 pairing_s=PAIRING_S):
+                 pairing_s=PAIRING_S, dilution=None):
         self.out_dir = out_dir
         self.settings = settings
         self.publish = publish
         self.references = references
         self.fitter = None
+        self.dilution = dilution     # DilutionSettings, or None: no correction
+        self.correction = None
         self.dark_spectra = {}     # integration ms -> counts
         self._substituted = set()  # integration times told to be using another's dark
         self.fov = fov_search.FieldOfView(*[float(v) for v in fov], correlation=float('nan')) if fov else None
@@ -100,13 +109,31 @@ class LiveDoas:
         if self.fitter is None:
             self.fitter = DoasFitter(DoasReferences.load(self.references))
         dark = self._dark_for(name.integration_ms)
-        result = self.fitter.fit(*load_spectrum(name.path), dark)
-        self._write(name, result)
+        spectrum = load_spectrum(name.path)
+        result = self.fitter.fit(*spectrum, dark)
+        diluted = self._corrected(spectrum, dark) if self.dilution else None
+        self._write(name, result, diluted)
         self.publish(doas_column=result.column, doas_error=result.error, doas_time=iso(name.time))
-        if not result.success:
+        column, error = result.column, result.error
+        if diluted is not None:
+            self.publish(doas_corrected_column=diluted.column, doas_corrected_error=diluted.error,
+                         doas_ldf=diluted.ldf, doas_ldf_error=diluted.ldf_error, doas_dilution_note=diluted.reason)
+            column, error = diluted.column, diluted.error
+        if not (result.success and math.isfinite(column)):
             return None
-        self.pending.append((name.time, result.column, result.error))
+        self.pending.append((name.time, column, error))
         return self._pair_waiting()
+
+    def _corrected(self, spectrum, dark):
+        """The spectrum's light dilution correction (the grid made from the first one)."""
+        from ..doas.dilution import DilutionCorrection, DilutionResult
+        if self.correction is None:
+            self.correction = DilutionCorrection(self.references, self.dilution, self.out_dir / DILUTION_GRID_NAME)
+        try:
+            return self.correction.correct(*spectrum, dark)
+        except DoasError as e:
+            nan = math.nan
+            return DilutionResult(nan, nan, nan, nan, (nan, nan), (nan, nan), str(e))
 
     def _pair_waiting(self):
         calibration, waiting = None, collections.deque(maxlen=PENDING_SPECTRA)
@@ -153,13 +180,13 @@ class LiveDoas:
             log.warning('no dark spectrum at %d ms: using the nearest, %d ms', integration_ms, nearest)
         return self.dark_spectra[nearest]
 
-    def _write(self, name, result):
+    def _write(self, name, result, diluted=None):
         """The fit's row, and the fit itself (the newest only) for viewers to draw."""
         day = name.time.strftime('%Y-%m-%d')
         if self._log_day != day:
             self._log, self._log_day = doas_log(self.out_dir / day), day
         atomic_write(self.out_dir / day / DOAS_FIT_NAME, doas_fit_npz(name.path.name, result))
-        self._log.append(doas_row(name.time, name.path.name, result, self.settings.units))
+        self._log.append(doas_row(name.time, name.path.name, result, self.settings.units, diluted))
 
     def _pair(self, when, aa, column, error):
         if self.fov_source != 'configured':

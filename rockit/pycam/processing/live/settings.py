@@ -179,3 +179,17 @@ def live_limits(config):
     for key, (default, minimum) in LIVE_LIMITS.items():
         limits[key] = default if config.get(key) is None else _number(config, key, float, minimum)
     return limits
+
+
+def light_dilution(config):
+    """The spectrometer's light dilution correction from pycamd's keys, or None when off:
+    light_dilution (true/false, default false), light_dilution_windows ([[low, high],
+    [low, high]] nm, default [[306, 316], [312, 322]]) and light_dilution_grid ({"so2_max":
+    molecules/cm^2, "so2_points", "ldf_max", "ldf_points"}); each checked, a wrong one named."""
+    from ..doas.dilution import DilutionSettings
+    enabled = _flag(config, 'light_dilution')
+    try:
+        settings = DilutionSettings.checked(config.get('light_dilution_windows'), config.get('light_dilution_grid'))
+    except ValueError as e:
+        raise ValueError(f'processing: {e}') from None
+    return settings if enabled else None

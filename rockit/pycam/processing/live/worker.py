@@ -16,7 +16,7 @@ from ..errors import CalibrationError
 from ..calibration.models import PARAMETERS
 from ..images import DarkLibrary, counts_per_second, load_png
 from .late import DEFAULT_LATE_PAIRS, REPLAY_LATE_PAIRS, LatePairs
-from .settings import live_limits, settings_from_config
+from .settings import light_dilution, live_limits, settings_from_config
 from ..outputs import PairWriter
 from ..pipeline import LivePipeline, ProcessingSettings
 
@@ -52,6 +52,7 @@ class LiveWorker:
         self.writer_day = None
         self.last_aa = None        # (time, AA image)
         self.limits = live_limits(config if isinstance(config, dict) else {})
+        dilution = light_dilution(config if isinstance(config, dict) else {})
         self.clock = None          # the newest data time seen: calibrations age by it
         self.streaming = False     # a pair or spectrum has come
         self.doas = None
@@ -59,7 +60,7 @@ class LiveWorker:
             from .doas import LiveDoas
             self.doas = LiveDoas(processor._doas_references, processor.out_dir, self.settings, self._publish_doas,
                                  processor._doas_fov, self.limits['doas_window_s'], processor._min_doas_points,
-                                 self.limits['doas_pairing_s'])
+                                 self.limits['doas_pairing_s'], dilution)
         self.late = LatePairs(config.get('late_pairs', DEFAULT_LATE_PAIRS) if isinstance(config, dict)
                               else REPLAY_LATE_PAIRS)
         self._publish_late()
