@@ -44,6 +44,7 @@ def process(client, args):
     parser.add_argument('--cc-separation', type=float, default=10.0,
                         help='cross-correlation: px between the line and its parallel downstream (default 10)')
     cli.geometry_arguments(parser)
+    cli.dilution_arguments(parser)
     cli.model_argument(parser)
     parser.add_argument('--min-column', type=float, metavar='MOLECULES_CM2',
                         help='line pixels at or below this column (molecules/cm^2) are sky, left out of the rate '
