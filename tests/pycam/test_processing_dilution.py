@@ -131,3 +131,34 @@ def test_bad_dilution_flags_are_refused_with_a_reason(diluted, tmp_path, flags, 
     assert done.returncode != 0
     assert message in done.stderr, done.stderr
     assert not (tmp_path / 'out' / 'emission_rates.csv').exists()
+
+
+def test_the_dilution_command_estimates_the_coefficients_with_their_fit_quality(diluted):
+    folder, truth = diluted
+    done = run_offline_process('dilution', folder, *terrain_flags(truth), '--registration', 'identity', '--json')
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    true = truth['dilution']['extinction_per_km']
+    print(f'pycam dilution: on {report["on"]["per_km"]:.5f} +- {report["on"]["per_km_err"]:.5f} (true '
+          f'{true["fltrA"]:.5f}), off {report["off"]["per_km"]:.5f} +- {report["off"]["per_km_err"]:.5f} (true '
+          f'{true["fltrB"]:.5f}), r2 {report["on"]["r2"]:.6f}/{report["off"]["r2"]:.6f}')
+    assert report['pairs'] == PAIRS and report['on']['points'] == 5
+    for band, truth_band in (('on', 'fltrA'), ('off', 'fltrB')):
+        assert report[band]['per_km'] == pytest.approx(true[truth_band], rel=0.02)
+        assert report[band]['r2'] > 0.999 and report[band]['per_km_err'] < 0.001
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--terrain', '20,417,480,417,9000', '--ambient-region', '300,398,360,408'], 'terrain points or lines at least'),
+    (['--terrain', '20,417,480,417,9000', '--terrain', '20,431,480,431,6000', '--terrain', '20,445,480,445,4000',
+      '--ambient-region', '20,440,60,450'], 'is not darker than the ambient light'),
+    (['--terrain', '20,417,480,417,9000', '--terrain', '20,431,480,431,6000', '--terrain', '20,445,480,445,4000',
+      '--ambient-region', '300,398,360,408', '--pairs', '0'], '--pairs must be at least 1'),
+    (['--terrain', '20,417,480,417,9000', '--terrain', '20,431,480,431,6000', '--terrain', '20,445,480,700,4000',
+      '--ambient-region', '300,398,360,408'], 'lies outside the 648x486 image'),
+])
+def test_the_dilution_command_says_why_it_cannot_fit(diluted, flags, message):
+    folder, _ = diluted
+    done = run_offline_process('dilution', folder, '--registration', 'identity', *flags)
+    assert done.returncode != 0
+    assert message in done.stderr, done.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 from rockit.common.cli import Command, UsageError, show
 from rockit.common.usage import command_usage, commands_usage
 from rockit.pycam.processing.batch import cli_common as cli
+from rockit.pycam.processing.batch.cli_dilution import COMMANDS as DILUTION_COMMANDS
 from rockit.pycam.processing.batch.cli_doas import doas_arguments, process_doas
 from rockit.pycam.processing.batch.cli_spectra import COMMANDS as SPECTRA_COMMANDS
 
@@ -276,6 +277,7 @@ COMMANDS = {
     'calibrate': Command(calibrate, '<cal folder> [--json] [--model linear|poly2|kern2015]',
                          'fit and save the cell calibration', needs_client=False),
     **SPECTRA_COMMANDS,
+    **DILUTION_COMMANDS,
 }
 
 
