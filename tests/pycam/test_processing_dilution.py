@@ -162,3 +162,73 @@ def test_the_dilution_command_says_why_it_cannot_fit(diluted, flags, message):
     done = run_offline_process('dilution', folder, '--registration', 'identity', *flags)
     assert done.returncode != 0
     assert message in done.stderr, done.stderr
+
+
+def live_config(truth, **dilution):
+    dilution_truth = truth['dilution']
+    geometry = truth['geometry']
+    x0, y0, x1, y1 = truth['line']['x'][0], truth['line']['y'][0], truth['line']['x'][1], truth['line']['y'][1]
+    return {'integration_line': {'x': [x0, x1], 'y': [y0, y1], 'orientation': 'left'},
+            'plume_distance_m': geometry['distance_m'], 'focal_length_m': geometry['focal_length_m'],
+            'pixel_size_m': geometry['pixel_size_m'], 'registration': [[1, 0, 0], [0, 1, 0]], **dilution}
+
+
+def test_live_processing_corrects_with_terrain_from_its_config_and_says_so(diluted, tmp_path):
+    from rockit.pycam.processing.live.processor import LiveProcessor
+    from rockit.pycam.storage.names import images_in, plume_pairs
+    folder, truth = diluted
+    terrain = [{'line': feature['line'], 'distance_m': feature['distance_m']} for feature in truth['dilution']['terrain']]
+    config = live_config(truth, dilution_terrain=terrain, dilution_ambient_region=truth['dilution']['ambient_region'])
+    processor = LiveProcessor(tmp_path / 'out', config).start()
+    try:
+        for name in images_in(folder):
+            if name.kind != 'Plume':
+                processor.submit_image(name.path, {'type': name.kind})
+        for on, off in plume_pairs(images_in(folder)):
+            assert processor.submit_pair(on.path, {'exposure_us': on.exposure_us}, off.path, {})
+            assert processor.wait_idle(30)
+        status = processor.status()
+    finally:
+        processor.stop()
+    assert status['pairs_processed'] == PAIRS and status['pairs_failed'] == 0, status
+    true = truth['dilution']['extinction_per_km']
+    assert status['dilution'] == {'on_per_km': pytest.approx(true['fltrA'], rel=0.05),
+                                  'off_per_km': pytest.approx(true['fltrB'], rel=0.05),
+                                  'plume_distance_m': DISTANCE_M, 'source': 'terrain fit'}
+    with open(tmp_path / 'out' / '2026-01-15' / 'emission_rates.csv', newline='') as f:
+        rows = [row for row in csv.DictReader(f)]
+    assert [float(r['dilution_off_per_km']) for r in rows] == [pytest.approx(true['fltrB'], rel=0.05)] * PAIRS
+    rates = [float(r['emission_rate_kg_s']) for r in rows if r['emission_rate_kg_s']]
+    true_rates = [p['emission_rate_kg_s'] for p in truth['pairs'][1:]]
+    assert sum(rates) / sum(true_rates) - 1 == pytest.approx(0, abs=0.10)
+
+
+@pytest.mark.parametrize('keys, message', [
+    ({'dilution_ambient_region': [1, 2, 3, 4]}, 'dilution_ambient_region: no use without dilution_terrain'),
+    ({'dilution_extinction_per_km': {'on': 0.06}}, 'dilution_extinction_per_km: needs {"on": <per km>'),
+    ({'dilution_extinction_per_km': {'on': 0.06, 'off': -1}}, 'dilution_extinction_per_km: the off-band extinction'),
+    ({'dilution_terrain': [{'line': [1, 2, 3], 'distance_m': 5}] * 3}, 'dilution_terrain: each item needs "line"'),
+    ({'dilution_terrain': [{'point': [1, 2], 'distance_m': 5}] * 3, 'dilution_ambient_region': [1, 2, 3, 4]},
+     'dilution_terrain: a dilution correction needs fixed coefficients for both bands, or terrain at 3 distances'),
+    ({'dilution_terrain': [{'point': [1, 2], 'distance_m': d} for d in (1e3, 2e3, 3e3)]},
+     'dilution_ambient_region: needs [x0, y0, x1, y1]'),
+    ({'dilution_terrain': [{'point': [1, 2], 'distance_m': d} for d in (1e3, -2e3, 3e3)],
+      'dilution_ambient_region': [1, 2, 3, 4]}, 'dilution_terrain: terrain 1,2,-2000: the distance must be above 0 m'),
+    ({'dilution_extinction_per_km': {'on': 0.06, 'off': 0.04}, 'dilution_distance_m': 0},
+     'dilution_distance_m must be above 0 m'),
+    ({'dilution_extinction_per_km': {'on': 0.06, 'off': 0.04}, 'dilution_terrain': []}, 'not both'),
+])
+def test_live_dilution_keys_are_checked_naming_the_key(keys, message):
+    from rockit.pycam.processing.live.settings import settings_from_config
+    config = {'plume_distance_m': 8000, 'focal_length_m': 9e-3, **keys}
+    with pytest.raises(ValueError) as caught:
+        settings_from_config(config)
+    assert str(caught.value).startswith('processing: ') and message in str(caught.value), str(caught.value)
+
+
+def test_live_dilution_needs_a_plume_distance():
+    from rockit.pycam.processing.live.settings import settings_from_config
+    with pytest.raises(ValueError, match="processing: light dilution needs the plume's distance"):
+        settings_from_config({'dilution_extinction_per_km': {'on': 0.06, 'off': 0.04}})
+    settings = settings_from_config({'dilution_extinction_per_km': {'on': 0.06, 'off': 0.04}, 'dilution_distance_m': 7e3})
+    assert settings.dilution.per_km == {'on': 0.06, 'off': 0.04} and settings.dilution.distance_m == 7e3

@@ -174,7 +174,7 @@ class DilutionCorrection:
                 if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                     raise DilutionError(f'the {band}-band extinction must be a number of at least 0 per km, '
                                         f'not {value!r}')
-        elif len(self.terrain) < MIN_TERRAIN_POINTS or self.ambient_region is None:
+        elif len({feature.distance_m for feature in self.terrain}) < MIN_TERRAIN_POINTS or self.ambient_region is None:
             raise DilutionError(f'a dilution correction needs fixed coefficients for both bands, or terrain at '
                                 f'{MIN_TERRAIN_POINTS} distances at least and an ambient sky region')
         self.last = dict(self.per_km) if self.per_km is not None else None

@@ -4,8 +4,6 @@ go into processing, or to fix the coefficients (`pycam process --extinction ON,O
 import json
 import math
 
-import numpy as np
-
 from rockit.common.cli import Command, show
 
 from . import cli_common as cli
@@ -34,6 +32,9 @@ def dilution(client, args):
         return cli.fail(f'--pairs must be at least 1, not {args.pairs}')
     cli.show_warnings()
     import argparse
+
+    import numpy as np
+
     from ..background import SkyRegion
     from ..dilution import DilutionError, TerrainFeature, estimate
     from ..errors import MissingInput, RegistrationError

@@ -232,7 +232,18 @@ class LiveWorker:
                         emission_rate_err_kg_s=plain(result.emission_rate_err_kg_s),
                         plume_speed_m_s=plain(result.speed_m_s), plume_speed_err_m_s=plain(result.speed_err_m_s),
                         line_column_kg_m=plain(result.line_column_kg_m), line_mean_aa=plain(result.line_mean_aa),
-                        valid_fraction=plain(result.valid_fraction), processing_ms=round(elapsed, 1))
+                        valid_fraction=plain(result.valid_fraction), processing_ms=round(elapsed, 1),
+                        dilution=self._dilution_status(result))
+
+    def _dilution_status(self, result):
+        """The extinction per km the pair was corrected with, and how it was had."""
+        correction = self.settings.dilution
+        if correction is None:
+            return None
+        used = result.dilution or {}
+        return {'on_per_km': plain(used.get('on', float('nan'))), 'off_per_km': plain(used.get('off', float('nan'))),
+                'plume_distance_m': correction.distance_m,
+                'source': 'fixed' if correction.per_km is not None else 'terrain fit'}
 
     def _writer_for(self, when):
         day = when.strftime('%Y-%m-%d')
