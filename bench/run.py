@@ -25,6 +25,7 @@ import load  # noqa: E402
 import pycam_frames  # noqa: E402
 import pycam_export  # noqa: E402
 import pycam_link  # noqa: E402
+import pycam_dilution  # noqa: E402
 import pycam_processing  # noqa: E402
 import slow_clients  # noqa: E402
 import reconnect  # noqa: E402
@@ -70,6 +71,10 @@ BENCHMARKS = [
      'line in % (median, max), ratio = live / full-resolution Farneback speed. Batch rows: whole runs of '
      '`pycam process` taking turns, ratio = median of the rounds\' --jobs 2 / --jobs 1 times, spread their '
      'lowest and highest; a 2-core machine shared with other work gives --jobs 2 less than two cores.'),
+    ('pycam light dilution: the live pair with the correction on, simulated day at 648 x 486 (ms)', pycam_dilution,
+     'The live pipeline without the correction, with fixed coefficients and with coefficients fitted to five '
+     'terrain lines in every pair take turns pair by pair, the first of each round rotating; ratio = the median '
+     'of the rounds\' ratios to "off", spread = their lowest-highest. The live pair must stay under 60 ms.'),
     ('rockit-web: one poller per daemon, 1 and 50 HTTP clients', web_pollers,
      f'ratio = against the 1-client row of the same kind. Each client reads /api/<daemon>/status back to back '
      f'for {web_pollers.SECONDS:g} s; the daemon is a stand-in counting its report_status() calls (the first '
