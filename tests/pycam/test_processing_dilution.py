@@ -232,3 +232,22 @@ def test_live_dilution_needs_a_plume_distance():
         settings_from_config({'dilution_extinction_per_km': {'on': 0.06, 'off': 0.04}})
     settings = settings_from_config({'dilution_extinction_per_km': {'on': 0.06, 'off': 0.04}, 'dilution_distance_m': 7e3})
     assert settings.dilution.per_km == {'on': 0.06, 'off': 0.04} and settings.dilution.distance_m == 7e3
+
+
+def test_the_sequence_command_takes_a_plume_distance_and_refuses_nonsense(tmp_path):
+    import subprocess
+    import sys
+    from processing_harness import ROOT
+    command = [sys.executable, '-m', 'rockit.pycam.simulator.sequence']
+    for bad in (['--distance', '0'], ['--extinction', '-0.1']):
+        done = subprocess.run(command + [str(tmp_path / 'bad'), '--pairs', '1', *bad], capture_output=True, text=True,
+                              cwd=ROOT, timeout=120)
+        assert done.returncode == 2 and '--distance must be above 0 m and --extinction not below 0' in done.stderr
+    assert not (tmp_path / 'bad' / 'truth.json').exists()
+    done = subprocess.run(command + [str(tmp_path / 'day'), '--pairs', '1', '--no-spectra', '--no-columns',
+                                     '--distance', '8000', '--extinction', '0.05'],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    stored = json.loads((tmp_path / 'day' / 'truth.json').read_text())
+    assert stored['dilution']['plume_distance_m'] == 8000 and stored['geometry']['distance_m'] == 8000
+    assert stored['dilution']['extinction_per_km']['fltrA'] == pytest.approx(0.05)
