@@ -104,6 +104,7 @@ def status(client, args):
         lines.append(f'[bold red]Acquisition stopped: {storage["error"]}[/bold red]')
     lines += field_lines.lines(data)
     lines.append(f'Frame rate: {data["settings"]["frame_rate"]:g} Hz')
+    lines += _kept_lines(data.get('kept_settings') or {})
     if (data.get('cell_session') or {}).get('cells'):
         lines.append(_cell_line(data['cell_session']))
     if 'processing' in data:
@@ -111,6 +112,20 @@ def status(client, args):
     lines.append(f'Updated: {data["date"]}')
     show('\n'.join(lines))
     return 0
+
+
+def _kept_lines(kept):
+    """What the restart restored of the operator's settings, and what it left out."""
+    lines = []
+    if kept.get('restored'):
+        lines.append('Settings kept from before the restart: ' +
+                     ', '.join(f'{k} {v}' for k, v in sorted(kept['restored'].items())))
+    if kept.get('ignored'):
+        lines.append('[yellow]Kept settings left out: ' +
+                     '; '.join(f'{k} ({v})' for k, v in sorted(kept['ignored'].items())) + '[/yellow]')
+    if kept.get('error'):
+        lines.append(f'[bold red]Settings not kept for a restart: {kept["error"]}[/bold red]')
+    return lines
 
 
 def _figure(value, error, unit, digits=2):
@@ -192,6 +207,11 @@ def restart(client, args):
     return client.call('restart_device', _device(args, DEVICES[:2], default=None), timeout=CAPTURE_TIMEOUT)
 
 
+def search_fov(client, args):
+    no_arguments(args)
+    return client.call('search_fov', timeout=COMMAND_TIMEOUT)
+
+
 def parse_settings(args):
     """['auto_a', 'off', 'shutter_a', '2000'] -> {'auto_a': False, 'shutter_a': 2000}."""
     if not args or len(args) % 2:
@@ -236,6 +256,7 @@ COMMANDS = {
     'set': Command(set_settings, '<setting> <value> [...]', 'change settings together (pycam settings)'),
     'settings': Command(list_settings, '', 'list the settings with their current values'),
     'restart': Command(restart, 'cameras|spectrometer', 'close a device and open it again'),
+    'search-fov': Command(search_fov, '', "search the images for the spectrometer's view again (after a move)"),
     **cli.init_and_kill('connect to the devices', 'stop acquisition and disconnect from the devices',
                         lambda client, method: CAPTURE_TIMEOUT),
 }

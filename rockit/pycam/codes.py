@@ -13,6 +13,7 @@ class CommandStatus(codes.CommandStatus):
     StorageUnavailable = 17
     DeviceNotConfigured = 18
     InvalidDevice = 19
+    NothingToSearch = 20
 
     _messages = {
         10: 'error: device is not connected',
@@ -25,6 +26,7 @@ class CommandStatus(codes.CommandStatus):
         17: 'error: data storage is full or unwritable (see pycam status)',
         18: 'error: that device is not configured',
         19: 'error: device must be cameras, spectrometer or all',
+        20: 'error: no field of view to search for: it is configured (doas_fov), or no DOAS references',
         -101: 'error: unable to communicate with pycam daemon',
     }
 

@@ -35,6 +35,7 @@ from .export import FrameExportQueries
 from .field.scheduler import Acquisition as ScheduledAcquisition
 from .field.station import FieldStation
 from .products import Products
+from .kept_settings import KeptSettings
 from .settings import AcquisitionSettings, SettingsCheck
 from .storage import names
 from .storage.store import DataStore
@@ -93,6 +94,8 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         if config.spectrometer:
             self.groups['spectrometer'] = SpectrometerAcquisition(context, config, selection.spectrometer(config), log)
         super().__init__(config, log, [group.loop for group in self.groups.values()])
+        self.kept_settings = KeptSettings(config.data_root)
+        self.kept_settings.restore(self, self.settings)
         self.field = FieldStation(config, self.store, ScheduledAcquisition(
             start=lambda: self._start('all'), stop=lambda: self._stop('all'),
             darks=lambda: self._on_groups(self._selected('all'), 'start_darks', timeout_for=self._capture_timeout),
@@ -181,7 +184,7 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         data = {'date': status.utc_now(), 'status': state,
                 'status_label': DeviceStatus.label(state), 'settings': self.settings.values(),
                 'storage': {**self.storage.snapshot(), **self.field.storage_status()}, **parts,
-                'cell_session': self.cells.status(),
+                'cell_session': self.cells.status(), 'kept_settings': self.kept_settings.status(),
                 **self.field.status()}
         if self.processor is not None and hasattr(self.processor, 'status'):
             try:
@@ -196,6 +199,7 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         code = self.settings.apply(settings)
         if code == CommandStatus.Succeeded:
             self.log.info('settings changed: %s', ', '.join(f'{k}={v}' for k, v in sorted(settings.items())))
+            self.kept_settings.record(settings)
         return code
 
     @command(device=DEVICE)
@@ -252,6 +256,20 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         code = self._on_groups(groups, 'capture_single', kinds, timeout_for=self._capture_timeout)
         self.cells.record(ppmm, ('on', 'off') if band == 'both' else (band,))
         return code
+
+    @command()
+    def search_fov(self):
+        """Search the AA images for the spectrometer's field of view again, from the next
+        pairings: after the instrument was moved, say (a view found by a search is
+        otherwise kept until a DOAS refit over it is refused)."""
+        if self.processor is None:
+            raise Refused(CommandStatus.DeviceNotConfigured, 'no live processing on this Pi')
+        reason = self.processor.request_fov_search()
+        if reason:
+            self.log.warning('field of view search refused: %s', reason)
+            raise Refused(CommandStatus.NothingToSearch, reason)
+        self.log.info('field of view search requested')
+        return CommandStatus.Succeeded
 
     @command(device=DEVICE)
     def capture_darks(self, device='all'):

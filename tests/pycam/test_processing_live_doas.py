@@ -46,9 +46,16 @@ def test_live_fov_search_and_doas_calibrated_rates(make_pycam):
     assert view['source'] == 'search'
     x, y = simulation['spectrometer_view']
     assert math.hypot(view['x'] - x, view['y'] - y) < 8, view
-    processed = live['pairs_processed']
+    # Asked to, it searches again (as after the instrument was moved) and finds the same view.
+    searches = live['doas_fov_searches']
+    assert searches >= 1
+    requested = pycam.cli('search-fov')
+    assert requested.returncode == 0, requested.stderr
+    pycam.wait(lambda s: s['processing']['doas_fov_searches'] > searches, timeout=60, message='a search on request')
+    processed = pycam.status()['processing']['pairs_processed']
     live = pycam.wait(lambda s: s['processing']['pairs_processed'] >= processed + 6, timeout=30,
                       message='pairs after the DOAS calibration')['processing']
+    assert math.hypot(live['doas_fov']['x'] - x, live['doas_fov']['y'] - y) < 8, live['doas_fov']
     assert pycam.call('stop_acquisition') == CommandStatus.Succeeded
     assert live['calibration']['state'] == 'doas' and live['pairs_failed'] == 0
 

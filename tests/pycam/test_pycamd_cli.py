@@ -63,3 +63,22 @@ def test_help_lists_the_commands(tmp_path):
     for command in ('status', 'json', 'start', 'stop', 'capture', 'darks', 'set', 'init', 'kill'):
         assert f'\n  {command} ' in result.stdout, command
     assert run_cli('pycam').returncode == exit_code(CommandStatus.UsageError)
+
+
+def test_search_fov_is_refused_where_there_is_no_view_to_search_for(make_pycam):
+    """Without live processing, with a configured view, or without DOAS references there
+    is nothing to search: refused with a code that says which, and nothing is searched."""
+    from pathlib import Path
+    demo = json.loads((Path(__file__).resolve().parents[2] / 'config' / 'pycamd' / 'test.json').read_text())
+    acquiring = make_pycam(spectrometer=False)
+    refused = acquiring.cli('search-fov')
+    assert refused.returncode == CommandStatus.DeviceNotConfigured, refused.stderr
+    assert 'not configured' in refused.stderr
+    assert acquiring.cli('search-fov', 'now').returncode == exit_code(CommandStatus.UsageError)
+
+    for processing in (dict(demo['processing'], doas_fov=[330, 238, 5]), dict(demo['processing'], doas_references=None)):
+        pycam = make_pycam(processing=processing)
+        refused = pycam.cli('search-fov')
+        assert refused.returncode == CommandStatus.NothingToSearch, refused.stderr
+        assert 'no field of view to search for' in refused.stderr
+        assert pycam.status()['processing']['doas_fov_searches'] == 0

@@ -11,6 +11,7 @@ ARGUMENTS = {
     'capture': ('Test',),
     'capture_darks': ('all',),
     'capture_cell': (304, 'on'),
+    'search_fov': (),
     'restart_device': ('cameras',),
     'initialize': (),
     'shutdown': (),

@@ -179,6 +179,10 @@ const KINDS = {
       const flags = throttleFlags((s.health || {}).throttled);
       if (flags.length) found.push(`the Pi is ${flags.join(', ')}`);
       if (s.transfer && s.transfer.last_error) found.push(`transfer: ${s.transfer.last_error}`);
+      const kept = s.kept_settings || {};
+      if (kept.error) found.push(`settings not kept for a restart: ${kept.error}`);
+      const ignored = Object.entries(kept.ignored || {});
+      if (ignored.length) found.push(`kept settings left out: ${ignored.map(([k, v]) => `${k} (${v})`).join('; ')}`);
       return found;
     },
     view(s, view) {
@@ -229,7 +233,10 @@ const KINDS = {
         health && ['health', esc(`CPU ${isNumber(health.cpu_temperature_c) ? celsius(health.cpu_temperature_c) : 'no sensor'}, disk ${megabytes(health.disk_free_mb)} free, load ${(health.load || []).map(v => v.toFixed(2)).join('/')}` +
                                  (isNumber(health.uptime_s) ? `, up ${(health.uptime_s / 86400).toFixed(1)} days` : ''))],
         ['transfer', esc(s.transfer ? `to ${s.transfer.destination}: last success ${s.transfer.last_success || 'none yet'}, ${s.transfer.pending_files ?? '?'} files pending` : 'off')],
-        ['frame rate', esc(`${(s.settings || {}).frame_rate ?? '-'} Hz`)], ['updated', esc(s.date)],
+        ['frame rate', esc(`${(s.settings || {}).frame_rate ?? '-'} Hz`)],
+        Object.keys((s.kept_settings || {}).restored || {}).length &&
+          ['kept from before the restart', esc(Object.entries(s.kept_settings.restored).map(([k, v]) => `${k} ${settingText(v)}`).join(', '))],
+        ['updated', esc(s.date)],
       ]);
       text += group('Settings', 'settings', Object.entries(s.settings || {}).map(([k, v]) => [k, esc(settingText(v))]));
       return text;
@@ -241,6 +248,7 @@ const KINDS = {
       {command: 'darks', label: 'Dark sequence', fields: [DEVICE]},
       {command: 'cell', label: 'Cell capture (ppm.m, lens)', fields: [['ppmm', 'number', 304], ['band', 'select', 'both', ['both', 'on', 'off']]]},
       {command: 'restart', label: 'Restart device', fields: [['device', 'select', 'cameras', ['cameras', 'spectrometer']]]},
+      {command: 'search-fov', label: "Search for the spectrometer's view again"},
       {command: 'settings', label: 'Change setting', settings: true},
       ...INIT_KILL('the devices'),
     ],

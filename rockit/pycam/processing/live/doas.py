@@ -64,6 +64,7 @@ class LiveDoas:
         self.images = collections.deque(maxlen=2)                 # (time, AA image): the last two
         self.pending = collections.deque(maxlen=PENDING_SPECTRA)  # (time, column, error) awaiting an image
         self._since_search = 0
+        self._searches = 0
         self._search_due = fov is None
         self._log, self._log_day = None, None
         self._publish_fov()
@@ -175,6 +176,8 @@ class LiveDoas:
 
     def _search(self):
         self._since_search = 0
+        self._searches += 1
+        self.publish(doas_fov_searches=self._searches)
         recent = [s for s in self.samples if (self.samples[-1][0] - s[0]).total_seconds() <= self.window_s]
         try:
             found = fov_search.search([s[1] for s in recent], [s[2] for s in recent])

@@ -62,7 +62,7 @@ class LiveProcessor:
             'last_pair_time': None, 'emission_rate_kg_s': None, 'emission_rate_err_kg_s': None,
             'plume_speed_m_s': None, 'plume_speed_err_m_s': None, 'line_column_kg_m': None,
             'line_mean_aa': None, 'processing_ms': None, 'doas_column': None, 'doas_error': None,
-            'doas_time': None, 'doas_points': 0, 'doas_fov': None, 'valid_fraction': None, 'geometry': None,
+            'doas_time': None, 'doas_points': 0, 'doas_fov': None, 'doas_fov_searches': 0, 'valid_fraction': None, 'geometry': None,
             'background': 'none', 'darks': 0, 'dilution': None,
             'calibration': {'state': 'none'}, 'last_error': None,
         }
@@ -145,8 +145,14 @@ class LiveProcessor:
 
     def request_fov_search(self):
         """Search for the spectrometer's field of view again with the next pairings (one
-        found by a search is otherwise kept until a refit over it is refused)."""
+        found by a search is otherwise kept until a refit over it is refused). Returns why
+        there is nothing to search for, or '' once the search is queued."""
+        if self._doas_references is None:
+            return 'no DOAS references: spectra are not fitted, so there is no view to find'
+        if self._doas_fov is not None:
+            return 'the field of view is configured (processing doas_fov), not searched for'
         self._queue_reference(('fov search', None))
+        return ''
 
     def __call__(self, saved):
         """pycamd's hook: a SavedImagePair or SavedSpectrum (rockit/pycam/storage/saved.py)."""
