@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from processing_harness import run_offline_process
+from processing_harness import process_simulated, run_offline_process
 from rockit.pycam.simulator import truth as simulated
 from rockit.pycam.simulator.scene import GROUND_RADIANCE, HORIZON, PlumeScene
 from rockit.pycam.simulator.sequence import SequencePlan, write_sequence
@@ -47,11 +47,7 @@ def terrain_flags(truth):
 
 def process(day, out, *extra):
     folder, truth = day
-    geometry = truth['geometry']
-    done = run_offline_process('process', folder, '--out', out, '--registration', 'identity',
-                               '--distance', geometry['distance_m'], '--focal-length', geometry['focal_length_m'] * 1e3,
-                               '--pixel-size', geometry['pixel_size_m'] * 1e6, '--jobs', 1, *extra)
-    assert done.returncode == 0, done.stderr
+    done = process_simulated(folder, truth, out, *extra)
     with open(out / 'emission_rates.csv', newline='') as f:
         rows = list(csv.DictReader(f))
     return simulated.compare(out, folder), rows, done.stdout

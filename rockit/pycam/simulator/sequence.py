@@ -6,8 +6,8 @@ that `pycam process`, `pycam doas` and `pycam fov` can be held to what really ha
 The truth, in two files beside the data:
 - truth.json: the scene (wind in px/s and its direction, sky gradient, light dilution:
   each band's extinction coefficient, the ridges of the flank with their distances and a
-  line through each, the plume-free sky that is the ambient light; the cells' window AA), the geometry (plume distance, pixel size, focal length, the
-  reference temperature of ppm.m), the line, the spectrometer's view, the true plume
+  line through each, the plume-free sky that is the ambient light; the cells' window AA),
+  the geometry (plume distance, pixel size, focal length, the reference temperature of ppm.m), the line, the spectrometer's view, the true plume
   speed in m/s, and per pair its time, the true emission rate through the line (kg/s),
   the line's SO2 mass (kg/m) and the column the spectrometer saw (ppm.m);
 - truth.npz: `times` (Unix seconds, one per pair) and `column_ppmm` (pairs, rows,

@@ -137,13 +137,12 @@ def _dilution(config, settings):
 
 def _terrain_feature(item, kind):
     from ..dilution import DilutionError
-    if not isinstance(item, dict) or ('line' in item) == ('point' in item) or 'distance_m' not in item:
-        raise DilutionError(f'each item needs "line" [x0, y0, x1, y1] or "point" [x, y], and "distance_m", not {item!r}')
-    where = item.get('line') or item.get('point')
-    size = 4 if 'line' in item else 2
-    if not (isinstance(where, list) and len(where) == size and all(_is_number(v) for v in where)) \
-            or not _is_number(item['distance_m']):
-        raise DilutionError(f'each item needs "line" [x0, y0, x1, y1] or "point" [x, y], and "distance_m", not {item!r}')
+    size = 4 if isinstance(item, dict) and 'line' in item else 2
+    where = item.get('line', item.get('point')) if isinstance(item, dict) else None
+    if not isinstance(item, dict) or ('line' in item) == ('point' in item) or not _is_number(item.get('distance_m')) \
+            or not (isinstance(where, list) and len(where) == size and all(_is_number(v) for v in where)):
+        raise DilutionError('each item needs "line" [x0, y0, x1, y1] or "point" [x, y], and "distance_m", '
+                            f'not {item!r}')
     x0, y0, x1, y1 = where if size == 4 else where * 2
     return kind(x0, y0, x1, y1, float(item['distance_m']))
 
