@@ -188,9 +188,11 @@ def test_live_processing_corrects_with_terrain_from_its_config_and_says_so(dilut
         processor.stop()
     assert status['pairs_processed'] == PAIRS and status['pairs_failed'] == 0, status
     true = truth['dilution']['extinction_per_km']
+    fit = status['dilution'].pop('fit')
     assert status['dilution'] == {'on_per_km': pytest.approx(true['fltrA'], rel=0.05),
                                   'off_per_km': pytest.approx(true['fltrB'], rel=0.05),
                                   'plume_distance_m': DISTANCE_M, 'source': 'terrain fit'}
+    assert fit['on']['r2'] > 0.999 and 0 < fit['off']['per_km_err'] < 0.001
     with open(tmp_path / 'out' / '2026-01-15' / 'emission_rates.csv', newline='') as f:
         rows = [row for row in csv.DictReader(f)]
     assert [float(r['dilution_off_per_km']) for r in rows] == [pytest.approx(true['fltrB'], rel=0.05)] * PAIRS

@@ -159,7 +159,8 @@ class DilutionCorrection:
     """What corrects a pair: the plume's distance, and either fixed coefficients per band
     ({'on': per km, 'off': per km}) or terrain and an ambient region to fit them to each
     pair. A pair whose terrain fit fails keeps the last good coefficients (logged); before
-    any, it is left uncorrected."""
+    any, it is left uncorrected. `last_fit`: the {band: ExtinctionFit} of the latest pair,
+    None when its fit failed or the coefficients are fixed."""
     distance_m: float
     per_km: dict = None
     terrain: tuple = ()
@@ -188,6 +189,7 @@ class DilutionCorrection:
             self.last_fit = estimate({'on': on, 'off': off}, self.terrain, self.ambient_region)
             self.last = {band: fit.per_km for band, fit in self.last_fit.items()}
         except DilutionError as e:
+            self.last_fit = None
             log.warning(f'light dilution: {e}; ' + ('the last coefficients kept' if self.last else 'not corrected'))
         return self.last
 
