@@ -3,6 +3,7 @@ simulator's diluted day (a plume at 8 km, ridges at 1.2-9 km), without the corre
 fixed coefficients, and with the coefficients fitted to the terrain in every pair. The
 three take turns pair by pair, in an order that changes each round, so drift on a shared
 machine hits all alike; and the correction's own step on a pair's two 648 x 486 images."""
+import os
 import statistics
 import sys
 import time
@@ -53,6 +54,7 @@ def run():
     times = {name: [] for name in settings}
     ratios = {name: [] for name in settings if name != 'off'}
     names = list(settings)
+    loads = [os.getloadavg()[0]]
     for round_number in range(ROUNDS):
         live = {name: LivePipeline(*parts) for name, parts in pipelines.items()}
         order = names[round_number % 3:] + names[:round_number % 3]
@@ -66,11 +68,13 @@ def run():
             times[name] += this_round[name][1:]        # the first pair has no flow to compute
         for name in ratios:
             ratios[name].append(statistics.median(this_round[name][1:]) / statistics.median(this_round['off'][1:]))
+        loads.append(os.getloadavg()[0])
     rows = []
     for name in names:
         r = summary(times[name])
         if name == 'off':
-            rows.append((f'live pair, {name}', r['median'], r['p99'], r['n'], None))
+            rows.append((f'live pair, {name} (1-min load average {min(loads):.1f}-{max(loads):.1f} on '
+                         f'{os.cpu_count()} cores)', r['median'], r['p99'], r['n'], None))
         else:
             rows.append((f'live pair, dilution correction {name}', r['median'], r['p99'], r['n'],
                          statistics.median(ratios[name]), 'live pair, off', (min(ratios[name]), max(ratios[name]))))
