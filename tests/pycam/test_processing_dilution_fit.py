@@ -86,3 +86,27 @@ def test_bad_corrections_are_refused():
         TerrainFeature(0, 5, 20, 5, 100.0).mean(np.zeros((10, 10)))
     with pytest.raises(DilutionError, match='terrain points or lines at least'):
         estimate({'on': np.zeros((10, 10))}, [TerrainFeature(1, 1, 1, 1, 100.0)], SkyRegion(0, 0, 5, 5))
+
+
+def test_fit_and_correction_agree_with_pyplis():
+    """pyplis's dilution_corr_fit (a bounded least-squares fit of the radiances) and
+    correct_img (Campion et al. 2015, eq. 4) on the same noisy terrain and plume."""
+    import logging
+    import pyplis
+    from pyplis.dilutioncorr import correct_img
+    from pyplis.optimisation import dilution_corr_fit
+    logging.getLogger('pyplis').setLevel(logging.ERROR)
+    rng = np.random.default_rng(1)
+    radiances = diluted(60.0, 1000.0, 0.06, DISTANCES) + rng.normal(0, 3, DISTANCES.size)
+    theirs = dilution_corr_fit(radiances, DISTANCES, 1000.0, ext_max=1e-3)
+    ours = fit_extinction(radiances, DISTANCES, 1000.0)
+    assert ours.per_km == pytest.approx(theirs.x[1] * 1000, rel=0.01)       # pyplis: per m
+    assert ours.terrain_radiance == pytest.approx(theirs.x[0], rel=0.05)
+    plume, background = np.full((4, 4), 700.0), np.full((4, 4), 900.0)
+    images = []
+    for values in (plume, background):
+        image = pyplis.Img(values.copy())
+        image.edit_log['vigncorr'] = True
+        images.append(image)
+    expected = correct_img(images[0], 0.06e-3, images[1], 8000.0, np.ones((4, 4))).img
+    assert correct(plume, background, 0.06, 8000.0) == pytest.approx(expected, rel=1e-6)
