@@ -22,7 +22,8 @@ import daemons  # noqa: E402
 import focuser  # noqa: E402
 import focuser_alpaca  # noqa: E402
 import load  # noqa: E402
-import pycam_dilution  # noqa: E402
+import pycam_dilution_camera  # noqa: E402
+import pycam_dilution_spectra  # noqa: E402
 import pycam_frames  # noqa: E402
 import pycam_export  # noqa: E402
 import pycam_link  # noqa: E402
@@ -71,10 +72,14 @@ BENCHMARKS = [
      'line in % (median, max), ratio = live / full-resolution Farneback speed. Batch rows: whole runs of '
      '`pycam process` taking turns, ratio = median of the rounds\' --jobs 2 / --jobs 1 times, spread their '
      'lowest and highest; a 2-core machine shared with other work gives --jobs 2 less than two cores.'),
-    ("pycam spectrometer light dilution: the grid's build and each spectrum's correction (ms)", pycam_dilution,
+    ("pycam spectrometer light dilution: the grid's build and each spectrum's correction (ms)", pycam_dilution_spectra,
      'ratio = median / one DOAS fit median (308-318 nm, the same spectra, the same run); the 2019-05-29 rows are '
      "columns of its 6 plume spectra, ratio = median / the uncorrected median. The grid's sky is the folder's "
      'first spectrum (clear sky); no truth exists there.'),
+    ('pycam light dilution: the live pair with the correction on, simulated day at 648 x 486 (ms)', pycam_dilution_camera,
+     'The live pipeline without the correction, with fixed coefficients and with coefficients fitted to five '
+     'terrain lines in every pair take turns pair by pair, the first of each round rotating; ratio = the median '
+     'of the rounds\' ratios to "off", spread = their lowest-highest. The live pair must stay under 60 ms.'),
     ('rockit-web: one poller per daemon, 1 and 50 HTTP clients', web_pollers,
      f'ratio = against the 1-client row of the same kind. Each client reads /api/<daemon>/status back to back '
      f'for {web_pollers.SECONDS:g} s; the daemon is a stand-in counting its report_status() calls (the first '

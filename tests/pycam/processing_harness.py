@@ -45,6 +45,17 @@ def run_offline_process(*args, timeout=120):
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
 
 
+def process_simulated(folder, truth, out, *extra):
+    """`pycam process` on a simulated sequence (rockit/pycam/simulator/sequence.py) with its
+    true geometry, cameras aligned, one job; the finished process (asserted to succeed)."""
+    geometry = truth['geometry']
+    done = run_offline_process('process', folder, '--out', out, '--registration', 'identity',
+                               '--distance', geometry['distance_m'], '--focal-length', geometry['focal_length_m'] * 1e3,
+                               '--pixel-size', geometry['pixel_size_m'] * 1e6, '--jobs', 1, *extra)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def villarrica_settings(distance_m=5000.0, **changes):
     from rockit.pycam.processing.background import SkyRegion
     from rockit.pycam.processing.emission import CameraGeometry, IntegrationLine

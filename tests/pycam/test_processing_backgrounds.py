@@ -98,6 +98,11 @@ def test_background_config_keys_reach_the_settings():
     ({'min_column': -1}, 'processing.min_column'),
     ({'speed_mode': 'global', 'global_speed_m_s': 0}, 'processing.global_speed_m_s'),
     ({'distance_per_pixel': 'yes'}, 'processing.distance_per_pixel'),
+    ({'dilution_extinction_per_km': {'on': 0.06}}, 'processing.dilution_extinction_per_km'),
+    ({'dilution_extinction_per_km': {'on': 0.06, 'off': -0.1}}, 'processing.dilution_extinction_per_km'),
+    ({'dilution_terrain': [{'point': [1, 2], 'distance_m': 900}]}, 'processing.dilution_terrain'),
+    ({'dilution_ambient_region': [1, 2, 3]}, 'processing.dilution_ambient_region'),
+    ({'dilution_distance_m': 0}, 'processing.dilution_distance_m'),
 ])
 def test_pycamds_config_schema_names_a_bad_processing_key(tmp_path, test_registry, processing, named):
     from pycam_harness import config_for

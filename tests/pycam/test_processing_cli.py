@@ -14,7 +14,7 @@ from rockit.pycam.processing.batch import cli as offline
 
 
 def test_commands_plug_into_the_cli_table():
-    assert set(offline.COMMANDS) == {'process', 'doas', 'calibrate', 'fov'}
+    assert set(offline.COMMANDS) == {'process', 'doas', 'calibrate', 'fov', 'dilution'}
     assert all(isinstance(c, Command) and c.usage and c.help for c in offline.COMMANDS.values())
 
 

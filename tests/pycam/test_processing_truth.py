@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 
-from processing_harness import run_offline_process
+from processing_harness import process_simulated
 from rockit.pycam.simulator import truth as simulated
 from rockit.pycam.simulator.sequence import SequencePlan, write_sequence
 
@@ -31,11 +31,7 @@ def sequence(tmp_path_factory):
 
 def process(sequence, out, *extra):
     folder, truth = sequence
-    geometry = truth['geometry']
-    done = run_offline_process('process', folder, '--out', out, '--registration', 'identity',
-                               '--distance', geometry['distance_m'], '--focal-length', geometry['focal_length_m'] * 1e3,
-                               '--pixel-size', geometry['pixel_size_m'] * 1e6, '--jobs', 1, *extra)
-    assert done.returncode == 0, done.stderr
+    process_simulated(folder, truth, out, *extra)
     return simulated.compare(out, folder)
 
 

@@ -24,12 +24,18 @@ class AbsorbanceImager:
     it is divided by, so both optical depths refer to the same sky. With clear-sky frames,
     AA = ln(I0_on I_off / (I_on I0_off)) is one logarithm of a precomputed background
     ratio times the frame ratio: the live path's cheapest form of the same quantity.
+
+    With a light-dilution correction (dilution.py), both bands' intensities are corrected
+    first, against their background scaled to the frame's sky region; the coefficients it
+    used are kept in `dilution_used`.
     """
 
-    def __init__(self, background, registration, gradient=None):
+    def __init__(self, background, registration, gradient=None, dilution=None):
         self.background = background
         self.registration = registration
         self.gradient = gradient      # a background.SkyGradient, or None
+        self.dilution = dilution      # a dilution.DilutionCorrection, or None
+        self.dilution_used = None
         self._ratio = None
         if getattr(background, 'kind', '') == 'clear sky':
             with np.errstate(divide='ignore', invalid='ignore'):
@@ -38,6 +44,9 @@ class AbsorbanceImager:
     def __call__(self, on, off):
         off = self.registration.apply(off)
         sky = self.background.sky
+        if self.dilution is not None:
+            on, off, self.dilution_used = self.dilution(on, off, self._sky_background('on', on),
+                                                        self._sky_background('off', off))
         if self._ratio is not None:
             with np.errstate(divide='ignore', invalid='ignore'):
                 aa = np.log(self._ratio * off / on)
@@ -47,3 +56,12 @@ class AbsorbanceImager:
             tau_off = optical_depth(self.background.intensity('off', off), off)
             aa = apparent_absorbance(tau_on, tau_off, sky)
         return aa if self.gradient is None else self.gradient(aa)
+
+    def _sky_background(self, band, image):
+        """The band's plume-free sky in this frame: its background, brought to the frame's
+        brightness in the sky region."""
+        background = self.background.intensity(band, image)
+        if np.ndim(background) == 0:
+            return background
+        sky = self.background.sky
+        return background * np.float32(sky.mean(image) / sky.mean(background))

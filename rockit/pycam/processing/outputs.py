@@ -21,6 +21,8 @@ from .output_names import CSV_NAME, DOAS_CSV_NAME, IMAGES_FOLDER, SETTINGS_NAME
 CSV_COLUMNS = ['time', 'aa_file', 'so2_file', 'emission_rate_kg_s', 'emission_rate_err_kg_s', 'plume_speed_m_s',
                'plume_speed_err_m_s', 'line_column_kg_m', 'line_mean_aa', 'valid_fraction', 'calibration', 'late']
 
+DILUTION_COLUMNS = ['dilution_on_per_km', 'dilution_off_per_km']   # the extinction each pair was corrected with
+
 
 def npy(array):
     """What writes array into an open file as float32 .npy (for rockit.common.files)."""
@@ -76,6 +78,9 @@ class PairWriter:
         self.calibration = calibration
         lines = settings.lines if settings is not None else []
         extra = [f'emission_rate_kg_s_{line.name}' for line in lines] if len(lines) > 1 else []
+        self.dilution = getattr(settings, 'dilution', None) is not None
+        if self.dilution:
+            extra += DILUTION_COLUMNS
         self.log = CsvLog(self.out / CSV_NAME, CSV_COLUMNS + extra)
 
     def write_settings(self, settings, inputs=None):
@@ -98,6 +103,8 @@ class PairWriter:
     def files(self, result):
         """The pair's image files; returns its CSV row (not yet appended)."""
         row = result.row()
+        if self.dilution:
+            row.update(result.dilution_row())
         if self.save_images:
             stamp = result.time.strftime('%Y-%m-%dT%H%M%S')
             low, high = self.settings.preview_range

@@ -55,6 +55,7 @@ class ProcessingSettings:
     preview_range: tuple = (-0.05, 0.5)  # AA shown from dark to bright in previews
     molar_mass: float = SO2_MOLAR_MASS
     sensitivity: object = None          # a sensitivity.SensitivityMask the AA is divided by; None: off
+    dilution: object = None             # a dilution.DilutionCorrection of both bands' intensities; None: off
 
     @property
     def lines(self):
@@ -87,6 +88,7 @@ class ProcessingSettings:
             'doas_calibration_offset': self.doas_calibration_offset,
             'molar_mass_g_mol': self.molar_mass,
             'sensitivity_mask': None if self.sensitivity is None else self.sensitivity.describe(),
+            'dilution': None if self.dilution is None else self.dilution.describe(),
         }
 
 
@@ -106,6 +108,11 @@ class PairResult:
     lines: dict = field(default_factory=dict)   # line name -> its own rate, error and speed
     calibrated: bool = False
     dark_substituted: bool = False
+    dilution: dict = None                # {'on', 'off'}: extinction per km the pair was corrected with
+
+    def dilution_row(self):
+        used = self.dilution or {}
+        return {f'dilution_{band}_per_km': used.get(band, math.nan) for band in ('on', 'off')}
 
     def row(self):
         return {'time': self.time.strftime('%Y-%m-%dT%H:%M:%SZ'),
@@ -124,7 +131,8 @@ class LivePipeline:
         self.settings = settings
         self.darks = darks
         self.calibration = calibration
-        self.absorbance = AbsorbanceImager(background, settings.registration, settings.sky_gradient)
+        self.absorbance = AbsorbanceImager(background, settings.registration, settings.sky_gradient,
+                                           settings.dilution)
         self._speeds = {}          # IntegrationLine -> LineSpeed
         self._previous = previous  # (time, aa) of the last image, for the next one's flow
 
@@ -144,6 +152,7 @@ class LivePipeline:
         aa, substituted = self.absorbance_image(on_raw, off_raw, on_exposure_us, off_exposure_us)
         result = self.process_aa(aa, time)
         result.dark_substituted = substituted
+        result.dilution = self.absorbance.dilution_used
         return result
 
     def process_aa(self, aa, time):

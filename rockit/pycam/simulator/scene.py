@@ -20,6 +20,13 @@ at 310 nm, falling as wavelength^-4) a fraction exp(-extinction * distance) of t
 comes through the plume, the rest is scattered into the view between plume and camera
 and carries no SO2.
 
+Below the horizon the flank is a few dark ridges at known distances (TERRAIN_RIDGES), one
+behind the other, nearer ridges lower in the image. Diluted by the same law, a ridge's
+radiance is GROUND_RADIANCE exp(-e d) + A (1 - exp(-e d)), A the band's sky at the horizon
+(the ambient light): the further ridges look brighter, as real terrain does, which is what
+estimating the extinction from terrain relies on (Campion et al. 2015). Without dilution
+every ridge is GROUND_RADIANCE, the flank of before.
+
 Positions are in pixels of the stored 648 x 486 image; columns are in ppm.m; the wind speed
 is in px/s. Everything is a function of wall-clock time, so the cameras and the
 spectrometer, each simulated on its own thread, see the same plume at the same moment.
@@ -34,7 +41,7 @@ import math
 
 import numpy as np
 
-from ..instrument import FILTER_NM, FOCAL_LENGTH_M, IMAGE_HEIGHT, IMAGE_WIDTH, ON_BAND, PIXEL_SIZE_M
+from ..instrument import FILTER_NM, FOCAL_LENGTH_M, IMAGE_HEIGHT, IMAGE_WIDTH, OFF_BAND, ON_BAND, PIXEL_SIZE_M
 from .optics import band_optics
 
 WIDTH, HEIGHT = IMAGE_WIDTH, IMAGE_HEIGHT
@@ -52,6 +59,12 @@ TEXTURE_SCALES = (5.0, 40.0)    # px: the smallest and largest structures of the
 TEXTURE_CONTRAST = 0.45         # sigma of the log of the texture (a lognormal of mean 1)
 SKY_AA_GRADIENT = 0.05          # the clear sky's AA from the top of the image to the horizon
 DILUTION_REFERENCE_NM = 310.0   # the wavelength the extinction coefficient is given at
+# (top row, distance m) of each ridge of the flank, furthest first; a ridge reaches down to
+# the next one's top, its edge waving by TERRAIN_WAVE px
+TERRAIN_RIDGES = ((410, 9000.0), (424, 6000.0), (438, 4000.0), (452, 2500.0), (467, 1200.0))
+TERRAIN_WAVE = 2.0
+TERRAIN_LINE_X = (20, 480)      # the ridges' truth lines keep clear of the plume's vent
+AMBIENT_REGION = (300, 398, 360, 408)   # x0, y0, x1, y1: plume-free sky just above the horizon
 
 MOLECULES_PER_PPMM_273K = 2.687e15   # molecules/cm^2 in 1 ppm.m at 273.15 K and 1013.25 hPa
 SO2_MOLAR_MASS = 64.066              # g/mol
@@ -69,6 +82,10 @@ class PlumeScene:
         ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
         self._sky = self._sky_radiance(xs, ys)
         self._on_sky = self._sky * np.exp(-sky_aa_gradient * np.clip(ys / HORIZON, 0, 1)).astype(np.float32)
+        self.terrain_distance_m = _terrain_distance(xs, ys)
+        if extinction_per_km:
+            self._sky = self._diluted_terrain(self._sky, OFF_BAND)
+            self._on_sky = self._diluted_terrain(self._on_sky, ON_BAND)
         self._envelope = _envelope(np.maximum(VENT[0] - xs, 0), ys)
         self._strips = _texture_strips(seed)
 
@@ -79,6 +96,24 @@ class PlumeScene:
         r2 = ((xs - WIDTH / 2) / (WIDTH / 2)) ** 2 + ((ys - HEIGHT / 2) / (WIDTH / 2)) ** 2
         sky = gradient * (1 - 0.25 * r2)
         return np.where(ys < HORIZON, sky, GROUND_RADIANCE).astype(np.float32)
+
+    def _diluted_terrain(self, sky, band):
+        """The flank's ridges seen through the air between them and the camera."""
+        ambient = sky[HORIZON - 1, WIDTH // 2]
+        f = np.exp(-self.extinction(band) * np.nan_to_num(self.terrain_distance_m) / 1000).astype(np.float32)
+        terrain = np.isfinite(self.terrain_distance_m)
+        return np.where(terrain, sky * f + ambient * (1 - f), sky).astype(np.float32)
+
+    def extinction(self, band):
+        """The band's extinction coefficient, per km."""
+        return self.extinction_per_km * (DILUTION_REFERENCE_NM / FILTER_NM[band]) ** 4
+
+    def terrain_lines(self):
+        """[(distance m, (x0, y, x1, y))]: a row through the middle of each ridge, clear of
+        its waving edges."""
+        tops = [row for row, _ in TERRAIN_RIDGES] + [HEIGHT]
+        return [(distance, (TERRAIN_LINE_X[0], (top + bottom) // 2, TERRAIN_LINE_X[1], (top + bottom) // 2))
+                for (top, distance), bottom in zip(TERRAIN_RIDGES, tops[1:])]
 
     def radiance(self, band=None):
         """Relative sky radiance per pixel (HEIGHT, WIDTH) in a band (None: the off-band's
@@ -196,6 +231,15 @@ def _kg_per_m2_per_ppmm(temperature_k):
     """SO2 kg/m^2 in a column of 1 ppm.m: ppm.m -> molecules/cm^2 -> mol/m^2 -> kg/m^2."""
     molecules_per_cm2 = MOLECULES_PER_PPMM_273K * 273.15 / temperature_k
     return molecules_per_cm2 * 1e4 / AVOGADRO * SO2_MOLAR_MASS * 1e-3
+
+
+def _terrain_distance(xs, ys):
+    """m to the ridge each pixel sees; NaN in the sky."""
+    distance = np.full(xs.shape, np.nan, np.float32)
+    for k, (top, metres) in enumerate(TERRAIN_RIDGES):
+        edge = top + TERRAIN_WAVE * np.sin(2 * np.pi * xs / 170 + k) if k else top
+        distance[ys >= edge] = metres
+    return distance
 
 
 def _centre(downwind):

@@ -4,13 +4,16 @@ calibration cells, on/off Plume pairs, dark and Plume spectra, an integration li
 that `pycam process`, `pycam doas` and `pycam fov` can be held to what really happened.
 
 The truth, in two files beside the data:
-- truth.json: the scene (wind in px/s and its direction, sky gradient, light dilution,
-  the cells' window AA), the geometry (plume distance, pixel size, focal length, the
-  reference temperature of ppm.m), the line, the spectrometer's view, the true plume
+- truth.json: the scene (wind in px/s and its direction, sky gradient, light dilution:
+  each band's extinction coefficient, the ridges of the flank with their distances and a
+  line through each, the plume-free sky that is the ambient light; the cells' window AA),
+  the geometry (plume distance, pixel size, focal length, the reference temperature of ppm.m), the line, the spectrometer's view, the true plume
   speed in m/s, and per pair its time, the true emission rate through the line (kg/s),
   the line's SO2 mass (kg/m) and the column the spectrometer saw (ppm.m);
 - truth.npz: `times` (Unix seconds, one per pair) and `column_ppmm` (pairs, rows,
-  columns; float32), the true SO2 column of every pixel of every pair's on-band image.
+  columns; float32), the true SO2 column of every pixel of every pair's on-band image;
+  `terrain_distance_m` (rows, columns; float32, NaN in the sky), the distance of the ridge
+  each pixel sees.
 
 Run: python -m rockit.pycam.simulator.sequence <folder> [--pairs N] [--interval S] ...
 """
@@ -27,7 +30,7 @@ import numpy as np
 from ..instrument import FILTER_NM, FOCAL_LENGTH_M, OFF_BAND, ON_BAND, PIXEL_SIZE_M
 from ..storage.names import image_name, spectrum_name
 from .camera import CELL_WINDOW_DEPTH, SimulatedPicamera2
-from .scene import SKY_AA_GRADIENT, PlumeScene
+from .scene import AMBIENT_REGION, SKY_AA_GRADIENT, PlumeScene
 from .spectrometer import SimulatedSpectrometer
 
 TRUTH_JSON, TRUTH_NPZ = 'truth.json', 'truth.npz'
@@ -106,7 +109,8 @@ def write_sequence(folder, plan=None):
     (folder / TRUTH_JSON).write_text(json.dumps(truth, indent=2) + '\n')
     np.savez_compressed(folder / TRUTH_NPZ, times=np.array([p['unix_s'] for p in pairs]),
                         column_ppmm=np.array(columns, np.float32).reshape(len(columns), *scene.radiance().shape)
-                        if columns else np.zeros((0, *scene.radiance().shape), np.float32))
+                        if columns else np.zeros((0, *scene.radiance().shape), np.float32),
+                        terrain_distance_m=scene.terrain_distance_m)
     return truth
 
 
@@ -124,6 +128,10 @@ def _truth(plan, scene, pairs):
         'line': {'x': [plan.line[0], plan.line[2]], 'y': [plan.line[1], plan.line[3]], 'orientation': 'left'},
         'sky_aa_gradient': plan.sky_aa_gradient,
         'extinction_per_km_310nm': plan.extinction_per_km,
+        'dilution': {'extinction_per_km': {band: scene.extinction(band) for band in (ON_BAND, OFF_BAND)},
+                     'plume_distance_m': plan.distance_m,
+                     'ambient_region': list(AMBIENT_REGION),
+                     'terrain': [{'distance_m': d, 'line': list(line)} for d, line in scene.terrain_lines()]},
         'filters_nm': dict(FILTER_NM), 'filter_fwhm_nm': optics.fwhm_nm,
         'cells': {str(c): {'aa': float(optics.absorbance(c)) + window_aa} for c in plan.cells},
         'cell_window_aa': window_aa,
@@ -160,14 +168,17 @@ def main(argv=None):
     parser.add_argument('--interval', type=int, default=SequencePlan.interval_s, help='s between pairs (whole)')
     parser.add_argument('--wind-speed', type=float, default=SequencePlan.wind_speed, help='px/s')
     parser.add_argument('--extinction', type=float, default=0.0, help='light dilution, per km at 310 nm')
+    parser.add_argument('--distance', type=float, default=SequencePlan.distance_m, help='m to the plume')
     parser.add_argument('--sky-gradient', type=float, default=SKY_AA_GRADIENT, help='clear-sky AA top to horizon')
     parser.add_argument('--no-spectra', action='store_true')
     parser.add_argument('--no-columns', action='store_true', help='leave the per-pixel columns out of truth.npz')
     args = parser.parse_args(argv)
     if args.pairs < 1 or args.interval < 1:
         parser.error('--pairs and --interval must be at least 1')
+    if not args.distance > 0 or args.extinction < 0:
+        parser.error('--distance must be above 0 m and --extinction not below 0')
     plan = SequencePlan(pairs=args.pairs, interval_s=args.interval, wind_speed=args.wind_speed,
-                        extinction_per_km=args.extinction, sky_aa_gradient=args.sky_gradient,
+                        extinction_per_km=args.extinction, distance_m=args.distance, sky_aa_gradient=args.sky_gradient,
                         spectra=not args.no_spectra, columns=not args.no_columns)
     truth = write_sequence(args.folder, plan)
     print(f'{args.folder}: {len(truth["pairs"])} pairs, mean emission rate '

@@ -14,6 +14,7 @@ from pathlib import Path
 from rockit.common.cli import Command, UsageError, show
 from rockit.common.usage import command_usage, commands_usage
 from rockit.pycam.processing.batch import cli_common as cli
+from rockit.pycam.processing.batch.cli_dilution import COMMANDS as DILUTION_COMMANDS
 from rockit.pycam.processing.batch.cli_doas import doas_arguments, process_doas
 from rockit.pycam.processing.batch.cli_spectra import COMMANDS as SPECTRA_COMMANDS
 
@@ -44,6 +45,7 @@ def process(client, args):
     parser.add_argument('--cc-separation', type=float, default=10.0,
                         help='cross-correlation: px between the line and its parallel downstream (default 10)')
     cli.geometry_arguments(parser)
+    cli.dilution_arguments(parser)
     cli.model_argument(parser)
     parser.add_argument('--min-column', type=float, metavar='MOLECULES_CM2',
                         help='line pixels at or below this column (molecules/cm^2) are sky, left out of the rate '
@@ -275,6 +277,7 @@ COMMANDS = {
     'calibrate': Command(calibrate, '<cal folder> [--json] [--model linear|poly2|kern2015]',
                          'fit and save the cell calibration', needs_client=False),
     **SPECTRA_COMMANDS,
+    **DILUTION_COMMANDS,
 }
 
 

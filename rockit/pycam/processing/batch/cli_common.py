@@ -48,6 +48,53 @@ def geometry_arguments(parser):
                        help="each line point's distance along its own line of sight, from --geometry")
 
 
+def dilution_arguments(parser):
+    group = parser.add_argument_group('light dilution (Campion et al. 2015, as pyplis\'s DilutionCorr; default off)')
+    group.add_argument('--terrain', action='append', metavar='X0,Y0,X1,Y1,M',
+                       help='a line (or a point x,y,m) on dark terrain and its distance in m, on-band pixels; '
+                       'repeat, 3 distances at least: each band\'s extinction is fitted to them in every pair')
+    group.add_argument('--ambient-region', metavar='X0,Y0,X1,Y1',
+                       help='plume-free sky near the horizon whose mean is the ambient light of the terrain fit')
+    group.add_argument('--extinction', metavar='ON,OFF',
+                       help='fixed extinction coefficients per km of the on- and off-band, instead of --terrain')
+    group.add_argument('--dilution-distance', type=float, metavar='M',
+                       help='the plume\'s distance for the correction, m (default --distance)')
+
+
+def dilution_settings(args, settings, notes):
+    """--terrain, --ambient-region, --extinction, --dilution-distance: the correction or None."""
+    from rockit.pycam.processing.background import SkyRegion
+    from rockit.pycam.processing.dilution import DilutionCorrection, TerrainFeature
+    terrain, fixed = getattr(args, 'terrain', None), getattr(args, 'extinction', None)
+    if not terrain and fixed is None:
+        if getattr(args, 'ambient_region', None) or getattr(args, 'dilution_distance', None) is not None:
+            raise ValueError('--ambient-region and --dilution-distance need --terrain or --extinction')
+        return None
+    if terrain and fixed is not None:
+        raise ValueError('give either --terrain (coefficients fitted to each pair) or --extinction (fixed), not both')
+    distance = args.dilution_distance
+    if distance is None:
+        if settings.geometry is None:
+            raise ValueError('light dilution needs the plume\'s distance: --dilution-distance or --distance')
+        distance = settings.geometry.distance_m
+    if fixed is not None:
+        try:
+            on, off = (float(v) for v in fixed.split(','))
+        except ValueError:
+            raise ValueError(f'--extinction {fixed!r}: expected ON,OFF, per km') from None
+        correction = DilutionCorrection(distance, per_km={'on': on, 'off': off})
+        notes.append(f'light dilution: plume at {distance:g} m, extinction {on:g} (on) and {off:g} (off) per km')
+        return correction
+    features = tuple(TerrainFeature.parse(t) for t in terrain)
+    if not args.ambient_region:
+        raise ValueError('--terrain needs --ambient-region x0,y0,x1,y1: plume-free sky near the horizon')
+    correction = DilutionCorrection(distance, terrain=features,
+                                    ambient_region=SkyRegion.parse(args.ambient_region))
+    notes.append(f'light dilution: plume at {distance:g} m, extinction fitted in each pair to {len(terrain)} '
+                 f'terrain features, ambient light in {correction.ambient_region.as_list()}')
+    return correction
+
+
 def time_zone_argument(parser):
     parser.add_argument('--time-zone', help="IANA zone the data's names are stamped in, as PyCam's time_zone "
                         "setting (e.g. America/Santiago); outputs are in UTC whatever it is (default UTC)")
@@ -166,6 +213,7 @@ def scene(args, folder):
                                   full_frame_flow=arg('full_flow', False),
                                   calibration_model=arg('model', DEFAULT_CELL_MODEL))
     background_settings(args, settings, notes)
+    settings.dilution = dilution_settings(args, settings, notes)
     if arg('min_column') is not None:
         settings.min_column = args.min_column
     if settings.speed_mode == 'global':

@@ -63,7 +63,7 @@ class LiveProcessor:
             'plume_speed_m_s': None, 'plume_speed_err_m_s': None, 'line_column_kg_m': None,
             'line_mean_aa': None, 'processing_ms': None, 'doas_column': None, 'doas_error': None,
             'doas_time': None, 'doas_points': 0, 'doas_fov': None, 'doas_fov_searches': 0, 'valid_fraction': None, 'geometry': None,
-            'background': 'none', 'darks': 0,
+            'background': 'none', 'darks': 0, 'dilution': None,
             'calibration': {'state': 'none'}, 'last_error': None,
         }
 

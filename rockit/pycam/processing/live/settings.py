@@ -24,7 +24,11 @@ def settings_from_config(config, base=None):
     polynomial surface fitted to surface_regions, default the sky region, of order
     surface_order, default 2); sky_gradient ('none', 'linear', 'quadratic') fitted in
     sky_gradient_region; speed_mode 'global' with global_speed_m_s; distance_per_pixel
-    (true: each line point's distance along its line of sight, from geometry_file).
+    (true: each line point's distance along its line of sight, from geometry_file);
+    light dilution (default off): dilution_extinction_per_km {"on": .., "off": ..} fixed, or
+    dilution_terrain [{"line": [x0, y0, x1, y1] or "point": [x, y], "distance_m": m}, ...]
+    (3 distances at least) with dilution_ambient_region [x0, y0, x1, y1], fitted each pair;
+    dilution_distance_m the plume's (default plume_distance_m).
     """
     from ..background import SkyRegion
     from ..calibration.columns import DEFAULT_TEMPERATURE_K, ColumnUnits
@@ -82,7 +86,69 @@ def settings_from_config(config, base=None):
                                             _sensitivity_cell(config.get('sensitivity_cell', 'smallest')))
     elif 'sensitivity_cell' in config:
         _sensitivity_cell(config['sensitivity_cell'])
+    settings.dilution = _dilution(config, settings)
     return settings
+
+
+DILUTION_KEYS = ('dilution_extinction_per_km', 'dilution_terrain', 'dilution_ambient_region', 'dilution_distance_m')
+
+
+def _dilution(config, settings):
+    """The light-dilution correction the dilution_* keys ask for, or None."""
+    from ..dilution import DilutionCorrection, DilutionError, TerrainFeature
+    fixed, terrain = config.get('dilution_extinction_per_km'), config.get('dilution_terrain')
+    if fixed is None and terrain is None:
+        extra = [key for key in DILUTION_KEYS if config.get(key) is not None]
+        if extra:
+            raise ValueError(f'processing: {", ".join(extra)}: no use without dilution_terrain or '
+                             'dilution_extinction_per_km')
+        return None
+    if fixed is not None and terrain is not None:
+        raise ValueError('processing: give dilution_terrain (fitted each pair) or dilution_extinction_per_km '
+                         '(fixed), not both')
+    if config.get('dilution_distance_m') is not None:
+        distance = _number(config, 'dilution_distance_m', float, 0)
+        if distance <= 0:
+            raise ValueError('processing: dilution_distance_m must be above 0 m, not 0')
+    elif settings.geometry is not None:
+        distance = settings.geometry.distance_m
+    else:
+        raise ValueError('processing: light dilution needs the plume\'s distance: dilution_distance_m or '
+                         'plume_distance_m')
+    try:
+        if fixed is not None:
+            if not (isinstance(fixed, dict) and set(fixed) == {'on', 'off'}):
+                raise DilutionError(f'needs {{"on": <per km>, "off": <per km>}}, not {fixed!r}')
+            return DilutionCorrection(distance, per_km=dict(fixed))
+        key = 'dilution_terrain'
+        if not isinstance(terrain, list):
+            raise DilutionError(f'needs a list of {{"line": [x0, y0, x1, y1] or "point": [x, y], "distance_m": m}}, '
+                                f'not {terrain!r}')
+        features = tuple(_terrain_feature(item, TerrainFeature) for item in terrain)
+        if config.get('dilution_ambient_region') is None:
+            key = 'dilution_ambient_region'
+            raise DilutionError('needs [x0, y0, x1, y1]: plume-free sky near the horizon, the ambient light')
+        ambient = _region(config, 'dilution_ambient_region', config['dilution_ambient_region'])
+        return DilutionCorrection(distance, terrain=features, ambient_region=ambient)
+    except DilutionError as e:
+        which = key if fixed is None else 'dilution_extinction_per_km'
+        raise ValueError(f'processing: {which}: {e}') from None
+
+
+def _terrain_feature(item, kind):
+    from ..dilution import DilutionError
+    size = 4 if isinstance(item, dict) and 'line' in item else 2
+    where = item.get('line', item.get('point')) if isinstance(item, dict) else None
+    if not isinstance(item, dict) or ('line' in item) == ('point' in item) or not _is_number(item.get('distance_m')) \
+            or not (isinstance(where, list) and len(where) == size and all(_is_number(v) for v in where)):
+        raise DilutionError('each item needs "line" [x0, y0, x1, y1] or "point" [x, y], and "distance_m", '
+                            f'not {item!r}')
+    x0, y0, x1, y1 = where if size == 4 else where * 2
+    return kind(x0, y0, x1, y1, float(item['distance_m']))
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _background(config, settings):

@@ -233,7 +233,22 @@ class LiveWorker:
                         emission_rate_err_kg_s=plain(result.emission_rate_err_kg_s),
                         plume_speed_m_s=plain(result.speed_m_s), plume_speed_err_m_s=plain(result.speed_err_m_s),
                         line_column_kg_m=plain(result.line_column_kg_m), line_mean_aa=plain(result.line_mean_aa),
-                        valid_fraction=plain(result.valid_fraction), processing_ms=round(elapsed, 1))
+                        valid_fraction=plain(result.valid_fraction), processing_ms=round(elapsed, 1),
+                        dilution=self._dilution_status(result))
+
+    def _dilution_status(self, result):
+        """The extinction per km the pair was corrected with, how it was had (fixed, this
+        pair's terrain fit with its quality, or the last good fit when this one failed)."""
+        correction = self.settings.dilution
+        if correction is None:
+            return None
+        used = result.dilution or {}
+        fits = correction.last_fit or {}
+        return {'on_per_km': plain(used.get('on', float('nan'))), 'off_per_km': plain(used.get('off', float('nan'))),
+                'plume_distance_m': correction.distance_m,
+                'source': 'fixed' if correction.per_km is not None else 'terrain fit' if fits else 'last terrain fit',
+                'fit': {band: {'per_km_err': plain(fit.per_km_err), 'r2': plain(fit.r2)} for band, fit in fits.items()}
+                or None}
 
     def _writer_for(self, when):
         day = when.strftime('%Y-%m-%d')

@@ -19,7 +19,7 @@ from rockit.pycam.simulator.spectrometer import MOLECULES_PER_PPMM, SimulatedSpe
 from rockit.pycam.storage.names import parse_spectrum_name, spectrum_name
 from rockit.pycam.processing.doas.dilution import DilutionGrid
 from rockit.pycam.processing.doas.fit import plume_spectra
-from test_processing_dilution import COADDS, DISTANCE_M, EXTINCTION_PER_KM, INTEGRATION_MS, SETTINGS, VIEW
+from test_processing_dilution_spectra import COADDS, DISTANCE_M, EXTINCTION_PER_KM, INTEGRATION_MS, SETTINGS, VIEW
 
 GRID = {'so2_max': SETTINGS.so2_max, 'so2_points': SETTINGS.so2_points, 'ldf_max': SETTINGS.ldf_max,
         'ldf_points': SETTINGS.ldf_points}
