@@ -75,6 +75,14 @@ def _port_slice():
     return start, size
 
 
+def _ports_from_anywhere_in(start, size):
+    """The slice's ports in turn from a random one: another test session on the machine at
+    the same time, whose workers have the same slices, starts elsewhere in them."""
+    import random
+    first = random.randrange(size)
+    return (start + (first + i) % size for i in range(size))
+
+
 _PORTS = iter(())
 
 
@@ -90,8 +98,7 @@ def free_port(kind=socket.SOCK_STREAM):
                 except OSError:
                     continue
             return port
-        start, size = _port_slice()
-        _PORTS = iter(range(start, start + size))
+        _PORTS = _ports_from_anywhere_in(*_port_slice())
     raise OSError('no free port left in this worker\'s slice')
 
 
