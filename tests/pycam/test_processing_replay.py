@@ -127,3 +127,25 @@ def test_days_on_a_dask_cluster(tmp_path):
     for day in ('2024-05-01', '2024-05-02'):
         rows = _rows(tmp_path / 'cluster' / day / 'emission_rates.csv')
         assert rows and rows == _rows(tmp_path / 'local' / day / 'emission_rates.csv')
+
+
+@needs_spectra
+def test_a_replay_with_light_dilution_corrects_each_spectrum_as_pycam_doas_does(tmp_path):
+    day = tmp_path / 'day'
+    _day_with_spectra(day)
+    line = write_line(tmp_path / 'line.txt')
+    grid = ['--light-dilution', '--dilution-grid-size', '1.2e19,8,0.9,6']
+    done = run_offline_process('process', day, '--out', tmp_path / 'batch', '--calibration', 'doas', '--doas-fov',
+                               '80,45,2', '--min-doas-points', 3, '--line', line, *SCENE, *grid, timeout=300)
+    assert done.returncode == 0 and 'columns corrected for light dilution' in done.stdout, done.stderr
+    replayed = _rows(tmp_path / 'batch' / '2024-05-01' / 'doas_columns.csv')
+    alone = run_offline_process('doas', day, *grid, '--out', tmp_path / 'alone', timeout=300)
+    assert alone.returncode == 0, alone.stderr
+    fitted = {row['spectrum']: row for row in _rows(tmp_path / 'alone' / 'doas_columns.csv')}
+    assert len(replayed) == len(fitted) == 10
+    for row in replayed:
+        for key in ('so2_corrected_molecules_cm2', 'light_dilution_factor', 'so2_window1_molecules_cm2'):
+            assert row[key] == fitted[row['spectrum']][key], key
+
+    refused = run_offline_process('process', day, '--out', tmp_path / 'cells', '--line', line, *SCENE, *grid)
+    assert refused.returncode != 0 and '--light-dilution corrects' in refused.stderr

@@ -78,6 +78,9 @@ def process(client, args):
     if args.min_column is not None and not (args.min_column == 0 or args.min_column >= 1e12):
         raise UsageError(f'--min-column is in molecules/cm^2 (PyCam: 5e16), not {args.min_column:g}: '
                          'is it in ppm.m? (1 ppm.m is 2.687e15 at 273.15 K)')
+    if (args.light_dilution or args.dilution_windows or args.dilution_grid_size) and args.calibration != 'doas':
+        raise UsageError("--light-dilution corrects the spectra's columns of --calibration doas (the camera's "
+                         'own correction: --terrain or --extinction)')
     if args.global_speed is not None and not args.global_speed > 0:
         raise UsageError(f'--global-speed must be a speed above 0 m/s, not {args.global_speed:g}')
     if args.scheduler:

@@ -6,6 +6,7 @@ from pathlib import Path
 from rockit.common.cli import UsageError, show
 
 from . import cli_common as cli
+from .cli_spectra import dilution_arguments, dilution_settings
 
 
 def doas_arguments(parser):
@@ -15,6 +16,7 @@ def doas_arguments(parser):
     group.add_argument('--references', help='folder of DOAS references (default: the ones pycam ships)')
     group.add_argument('--min-doas-points', type=int, default=10,
                        help='spectra paired with images before a calibration is fitted (default 10)')
+    dilution_arguments(parser, grid_file=False)
 
 
 def _fov(text):
@@ -38,6 +40,7 @@ def process_doas(args, zone, rate_text):
     from ...references import FOLDER as SHIPPED_REFERENCES
     from ...storage.names import spectra_in
     fov = _fov(args.doas_fov)
+    dilution = dilution_settings(args)
     if args.min_doas_points < 1:
         raise UsageError(f'--min-doas-points must be at least 1, not {args.min_doas_points}')
     try:
@@ -62,14 +65,15 @@ def process_doas(args, zone, rate_text):
     show(f'[bold]{len(inputs.pairs)} pairs[/bold] and {spectra} spectra from {inputs.folder}'
          + (f' (names in {zone.key} time, written in UTC)' if zone else ''))
     show(f'  calibration: DOAS from the archive\'s spectra, references {references}, field of view '
-         + (f'at {fov[0]:g},{fov[1]:g} r {fov[2]:g} px' if fov else 'searched for'))
+         + (f'at {fov[0]:g},{fov[1]:g} r {fov[2]:g} px' if fov else 'searched for')
+         + (', columns corrected for light dilution' if dilution else ''))
     for note in notes + inputs.notes:
         show(f'  {note}')
     if args.jobs not in (None, 1) or args.scheduler:
-        return _by_day(args, events, settings, references, fov)
+        return _by_day(args, events, settings, references, fov, dilution)
     advance, stop = cli.progress(len(inputs.pairs), rate_text)
     try:
-        status = replay(events, args.out, settings, references, fov, args.min_doas_points, advance)
+        status = replay(events, args.out, settings, references, fov, args.min_doas_points, advance, dilution)
     finally:
         stop()
     show(f'wrote the rows to {Path(args.out)}/<day>/emission_rates.csv, DOAS columns beside them; calibration '
@@ -83,7 +87,7 @@ def process_doas(args, zone, rate_text):
     return 0
 
 
-def _by_day(args, events, settings, references, fov):
+def _by_day(args, events, settings, references, fov, dilution):
     """--jobs or --scheduler: each UTC day replayed by itself, from no calibration."""
     import os
     from .replay import by_day, replay_days
@@ -100,7 +104,7 @@ def _by_day(args, events, settings, references, fov):
          + (f'on the cluster at {args.scheduler}' if client else f'{min(jobs, len(days))} at once'))
     try:
         statuses = replay_days(days, args.out, settings, references, fov, args.min_doas_points, jobs, client,
-                               say=lambda text: show(f'  {text}'))
+                               say=lambda text: show(f'  {text}'), dilution=dilution)
     except OSError as e:
         return cli.fail(f'processing stopped: {e}')
     finally:

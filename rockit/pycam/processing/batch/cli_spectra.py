@@ -21,7 +21,8 @@ def _fit(args):
             for name, wavelengths, counts, dark in plume_spectra(args.folder)}
 
 
-def _dilution_arguments(parser):
+def dilution_arguments(parser, grid_file=True):
+    """The spectrometer's light dilution flags (grid_file: where its grid is kept may be given)."""
     group = parser.add_argument_group('light dilution (SO2 fitted in two windows, inverted on a grid of true '
                                       'column and dilution factor: docs/processing.md)')
     group.add_argument('--light-dilution', action='store_true',
@@ -31,9 +32,10 @@ def _dilution_arguments(parser):
     group.add_argument('--dilution-grid-size', metavar='SO2_MAX,SO2_POINTS,LDF_MAX,LDF_POINTS',
                        help='the grid: largest column (molecules/cm^2) and points, largest dilution factor and '
                             'points (default 1.2e19,16,0.9,10)')
-    group.add_argument('--dilution-grid', metavar='FILE',
-                       help='where the grid is kept (default: light_dilution_grid.npz in --out, else in '
-                            '~/.cache/rockit-pycam/); made from the first spectrum when absent or made otherwise')
+    if grid_file:
+        group.add_argument('--dilution-grid', metavar='FILE',
+                           help='where the grid is kept (default: light_dilution_grid.npz in --out, else in '
+                                '~/.cache/rockit-pycam/); made from the first spectrum when absent or made otherwise')
 
 
 def _numbers(text, count, flag):
@@ -46,15 +48,17 @@ def _numbers(text, count, flag):
     return values
 
 
-def _dilution(args, references):
-    """The DilutionCorrection the flags ask for, or None."""
+def dilution_settings(args):
+    """The DilutionSettings the flags ask for, or None."""
+    grid_file = getattr(args, 'dilution_grid', None)
     if not args.light_dilution:
-        if args.dilution_windows or args.dilution_grid_size or args.dilution_grid:
-            raise UsageError('--dilution-windows, --dilution-grid-size and --dilution-grid need --light-dilution')
+        if args.dilution_windows or args.dilution_grid_size or grid_file:
+            given = [flag for flag, value in (('--dilution-windows', args.dilution_windows),
+                                              ('--dilution-grid-size', args.dilution_grid_size),
+                                              ('--dilution-grid', grid_file)) if value]
+            raise UsageError(f'{", ".join(given)} need --light-dilution')
         return None
-    import os
-    from ..doas.dilution import DilutionCorrection, DilutionSettings
-    from ..output_names import DILUTION_GRID_NAME
+    from ..doas.dilution import DilutionSettings
     windows = grid = None
     if args.dilution_windows:
         low1, high1, low2, high2 = _numbers(args.dilution_windows, 4, '--dilution-windows')
@@ -63,10 +67,20 @@ def _dilution(args, references):
         so2_max, so2_points, ldf_max, ldf_points = _numbers(args.dilution_grid_size, 4, '--dilution-grid-size')
         grid = {'so2_max': so2_max, 'so2_points': so2_points, 'ldf_max': ldf_max, 'ldf_points': ldf_points}
     try:
-        settings = DilutionSettings.checked(windows, grid)
+        return DilutionSettings.checked(windows, grid)
     except ValueError as e:
         raise UsageError(str(e).replace('light_dilution_windows', '--dilution-windows')
                          .replace('light_dilution_grid', '--dilution-grid-size')) from None
+
+
+def _dilution(args, references):
+    """The DilutionCorrection the flags ask for, or None."""
+    settings = dilution_settings(args)
+    if settings is None:
+        return None
+    import os
+    from ..doas.dilution import DilutionCorrection
+    from ..output_names import DILUTION_GRID_NAME
     if args.dilution_grid:
         path = Path(args.dilution_grid)
     elif args.out:
@@ -86,7 +100,7 @@ def doas(client, args):
     cli.temperature_argument(parser)
     cli.pycam_outputs_argument(parser)
     cli.time_zone_argument(parser)
-    _dilution_arguments(parser)
+    dilution_arguments(parser)
     args = parser.parse_args(args)
     if args.pycam_outputs and not args.out:
         raise UsageError('--pycam-outputs writes beside --out: name the folder')

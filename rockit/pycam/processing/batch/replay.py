@@ -36,11 +36,12 @@ def archive_events(folder, zone=None, darks=None, clear=None):
     return first + [(kind, item) for _, kind, item in timed]
 
 
-def replay(events, out, settings, references, fov=None, min_points=10, progress=None):
+def replay(events, out, settings, references, fov=None, min_points=10, progress=None, dilution=None):
     """Feeds events to a live processor writing to out; progress(index, result) after each
-    pair, result having the fields `pycam process` shows. Returns the processor's status."""
+    pair, result having the fields `pycam process` shows; dilution: the spectrometer's light
+    dilution correction (DilutionSettings) or None. Returns the processor's status."""
     from .. import replay_processor
-    processor = replay_processor(out, settings, references, fov, min_points)
+    processor = replay_processor(out, settings, references, fov, min_points, dilution)
     try:
         done = 0
         for kind, item in events:
@@ -80,7 +81,7 @@ def by_day(events):
     return {day: first + timed for day, timed in sorted(days.items())}
 
 
-def replay_day(day, events, out, settings, references, fov=None, min_points=10):
+def replay_day(day, events, out, settings, references, fov=None, min_points=10, dilution=None):
     """One day replayed by itself, from no calibration, into <out>/<day>/ (a folder of its
     own while it runs, so days in parallel never read each other's saved calibration).
     Returns (status, the DOAS calibration it ended with as JSON text, or None)."""
@@ -91,7 +92,7 @@ def replay_day(day, events, out, settings, references, fov=None, min_points=10):
     work = out / f'.replay-{day}'
     shutil.rmtree(work, ignore_errors=True)
     try:
-        status = replay(events, work, settings, references, fov, min_points)
+        status = replay(events, work, settings, references, fov, min_points, dilution=dilution)
         target = out / day
         if (work / day).is_dir():
             shutil.rmtree(target, ignore_errors=True)
@@ -102,14 +103,16 @@ def replay_day(day, events, out, settings, references, fov=None, min_points=10):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def replay_days(days, out, settings, references, fov=None, min_points=10, jobs=1, cluster=None, say=print):
+def replay_days(days, out, settings, references, fov=None, min_points=10, jobs=1, cluster=None, say=print,
+                dilution=None):
     """Each day by itself, `jobs` at once in processes (or on a Dask cluster's workers);
     the last day's DOAS calibration is kept as <out>/doas_calibration.json. Returns the
     days' statuses, by day."""
     from pathlib import Path
     from rockit.common.files import atomic_write
     from ..output_names import DOAS_CALIBRATION_NAME
-    arguments = [(day, events, str(out), settings, references, fov, min_points) for day, events in days.items()]
+    arguments = [(day, events, str(out), settings, references, fov, min_points, dilution)
+                 for day, events in days.items()]
     if cluster is not None:
         futures = [cluster.submit(replay_day, *a, pure=False) for a in arguments]
         results = (future.result() for future in futures)

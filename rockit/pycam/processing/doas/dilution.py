@@ -131,6 +131,11 @@ class DilutionResult:
     def corrected(self):
         return math.isfinite(self.column)
 
+    @property
+    def within_noise(self):
+        """A window's column is within noise of none: there is nothing to dilute."""
+        return any(not c >= SIGNIFICANCE * e for c, e in zip(self.window_columns, self.window_errors))
+
     def as_json(self):
         def finite(v):
             return float(v) if math.isfinite(v) else None

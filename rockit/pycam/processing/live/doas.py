@@ -9,8 +9,10 @@ of at least MIN_R2.
 
 With light dilution on (`light_dilution`, ../doas/dilution.py) each spectrum is also
 fitted in the two dilution windows: its corrected column and light dilution factor go into
-doas_columns.csv and status, and the calibration is fitted to the corrected columns (a
-spectrum without one, its columns within noise of zero or off the grid, is left out of it).
+doas_columns.csv and status, and the calibration is fitted to the corrected columns. A
+spectrum whose columns are within noise of zero (clear sky) has no dilution to correct:
+its own column goes into the calibration, as the anchor at low AA; one off the grid is
+left out.
 The grid is made from the first spectrum and kept in light_dilution_grid.npz.
 
 Where the spectrometer looks in the image is configured (`doas_fov`) or found from the
@@ -118,7 +120,8 @@ class LiveDoas:
         if diluted is not None:
             self.publish(doas_corrected_column=diluted.column, doas_corrected_error=diluted.error,
                          doas_ldf=diluted.ldf, doas_ldf_error=diluted.ldf_error, doas_dilution_note=diluted.reason)
-            column, error = diluted.column, diluted.error
+            if diluted.corrected or not diluted.within_noise:
+                column, error = diluted.column, diluted.error
         if not (result.success and math.isfinite(column)):
             return None
         self.pending.append((name.time, column, error))

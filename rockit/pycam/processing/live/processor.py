@@ -34,6 +34,8 @@ class LiveProcessor:
     it spectra are counted but not fitted. doas_fov: [x, y, radius] of the spectrometer's
     view in on-band pixels, to pair DOAS columns with AA for a DOAS calibration. save_aa:
     write each pair's AA array and preview (1.2 MB a pair) or only its CSV row.
+    light_dilution: the spectrometer's correction (DilutionSettings) when config is a ready
+    ProcessingSettings; a config dict has its own light_dilution keys.
 
     pycamd calls the processor itself with each saved capture (see rockit/pycam/storage/saved.py)
     and calls status() and close(); submit_pair, submit_image and submit_spectrum are the
@@ -41,7 +43,7 @@ class LiveProcessor:
     """
 
     def __init__(self, out_dir, config=None, calibration=None, doas_references=None, doas_fov=None,
-                 min_doas_points=10, save_aa=True):
+                 min_doas_points=10, save_aa=True, light_dilution=None):
         self.out_dir = Path(out_dir)
         self.save_aa = save_aa
         self._config = config or {}
@@ -49,6 +51,7 @@ class LiveProcessor:
         self._doas_references = doas_references
         self._doas_fov = doas_fov
         self._min_doas_points = min_doas_points
+        self._light_dilution = light_dilution   # with ready ProcessingSettings (a replay); a config has its keys
         self._lock = threading.Condition()
         self._pair = None                 # the newest pair waiting
         self._spectrum = None             # the newest Plume spectrum waiting

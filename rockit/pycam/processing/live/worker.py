@@ -52,7 +52,7 @@ class LiveWorker:
         self.writer_day = None
         self.last_aa = None        # (time, AA image)
         self.limits = live_limits(config if isinstance(config, dict) else {})
-        dilution = light_dilution(config if isinstance(config, dict) else {})
+        dilution = light_dilution(config) if isinstance(config, dict) else processor._light_dilution
         self.clock = None          # the newest data time seen: calibrations age by it
         self.streaming = False     # a pair or spectrum has come
         self.doas = None
