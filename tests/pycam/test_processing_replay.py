@@ -149,3 +149,22 @@ def test_a_replay_with_light_dilution_corrects_each_spectrum_as_pycam_doas_does(
 
     refused = run_offline_process('process', day, '--out', tmp_path / 'cells', '--line', line, *SCENE, *grid)
     assert refused.returncode != 0 and '--light-dilution corrects' in refused.stderr
+
+
+@needs_spectra
+def test_a_replay_writes_pycams_emission_files_when_asked_by_itself_and_day_by_day(tmp_path):
+    day = tmp_path / 'day'
+    _day_with_spectra(day)
+    line = write_line(tmp_path / 'line.txt')
+    for out, jobs in (('one', 1), ('days', 2)):
+        done = run_offline_process('process', day, '--out', tmp_path / out, '--calibration', 'doas', '--doas-fov',
+                                   '80,45,2', '--min-doas-points', 3, '--line', line, *SCENE, '--pycam-outputs',
+                                   '--jobs', jobs, timeout=300)
+        assert done.returncode == 0, done.stderr
+        rows = _rows(tmp_path / out / '2024-05-01' / 'emission_rates.csv')
+        ours = {r['time'].replace('T', ' ').rstrip('Z') for r in rows
+                if r['calibration'] == 'doas' and r['emission_rate_kg_s']}
+        files = list((tmp_path / out / 'line_0').glob('20240501_EmissionRates_*.txt'))
+        assert len(files) == 1, out
+        theirs = {row.split(',')[0] for row in files[0].read_text().splitlines()[1:]}
+        assert ours and ours <= theirs, (out, ours - theirs)

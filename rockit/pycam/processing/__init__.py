@@ -67,9 +67,11 @@ def products_folder(config):
     return out_dir if out_dir.is_absolute() else Path(getattr(config, 'data_root', '.')) / out_dir
 
 
-def replay_processor(out_dir, settings, doas_references, doas_fov=None, min_doas_points=10, light_dilution=None):
+def replay_processor(out_dir, settings, doas_references, doas_fov=None, min_doas_points=10, light_dilution=None,
+                     pycam_outputs=False):
     """A started live processor for stored data replayed as it came (batch/replay.py):
     the batch side reaches the live path only through here."""
     from .live.processor import LiveProcessor
     return LiveProcessor(out_dir, settings, doas_references=doas_references, doas_fov=doas_fov,
-                         min_doas_points=min_doas_points, light_dilution=light_dilution).start()
+                         min_doas_points=min_doas_points, light_dilution=light_dilution,
+                         pycam_outputs=pycam_outputs).start()

@@ -73,7 +73,8 @@ def process_doas(args, zone, rate_text):
         return _by_day(args, events, settings, references, fov, dilution)
     advance, stop = cli.progress(len(inputs.pairs), rate_text)
     try:
-        status = replay(events, args.out, settings, references, fov, args.min_doas_points, advance, dilution)
+        status = replay(events, args.out, settings, references, fov, args.min_doas_points, advance, dilution,
+                        args.pycam_outputs)
     finally:
         stop()
     show(f'wrote the rows to {Path(args.out)}/<day>/emission_rates.csv, DOAS columns beside them; calibration '
@@ -104,7 +105,8 @@ def _by_day(args, events, settings, references, fov, dilution):
          + (f'on the cluster at {args.scheduler}' if client else f'{min(jobs, len(days))} at once'))
     try:
         statuses = replay_days(days, args.out, settings, references, fov, args.min_doas_points, jobs, client,
-                               say=lambda text: show(f'  {text}'), dilution=dilution)
+                               say=lambda text: show(f'  {text}'), dilution=dilution,
+                               pycam_outputs=args.pycam_outputs)
     except OSError as e:
         return cli.fail(f'processing stopped: {e}')
     finally:

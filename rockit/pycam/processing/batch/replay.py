@@ -36,12 +36,14 @@ def archive_events(folder, zone=None, darks=None, clear=None):
     return first + [(kind, item) for _, kind, item in timed]
 
 
-def replay(events, out, settings, references, fov=None, min_points=10, progress=None, dilution=None):
+def replay(events, out, settings, references, fov=None, min_points=10, progress=None, dilution=None,
+           pycam_outputs=False):
     """Feeds events to a live processor writing to out; progress(index, result) after each
     pair, result having the fields `pycam process` shows; dilution: the spectrometer's light
-    dilution correction (DilutionSettings) or None. Returns the processor's status."""
+    dilution correction (DilutionSettings) or None; pycam_outputs: PyCam's emission-rate
+    files too. Returns the processor's status."""
     from .. import replay_processor
-    processor = replay_processor(out, settings, references, fov, min_points, dilution)
+    processor = replay_processor(out, settings, references, fov, min_points, dilution, pycam_outputs)
     try:
         done = 0
         for kind, item in events:
@@ -81,7 +83,8 @@ def by_day(events):
     return {day: first + timed for day, timed in sorted(days.items())}
 
 
-def replay_day(day, events, out, settings, references, fov=None, min_points=10, dilution=None):
+def replay_day(day, events, out, settings, references, fov=None, min_points=10, dilution=None,
+               pycam_outputs=False):
     """One day replayed by itself, from no calibration, into <out>/<day>/ (a folder of its
     own while it runs, so days in parallel never read each other's saved calibration).
     Returns (status, the DOAS calibration it ended with as JSON text, or None)."""
@@ -92,11 +95,16 @@ def replay_day(day, events, out, settings, references, fov=None, min_points=10, 
     work = out / f'.replay-{day}'
     shutil.rmtree(work, ignore_errors=True)
     try:
-        status = replay(events, work, settings, references, fov, min_points, dilution=dilution)
+        status = replay(events, work, settings, references, fov, min_points, dilution=dilution,
+                        pycam_outputs=pycam_outputs)
         target = out / day
         if (work / day).is_dir():
             shutil.rmtree(target, ignore_errors=True)
             (work / day).rename(target)
+        for line in work.glob('line_*'):        # PyCam's files: one per day, so each day's own
+            (out / line.name).mkdir(exist_ok=True)
+            for path in line.iterdir():
+                path.replace(out / line.name / path.name)
         saved = work / DOAS_CALIBRATION_NAME
         return status, saved.read_text() if saved.is_file() else None
     finally:
@@ -104,14 +112,14 @@ def replay_day(day, events, out, settings, references, fov=None, min_points=10, 
 
 
 def replay_days(days, out, settings, references, fov=None, min_points=10, jobs=1, cluster=None, say=print,
-                dilution=None):
+                dilution=None, pycam_outputs=False):
     """Each day by itself, `jobs` at once in processes (or on a Dask cluster's workers);
     the last day's DOAS calibration is kept as <out>/doas_calibration.json. Returns the
     days' statuses, by day."""
     from pathlib import Path
     from rockit.common.files import atomic_write
     from ..output_names import DOAS_CALIBRATION_NAME
-    arguments = [(day, events, str(out), settings, references, fov, min_points, dilution)
+    arguments = [(day, events, str(out), settings, references, fov, min_points, dilution, pycam_outputs)
                  for day, events in days.items()]
     if cluster is not None:
         futures = [cluster.submit(replay_day, *a, pure=False) for a in arguments]

@@ -34,8 +34,9 @@ class LiveProcessor:
     it spectra are counted but not fitted. doas_fov: [x, y, radius] of the spectrometer's
     view in on-band pixels, to pair DOAS columns with AA for a DOAS calibration. save_aa:
     write each pair's AA array and preview (1.2 MB a pair) or only its CSV row.
-    light_dilution: the spectrometer's correction (DilutionSettings) when config is a ready
-    ProcessingSettings; a config dict has its own light_dilution keys.
+    light_dilution: the spectrometer's correction (DilutionSettings), and pycam_outputs:
+    PyCam's emission-rate files too, when config is a ready ProcessingSettings (a config
+    dict has its own keys for both).
 
     pycamd calls the processor itself with each saved capture (see rockit/pycam/storage/saved.py)
     and calls status() and close(); submit_pair, submit_image and submit_spectrum are the
@@ -43,7 +44,7 @@ class LiveProcessor:
     """
 
     def __init__(self, out_dir, config=None, calibration=None, doas_references=None, doas_fov=None,
-                 min_doas_points=10, save_aa=True, light_dilution=None):
+                 min_doas_points=10, save_aa=True, light_dilution=None, pycam_outputs=False):
         self.out_dir = Path(out_dir)
         self.save_aa = save_aa
         self._config = config or {}
@@ -52,6 +53,7 @@ class LiveProcessor:
         self._doas_fov = doas_fov
         self._min_doas_points = min_doas_points
         self._light_dilution = light_dilution   # with ready ProcessingSettings (a replay); a config has its keys
+        self._pycam_outputs = pycam_outputs
         self._lock = threading.Condition()
         self._pair = None                 # the newest pair waiting
         self._spectrum = None             # the newest Plume spectrum waiting

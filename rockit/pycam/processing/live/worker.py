@@ -65,7 +65,7 @@ class LiveWorker:
                               else REPLAY_LATE_PAIRS)
         self._publish_late()
         self.pycam_files = None     # PyCam's emission-rate files, when the config asks for them
-        if isinstance(config, dict) and config.get('pycam_outputs'):
+        if config.get('pycam_outputs') if isinstance(config, dict) else processor._pycam_outputs:
             from ..pycam_outputs import PycamEmissionFiles
             self.pycam_files = PycamEmissionFiles(processor.out_dir, self.settings, fresh=False)
         self.calibration = None
