@@ -4,6 +4,8 @@ import csv
 import json
 import shutil
 
+import pytest
+
 from processing_harness import REFERENCES, SPECTRA, needs_spectra, run_offline_process, write_line, write_synthetic_day
 from rockit.pycam.processing.live.processor import LiveProcessor
 from rockit.pycam.processing.live.late import REPLAY_LATE_PAIRS
@@ -168,3 +170,10 @@ def test_a_replay_writes_pycams_emission_files_when_asked_by_itself_and_day_by_d
         assert len(files) == 1, out
         theirs = {row.split(',')[0] for row in files[0].read_text().splitlines()[1:]}
         assert ours and ours <= theirs, (out, ours - theirs)
+        doas = list((tmp_path / out).glob('doas_results_2024-05-01T*.csv'))
+        assert len(doas) == 1, out
+        columns = _rows(tmp_path / out / '2024-05-01' / 'doas_columns.csv')
+        results = _rows(doas[0])
+        assert [r['Time'] for r in results] == [r['time'].replace('T', ' ').rstrip('Z') for r in columns]
+        assert [float(r['Column density']) for r in results] == pytest.approx(
+            [float(r['so2_molecules_cm2']) for r in columns], rel=1e-5)

@@ -2,14 +2,15 @@
 
     line_<id>/<YYYYMMDD>_EmissionRates_<mode>.txt    per line (0, 1, ...) and their total
     doas_results_<YYYY-MM-DDTHHMMSS>.csv              per run of spectra, named by its first
+                                                      (live: per UTC day, rows appended)
 
 as PyCam writes them (pandas CSV): the emission rates with columns datetime,
 flux_(kg/s), flux_err, velo_eff_(m/s), velo_eff_err, frac_optflow_ok,
 frac_optflow_ok_ica, ICA_mass_(kg/m), values rounded to 3 decimals; the DOAS results with
 Time, Column density (molecules/cm^2), CD error, LDF. Times are UTC, written
 `YYYY-MM-DD HH:MM:SS` without a zone as PyCam's are; what we do not measure (the shares
-of optical flow vectors PyCam counts, the light dilution factor) is left empty, as PyCam
-leaves a missing value.
+of optical flow vectors PyCam counts; the light dilution factor unless the spectrometer's
+correction is on) is left empty, as PyCam leaves a missing value.
 """
 import math
 from pathlib import Path
@@ -94,3 +95,22 @@ def write_doas_results(out, fits):
         lines.append(f'{pycam_time(when)},{_exact(result.column)},{_exact(result.error)},')
     atomic_write(path, ('\n'.join(lines) + '\n').encode())
     return path
+
+
+class PycamDoasResults:
+    """PyCam's doas_results file as spectra come (live): one per UTC day in out, named by
+    the day's first spectrum, a row appended for each fit; the LDF is the light dilution
+    correction's when there is one."""
+
+    def __init__(self, out):
+        self.out = Path(out)
+        self._day, self._log = None, None
+
+    def append(self, when, result, dilution=None):
+        day = when.strftime('%Y-%m-%d')
+        if day != self._day:
+            begun = sorted(self.out.glob(f'doas_results_{day}T*.csv'))
+            path = begun[0] if begun else self.out / f'doas_results_{when:%Y-%m-%dT%H%M%S}.csv'
+            self._day, self._log = day, CsvLog(path, DOAS_COLUMNS)
+        self._log.append({'Time': pycam_time(when), 'Column density': _exact(result.column),
+                          'CD error': _exact(result.error), 'LDF': _exact(getattr(dilution, 'ldf', None))})

@@ -105,6 +105,8 @@ def replay_day(day, events, out, settings, references, fov=None, min_points=10, 
             (out / line.name).mkdir(exist_ok=True)
             for path in line.iterdir():
                 path.replace(out / line.name / path.name)
+        for path in work.glob('doas_results_*.csv'):
+            path.replace(out / path.name)
         saved = work / DOAS_CALIBRATION_NAME
         return status, saved.read_text() if saved.is_file() else None
     finally:

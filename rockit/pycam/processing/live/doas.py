@@ -55,7 +55,7 @@ class LiveDoas:
     """DOAS columns in, DOAS calibrations out; publish(**status) reports as it goes."""
 
     def __init__(self, references, out_dir, settings, publish, fov=None, window_s=1800, min_points=10,
-                 pairing_s=PAIRING_S, dilution=None):
+                 pairing_s=PAIRING_S, dilution=None, pycam_outputs=False):
         self.out_dir = out_dir
         self.settings = settings
         self.publish = publish
@@ -63,6 +63,10 @@ class LiveDoas:
         self.fitter = None
         self.dilution = dilution     # DilutionSettings, or None: no correction
         self.correction = None
+        self.pycam_results = None
+        if pycam_outputs:          # PyCam's doas_results files beside ours
+            from ..pycam_outputs import PycamDoasResults
+            self.pycam_results = PycamDoasResults(out_dir)
         self.dark_spectra = {}     # integration ms -> counts
         self._substituted = set()  # integration times told to be using another's dark
         self.fov = fov_search.FieldOfView(*[float(v) for v in fov], correlation=float('nan')) if fov else None
@@ -190,6 +194,8 @@ class LiveDoas:
             self._log, self._log_day = doas_log(self.out_dir / day), day
         atomic_write(self.out_dir / day / DOAS_FIT_NAME, doas_fit_npz(name.path.name, result))
         self._log.append(doas_row(name.time, name.path.name, result, self.settings.units, diluted))
+        if self.pycam_results is not None:
+            self.pycam_results.append(name.time, result, diluted)
 
     def _pair(self, when, aa, column, error):
         if self.fov_source != 'configured':

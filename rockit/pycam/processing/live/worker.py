@@ -53,6 +53,7 @@ class LiveWorker:
         self.last_aa = None        # (time, AA image)
         self.limits = live_limits(config if isinstance(config, dict) else {})
         dilution = light_dilution(config) if isinstance(config, dict) else processor._light_dilution
+        pycam_outputs = config.get('pycam_outputs') if isinstance(config, dict) else processor._pycam_outputs
         self.clock = None          # the newest data time seen: calibrations age by it
         self.streaming = False     # a pair or spectrum has come
         self.doas = None
@@ -60,12 +61,12 @@ class LiveWorker:
             from .doas import LiveDoas
             self.doas = LiveDoas(processor._doas_references, processor.out_dir, self.settings, self._publish_doas,
                                  processor._doas_fov, self.limits['doas_window_s'], processor._min_doas_points,
-                                 self.limits['doas_pairing_s'], dilution)
+                                 self.limits['doas_pairing_s'], dilution, pycam_outputs)
         self.late = LatePairs(config.get('late_pairs', DEFAULT_LATE_PAIRS) if isinstance(config, dict)
                               else REPLAY_LATE_PAIRS)
         self._publish_late()
         self.pycam_files = None     # PyCam's emission-rate files, when the config asks for them
-        if config.get('pycam_outputs') if isinstance(config, dict) else processor._pycam_outputs:
+        if pycam_outputs:
             from ..pycam_outputs import PycamEmissionFiles
             self.pycam_files = PycamEmissionFiles(processor.out_dir, self.settings, fresh=False)
         self.calibration = None
