@@ -35,6 +35,7 @@ from rockit.pycam.codes import CommandStatus as PycamCodes
 from rockit.pycam.config import PycamConfig
 from rockit.pycam.errors import NamingError as PycamNamingError
 from rockit.pycam.instrument import IMAGE_HEIGHT, IMAGE_WIDTH
+from rockit.pycam.kept_settings import FILE_NAME as KEPT_SETTINGS
 from rockit.pycam.storage import names as pycam_names
 
 
@@ -245,7 +246,11 @@ class PycamSite:
         return sum(line.startswith('capture ') for line in self.record())
 
     def data_files(self):
-        return sorted(p for p in self.data_root.rglob('*') if p.is_file()) if self.data_root.exists() else []
+        """The files of captures in the data folder (the operator's kept settings beside them
+        are the daemon's state, kept_settings.py)."""
+        if not self.data_root.exists():
+            return []
+        return sorted(p for p in self.data_root.rglob('*') if p.is_file() and p != self.data_root / KEPT_SETTINGS)
 
     def capture_of(self, path):
         """The record line of the capture a data file belongs to (its sidecar and its
