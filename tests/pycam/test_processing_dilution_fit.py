@@ -1,5 +1,6 @@
 """The extinction fit and the correction of dilution.py on numbers whose answer is known,
 and the reasons it gives when it cannot fit."""
+import logging
 import math
 
 import numpy as np
@@ -39,7 +40,7 @@ def test_the_correction_undoes_the_dilution_of_a_plume_and_leaves_the_sky():
     assert correct(seen, background, 0.05, 8000.0) == pytest.approx(plume, rel=1e-5)
 
 
-def test_a_correction_fitted_to_images_uses_each_bands_terrain():
+def test_a_correction_fitted_to_images_uses_each_bands_terrain(caplog):
     image = {band: np.full((100, 100), 900.0, np.float32) for band in ('on', 'off')}
     terrain = []
     for row, distance in zip((50, 60, 70, 80), (9000.0, 6000.0, 3000.0, 1000.0)):
@@ -54,8 +55,12 @@ def test_a_correction_fitted_to_images_uses_each_bands_terrain():
     assert used == {'on': pytest.approx(0.06, rel=1e-4), 'off': pytest.approx(0.045, rel=1e-4)}
     # A pair whose terrain is lost (cloud as bright as the sky) keeps the last coefficients.
     cloud = {band: np.full((100, 100), 900.0, np.float32) for band in ('on', 'off')}
-    _, _, kept = correction(cloud['on'], cloud['off'], 900.0, 900.0)
-    assert kept == used
+    with caplog.at_level(logging.WARNING, logger='rockit.pycam.processing.dilution'):
+        for _ in range(5):
+            _, _, kept = correction(cloud['on'], cloud['off'], 900.0, 900.0)
+            assert kept == used
+    lost = [r for r in caplog.records if 'the last coefficients kept' in r.getMessage()]
+    assert len(lost) == 1, 'said once while the terrain stays lost, not at every pair'
 
 
 @pytest.mark.parametrize('radiances, distances, ambient, message', [

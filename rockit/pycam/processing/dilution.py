@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rockit.common.log import ChangeLog
+
 from .background import SkyRegion
 
 BANDS = ('on', 'off')
@@ -180,6 +182,7 @@ class DilutionCorrection:
                                 f'{MIN_TERRAIN_POINTS} distances at least and an ambient sky region')
         self.last = dict(self.per_km) if self.per_km is not None else None
         self.last_fit = None
+        self._changes = ChangeLog(log)      # a terrain fit failing pair after pair is said once
 
     def coefficients(self, on, off):
         """{'on': per km, 'off': per km} for this pair: fixed, or fitted to its terrain."""
@@ -188,9 +191,11 @@ class DilutionCorrection:
         try:
             self.last_fit = estimate({'on': on, 'off': off}, self.terrain, self.ambient_region)
             self.last = {band: fit.per_km for band, fit in self.last_fit.items()}
+            self._changes('terrain', logging.INFO, 'light dilution: coefficients fitted to the terrain', state='fitted')
         except DilutionError as e:
             self.last_fit = None
-            log.warning(f'light dilution: {e}; ' + ('the last coefficients kept' if self.last else 'not corrected'))
+            self._changes('terrain', logging.WARNING, f'light dilution: {e}; ' +
+                          ('the last coefficients kept' if self.last else 'not corrected'), state='failed')
         return self.last
 
     def __call__(self, on, off, on_background, off_background):
