@@ -22,6 +22,7 @@ from .storage.names import NamingError, parse_image_name, parse_spectrum_name
 IMAGE_BYTES = MAX_MESSAGE_SIZE // 3   # an AA image thinned to at most this many bytes
 MAX_ROWS = 3000                        # emission-rate rows returned, the newest
 CSV_CHUNK = MAX_MESSAGE_SIZE // 2      # bytes of a day's CSV file per answer
+PLOT_POINTS = 600                      # DOAS calibration points shown, evenly picked
 DAY_CSVS = {'emission_rates': CSV_NAME, 'doas_columns': DOAS_CSV_NAME}
 
 
@@ -164,8 +165,9 @@ class Products:
     @query()
     def calibration_curve(self):
         """The calibration live processing applies, for a plot: {'model', 'unit', 'method',
-        'r2', 'points', 'created', 'source', 'cells' {column: [AA, scatter]}, 'aa', 'column'}
-        with the fitted curve sampled over the AA it was fitted on; None before one."""
+        'r2', 'points', 'created', 'source', 'cells' {column: [AA, scatter]}, 'doas_points'
+        [[AA, column, error], ...] (at most PLOT_POINTS of a DOAS calibration's), 'aa',
+        'column'} with the fitted curve sampled over the AA it was fitted on; None before one."""
         import json
         from .processing.calibration.models import evaluate
         day = self._processing_day()
@@ -177,12 +179,18 @@ class Products:
             return None
         cells = {str(k): [float(v), float((cal.get('cell_scatter') or {}).get(k) or 0.0)]
                  for k, v in (cal.get('cells') or {}).items()}
-        top = max([1.0] + [aa + 0.1 for aa, _ in cells.values()])
+        points = []
+        if cal.get('method') == 'doas' and hasattr(self.processor, 'doas_points'):
+            points = self.processor.doas_points()
+            points = [points[i] for i in np.linspace(0, len(points) - 1, PLOT_POINTS).astype(int)] \
+                if len(points) > PLOT_POINTS else points
+        top = max([1.0] + [aa + 0.1 for aa, _ in cells.values()] + [p[0] + 0.1 for p in points])
         aa = np.linspace(0.0, top, 50)
         model = cal.get('model', 'linear')
         return {'model': model, 'unit': cal.get('unit'), 'method': cal.get('method'), 'r2': cal.get('r2'),
                 'points': cal.get('points'), 'created': cal.get('created'), 'source': cal.get('source'),
-                'cells': cells, 'aa': aa.tolist(), 'column': evaluate(model, cal['coeffs'], aa).tolist()}
+                'cells': cells, 'doas_points': points, 'aa': aa.tolist(),
+                'column': evaluate(model, cal['coeffs'], aa).tolist()}
 
     @query()
     def latest_doas_fit(self):

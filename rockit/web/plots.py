@@ -98,6 +98,7 @@ def emission_rates(rows):
 
 
 FIT_COLOUR = '#d62728'     # the DOAS model, drawn over the measured counts
+DOAS_POINTS_COLOUR = '#2ca02c'   # the DOAS columns a calibration was fitted to
 
 
 def spectrum(data, name, fit=None):
@@ -168,11 +169,16 @@ def day_history(day, rates, columns):
 
 def calibration(curve):
     """The calibration processing applies: the fitted curve of column against AA, the
-    calibration cells it was fitted on with their scatter over frames, its model and fit."""
+    calibration cells or the DOAS points it was fitted on (cells with their scatter over
+    frames, DOAS columns with their fit errors), its model and fit."""
     figure = _figure()
     axes = figure.add_subplot()
     unit = 'ppm.m' if curve.get('unit') in ('ppmm', 'ppm.m') else 'molecules/cm²'
     axes.plot(curve['aa'], curve['column'], color='tab:red', label=f"{curve['model']} model")
+    points = [p for p in curve.get('doas_points') or [] if p[0] is not None and p[1] is not None]
+    if points:
+        axes.errorbar([p[0] for p in points], [p[1] for p in points], yerr=[p[2] or 0.0 for p in points],
+                      fmt='.', color=DOAS_POINTS_COLOUR, label=f'DOAS points ({len(points)})')
     cells = curve.get('cells') or {}
     if cells:
         columns = [_float(column) for column in cells]

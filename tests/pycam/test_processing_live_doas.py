@@ -58,6 +58,10 @@ def test_live_fov_search_and_doas_calibrated_rates(make_pycam):
     assert math.hypot(live['doas_fov']['x'] - x, live['doas_fov']['y'] - y) < 8, live['doas_fov']
     assert pycam.call('stop_acquisition') == CommandStatus.Succeeded
     assert live['calibration']['state'] == 'doas' and live['pairs_failed'] == 0
+    # The curve for the page's plot, with the points the DOAS calibration was fitted to.
+    curve = pycam.call('calibration_curve')
+    assert curve['method'] == 'doas' and len(curve['doas_points']) >= processing['min_doas_points']
+    assert all(-0.1 < aa < curve['aa'][-1] and column > 0 for aa, column, _ in curve['doas_points'])
 
     # The rows written as the pairs came (the ones from before the calibration, processed
     # again with it and flagged late, are late.py's and its tests').

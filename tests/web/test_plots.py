@@ -36,6 +36,17 @@ def test_the_calibration_plot_shows_the_cells_only_when_there_are_cells():
     assert _pixels_of(without, 'tab:red') > 100 and _pixels_of(without, 'tab:blue') == 0
     assert _pixels_of(with_cells, 'tab:blue') > 30
     assert int.from_bytes(with_cells[16:20], 'big') == plots.WIDTH
+    assert _pixels_of(with_cells, plots.DOAS_POINTS_COLOUR) == 0
+
+
+def test_the_calibration_plot_shows_the_doas_points_a_doas_curve_was_fitted_to():
+    aa = np.linspace(0.1, 0.6, 40)
+    curve = {'model': 'linear', 'unit': 'molecules/cm^2', 'method': 'doas', 'r2': 0.95, 'points': 40,
+             'created': '2026-12-07T14:36:09Z', 'cells': {}, 'aa': list(np.linspace(0, 1.0, 50)),
+             'column': list(5e18 * np.linspace(0, 1.0, 50)),
+             'doas_points': [[a, 5e18 * a * 1.05, 1e17] for a in aa] + [[None, 1e18, None], [0.2, 1e18, None]]}
+    assert _pixels_of(plots.calibration(dict(curve, doas_points=[])), plots.DOAS_POINTS_COLOUR) == 0
+    assert _pixels_of(plots.calibration(curve), plots.DOAS_POINTS_COLOUR) > 100
 
 
 def test_the_so2_image_shows_the_sky_region_and_the_spectrometer_view_where_processing_has_them():

@@ -75,6 +75,7 @@ class LiveDoas:
         self.min_points = int(min_points)
         self.pairing_s = float(pairing_s)
         self.points = collections.deque()     # (time, AA in the view, column, error)
+        self.fitted_points = ()    # [AA, column, error] of the adopted calibration, replaced whole (for plots)
         self.samples = collections.deque(maxlen=SEARCH_SAMPLES)   # (time, binned AA, column, error)
         self.images = collections.deque(maxlen=2)                 # (time, AA image): the last two
         self.pending = collections.deque(maxlen=PENDING_SPECTRA)  # (time, column, error) awaiting an image
@@ -253,6 +254,7 @@ class LiveDoas:
         calibration.region = [self.fov.x, self.fov.y, self.fov.radius]
         calibration.keep_offset = self.settings.doas_calibration_offset
         calibration.source = f'DOAS, {len(self.points)} points over the last {self.window_s:g} s'
+        self.fitted_points = tuple(map(tuple, values.tolist()))
         calibration.save(self.out_dir / DOAS_CALIBRATION_FILE)
         self.publish(doas_refit='adopted')
         return calibration

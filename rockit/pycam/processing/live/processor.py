@@ -12,6 +12,7 @@ worker thread, so pycamd starts as fast without processing as with it.
 """
 import collections
 import logging
+import math
 import threading
 import time
 from pathlib import Path
@@ -184,6 +185,13 @@ class LiveProcessor:
             status['running'] = bool(self._thread and self._thread.is_alive())
             status['pairs_waiting'] = int(self._pair is not None)
         return status
+
+    def doas_points(self):
+        """[[AA, column, error], ...] (molecules/cm^2) the adopted DOAS calibration was fitted
+        to, for a plot; [] before one. Kept in memory only: written with each refit, up to
+        1800 points a second would wear an SD card."""
+        doas = getattr(getattr(self, '_state', None), 'doas', None)
+        return [[v if math.isfinite(v) else None for v in point] for point in getattr(doas, 'fitted_points', ())]
 
     def wait_idle(self, timeout=10):
         """Until nothing is waiting or being processed (for tests and orderly shutdown)."""
