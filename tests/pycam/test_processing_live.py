@@ -432,3 +432,15 @@ def test_what_the_cells_still_need_stays_in_status_after_pairs(tmp_path):
         processor.stop()
     assert status['pairs_processed'] == 2
     assert status['calibration']['waiting'].startswith('a poly2 calibration needs 3 cell captures')
+
+
+def test_the_doas_points_for_the_plot_are_those_a_fit_could_use(tmp_path):
+    """A point without an AA or a column was not fitted and is not drawn; an error without a
+    value goes as None (serpent and JSON carry no NaN)."""
+    from types import SimpleNamespace
+    processor = LiveProcessor(tmp_path / 'out', {})
+    assert processor.doas_points() == []
+    nan = float('nan')
+    processor._state = SimpleNamespace(doas=SimpleNamespace(fitted_points=(
+        (0.1, 1e18, 1e16), (nan, 1e18, 1e16), (0.2, nan, 1e16), (0.3, 2e18, nan))))
+    assert processor.doas_points() == [[0.1, 1e18, 1e16], [0.3, 2e18, None]]

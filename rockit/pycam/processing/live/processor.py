@@ -188,10 +188,13 @@ class LiveProcessor:
 
     def doas_points(self):
         """[[AA, column, error], ...] (molecules/cm^2) the adopted DOAS calibration was fitted
-        to, for a plot; [] before one. Kept in memory only: written with each refit, up to
+        to, for a plot (a point without an AA or a column was not: left out; an error without
+        a value is None); [] before one. Kept in memory only: written with each refit, up to
         1800 points a second would wear an SD card."""
         doas = getattr(getattr(self, '_state', None), 'doas', None)
-        return [[v if math.isfinite(v) else None for v in point] for point in getattr(doas, 'fitted_points', ())]
+        return [[aa, column, error if math.isfinite(error) else None]
+                for aa, column, error in getattr(doas, 'fitted_points', ())
+                if math.isfinite(aa) and math.isfinite(column)]
 
     def wait_idle(self, timeout=10):
         """Until nothing is waiting or being processed (for tests and orderly shutdown)."""
