@@ -59,24 +59,22 @@ class DataWatchdog:
                 self._act(name, watched, now, clock, limit)
 
     def _act(self, name, watched, now, clock, limit):
-        if watched[2] == 'flowing':
-            self.log.error('%s: no capture saved for %.0f s while acquiring: restarting it', name, limit)
-            watched[1:] = [clock, 'restarted']
-            self.restarts += 1
-            self.last_restart = now
-            self._restart(name)
-        elif watched[2] == 'restarted':
+        watched[1] = clock
+        if watched[2] == 'restarted':
             self.log.critical('%s: still no capture %.0f s after its restart: asking systemd to restart pycamd',
                               name, limit)
-            watched[1:] = [clock, 'gave up']
+            watched[2] = 'gave up'
             self.gave_up = name
             systemd.notify(b'WATCHDOG=trigger')
+            return
+        if watched[2] == 'flowing':
+            self.log.error('%s: no capture saved for %.0f s while acquiring: restarting it', name, limit)
+            watched[2] = 'restarted'
         else:       # not under systemd, or not yet restarted by it: go on trying the device
             self.log.warning('%s: still no capture: restarting it again', name)
-            watched[1] = clock
-            self.restarts += 1
-            self.last_restart = now
-            self._restart(name)
+        self.restarts += 1
+        self.last_restart = now
+        self._restart(name)
 
     def status(self):
         if not self.no_data_s:
