@@ -159,6 +159,32 @@ def test_pycam_page_shows_the_calibration_curve_with_its_model_and_age(demo, bro
     screenshot()
 
 
+DIAGNOSTICS = """return ['fov', 'background', 'flow'].map(name => {
+  const image = document.getElementById('plot-' + name);
+  const age = document.getElementById(name + '-age');
+  return image && image.complete && image.naturalWidth > 0 && age && [image.naturalWidth, age.innerText];
+});"""
+
+
+def test_pycam_page_shows_the_view_search_background_and_flow_with_their_age(demo, browser, screenshot):
+    """The demo's pycamd searched for its spectrometer's view before it was ready (tools/demo.py)."""
+    browser.get(demo['url'] + 'localhost_test6')
+    panels = after_updates(browser, lambda b: (lambda found: found if all(found) else None)(
+        b.execute_script(DIAGNOSTICS)), message='the correlation map, background and flow histograms')
+    assert all(width == plots.WIDTH for width, _ in panels)
+    (_, fov), (_, background), (_, flow) = panels
+    assert re.fullmatch(r'search of \S+Z \(\d+ (s|min) ago\) over \d+ pairings: view at \(\d+, \d+\) r \d+ px, '
+                        r'correlation 0\.\d\d', fov), fov
+    assert re.fullmatch(r'clear sky background, pair of \S+Z \(\d+ (s|min) ago\): sky region \[550, 20, 600, 70\] '
+                        r'AA -?\d\.\d{4} ± \d\.\d{4} after an offset of -?\d\.\d{4}, no gradient', background), background
+    assert re.fullmatch(r'flow at simulated_plume, pair of \S+Z \(\d+ (s|min) ago\): \d+ of \d+ vectors on moving '
+                        r'plume, through the line -?\d+\.\d\d ± \d+\.\d\d px per pair', flow), flow
+    first = flow
+    after_updates(browser, lambda b: (lambda now: bool(now and now[2] and now[2][1] != first))(
+        b.execute_script(DIAGNOSTICS)), message="a newer pair's flow, live")
+    screenshot()
+
+
 def test_unknown_page_is_a_404_page(demo, browser, screenshot):
     browser.get(demo['url'] + 'no_such_daemon')   # a static page: loaded means drawn
     assert text(browser, 'detail') == "no daemon 'no_such_daemon' here"

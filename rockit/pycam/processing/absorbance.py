@@ -68,7 +68,7 @@ class AbsorbanceImager:
         per second in each band and its AA after the offset, the offset taken off, the sky
         gradient's and a surface fit's coefficients (a few patch statistics: cheap)."""
         sky = self.background.sky
-        return {'kind': self.background.kind, 'sky_region': sky.as_list(),
+        return {'kind': self.background.kind, 'sky_region': sky.as_list(), 'shape': list(aa.shape),
                 'on': sky_statistics(sky, on), 'off': sky_statistics(sky, off), 'aa': sky_statistics(sky, aa),
                 'offset_aa': float(offset), 'gradient': gradient,
                 'gradient_order': None if self.gradient is None else self.gradient.order,
