@@ -1,6 +1,9 @@
 """One poller per daemon, shared by every browser: a Watcher asks for the daemon's status
-at most once per interval, and a pycamd's products less often; pages only ever read what
-the poller kept, so fifty open pages cost a daemon no more Pyro calls than one.
+at most once per interval; pages only ever read what the poller kept, so fifty open pages
+cost a daemon no more Pyro calls than one. A pycamd is asked for its products (images,
+rates, spectra) in turns, one turn in the same Pyro batch as each status: one call per
+interval, each product every len(PRODUCT_TURNS) intervals, each answer well under Pyro's
+message size.
 
 Plots are drawn here too, on the poller's thread and only when their data changed, so a
 page asking for a PNG gets finished bytes at once.
@@ -10,6 +13,7 @@ import io
 import time
 from pathlib import Path
 
+import Pyro4
 import serpent
 
 from rockit.common.watcher import Watcher
@@ -17,7 +21,10 @@ from rockit.common.watcher import Watcher
 from . import kinds, plots
 from .chiller_log import ChillerLog
 
-PRODUCTS_INTERVAL = 5.0     # s between asks for a pycamd's images and rates
+# What a pycamd is asked with each status, turn by turn. In a batch, a failed query (a
+# pycamd older than it) leaves those after it unasked: the older queries go first.
+PRODUCT_TURNS = (('latest_so2_image',), ('emission_rates',), ('latest_frames',),
+                 ('calibration_curve', 'diagnostics'), ('latest_spectrum', 'latest_doas_fit'))
 CHILLER_PLOT_INTERVAL = 10.0
 CHILLER_KEYS = ('water_temp', 'return_temp', 'ambient_temp', 'setpoint_temp')
 CHILLER_SAVE_INTERVAL = 60.0     # s between writes of the chiller's readings to disk
@@ -32,14 +39,6 @@ def _npy(value):
     return np.load(io.BytesIO(_bytes(value)), allow_pickle=False)
 
 
-def _doas_fit(proxy):
-    """A pycamd's newest DOAS fit as {name: array}, or None: no live DOAS, or a pycamd
-    older than the query."""
-    try:
-        reply = proxy.latest_doas_fit()
-    except AttributeError:
-        return None
-    return dict(_npy(reply['npz'])) if isinstance(reply, dict) else None
 
 
 class Poller:
@@ -54,7 +53,8 @@ class Poller:
         self.calibration = None        # pycamd: the calibration processing applies, without its curve
         self.diagnostics = None        # pycamd: its processing's diagnostics, without their arrays
         self._history_s = config.history_hours * 3600
-        self._products_at = self._chiller_plot_at = 0.0
+        self._turn = 0
+        self._chiller_plot_at = 0.0
         self._chiller_log = ChillerLog(Path(config.history_dir) / address.name, self._history_s, log) \
             if config.history_dir else None
         self._unsaved, self._saved_at = [], time.time()
@@ -73,16 +73,32 @@ class Poller:
         if self.kind is kinds.UNKNOWN:
             proxy._pyroBind()
             self.kind = kinds.kind_of(proxy._pyroMethods)
+        if self.kind.name == 'pycam':
+            return self._ask_with_products(proxy)
         status = proxy.report_status()
-        now = time.time()
         if self.kind.name == 'chiller':
-            self._keep_chiller(now, status)
-        elif self.kind.name == 'pycam' and now - self._products_at >= PRODUCTS_INTERVAL:
-            self._products_at = now
-            try:
-                self._fetch_products(proxy, status)
-            except Exception as e:   # e.g. a pycamd without these queries: its status still counts
-                self.log.debug('%s: no products: %s', self.name, e)
+            self._keep_chiller(time.time(), status)
+        return status
+
+    def _ask_with_products(self, proxy):
+        turn = PRODUCT_TURNS[self._turn % len(PRODUCT_TURNS)]
+        self._turn += 1
+        batch = Pyro4.batch(proxy)
+        batch.report_status()
+        for query in turn:
+            getattr(batch, query)()
+        answers = batch()
+        status = next(answers)
+        replies = {}
+        try:
+            for query in turn:
+                replies[query] = next(answers)
+        except Exception as e:   # e.g. a pycamd without this query: its status still counts
+            self.log.debug('%s: no %s: %s', self.name, query, e)
+        try:
+            self._keep_products(replies, status)
+        except Exception:
+            self.log.exception('%s: cannot keep its products', self.name)
         return status
 
     def _draw(self, name, version, draw, *args):
@@ -114,33 +130,28 @@ class Poller:
             self._chiller_log.append(self._unsaved, now or time.time())
         self._unsaved, self._saved_at = [], now or time.time()
 
-    def _fetch_products(self, proxy, status):
-        image = proxy.latest_so2_image()
+    def _keep_products(self, replies, status):
+        image = replies.get('latest_so2_image')
         if isinstance(image, dict):
             processing = status.get('processing') if isinstance(status, dict) else None
             view = processing.get('doas_fov') if isinstance(processing, dict) else None
             self._draw('so2', (image['name'], str(view)), plots.so2_image, _npy(image['npy']), image['step'],
                        image.get('line'), image['name'], image.get('sky_region'), view)
-        rates = proxy.emission_rates()
+        rates = replies.get('emission_rates')
         if isinstance(rates, dict) and rates['rows']:
             rows = rates['rows']
             self._draw('emission', (rates['day'], len(rows), rows[-1].get('time')), plots.emission_rates, rows)
-        self._keep_frames(proxy)
-        self._keep_calibration(proxy)
-        self._keep_diagnostics(proxy)
-        spectrum = proxy.latest_spectrum()
-        fit = _doas_fit(proxy)
+        self._keep_frames(replies.get('latest_frames'))
+        self._keep_calibration(replies.get('calibration_curve'))
+        self._keep_diagnostics(replies.get('diagnostics'))
+        spectrum, fit = replies.get('latest_spectrum'), replies.get('latest_doas_fit')
         if isinstance(spectrum, dict):
+            fit = dict(_npy(fit['npz'])) if isinstance(fit, dict) else None
             self._draw('spectrum', (spectrum['name'], fit and str(fit['spectrum'])), plots.spectrum,
                        _npy(spectrum['npy']), spectrum['name'], fit)
 
-    def _keep_frames(self, proxy):
-        """The newest raw frames' PNG previews as they come (pycamd drew them); a pycamd
-        older than the query has none."""
-        try:
-            frames = proxy.latest_frames()
-        except AttributeError:
-            return
+    def _keep_frames(self, frames):
+        """The newest raw frames' PNG previews as they come (pycamd drew them)."""
         for band, frame in (frames or {}).items():
             name = f'frame-{band}'
             if self.versions.get(name) != frame['name']:
@@ -148,24 +159,16 @@ class Poller:
                 self.versions[name] = frame['name']
             self.frames[band] = {'name': frame['name'], 'saturated': frame['saturated']}
 
-    def _keep_calibration(self, proxy):
-        try:
-            curve = proxy.calibration_curve()
-        except AttributeError:      # a pycamd older than the query
-            return
+    def _keep_calibration(self, curve):
         if isinstance(curve, dict):
             self.calibration = {key: curve.get(key) for key in ('model', 'unit', 'method', 'r2', 'points', 'created',
                                                                  'source')}
             self._draw('calibration', tuple(sorted(self.calibration.items(), key=str)) + (str(curve['cells']),),
                        plots.calibration, curve)
 
-    def _keep_diagnostics(self, proxy):
+    def _keep_diagnostics(self, found):
         """Processing's last view search, background and flow, drawn when they change; what
         the page writes beside them kept without the arrays."""
-        try:
-            found = proxy.diagnostics()
-        except AttributeError:      # a pycamd older than the query
-            return
         if not isinstance(found, dict):
             return
         fov, background, flow = found.get('fov'), found.get('background'), found.get('flow')
