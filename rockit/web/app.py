@@ -72,7 +72,7 @@ def make_app(config, pollers, log=logging.getLogger('rockit.web')):
 
     async def asked(function, *args):
         try:
-            return await run_in_threadpool(function, *args, config.command_timeout)
+            return await run_in_threadpool(function, *args)
         except pyro.CommunicationErrors as e:
             raise HTTPException(502, f'the daemon does not answer: {e}') from None
         except history.NoSuchDay as e:

@@ -56,7 +56,9 @@ def _within(rows, start, end):
 
 
 class DayResults:
-    """One pycamd's days and day files, as recent as RECENT_S, for every browser at once."""
+    """One pycamd's days and day files, as recent as RECENT_S, for every browser at once;
+    each asked within the registry's timeout for the daemon's queries (a pycamd that does
+    not answer holds a request of rockit-web's for seconds, not for a command's minutes)."""
 
     def __init__(self, address):
         self.address = address
@@ -65,34 +67,34 @@ class DayResults:
         self._files = collections.OrderedDict()     # (day, name) -> (asked at, bytes)
         self._pictures = collections.OrderedDict()  # (day, start, end, file versions) -> PNG
 
-    def days(self, timeout):
+    def days(self):
         with self._lock:
             asked, found = self._days
             if time.monotonic() - asked >= RECENT_S:
-                with pyro.connect(self.address, timeout) as proxy:
+                with pyro.connect(self.address) as proxy:
                     found = proxy.product_days()
                 self._days = (time.monotonic(), found if isinstance(found, list) else [])
             return self._days[1]
 
-    def csv(self, name, day, timeout):
+    def csv(self, name, day):
         """The day's CSV file as bytes, asked for part by part (a day outgrows one message)."""
         with self._lock:
-            return self._file(name, day, timeout)[1]
+            return self._file(name, day)[1]
 
-    def _file(self, name, day, timeout):
+    def _file(self, name, day):
         key = (day, name)
         kept = self._files.get(key)
         if kept is None or time.monotonic() - kept[0] >= RECENT_S:
-            kept = (time.monotonic(), self._ask_file(name, day, timeout))
+            kept = (time.monotonic(), self._ask_file(name, day))
             self._files[key] = kept
         self._files.move_to_end(key)
         while len(self._files) > KEPT_FILES:
             self._files.popitem(last=False)
         return kept
 
-    def _ask_file(self, name, day, timeout):
+    def _ask_file(self, name, day):
         parts, offset = [], 0
-        with pyro.connect(self.address, timeout) as proxy:
+        with pyro.connect(self.address) as proxy:
             while offset is not None:
                 answer = proxy.day_csv(day, name, offset)
                 if not isinstance(answer, dict):
@@ -101,11 +103,11 @@ class DayResults:
                 offset = answer['next']
         return b''.join(parts)
 
-    def plot(self, day, start, end, timeout):
+    def plot(self, day, start, end):
         """PNG of the day's emission rates and DOAS columns between start and end."""
         with self._lock:
-            rates_at, rates = self._file('emission_rates', day, timeout)
-            columns_at, columns = self._file('doas_columns', day, timeout)
+            rates_at, rates = self._file('emission_rates', day)
+            columns_at, columns = self._file('doas_columns', day)
             key = (day, start, end, rates_at, columns_at)
             png = self._pictures.get(key)
             if png is None:
