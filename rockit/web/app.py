@@ -111,7 +111,12 @@ def make_app(config, pollers, log=logging.getLogger('rockit.web')):
         if request.client is None or request.client.host not in config.control_ips:
             return JSONResponse({'code': CommandStatus.InvalidControlIP,
                                  'message': 'error: command not accepted from this IP'}, 403)
-        method = target.kind.commands.get(request.path_params['command'])
+        try:
+            kind = await run_in_threadpool(target.learn_kind)
+        except pyro.CommunicationErrors as e:
+            return JSONResponse({'code': CommandStatus.Unreachable,
+                                 'message': f'error: unable to communicate with {target.name}: {e}'}, 502)
+        method = kind.commands.get(request.path_params['command'])
         if method is None:
             raise HTTPException(404, f"no command '{request.path_params['command']}' for {target.name}")
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 import Pyro4
 import serpent
 
+from rockit.common import pyro
 from rockit.common.watcher import Watcher
 
 from . import kinds, plots
@@ -43,7 +44,7 @@ def _npy(value):
 
 class Poller:
     def __init__(self, address, config, log):
-        self.name = address.name
+        self.name, self.address = address.name, address
         self.log = log
         self.kind = kinds.UNKNOWN
         self.pngs = {}                 # plot name -> PNG bytes
@@ -69,10 +70,19 @@ class Poller:
     def latest(self):
         return self.watcher.latest
 
-    def _ask(self, proxy):
+    def learn_kind(self, proxy=None):
+        """The daemon's kind, asked of it (its methods) unless known already: a command can
+        come before the first poll has answered."""
         if self.kind is kinds.UNKNOWN:
+            if proxy is None:
+                with pyro.connect(self.address) as proxy:
+                    return self.learn_kind(proxy)
             proxy._pyroBind()
             self.kind = kinds.kind_of(proxy._pyroMethods)
+        return self.kind
+
+    def _ask(self, proxy):
+        self.learn_kind(proxy)
         if self.kind.name == 'pycam':
             return self._ask_with_products(proxy)
         status = proxy.report_status()

@@ -315,3 +315,17 @@ def test_warnings_are_said_first_in_words(stand_in, web, browser):
         ['tube: no reading']]
     order = browser.execute_script("return Array.from(document.body.children, e => e.id).filter(Boolean)")
     assert order.index('warnings') < order.index('view')
+
+
+def test_a_command_before_rockit_web_has_reached_the_daemon_is_forwarded(stand_in, web):
+    """rockit-web learns a daemon's commands from the daemon; a command that comes before
+    any poll has reached it asks the daemon then, rather than answering 'no such command'."""
+    stand_in.stop()
+    site = web(['web_focus'], poll_interval=60)
+    wait_until(lambda: state(site)['reason'], timeout=60, message='the first poll to fail')
+    assert state(site)['kind'] == 'unknown'
+    response = http(site.url + 'api/web_focus/set', {'channel': 1, 'steps': 5})
+    assert response.status == 502 and response.json()['code'] == -101
+    stand_in.start()
+    response = http(site.url + 'api/web_focus/set', {'channel': 1, 'steps': 5})
+    assert response.status == 200 and stand_in.focuser.target == 5
