@@ -11,6 +11,7 @@ import sys
 from rockit.common import cli
 from rockit.common.cli import Command, UsageError, no_arguments, show
 
+from . import image_geometry
 from .codes import CommandStatus, DeviceStatus
 from .field import status_lines as field_lines
 from .instrument import BANDS
@@ -218,6 +219,73 @@ def search_fov(client, args):
     return client.call('search_fov', timeout=COMMAND_TIMEOUT)
 
 
+def _numbers(text, count, what):
+    try:
+        values = [float(v) for v in text.split(',')]
+    except ValueError:
+        values = []
+    if len(values) != count:
+        raise UsageError(f'{what}: expected {count} numbers separated by commas, not {text!r}')
+    return [int(v) if v.is_integer() else v for v in values]
+
+
+def parse_geometry(args):
+    """['line', '250,60,250,400,left,plume', 'sky', '550,20,600,70', 'view', 'search'] ->
+    the request set_image_geometry takes, checked as pycamd will (image_geometry.py)."""
+    if not args or len(args) % 2:
+        raise UsageError()
+    request = {}
+    for word, text in zip(args[0::2], args[1::2]):
+        if word == 'line':
+            parts = text.split(',')
+            if not 4 <= len(parts) <= 6:
+                raise UsageError(f'line: expected x0,y0,x1,y1[,left|right[,name]], not {text!r}')
+            x0, y0, x1, y1 = _numbers(','.join(parts[:4]), 4, 'line')
+            orientation, name = (parts[4:] + ['left', ''][len(parts) - 4:])[:2]
+            request.setdefault('integration_line', []).append(
+                {'x': [x0, x1], 'y': [y0, y1], 'orientation': orientation, 'name': name})
+        elif word == 'sky':
+            request['sky_region'] = _numbers(text, 4, 'sky')
+        elif word == 'view':
+            request['doas_fov'] = None if text == 'search' else _numbers(text, 3, 'view')
+        else:
+            raise UsageError(f'{word!r}: expected line, sky or view')
+    try:
+        return image_geometry.check(request)
+    except image_geometry.GeometryError as e:
+        raise UsageError(str(e)) from None
+
+
+def geometry_lines(geometry):
+    """The image geometry of report_status(), as `pycam geometry` prints it."""
+    if not geometry:
+        return ['No live processing on this Pi: no image geometry.']
+    width, height = geometry['image_size']
+    mark = lambda key: ' [cyan](set)[/cyan]' if key in geometry['set'] else ''     # noqa: E731
+    lines = [f'Image geometry (on-band pixels of the {width}x{height} image):']
+    for line in geometry.get('integration_line') or []:
+        lines.append(f"  line {line['name']}: ({line['x'][0]:g}, {line['y'][0]:g}) to ({line['x'][1]:g}, "
+                     f"{line['y'][1]:g}), plume flowing to its {line['orientation']}{mark('integration_line')}")
+    if not geometry.get('integration_line'):
+        lines.append('  no integration line: no emission rates')
+    lines.append('  sky region: ' + ', '.join(map(str, geometry['sky_region'])) + mark('sky_region'))
+    view = geometry.get('doas_fov')
+    lines.append('  spectrometer view: ' + ('searched for (pycam status says where)' if view is None else
+                                            f'({view[0]:g}, {view[1]:g}) radius {view[2]:g}, '
+                                            f'{geometry["doas_fov_source"]}') + mark('doas_fov'))
+    if geometry.get('error'):
+        lines.append(f"  [bold red]the config's geometry is unusable: {geometry['error']}[/bold red]")
+    return lines
+
+
+def geometry(client, args):
+    """pycam geometry: print it; with arguments, set them (every line named replaces the lines)."""
+    if not args:
+        show('\n'.join(geometry_lines(client.status().get('image_geometry'))))
+        return 0
+    return client.call('set_image_geometry', parse_geometry(args), timeout=COMMAND_TIMEOUT)
+
+
 def parse_settings(args):
     """['auto_a', 'off', 'shutter_a', '2000'] -> {'auto_a': False, 'shutter_a': 2000}."""
     if not args or len(args) % 2:
@@ -263,6 +331,8 @@ COMMANDS = {
     'settings': Command(list_settings, '', 'list the settings with their current values'),
     'restart': Command(restart, 'cameras|spectrometer', 'close a device and open it again'),
     'search-fov': Command(search_fov, '', "search the images for the spectrometer's view again (after a move)"),
+    'geometry': Command(geometry, '[line x0,y0,x1,y1[,left|right[,name]]]... [sky x0,y0,x1,y1] [view x,y,r|search]',
+                        'print or set the integration lines, the sky region and the spectrometer view (pixels)'),
     **cli.init_and_kill('connect to the devices', 'stop acquisition and disconnect from the devices',
                         lambda client, method: CAPTURE_TIMEOUT),
 }

@@ -12,6 +12,7 @@ ARGUMENTS = {
     'capture_darks': ('all',),
     'capture_cell': (304, 'on'),
     'search_fov': (),
+    'set_image_geometry': ({'sky_region': [10, 10, 60, 60]},),
     'restart_device': ('cameras',),
     'initialize': (),
     'shutdown': (),
