@@ -33,7 +33,7 @@ def open_page(browser, demo, name):
         "!document.querySelector('#controls form button').disabled"), message=f'the forms of {name}, usable')
 
 
-FORM_COMMANDS = "return Array.from(document.querySelectorAll('#controls form'), f => f.dataset.command)"
+FORM_COMMANDS = "return Array.from(document.querySelectorAll('#controls form, #drawing form'), f => f.dataset.command)"
 
 
 @pytest.mark.parametrize('name', sorted(DEMO_KINDS))

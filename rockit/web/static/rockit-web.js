@@ -181,6 +181,7 @@ async function daemonPage(name) {
       if (form) settingsFields(form, page.settings);
     }
     if (kind) allowCommands(view);
+    if (view.kind === 'pycam') geometryPanel(name, view);
     stamp('updated', `updated ${new Date().toISOString()}`);
   } catch (error) {
     stamp('updated', `rockit-web does not answer: ${error.message}`);
