@@ -174,6 +174,7 @@ async function daemonPage(name) {
     document.getElementById('view').innerHTML = (kind && view.status) ? kind.view(view.status, view) :
       table(Object.entries(view.status || {}).map(([k, v]) => [esc(k), esc(JSON.stringify(v))]), 'status');
     buildControls(name, view.kind);
+    if (view.kind === 'pycam') geometryPanel(name, view);
     if (view.online) await buildHistory(name, view.kind);
     if (view.kind === 'pycam' && view.status) {
       page.settings = view.status.settings || {};
@@ -181,7 +182,6 @@ async function daemonPage(name) {
       if (form) settingsFields(form, page.settings);
     }
     if (kind) allowCommands(view);
-    if (view.kind === 'pycam') geometryPanel(name, view);
     stamp('updated', `updated ${new Date().toISOString()}`);
   } catch (error) {
     stamp('updated', `rockit-web does not answer: ${error.message}`);
