@@ -110,6 +110,8 @@ def status(client, args):
         lines.append(_cell_line(data['cell_session']))
     if 'processing' in data:
         lines += _processing_lines(data['processing'])
+    if data.get('image_geometry'):
+        lines.append(_geometry_line(data['image_geometry']))
     lines.append(f'Updated: {data["date"]}')
     show('\n'.join(lines))
     return 0
@@ -254,6 +256,18 @@ def parse_geometry(args):
         return image_geometry.check(request)
     except image_geometry.GeometryError as e:
         raise UsageError(str(e)) from None
+
+
+def _geometry_line(geometry):
+    """The image geometry in one line of `pycam status` (`pycam geometry` says more)."""
+    view = geometry.get('doas_fov')
+    parts = [f"line {line['name']} ({line['x'][0]:g}, {line['y'][0]:g})-({line['x'][1]:g}, {line['y'][1]:g}) "
+             f"{line['orientation']}" for line in geometry.get('integration_line') or []] or ['no integration line']
+    parts.append('sky ' + ','.join(map(str, geometry['sky_region'])))
+    parts.append('view searched for' if view is None else f'view ({view[0]:g}, {view[1]:g}) r {view[2]:g}, '
+                 f'{geometry["doas_fov_source"]}')
+    kept = f" (set: {', '.join(geometry['set'])})" if geometry.get('set') else ''
+    return 'Image geometry: ' + '; '.join(parts) + kept
 
 
 def geometry_lines(geometry):

@@ -64,6 +64,9 @@ def test_a_geometry_set_is_used_from_the_next_pair_shown_kept_and_applied_again_
     assert 'line low: (100, 300) to (400, 280), plume flowing to its right (set)' in shown.stdout
     assert 'sky region: 20, 10, 120, 60 (set)' in shown.stdout
     assert 'spectrometer view: (330, 238) radius 12, set (set)' in shown.stdout
+    assert ('Image geometry: line low (100, 300)-(400, 280) right; line line2 (420, 50)-(420, 350) left; '
+            'sky 20,10,120,60; view (330, 238) r 12, set (set: doas_fov, integration_line, sky_region)'
+            in first.cli('status').stdout)
     first.daemon.stop()
 
     again = make_pycam(data_root=root, spectrometer=False, processing=PROCESSING)
