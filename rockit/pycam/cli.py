@@ -263,7 +263,7 @@ def _geometry_line(geometry):
     view = geometry.get('doas_fov')
     parts = [f"line {line['name']} ({line['x'][0]:g}, {line['y'][0]:g})-({line['x'][1]:g}, {line['y'][1]:g}) "
              f"{line['orientation']}" for line in geometry.get('integration_line') or []] or ['no integration line']
-    parts.append('sky ' + ','.join(map(str, geometry['sky_region'])))
+    parts.append('sky ' + ','.join(map(str, geometry.get('sky_region') or ['none'])))
     parts.append('view searched for' if view is None else f'view ({view[0]:g}, {view[1]:g}) r {view[2]:g}, '
                  f'{geometry["doas_fov_source"]}')
     kept = f" (set: {', '.join(geometry['set'])})" if geometry.get('set') else ''
@@ -282,7 +282,8 @@ def geometry_lines(geometry):
                      f"{line['y'][1]:g}), plume flowing to its {line['orientation']}{mark('integration_line')}")
     if not geometry.get('integration_line'):
         lines.append('  no integration line: no emission rates')
-    lines.append('  sky region: ' + ', '.join(map(str, geometry['sky_region'])) + mark('sky_region'))
+    sky = geometry.get('sky_region')
+    lines.append('  sky region: ' + (', '.join(map(str, sky)) if sky else 'none') + mark('sky_region'))
     view = geometry.get('doas_fov')
     lines.append('  spectrometer view: ' + ('searched for (pycam status says where)' if view is None else
                                             f'({view[0]:g}, {view[1]:g}) radius {view[2]:g}, '

@@ -38,7 +38,8 @@ class ImageGeometry:
 
     def _start_geometry(self):
         """The config's geometry, then the kept one applied over it."""
-        self._configured_geometry, self._geometry_error = {}, None
+        self._configured_geometry = {'integration_line': [], 'sky_region': None, 'doas_fov': None}
+        self._geometry_error = None
         if self.processor is None:
             return
         try:
@@ -46,6 +47,7 @@ class ImageGeometry:
             self._configured_geometry = configured_geometry(self.config.processing)
         except Exception as e:      # processing says so too, and does not start
             self._geometry_error = f'{type(e).__name__}: {e}'
+            self.log.error("the config's image geometry is unusable: %s", self._geometry_error)
         kept = self.kept_settings.restore_geometry()
         if kept:
             self.processor.set_geometry(kept)

@@ -151,3 +151,12 @@ def test_geometry_needs_live_processing(make_pycam):
     assert pycam.status()['image_geometry'] is None
     assert pycam.call('set_image_geometry', {'sky_region': [10, 10, 60, 60]}) == CommandStatus.DeviceNotConfigured
     assert 'No live processing on this Pi' in pycam.cli('geometry').stdout
+
+
+def test_a_config_line_that_cannot_be_read_is_said_in_status(make_pycam, tmp_path):
+    missing = tmp_path / 'no-such-line.txt'
+    pycam = make_pycam(spectrometer=False, processing=dict(PROCESSING, integration_line=str(missing)))
+    geometry = pycam.status()['image_geometry']
+    assert geometry['integration_line'] == [] and str(missing) in geometry['error']
+    shown = pycam.cli('geometry').stdout
+    assert "the config's geometry is unusable" in shown and 'no integration line' in shown

@@ -24,7 +24,7 @@ const drawing = {
 function copyShapes(geometry, searched) {
   return {lines: (geometry.integration_line || []).map(line => ({x: [...line.x], y: [...line.y],
             orientation: line.orientation, name: line.name})),
-          sky: [...geometry.sky_region], view: geometry.doas_fov ? [...geometry.doas_fov] : null,
+          sky: geometry.sky_region ? [...geometry.sky_region] : null, view: geometry.doas_fov ? [...geometry.doas_fov] : null,
           searched: searched || null};
 }
 
@@ -86,7 +86,7 @@ function valuesText() {
   const view = s.view ? `view (${s.view[0]}, ${s.view[1]}) radius ${s.view[2]}` :
     (s.searched ? `view searched for, found at (${num(s.searched.x, 0)}, ${num(s.searched.y, 0)}) radius ${num(s.searched.radius, 0)}` :
                   'view searched for, not found yet');
-  return [...lines, `sky region ${s.sky.join(', ')}`, view].join('; ') +
+  return [...lines, `sky region ${s.sky ? s.sky.join(', ') : 'none'}`, view].join('; ') +
     (drawing.changed.size ? ` (not saved: ${[...drawing.changed].sort().join(', ')})` : '');
 }
 
@@ -127,7 +127,7 @@ function startDrag(event) {
     if (s.lines.length >= 8) return;
     s.lines.push({x: [p[0], p[0]], y: [p[1], p[1]], orientation: 'left', name: freeName()});
     drag = {kind: 'line-end', index: s.lines.length - 1, end: 1, fresh: true};
-  } else if (drawing.tool === 'sky') drag = {kind: 'sky-corner', anchor: p, fresh: [...s.sky]};
+  } else if (drawing.tool === 'sky') drag = {kind: 'sky-corner', anchor: p, fresh: s.sky};
   else drag = {kind: 'view-edge', fresh: true, centre: p, radius: (s.view || [0, 0, 10])[2]};
   if (drag.kind.startsWith('line')) drawing.selected = drag.index;
   if (drag.kind === 'view-edge' && drag.fresh) s.view = [p[0], p[1], drag.radius];
@@ -188,7 +188,7 @@ function endDrag(event) {
       return;
     }
   }
-  if (drag.kind === 'sky-corner' && Array.isArray(drag.fresh) && (s.sky[2] - s.sky[0] < 2 || s.sky[3] - s.sky[1] < 2)) {
+  if (drag.kind === 'sky-corner' && 'fresh' in drag && (s.sky[2] - s.sky[0] < 2 || s.sky[3] - s.sky[1] < 2)) {
     s.sky = drag.fresh;                         // a click: the sky region as it was
     render();
     return;
