@@ -9,7 +9,7 @@ commands, keeping `pycam status` fast.
 import sys
 
 from rockit.common import cli
-from rockit.common.cli import Command, UsageError, no_arguments, show
+from rockit.common.cli import Command, UsageError, comma_numbers, no_arguments, show
 
 from . import image_geometry
 from .codes import CommandStatus, DeviceStatus
@@ -221,16 +221,6 @@ def search_fov(client, args):
     return client.call('search_fov', timeout=COMMAND_TIMEOUT)
 
 
-def _numbers(text, count, what):
-    try:
-        values = [float(v) for v in text.split(',')]
-    except ValueError:
-        values = []
-    if len(values) != count:
-        raise UsageError(f'{what}: expected {count} numbers separated by commas, not {text!r}')
-    return [int(v) if v.is_integer() else v for v in values]
-
-
 def parse_geometry(args):
     """['line', '250,60,250,400,left,plume', 'sky', '550,20,600,70', 'view', 'search'] ->
     the request set_image_geometry takes, checked as pycamd will (image_geometry.py)."""
@@ -242,14 +232,14 @@ def parse_geometry(args):
             parts = text.split(',')
             if not 4 <= len(parts) <= 6:
                 raise UsageError(f'line: expected x0,y0,x1,y1[,left|right[,name]], not {text!r}')
-            x0, y0, x1, y1 = _numbers(','.join(parts[:4]), 4, 'line')
+            x0, y0, x1, y1 = comma_numbers(','.join(parts[:4]), 4, 'line')
             orientation, name = (parts[4:] + ['left', ''][len(parts) - 4:])[:2]
             request.setdefault('integration_line', []).append(
                 {'x': [x0, x1], 'y': [y0, y1], 'orientation': orientation, 'name': name})
         elif word == 'sky':
-            request['sky_region'] = _numbers(text, 4, 'sky')
+            request['sky_region'] = comma_numbers(text, 4, 'sky')
         elif word == 'view':
-            request['doas_fov'] = None if text == 'search' else _numbers(text, 3, 'view')
+            request['doas_fov'] = None if text == 'search' else comma_numbers(text, 3, 'view')
         else:
             raise UsageError(f'{word!r}: expected line, sky or view')
     try:

@@ -122,7 +122,7 @@ def test_bad_geometry_is_refused_with_its_field_named_and_changes_nothing(make_p
                           (('line', '10,10,10,11'), 'integration_line: line 1 is shorter than 2 pixels'),
                           (('line', '10,10,800,10,left'), 'integration_line: line 1: x 800 is outside the image'),
                           (('line', '10,10,100,10,up'), 'orientation must be left or right'),
-                          (('view', '10,10'), 'view: expected 3 numbers'),
+                          (('view', '10,10'), 'view needs 3 numbers separated by commas'),
                           (('sky',), ''), (('tilt', '3'), "'tilt': expected line, sky or view")]:
         result = pycam.cli('geometry', *args)
         assert result.returncode == exit_code(CommandStatus.UsageError), args
