@@ -89,9 +89,9 @@ class KeptSettings:
                 self.geometry.update(image_geometry.check({key: value}))
             except image_geometry.GeometryError as e:
                 self.ignored[f'{GEOMETRY} {key}'] = str(e)
-        if self.ignored:
-            log.warning('kept geometry left out: %s', '; '.join(f'{k}: {v}' for k, v in sorted(self.ignored.items())
-                                                                 if k.startswith(GEOMETRY)))
+        left_out = [f'{k}: {v}' for k, v in sorted(self.ignored.items()) if k.startswith(GEOMETRY)]
+        if left_out:
+            log.warning('kept geometry left out: %s', '; '.join(left_out))
         return dict(self.geometry)
 
     def record_geometry(self, changes):

@@ -16,11 +16,13 @@ from support import ROOT
 from web_support import after_updates, text
 from rockit.pycam.codes import CommandStatus
 from rockit.pycam.kept_settings import FILE_NAME
+from rockit.pycam.processing.emission import IntegrationLine
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 PROCESSING = json.loads((ROOT / 'config' / 'pycamd' / 'test.json').read_text())['processing']
 WIDTH, HEIGHT = 648, 486
+ARROW_PX = 30         # drawing.js's flow arrow
 TOLERANCE_PX = 1      # a pointer lands on whole screen pixels: 2/3 of an image pixel at this scale
 
 
@@ -92,6 +94,12 @@ def test_an_operator_draws_the_geometry_on_the_frame_and_saves_it_into_pycamd(st
     drag(browser, (330, 238), (336, 238), (342, 238))
     shown = text(browser, 'drawing-values')
     assert 'not saved: doas_fov, integration_line, sky_region' in shown, shown
+    # Each line's arrow points to the side processing takes the plume to flow to.
+    arrows = browser.execute_script("return Array.from(document.querySelectorAll('#drawing-svg .flow'), "
+                                    "a => ['x1', 'y1', 'x2', 'y2'].map(k => a[k].baseVal.value))")
+    for (x1, y1, x2, y2), line in zip(arrows, [(280, 60, 280, 400, 'left'), (60, 300, 200, 440, 'right')]):
+        normal = IntegrationLine(*line).normal
+        assert abs((x2 - x1) / ARROW_PX - normal[0]) < 0.05 and abs((y2 - y1) / ARROW_PX - normal[1]) < 0.05, line
     assert geometry_of(daemon) == before                      # a preview only, until saved
     screenshot('drawn')
 
