@@ -49,3 +49,19 @@ def pytest_collection_modifyitems(items):
     started last would keep its worker busy alone at the end."""
     slow = {getattr(item, 'module', None) for item in items if item.get_closest_marker('slow')}
     items.sort(key=lambda item: getattr(item, 'module', None) not in slow)
+
+
+SHARED_DEMO = 'tests/web/test_web_demo'     # modules named so share one demo, on one worker
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's --dist loadscope, where the test_web_demo*.py modules are one scope: their
+    demo (a minute to start on a busy machine) is started once, not once per module."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedDemoScope(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            scope = super()._split_scope(nodeid)
+            return SHARED_DEMO if scope.startswith(SHARED_DEMO) else scope
+
+    return SharedDemoScope(config, log)

@@ -1,9 +1,12 @@
 """The web application: pages, the status API and commands forwarded to the daemons.
 
 Pages and status only read the pollers' latest; a command is the one request that talks
-to a daemon itself, and only from a control machine, through one of these pages (guard.py).
+to a daemon itself, and only from a control machine, through one of these pages (guard.py);
+each command, who sent it and its answer go to the log.
 """
 import html
+import logging
+import time
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -29,7 +32,7 @@ def _page(name, **values):
     return text
 
 
-def make_app(config, pollers):
+def make_app(config, pollers, log=logging.getLogger('rockit.web')):
     def poller(request):
         found = pollers.get(request.path_params['daemon'])
         if found is None:
@@ -111,8 +114,11 @@ def make_app(config, pollers):
         if not isinstance(arguments, dict):
             return JSONResponse({'code': CommandStatus.InvalidArgument,
                                  'message': 'error: the body must be a JSON object of arguments'}, 400)
+        asked_at = time.monotonic()
+        log.info('%s: %s from %s', target.name, method, request.client.host)
         code, message = await run_in_threadpool(_forward, config.daemons[target.name], method, arguments, target,
                                                 config.command_timeout)
+        log.info('%s: %s answered in %.1f s: %s', target.name, method, time.monotonic() - asked_at, message)
         http = 200 if code == CommandStatus.Succeeded else (502 if code == CommandStatus.Unreachable else 409)
         return JSONResponse({'code': code, 'message': message}, http)
 

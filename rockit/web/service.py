@@ -43,7 +43,7 @@ def main(argv=None):
     # Proxy headers (X-Forwarded-For) only from configured proxies: uvicorn would otherwise
     # believe them from 127.0.0.1, and any local process could pose as a control machine.
     server = uvicorn.Server(uvicorn.Config(
-        make_app(config, pollers), fd=listener.fileno(), log_level='warning', access_log=False,
+        make_app(config, pollers, log), fd=listener.fileno(), log_level='warning', access_log=False,
         http=capped_protocol(log), backlog=ACCEPT_BURST, timeout_keep_alive=KEEP_ALIVE,
         proxy_headers=bool(config.trusted_proxies), forwarded_allow_ips=config.trusted_proxies or None))
 

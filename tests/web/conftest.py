@@ -11,8 +11,10 @@ import pytest
 
 from support import ROOT, free_port
 from web_support import WebProcess
+from rockit.common import pyro, registry
 
 ARTEFACTS = ROOT / 'tests' / 'artefacts' / 'web'    # screenshots; gitignored
+LOG_LINES = 60    # of each demo log in a failure's report
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
                   '--disable-background-networking', '--disable-component-update', '--disable-sync',
                   '--window-size=1280,2000']
@@ -36,10 +38,11 @@ def web(tmp_path, test_registry):
         process.stop()
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def demo(tmp_path_factory):
-    """`make demo` kept running for one module: the four demo daemons and rockit-web;
-    yields its URL and the registry it wrote."""
+    """`make demo` kept running for the test_web_demo*.py modules, which run on one worker
+    (tests/conftest.py): the four demo daemons and rockit-web; yields its URL and the
+    registry it wrote."""
     folder = tmp_path_factory.mktemp('demo')
     process = subprocess.Popen([sys.executable, '-u', str(ROOT / 'tools' / 'demo.py'), '--dir', str(folder), '--keep'],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -60,6 +63,31 @@ def demo(tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def daemon_status(demo, monkeypatch):
+    """report_status() of a demo daemon, asked over Pyro as any client would."""
+    monkeypatch.setenv(registry.ENVIRONMENT_VARIABLE, str(demo['registry']))
+    registry.load.cache_clear()
+
+    def status(name):
+        with pyro.connect(registry.daemon(name), 30) as proxy:
+            return proxy.report_status()
+    yield status
+    registry.load.cache_clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test over the demo reports the end of each demo log: what the daemons and
+    rockit-web did meanwhile is gone with the demo's folder."""
+    outcome = yield
+    report = outcome.get_result()
+    demo = item.funcargs.get('demo') if report.when == 'call' and report.failed else None
+    for log in sorted(demo['folder'].glob('*.log')) if demo else ():
+        lines = log.read_text(errors='replace').splitlines()[-LOG_LINES:]
+        report.sections.append((f'end of the demo log {log.name}', '\n'.join(lines)))
 
 
 @pytest.fixture(scope='session')

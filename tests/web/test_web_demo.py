@@ -1,5 +1,5 @@
-"""rockit-web over the demo's four daemons (one demo for this module, stopped before any
-other runs). Every kind of page in headless chromium, after its scripts ran: what it shows
+"""rockit-web over the demo's four daemons (one demo, shared with test_web_demo_forms.py:
+these run first). Every kind of page in headless chromium, after its scripts ran: what it shows
 is what the daemons report, and the SO2 camera's pictures are real PNGs. The HTTP API:
 status, commands forwarded only from control machines, the daemon's own codes and words,
 and 404s for what is not there."""
@@ -16,19 +16,6 @@ from rockit.web import plots
 # The demo takes most of a minute to start, and is set up within its module's first test:
 # it waits up to 120 s for pycamd's DOAS calibration.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-@pytest.fixture
-def daemon_status(demo, monkeypatch):
-    """report_status() of a demo daemon, asked over Pyro as any client would."""
-    monkeypatch.setenv(registry.ENVIRONMENT_VARIABLE, str(demo['registry']))
-    registry.load.cache_clear()
-
-    def status(name):
-        with pyro.connect(registry.daemon(name)) as proxy:
-            return proxy.report_status()
-    yield status
-    registry.load.cache_clear()
 
 
 def overview_complete(browser):

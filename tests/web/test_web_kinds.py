@@ -1,5 +1,5 @@
 """Every command a daemon takes over Pyro has a name on rockit-web, so that its page can
-have a form for it (test_web_forms.py finds the forms)."""
+have a form for it (test_web_demo_forms.py finds the forms)."""
 import pytest
 
 from rockit.camvirt.daemon import CameraVMManager

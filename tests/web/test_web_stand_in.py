@@ -1,6 +1,10 @@
 """rockit-web over a daemon that goes away and comes back, commands from its page in a
 browser (and not from another site's page), and bad configs."""
+import contextlib
 import json
+import re
+import socket
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -9,7 +13,7 @@ from selenium.webdriver.common.by import By
 
 from web_support import after_updates, cards, colour, http, run_web, submit, text, updates
 from stand_in import StandIn
-from support import wait_until
+from support import free_port, wait_until
 
 
 @pytest.fixture
@@ -149,6 +153,80 @@ def test_status_and_commands_while_a_daemon_is_away(stand_in, web):
     wait_until(lambda: state(site)['online'], timeout=20, message='online again')
     assert http(site.url + 'api/web_focus/set', {'channel': 1, 'steps': 5}).status == 200
     assert stand_in.focuser.target == 5
+    log = site.log_path.read_text()     # who commanded what, and what came of it
+    assert 'web_focus: set_focus from 127.0.0.1' in log
+    assert re.search(r'web_focus: set_focus answered in [0-9.]+ s: error: unable to communicate', log)
+    assert re.search(r'web_focus: set_focus answered in [0-9.]+ s: success', log)
+
+
+class SilentLink:
+    """A loopback TCP relay to rockit-web that can go silent: while silent, nothing is passed
+    on either way, not even a close (a link lost without a reset), on the connections open
+    already as on new ones."""
+
+    def __init__(self, target_port):
+        self.silent = threading.Event()
+        self.listener = socket.create_server(('127.0.0.1', free_port()))
+        self.url = f'http://127.0.0.1:{self.listener.getsockname()[1]}/'
+        self.target_port = target_port
+        self.connections = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(('127.0.0.1', self.target_port))
+            self.connections += [client, server]
+            threading.Thread(target=self._pass, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pass, args=(server, client), daemon=True).start()
+
+    def _pass(self, source, sink):
+        with contextlib.suppress(OSError):
+            while True:
+                data = source.recv(65536)
+                if self.silent.is_set():
+                    if data:
+                        continue
+                    return      # a close is lost too: the other end is left waiting
+                if not data:
+                    break
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def restore(self):
+        """The link is back: the connections it left hanging are reset, as TCP does at the
+        next segment either end sends."""
+        self.silent.clear()
+        for connection in self.connections:
+            with contextlib.suppress(OSError):
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                connection.close()
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_status_request_that_never_settles_does_not_stop_the_page(stand_in, web, browser):
+    site = web(['web_focus'])
+    link = SilentLink(int(site.url.rsplit(':', 1)[1].strip('/')))
+    try:
+        browser.get(link.url + 'web_focus')
+        after_updates(browser, lambda b: text(b, 'state') == 'ONLINE', message='ONLINE')
+        link.silent.set()
+        said = wait_until(lambda: (lambda shown: shown if 'no answer within' in shown else None)(text(browser, 'updated')),
+                          timeout=100, message='the page to give up its status request')
+        assert said.startswith('rockit-web does not answer: /api/web_focus/status: no answer within 15 s')
+        link.restore()
+        refreshes = updates(browser)
+        wait_until(lambda: updates(browser) >= refreshes + 2 and text(browser, 'updated').startswith('updated '),
+                   timeout=100, message='the page refreshing again')
+    finally:
+        link.close()
 
 
 def test_one_poller_asks_a_daemon_for_every_client(stand_in, web):

@@ -143,8 +143,16 @@ def submit(browser, label, **fields):
     browser.find_element(By.XPATH, form).find_element(By.TAG_NAME, 'button').click()
 
 
-def answered(browser, label):
-    """Wait for the answer to the command whose form says label, and return it."""
-    return after_updates(browser, lambda b: (lambda shown: shown if shown and shown.startswith(label + ': ')
-                                             and not shown.endswith('running...') else None)(text(b, 'answer')),
-                         message=f'the answer to {label}')
+def answered(browser, label, timeout=120):
+    """Wait for the answer to the command whose form says label, and return it. The form
+    writes its answer when the command returns, not at a refresh: so it is read as often
+    as it may change, not after each refresh."""
+    deadline = time.monotonic() + timeout
+    shown = None
+    while time.monotonic() < deadline:
+        shown = text(browser, 'answer')
+        if shown and shown.startswith(label + ': ') and not shown.endswith('running...'):
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f'timed out after {timeout} s waiting for the answer to {label}; last seen: {shown!r} '
+                         f'after {updates(browser)} refreshes of the page')

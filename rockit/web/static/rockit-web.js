@@ -3,11 +3,22 @@
 'use strict';
 
 const POLL_MS = 1000;
+const FETCH_MS = 15000;    // a status or day list not answered by then is given up: the page goes on
 
+// A fetch that never settles (a connection lost without a reset) would stop the page's
+// refreshes for good; this one fails after FETCH_MS instead.
 async function getJSON(url) {
-  const response = await fetch(url, {cache: 'no-store'});
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), FETCH_MS);
+  try {
+    const response = await fetch(url, {cache: 'no-store', signal: abort.signal});
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return await response.json();
+  } catch (error) {
+    throw error.name === 'AbortError' ? new Error(`${url}: no answer within ${FETCH_MS / 1000} s`) : error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function stamp(id, text) {

@@ -4,26 +4,12 @@ asked whether it did what the form said."""
 import pytest
 
 from web_support import after_updates, answered, submit, text
-from rockit.common import pyro, registry
 from rockit.web import kinds
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 DEMO_KINDS = {'localhost_test': 'focuser', 'localhost_test2': 'chiller', 'localhost_test3': 'camvirt',
               'localhost_test6': 'pycam'}
-
-
-@pytest.fixture
-def daemon_status(demo, monkeypatch):
-    """report_status() of a demo daemon, asked over Pyro as any client would."""
-    monkeypatch.setenv(registry.ENVIRONMENT_VARIABLE, str(demo['registry']))
-    registry.load.cache_clear()
-
-    def status(name):
-        with pyro.connect(registry.daemon(name), 30) as proxy:
-            return proxy.report_status()
-    yield status
-    registry.load.cache_clear()
 
 
 def open_page(browser, demo, name):
