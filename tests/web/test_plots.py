@@ -57,3 +57,12 @@ def test_the_so2_image_shows_the_sky_region_and_the_spectrometer_view_where_proc
     assert _pixels_of(plain, plots.VIEW_COLOUR) == 0
     assert _pixels_of(marked, plots.VIEW_COLOUR) > 100
     assert _pixels_of(marked, plots.SKY_COLOUR) > _pixels_of(plain, plots.SKY_COLOUR) + 30
+
+
+def test_the_so2_image_shows_every_integration_line():
+    image = np.zeros((120, 160), np.float32)
+    first = {'x': [40, 40], 'y': [10, 100], 'name': 'one'}
+    second = {'x': [300, 500], 'y': [300, 300], 'name': 'two'}
+    one = plots.so2_image(image, 4, [first], 'aa')
+    both = plots.so2_image(image, 4, [first, second], 'aa')
+    assert _pixels_of(both, '#ff0000') > _pixels_of(one, '#ff0000') + 100
