@@ -2,7 +2,8 @@
 on its simulated cameras, rockit-web over it, the mouse (selenium's ActionChains) drawing
 an integration line and flipping its flow side, moving the configured line, drawing the
 sky region and the spectrometer's view on the scaled frame, then Save; pycamd's status over
-Pyro and its kept-settings file must hold what was drawn, in image pixels. A browser away
+Pyro and its kept-settings file must hold what was drawn, in image pixels; a line dragged
+down to a point is refused by pycamd, said on the page, and changes nothing. A browser away
 from the control machines sees the same drawing read-only, with the reason."""
 import json
 from pathlib import Path
@@ -121,6 +122,19 @@ def test_an_operator_draws_the_geometry_on_the_frame_and_saves_it_into_pycamd(st
                   f"sky region {', '.join(map(str, geometry['sky_region']))}" in text(b, 'drawing-values'),
                   message='the saved drawing shown as pycamd has it')
     screenshot('saved')
+
+    # A line's end dragged onto its other end: pycamd refuses it, says why, and keeps its own.
+    saved_text = text(browser, 'drawing-values')
+    pick(browser, 'line')
+    drag(browser, tuple(drawn['x'][1:] + drawn['y'][1:]), (drawn['x'][0], drawn['y'][0]))
+    browser.find_element(By.ID, 'drawing-save').click()
+    answer = after_updates(browser, lambda b: (lambda a: a if a and ': error' in a else None)(text(b, 'drawing-answer')),
+                           message='the refusal')
+    assert answer.startswith('Save drawing: error: integration lines:'), answer
+    assert geometry_of(daemon) == geometry
+    assert 'not saved: integration_line' in text(browser, 'drawing-values')
+    browser.find_element(By.ID, 'drawing-undo').click()
+    assert text(browser, 'drawing-values') == saved_text
 
     # A browser away from the control machines sees the same drawing, and cannot change it.
     viewer = web(['drawn_pycam'], control_machines=())
