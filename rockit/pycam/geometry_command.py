@@ -8,6 +8,8 @@ A view set by hand is fixed as a configured one is: no search replaces it, and `
 search-fov` is refused while it holds. Setting the view to none has processing search for
 it again, a configured one included.
 """
+import threading
+
 from rockit.common.errors import Refused
 from rockit.common.pyro import command
 
@@ -40,6 +42,7 @@ class ImageGeometry:
         """The config's geometry, then the kept one applied over it."""
         self._configured_geometry = {'integration_line': [], 'sky_region': None, 'doas_fov': None}
         self._geometry_error = None
+        self._geometry_lock = threading.Lock()      # two requests at once: processing and the file agree
         if self.processor is None:
             return
         try:
@@ -81,7 +84,8 @@ class ImageGeometry:
         except image_geometry.GeometryError as e:
             self.log.warning('image geometry refused: %s', e)
             raise Refused(REFUSALS[e.key], str(e)) from None
-        self.processor.set_geometry(changes)
-        self.kept_settings.record_geometry(changes)
+        with self._geometry_lock:
+            self.processor.set_geometry(changes)
+            self.kept_settings.record_geometry(changes)
         self.log.info('image geometry set: %s', describe(changes))
         return CommandStatus.Succeeded
