@@ -122,7 +122,7 @@ function startDrag(event) {
   else if (part && part.part === 'sky-corner') drag = {kind: 'sky-corner', anchor: Number(part.corner) ? s.sky.slice(0, 2) : s.sky.slice(2)};
   else if (part && part.part === 'sky') drag = {kind: 'sky-move', from: p, start: [...s.sky]};
   else if (part && part.part === 'view-edge') drag = {kind: 'view-edge'};
-  else if (part && part.part === 'view') drag = {kind: 'view-move', from: p, start: [...(s.view || [s.searched.x, s.searched.y, s.searched.radius])]};
+  else if (part && part.part === 'view') drag = {kind: 'view-move', from: p, start: s.view ? [...s.view] : [s.searched.x, s.searched.y, s.searched.radius].map(Math.round)};
   else if (drawing.tool === 'line') {
     if (s.lines.length >= 8) return;
     s.lines.push({x: [p[0], p[0]], y: [p[1], p[1]], orientation: 'left', name: freeName()});
