@@ -30,6 +30,7 @@ import pycam_link  # noqa: E402
 import pycam_processing  # noqa: E402
 import slow_clients  # noqa: E402
 import reconnect  # noqa: E402
+import web_pages  # noqa: E402
 import web_pollers  # noqa: E402
 
 TURNS = ('Runs take turns with their baselines in an order that changes each round; ratio = the median '
@@ -84,6 +85,14 @@ BENCHMARKS = [
      f'ratio = against the 1-client row of the same kind. Each client reads /api/<daemon>/status back to back '
      f'for {web_pollers.SECONDS:g} s; the daemon is a stand-in counting its report_status() calls (the first '
      'row\'s median and p99 are calls per second).'),
+    ("rockit-web pages on the demo: Pyro calls per daemon with 1 and 50 browsers, the pycamd page's load",
+     web_pages,
+     f'Calls: each daemon of `make demo` behind a counting relay; each browser polls its page\'s status once a '
+     f'second, fetches each picture whose version changed and opens the history, {web_pages.SECONDS:g} s per count '
+     '(median = p99 = calls per second over the window, n = browsers per page; ratio against 1 browser). Loads: '
+     f'headless chromium, cache off, {web_pages.LOADS} loads of each page taking turns; p99 = the slowest; ratio = '
+     'median / the static page\'s median (a page of the same pictures as files), spread = the fastest and '
+     'slowest load over that median. "first/last picture" = when its bytes had arrived.'),
 ]
 
 

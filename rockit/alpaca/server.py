@@ -28,6 +28,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from rockit.common.host_header import host_name
 from rockit.common.slow_clients import REQUEST_DEADLINE, AddressSlots, RequestReader
 
 from .device import API_VERSION, AlpacaError, BadRequest, Form
@@ -131,14 +132,6 @@ class AlpacaServer:
         body['ClientTransactionID'] = form.transaction_id('ClientTransactionID') if form else 0
         body['ServerTransactionID'] = self.next_transaction()
         return body
-
-
-def host_name(host):
-    """The name in a Host header, without its port or an IPv6 literal's brackets."""
-    host = host.strip().lower()
-    if host.startswith('['):
-        return host[1:host.find(']')] if ']' in host else host
-    return (host.rsplit(':', 1)[0] if host.count(':') == 1 else host).rstrip('.')
 
 
 def is_ip_literal(name):

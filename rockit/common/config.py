@@ -43,8 +43,9 @@ def read_json(path):
     if deep is not None:
         shown = _key_path(deep[:4]) + ('...' if len(deep) > 4 else '')
         raise invalid(path, [f'{shown}: nested deeper than {json_bounds.MAX_DEPTH} levels'])
+    repeated = json_bounds.RepeatedKeys()
     try:
-        data = json.loads(text, parse_int=json_bounds.read_integer)
+        data = json.loads(text, parse_int=json_bounds.read_integer, object_pairs_hook=repeated)
     except json.JSONDecodeError as e:
         raise ConfigError(f'{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}') from None
     except (ValueError, RecursionError) as e:
@@ -56,6 +57,9 @@ def read_json(path):
     half = next(json_bounds.half_pairs(data), None)
     if half is not None:
         raise invalid(path, [f'{_key_path(half)}: a \\u escape of half a UTF-16 surrogate pair is not text'])
+    twice = next(repeated.where(data), None)
+    if twice is not None:
+        raise invalid(path, [f'{_key_path(twice)}: given twice (only one value can be meant)'])
     if not isinstance(data, dict):
         raise ConfigError(f'{path}: expected a JSON object at the top level')
     return data

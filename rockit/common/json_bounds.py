@@ -96,3 +96,29 @@ def half_pairs(data, path=()):
     elif isinstance(data, list):
         for index, value in enumerate(data):
             yield from half_pairs(value, path + (index,))
+
+
+class RepeatedKeys:
+    """json.loads's object_pairs_hook: plain dicts as usual, noting each object that gives
+    a key twice (json would keep the last one unseen); where() names them by key path."""
+
+    def __init__(self):
+        self._repeated = {}     # id of an object read -> the first key it gives twice
+
+    def __call__(self, pairs):
+        data = dict(pairs)
+        if len(data) < len(pairs):
+            seen = set()
+            self._repeated[id(data)] = next(key for key, _ in pairs if key in seen or seen.add(key))
+        return data
+
+    def where(self, data, path=()):
+        """Key path of every key given twice in data, the data these pairs were read into."""
+        if isinstance(data, dict):
+            if id(data) in self._repeated:
+                yield list(path) + [self._repeated[id(data)]]
+            for key, value in data.items():
+                yield from self.where(value, path + (key,))
+        elif isinstance(data, list):
+            for index, value in enumerate(data):
+                yield from self.where(value, path + (index,))

@@ -6,6 +6,10 @@ Pyro4's own serializer lacks:
   then inflates with an unbounded zlib.decompress: 50 kB from anyone who reaches a daemon's
   port (or from whatever answers at a daemon's address, to a client) became 50 MB of
   serpent text and a daemon of over 600 MB.
+- A daemon decodes a call of at most CALL_LIMIT bytes. Serpent's reader builds a syntax
+  tree of the whole text first, about 500 bytes of memory for each byte of a list of
+  small numbers: one 1 MB message under MAX_MESSAGE_SIZE made a daemon of 500 MB, and
+  MAX_MESSAGE_SIZE cannot be lowered, since it bounds the answers a process reads too.
 - Only Exceptions are made from a message, never the BaseExceptions that end a thread or a
   program (SystemExit, KeyboardInterrupt, GeneratorExit): a client raises the exception an
   answer carries, and a SystemExit from whatever answers at a daemon's address silently
@@ -19,6 +23,7 @@ from Pyro4.configuration import config
 
 
 INFLATE_LIMIT = 1024 * 1024   # bytes, in a process (a client) that sets no MAX_MESSAGE_SIZE
+CALL_LIMIT = 64 * 1024        # bytes of a call: the largest, a camera's status to camvirtd, is a few kB
 
 
 class BoundedSerpentSerializer(util.SerpentSerializer):
@@ -36,7 +41,11 @@ class BoundedSerpentSerializer(util.SerpentSerializer):
         return self.loads(inflate(data) if compressed else data)
 
     def deserializeCall(self, data, compressed=False):
-        return self.loadsCall(inflate(data) if compressed else data)
+        data = inflate(data) if compressed else data
+        if len(data) > CALL_LIMIT:
+            # a SerializeError is answered (a MessageTooLargeError would only hang up)
+            raise errors.SerializeError(f'a call of {len(data)} bytes: refused (at most {CALL_LIMIT})')
+        return self.loadsCall(data)
 
 
 def inflate(data):

@@ -1,6 +1,6 @@
 """What pycamd has made, for viewers such as rockit-web: the latest SO2 (AA) image, the
-day's emission-rate rows, the latest plume spectrum and the latest DOAS fit, and previews
-of the newest raw frames.
+day's emission-rate rows, the latest plume spectrum and the latest DOAS fit, previews
+of the newest raw frames, and processing's diagnostics (background, flow, view search).
 
 Pyro carries bytes, not arrays, so arrays travel as .npy bytes, and an image is thinned
 to fit well inside Pyro's message limit. Everything is read from the files processing and
@@ -190,6 +190,20 @@ class Products:
                 'points': cal.get('points'), 'created': cal.get('created'), 'source': cal.get('source'),
                 'cells': cells, 'doas_points': points, 'aa': aa.tolist(),
                 'column': evaluate(model, cal['coeffs'], aa).tolist()}
+
+    @query()
+    def diagnostics(self):
+        """What processing made of the last pair and the last field-of-view search, as its
+        thread kept them: {'background', 'flow', 'fov', 'fov_search'} (see
+        LiveProcessor.diagnostics), the correlation map as .npy bytes; None without live
+        processing."""
+        if self.processor is None or not hasattr(self.processor, 'diagnostics'):
+            return None
+        found = self.processor.diagnostics()
+        fov = found.get('fov')
+        if fov is not None and fov.get('map') is not None:
+            found['fov'] = {**fov, 'map': _npy_bytes(fov['map'])}
+        return found
 
     @query()
     def latest_doas_fit(self):

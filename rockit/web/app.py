@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -68,6 +68,8 @@ def make_app(config, pollers, log=logging.getLogger('rockit.web')):
             raise HTTPException(404, f"'{day}' is not a day (YYYY-MM-DD)")
         return config.daemons[target.name], day
 
+    results = {name: history.DayResults(address) for name, address in config.daemons.items()}
+
     async def asked(function, *args):
         try:
             return await run_in_threadpool(function, *args, config.command_timeout)
@@ -80,20 +82,25 @@ def make_app(config, pollers, log=logging.getLogger('rockit.web')):
         target = poller(request)
         if target.kind.name != 'pycam':
             return JSONResponse([])
-        return JSONResponse(await asked(history.days, config.daemons[target.name]))
+        return JSONResponse(await asked(results[target.name].days))
 
     async def day_csv(request):
         address, day = pycam_day(request)
         name = request.path_params['name']
         if name not in history.CSV_NAMES:
             raise HTTPException(404, f"no '{name}' results")
-        parts = await asked(history.csv_parts, address, name, day)
-        return StreamingResponse(iter(parts), media_type='text/csv', headers={
+        data = await asked(results[address.name].csv, name, day)
+        return Response(data, media_type='text/csv', headers={
             'Content-Disposition': f'attachment; filename="{address.name}_{name}_{day}.csv"'})
 
     async def day_plot(request):
+        """The day's picture, or the part of it between ?from= and ?to= (HH:MM[:SS] UTC)."""
         address, day = pycam_day(request)
-        png = await asked(history.day_plot, address, day)
+        try:
+            start, end = history.time_range(request.query_params.get('from', ''), request.query_params.get('to', ''))
+        except history.BadRange as e:
+            raise HTTPException(400, str(e)) from None
+        png = await asked(results[address.name].plot, day, start, end)
         return Response(png, media_type='image/png', headers={'Cache-Control': 'no-store'})
 
     async def command(request):

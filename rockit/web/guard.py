@@ -16,6 +16,8 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 
+from rockit.common.host_header import host_name
+
 MAX_BODY = 64 * 1024        # bytes; the largest command (pycamd settings) is a few hundred
 
 SECURITY_HEADERS = [
@@ -28,18 +30,10 @@ SECURITY_HEADERS = [
 ]
 
 
-def host_name(host_header):
-    """The name or address in a Host header, without its port, lower case."""
-    host = host_header.strip().lower()
-    if host.startswith('['):
-        return host[1:].split(']', 1)[0]
-    return host.rsplit(':', 1)[0] if host.count(':') == 1 else host
-
-
 def host_allowed(host_header, names):
     """Whether a Host header names this server: an IP address (which cannot be rebound)
     or one of its configured names."""
-    host = host_name(host_header).rstrip('.')
+    host = host_name(host_header)
     if not host:
         return False
     try:

@@ -144,9 +144,16 @@ def chiller_history(history):
     return _png(figure)
 
 
+LINE_RATE = 'emission_rate_kg_s_'     # a column of each integration line's rate, with several lines
+
+
 def day_history(day, rates, columns):
-    """A day's SO2 emission rate (with its uncertainty band) above its DOAS columns, on one
-    time axis."""
+    return _png(day_figure(day, rates, columns))
+
+
+def day_figure(day, rates, columns):
+    """A day's SO2 emission rate (with its uncertainty band, and each integration line's
+    where there are several) above its DOAS columns, on one time axis."""
     figure = Figure(figsize=(FIGURE_SIZE[0], FIGURE_SIZE[1] * 1.4), dpi=DPI, layout='constrained')
     top, bottom = figure.subplots(2, 1, sharex=True)
     times = [_time(row['time']) for row in rates]
@@ -155,6 +162,10 @@ def day_history(day, rates, columns):
     top.fill_between(times, [r - e for r, e in zip(rate, error)], [r + e for r, e in zip(rate, error)],
                      color='tab:blue', alpha=0.25, label='uncertainty')
     top.plot(times, rate, color='tab:blue', marker='.', markersize=2, linewidth=0.8, label='total emission rate')
+    lines = [key for key in (rates[0] if rates else {}) if key.startswith(LINE_RATE)]
+    for key in lines:
+        top.plot(times, [_float(row.get(key)) for row in rates], marker='.', markersize=1, linewidth=0.6,
+                 label=f'line {key[len(LINE_RATE):]}')
     top.set_ylabel('SO2 emission rate (kg/s)')
     top.legend(loc='upper left', fontsize='small')
     top.set_title(f'SO2 on {day} (UTC)')
@@ -164,7 +175,7 @@ def day_history(day, rates, columns):
     bottom.set_xlabel('time (UTC)')
     bottom.legend(loc='upper left', fontsize='small')
     bottom.xaxis.set_major_formatter(DateFormatter('%H:%M'))
-    return _png(figure)
+    return figure
 
 
 def calibration(curve):
@@ -191,4 +202,75 @@ def calibration(curve):
     axes.set_xlabel('apparent absorbance (AA)')
     axes.set_ylabel(f'SO2 column ({unit})')
     axes.legend(loc='upper left', fontsize='small')
+    return _png(figure)
+
+
+def fov_correlation(correlation, binning, view, at):
+    """The last field-of-view search: each (binned) pixel's correlation of its AA with the
+    DOAS columns, in full-image pixels, with the view found circled."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    height, width = correlation.shape
+    shown = axes.imshow(correlation, cmap='RdBu_r', vmin=-1, vmax=1, extent=(0, width * binning, height * binning, 0))
+    figure.colorbar(shown, ax=axes, label='Pearson r of AA with the DOAS columns')
+    if view:
+        axes.add_patch(Circle((view['x'], view['y']), max(float(view['radius']), 3.0), fill=False, color=VIEW_COLOUR,
+                              linewidth=2.5, label=f"view found, r = {view['correlation']:.2f}"))
+        axes.legend(loc='lower left', fontsize='small')
+    axes.set_title(f'field-of-view search of {at}' + ('' if view else ': no view beyond chance'), fontsize='small')
+    axes.set_xlabel('x (pixel)')
+    axes.set_ylabel('y (pixel)')
+    return _png(figure)
+
+
+def background(figures):
+    """The last pair's background: the sky region's mean and scatter in each band and in
+    the AA, and the AA the sky gradient took off each row (with the offset taken off all)."""
+    figure = _figure()
+    bands, profile = figure.subplots(1, 2)
+    names = [name for name in ('on', 'off') if figures[name]['mean'] is not None]
+    bands.bar(names, [figures[n]['mean'] for n in names], yerr=[figures[n]['std'] for n in names],
+              color=['tab:purple', 'tab:blue'][:len(names)], capsize=6)
+    bands.set_ylabel('sky region (counts/s)')
+    aa = figures['aa']
+    bands.set_title(f"{figures['kind']}; sky AA {_number(aa['mean'])} ± {_number(aa['std'])}", fontsize='small')
+    rows = list(range(int((figures.get('shape') or [0])[0]) or 1))
+    coefficients = figures.get('gradient') or [0.0]
+    removed = [sum(c * row ** (len(coefficients) - 1 - i) for i, c in enumerate(coefficients)) for row in rows]
+    profile.plot(removed, rows, color='tab:red', label='sky gradient' if figures.get('gradient') else 'no gradient')
+    y0, y1 = figures['sky_region'][1], figures['sky_region'][3]
+    profile.axhspan(y0, y1, color='tab:gray', alpha=0.3, label='sky region rows')
+    profile.invert_yaxis()
+    profile.set_xlabel('AA taken off')
+    profile.set_ylabel('row (pixel)')
+    profile.set_title(f"offset {_number(figures['offset_aa'])} AA" + (
+        f", order {figures['gradient_order']} gradient" if figures.get('gradient') else ''), fontsize='small')
+    profile.legend(loc='lower right', fontsize='small')
+    figure.suptitle(f"background of the pair of {figures['at']}", fontsize='small')
+    return _png(figure)
+
+
+def _number(value):
+    return '-' if value is None else f'{value:.3g}'
+
+
+def flow_histogram(flow):
+    """The last pair's optical flow around the line: how its vectors spread in direction,
+    in length and through the line, the displacement the speed took marked."""
+    figure = _figure()
+    direction, length, across = figure.subplots(1, 3)
+    for axes, key, label, colour in ((direction, 'direction_deg', 'direction (° from right, clockwise)', 'tab:blue'),
+                                     (length, 'length_px', 'length (pixels per pair)', 'tab:green'),
+                                     (across, 'across_px', 'through the line (pixels per pair)', 'tab:orange')):
+        edges, counts = flow[key]['edges'], flow[key]['counts']
+        axes.stairs(counts, edges, fill=True, color=colour)
+        axes.set_xlabel(label, fontsize='small')
+    direction.set_ylabel('flow vectors')
+    if flow.get('peak_px') is not None:
+        across.axvline(flow['peak_px'], color='black', linestyle='--', label=f"peak {flow['peak_px']:.2f}")
+        across.axvspan(flow['peak_px'] - flow['width_px'], flow['peak_px'] + flow['width_px'], color='gray', alpha=0.3,
+                       label=f"± {flow['width_px']:.2f}")
+        across.legend(loc='upper left', fontsize='x-small')
+    figure.suptitle(f"flow at {flow['line']} for the pair of {flow['at']}: {flow['vectors']} of {flow['of']} "
+                    f"vectors moving plume ({flow['mode']} speed)", fontsize='small')
     return _png(figure)

@@ -52,6 +52,7 @@ class Poller:
         self.history = collections.deque()   # chiller: (time, {key: °C})
         self.frames = {}               # pycamd: band -> {'name', 'saturated'} of its newest frame preview
         self.calibration = None        # pycamd: the calibration processing applies, without its curve
+        self.diagnostics = None        # pycamd: its processing's diagnostics, without their arrays
         self._history_s = config.history_hours * 3600
         self._products_at = self._chiller_plot_at = 0.0
         self._chiller_log = ChillerLog(Path(config.history_dir) / address.name, self._history_s, log) \
@@ -127,6 +128,7 @@ class Poller:
             self._draw('emission', (rates['day'], len(rows), rows[-1].get('time')), plots.emission_rates, rows)
         self._keep_frames(proxy)
         self._keep_calibration(proxy)
+        self._keep_diagnostics(proxy)
         spectrum = proxy.latest_spectrum()
         fit = _doas_fit(proxy)
         if isinstance(spectrum, dict):
@@ -158,6 +160,29 @@ class Poller:
             self._draw('calibration', tuple(sorted(self.calibration.items(), key=str)) + (str(curve['cells']),),
                        plots.calibration, curve)
 
+    def _keep_diagnostics(self, proxy):
+        """Processing's last view search, background and flow, drawn when they change; what
+        the page writes beside them kept without the arrays."""
+        try:
+            found = proxy.diagnostics()
+        except AttributeError:      # a pycamd older than the query
+            return
+        if not isinstance(found, dict):
+            return
+        fov, background, flow = found.get('fov'), found.get('background'), found.get('flow')
+        self.diagnostics = {
+            'fov_search': bool(found.get('fov_search')),
+            'fov': fov and {key: fov.get(key) for key in ('at', 'view', 'reason', 'samples')},
+            'background': background, 'flow': flow and {key: flow.get(key) for key in (
+                'at', 'line', 'mode', 'vectors', 'of', 'peak_px', 'width_px')}}
+        if fov and fov.get('map') is not None:
+            self._draw('fov', (fov['at'], str(fov['view'])), plots.fov_correlation, _npy(fov['map']), fov['binning'],
+                       fov['view'], fov['at'])
+        if background:
+            self._draw('background', background['at'], plots.background, background)
+        if flow:
+            self._draw('flow', flow['at'], plots.flow_histogram, flow)
+
     def view(self):
         """What /api/<daemon>/status answers: state and reason, the last status the daemon
         gave (kept while it does not answer, with answered_at saying when), plot versions."""
@@ -173,4 +198,4 @@ class Poller:
         return {'name': self.name, 'kind': self.kind.name, 'state': state, 'reason': reason,
                 'online': state != 'OFFLINE', 'answered_at': observation.at, 'status': status,
                 'plots': {name: str(hash(version)) for name, version in dict(self.versions).items()},
-                'frames': dict(self.frames), 'calibration': self.calibration}
+                'frames': dict(self.frames), 'calibration': self.calibration, 'diagnostics': self.diagnostics}

@@ -1,5 +1,5 @@
 """A config no daemon can mean (an integer of thousands of digits, lists nested 100,000
-deep, a string no log line can hold) is a config error like any other: each daemon exits 2
+deep, a string no log line can hold, a key given twice) is a config error like any other: each daemon exits 2
 naming the key as a schema problem, instead of exiting 1 with a traceback that systemd would restart for ever."""
 import json
 import subprocess
@@ -12,7 +12,8 @@ from support import ROOT
 
 HUGE = {'huge integer': ('9' * 5000, 'log_name: an integer of 5000 digits is beyond 64 bits'),
         'deep nesting': ('[' * 100000 + ']' * 100000, 'log_name[0][0][0]...: nested deeper than 64 levels'),
-        'half a surrogate pair': ('"x\\ud800"', 'log_name: a \\u escape of half a UTF-16 surrogate pair is not text')}
+        'half a surrogate pair': ('"x\\ud800"', 'log_name: a \\u escape of half a UTF-16 surrogate pair is not text'),
+        'a key given twice': ('"one", "log_name": "two"', 'log_name: given twice (only one value can be meant)')}
 DAEMONS = ['focusd', 'chillerd', 'camvirtd', 'pycamd', 'rockit-web']
 
 
@@ -90,3 +91,10 @@ def test_a_key_or_string_holding_half_a_surrogate_pair_names_where(tmp_path):
         with pytest.raises(config.ConfigError) as error:
             load_text(tmp_path, text)
         assert str(error.value).endswith(f'{where}: a \\u escape of half a UTF-16 surrogate pair is not text')
+
+
+def test_a_key_given_twice_is_named_wherever_it_is(tmp_path):
+    with pytest.raises(config.ConfigError) as error:
+        load_text(tmp_path, '{"a": [{"b": 1}, {"c": 2, "d": {"e": 3, "e": 4}}], "f": 5}')
+    assert str(error.value).endswith('a[1].d.e: given twice (only one value can be meant)')
+    assert load_text(tmp_path, '{"a": {"e": 3}, "b": {"e": 4}}') == {'a': {'e': 3}, 'b': {'e': 4}}

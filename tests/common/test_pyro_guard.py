@@ -10,7 +10,7 @@ from Pyro4 import message, util
 from Pyro4.socketutil import SocketConnection
 
 from support import connections_from
-from rockit.common import pyro
+from rockit.common import pyro, pyro_serpent
 from rockit.common.arguments import Boolean, Choice, Integer, Number
 from rockit.common.codes import CommandStatus
 
@@ -168,6 +168,17 @@ def test_a_compressed_call_inflates_no_further_than_the_message_limit(lamp):
     """A few kB that would inflate to many MB are refused before they are inflated, and the
     daemon goes on answering; a compressed call within the limit still gets its answer."""
     _, uri = lamp
-    assert compressed_call(uri, pyro.MAX_MESSAGE_SIZE // 2) == message.MSG_RESULT
+    assert compressed_call(uri, pyro_serpent.CALL_LIMIT // 2) == message.MSG_RESULT
     assert compressed_call(uri, 8 * pyro.MAX_MESSAGE_SIZE) is None
     assert call(uri, 'report_status') == {'calls': 0}
+
+
+def test_a_call_too_large_to_decode_cheaply_is_refused_before_decoding(lamp):
+    """A list of small numbers costs serpent's reader some 500 bytes of memory a byte: a
+    call larger than any a daemon takes is answered with an error, undecoded, and the
+    daemon goes on answering."""
+    obj, uri = lamp
+    with pytest.raises(Pyro4.errors.SerializeError, match='refused'):
+        call(uri, 'set_lamp', [0] * pyro_serpent.CALL_LIMIT, 'blue', True)
+    assert obj.calls == []
+    assert call(uri, 'set_lamp', 3, 'blue', True) == CommandStatus.Succeeded

@@ -56,6 +56,8 @@ def test_timeout_defaults_to_five_seconds(test_registry):
     ('{"daemons": {"x": {"object_id": "x", "host": "h", "port": 9000, "timeout": -1}}}', 'daemons.x.timeout'),
     ('{"daemons": {"x": {"object_id": "x", "host": "h", "port": 9000, "prot": 1}}}', 'unknown key(s) prot'),
     ('{"machines": {"A": "not-an-ip"}}', "machines.A: 'not-an-ip' is not an IP address"),
+    ('{"daemons": {"x": {"object_id": "x", "host": "h", "port": 9000, "port": 9001}}}',
+     'daemons.x.port: given twice'),
 ])
 def test_malformed_override_is_a_clear_error_naming_the_file(test_registry, content, problem):
     test_registry.path.write_text(content)

@@ -291,6 +291,7 @@ def test_puts_only_from_control_machines(served):
     ('127.0.0.1:{port}', 200), ('localhost:{port}', 200), ('LOCALHOST', 200), ('[::1]:{port}', 200),
     ('focuser.example.org:{port}', 200),                  # the config's host_names
     ('rebound.example.net:{port}', 400), ('127.0.0.1.rebound.example.net', 400), ('', 400),
+    ('[::1]rebound.example.net', 400), ('127.0.0.1:80.rebound.example.net', 400),
 ])
 def test_the_host_header_must_name_this_server(make_served, host, status):
     served = make_served(alpaca_extra={'host_names': ['focuser.example.org']})

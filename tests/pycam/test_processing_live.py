@@ -444,3 +444,33 @@ def test_the_doas_points_for_the_plot_are_those_a_fit_could_use(tmp_path):
     processor._state = SimpleNamespace(doas=SimpleNamespace(fitted_points=(
         (0.1, 1e18, 1e16), (nan, 1e18, 1e16), (0.2, nan, 1e16), (0.3, 2e18, nan))))
     assert processor.doas_points() == [[0.1, 1e18, 1e16], [0.3, 2e18, None]]
+
+
+def test_the_last_pairs_background_and_flow_are_kept_for_diagnostics(day, tmp_path):
+    """The processing thread keeps what it computed of the last pair: the sky region's
+    figures with the offset it took off, and the flow's histograms around the line."""
+    processor = LiveProcessor(tmp_path / 'out', dict(CONFIG, sky_gradient='linear', sky_gradient_region=[5, 0, 15, 110]))
+    assert processor.diagnostics() == {'background': None, 'flow': None, 'fov': None, 'fov_search': False}
+    processor.start()
+    try:
+        _references(processor, day)
+        pairs = plume_pairs(images_in(day))[:3]
+        for on, off in pairs:
+            processor.submit_pair(on.path, {}, off.path, {})
+            assert processor.wait_idle(20)
+        found = processor.diagnostics()
+    finally:
+        processor.stop()
+    assert _plain(found)
+    background = found['background']
+    assert background['at'] == pairs[-1][0].time.strftime('%Y-%m-%dT%H:%M:%SZ') and background['kind'] == 'clear sky'
+    assert background['sky_region'] == CONFIG['sky_region'] and background['aa']['pixels'] == 150 * 6
+    assert abs(background['aa']['mean']) < 0.1 and background['aa']['std'] < 0.1, 'plume-free sky'
+    assert background['on']['mean'] > 0 and background['off']['mean'] > 0 and background['offset_aa'] is not None
+    assert len(background['gradient']) == 2 and background['gradient_order'] == 1
+    flow = found['flow']
+    assert flow['at'] == background['at'] and flow['mode'] == 'flow'
+    assert flow['vectors'] > 0 and sum(flow['direction_deg']['counts']) == flow['vectors']
+    assert sum(flow['length_px']['counts']) == flow['vectors'] == sum(flow['across_px']['counts'])
+    assert len(flow['direction_deg']['edges']) == len(flow['direction_deg']['counts']) + 1
+    assert flow['peak_px'] > 0, 'the synthetic plume drifts through the line the way it flows'

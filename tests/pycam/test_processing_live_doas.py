@@ -62,6 +62,15 @@ def test_live_fov_search_and_doas_calibrated_rates(make_pycam):
     curve = pycam.call('calibration_curve')
     assert curve['method'] == 'doas' and len(curve['doas_points']) >= processing['min_doas_points']
     assert all(-0.1 < aa < curve['aa'][-1] and column > 0 for aa, column, _ in curve['doas_points'])
+    # The last search's correlation map for the diagnostics plot: it peaks where the view was found.
+    import io
+    import serpent
+    search = pycam.call('diagnostics')['fov']
+    correlation = np.load(io.BytesIO(serpent.tobytes(search['map'])), allow_pickle=False)
+    assert correlation.dtype == np.float32 and correlation.shape == (486 // 4, 648 // 4)
+    row, col = np.unravel_index(int(np.argmax(correlation)), correlation.shape)
+    assert math.hypot(col * 4 + 1.5 - search['view']['x'], row * 4 + 1.5 - search['view']['y']) < 1
+    assert search['reason'] is None and search['samples'] >= 30 and search['at'] <= live['last_pair_time']
 
     # The rows written as the pairs came (the ones from before the calibration, processed
     # again with it and flagged late, are late.py's and its tests').

@@ -59,6 +59,18 @@ def test_the_so2_image_shows_the_sky_region_and_the_spectrometer_view_where_proc
     assert _pixels_of(marked, plots.SKY_COLOUR) > _pixels_of(plain, plots.SKY_COLOUR) + 30
 
 
+def test_the_day_plot_shows_each_lines_rate_beside_the_total():
+    rows = [{'time': f'2024-05-01T12:00:{s:02d}Z', 'emission_rate_kg_s': '3.0', 'emission_rate_err_kg_s': '0.3',
+             'emission_rate_kg_s_north': '1.0', 'emission_rate_kg_s_south': '2.0'} for s in range(5)]
+    columns = [{'time': '2024-05-01T12:00:02Z', 'so2_molecules_cm2': '1e18'}]
+    top = plots.day_figure('2024-05-01', rows, columns).axes[0]
+    labels = [line.get_label() for line in top.get_lines()]
+    assert labels == ['total emission rate', 'line north', 'line south']
+    assert list(top.get_lines()[2].get_ydata()) == [2.0] * 5
+    single = plots.day_figure('2024-05-01', [{k: v for k, v in row.items() if k.count('_') < 4} for row in rows], columns)
+    assert [line.get_label() for line in single.axes[0].get_lines()] == ['total emission rate']
+
+
 def test_the_so2_image_shows_every_integration_line():
     image = np.zeros((120, 160), np.float32)
     first = {'x': [40, 40], 'y': [10, 100], 'name': 'one'}

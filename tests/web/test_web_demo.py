@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from web_support import after_updates, cards, colour, http, text
+from web_support import after_updates, cards, colour, http, submit, text
 from support import wait_until
 from rockit.common import pyro, registry
 from rockit.web import plots
@@ -146,6 +146,32 @@ def test_pycam_page_shows_the_calibration_curve_with_its_model_and_age(demo, bro
     screenshot()
 
 
+DIAGNOSTICS = """return ['fov', 'background', 'flow'].map(name => {
+  const image = document.getElementById('plot-' + name);
+  const age = document.getElementById(name + '-age');
+  return image && image.complete && image.naturalWidth > 0 && age && [image.naturalWidth, age.innerText];
+});"""
+
+
+def test_pycam_page_shows_the_view_search_background_and_flow_with_their_age(demo, browser, screenshot):
+    """The demo's pycamd searched for its spectrometer's view before it was ready (tools/demo.py)."""
+    browser.get(demo['url'] + 'localhost_test6')
+    panels = after_updates(browser, lambda b: (lambda found: found if all(found) else None)(
+        b.execute_script(DIAGNOSTICS)), message='the correlation map, background and flow histograms')
+    assert all(width == plots.WIDTH for width, _ in panels)
+    (_, fov), (_, background), (_, flow) = panels
+    assert re.fullmatch(r'search of \S+Z \(\d+ (s|min) ago\) over \d+ pairings: view at \(\d+, \d+\) r \d+ px, '
+                        r'correlation 0\.\d\d', fov), fov
+    assert re.fullmatch(r'clear sky background, pair of \S+Z \(\d+ (s|min) ago\): sky region \[550, 20, 600, 70\] '
+                        r'AA -?\d\.\d{4} ± \d\.\d{4} after an offset of -?\d\.\d{4}, no gradient', background), background
+    assert re.fullmatch(r'flow at simulated_plume, pair of \S+Z \(\d+ (s|min) ago\): \d+ of \d+ vectors on moving '
+                        r'plume, through the line -?\d+\.\d\d ± \d+\.\d\d px per pair', flow), flow
+    first = flow
+    after_updates(browser, lambda b: (lambda now: bool(now and now[2] and now[2][1] != first))(
+        b.execute_script(DIAGNOSTICS)), message="a newer pair's flow, live")
+    screenshot()
+
+
 def test_unknown_page_is_a_404_page(demo, browser, screenshot):
     browser.get(demo['url'] + 'no_such_daemon')   # a static page: loaded means drawn
     assert text(browser, 'detail') == "no daemon 'no_such_daemon' here"
@@ -276,6 +302,27 @@ def test_any_days_results_are_drawn_and_downloaded_as_csv(demo, browser, screens
             on_disk = file.read()
         assert response.body.split(b'\n')[0] == on_disk.split(b'\n')[0] and column.encode() in response.body
         assert on_disk.startswith(response.body)     # the file as it was then: it grows with each pair
+
+
+DAY_PLOT = """const i = document.getElementById('day-plot');
+return i && i.complete && i.naturalWidth > 0 && i.getAttribute('src');"""
+
+
+def test_a_time_range_of_the_day_is_shown_from_the_history_form(demo, browser, screenshot):
+    browser.get(demo['url'] + 'localhost_test6')
+    day = after_updates(browser, lambda b: b.execute_script(
+        "const s = document.querySelector('#history-form select'); return s && s.value"), message='the days')
+    with open(demo['folder'] / 'pycamd-data' / 'processing' / day / 'emission_rates.csv') as file:
+        first = file.read().splitlines()[1].split(',')[0][11:16]     # HH:MM of the first pair
+    after_updates(browser, lambda b: b.execute_script(DAY_PLOT), message="the day's picture")
+    submit(browser, 'Show', **{'from': first, 'to': '23:59:59'})
+    src = after_updates(browser, lambda b: (lambda s: s if s and 'from=' in s else None)(b.execute_script(DAY_PLOT)),
+                        message='the picture of the range')
+    assert f'from={first.replace(":", "%3A")}&to=23%3A59%3A59' in src, src
+    screenshot()
+    submit(browser, 'Show', **{'from': '25:00', 'to': ''})
+    note = after_updates(browser, lambda b: text(b, 'history-note'), message='why the range is refused')
+    assert note == "'25:00' is not a time of day (from=HH:MM or HH:MM:SS, UTC)"
 
 
 @pytest.mark.parametrize('path', ['api/localhost_test6/day/1999-01-01.png',

@@ -72,7 +72,8 @@ def test_a_command_that_outlasts_the_registry_timeout_succeeds(site, stand_in):
     assert stand_in.focuser.target == 42
 
 
-@pytest.mark.parametrize('host', ['evil.example', 'evil.example:8080', 'localhost.evil.example', '', 'a b'])
+@pytest.mark.parametrize('host', ['evil.example', 'evil.example:8080', 'localhost.evil.example', '', 'a b',
+                                  '[::1]evil.example', '127.0.0.1:80.evil.example'])
 def test_a_host_name_not_its_own_is_refused(site, stand_in, host):
     """A DNS-rebinding page reaches rockit-web under its own name, Origin and all."""
     port = site.url.rsplit(':', 1)[1].rstrip('/')

@@ -32,7 +32,8 @@ def http(url, body=None, source='127.0.0.1', raw=None, headers=None):
         sent = {} if data is None else {'Content-Type': 'application/json',
                                         'Origin': f'{parts.scheme}://{parts.netloc}'}
         sent.update(headers or {})
-        connection.request('GET' if data is None else 'POST', parts.path or '/', body=data,
+        connection.request('GET' if data is None else 'POST', (parts.path or '/') + (f'?{parts.query}' if parts.query else ''),
+                           body=data,
                            headers={k: v for k, v in sent.items() if v is not None})
         response = connection.getresponse()
         return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())

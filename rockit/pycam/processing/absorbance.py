@@ -7,7 +7,7 @@ frames were taken; a sky gradient, when configured, is taken off after.
 """
 import numpy as np
 
-from .background import optical_depth
+from .background import optical_depth, sky_statistics
 
 
 def apparent_absorbance(tau_on, tau_off, sky=None):
@@ -36,6 +36,7 @@ class AbsorbanceImager:
         self.gradient = gradient      # a background.SkyGradient, or None
         self.dilution = dilution      # a dilution.DilutionCorrection, or None
         self.dilution_used = None
+        self.last_background = None   # the last pair's sky figures (_background_figures)
         self._ratio = None
         if getattr(background, 'kind', '') == 'clear sky':
             with np.errstate(divide='ignore', invalid='ignore'):
@@ -50,12 +51,28 @@ class AbsorbanceImager:
         if self._ratio is not None:
             with np.errstate(divide='ignore', invalid='ignore'):
                 aa = np.log(self._ratio * off / on)
-            aa -= np.float32(sky.mean(aa))
         else:
             tau_on = optical_depth(self.background.intensity('on', on), on)
             tau_off = optical_depth(self.background.intensity('off', off), off)
-            aa = apparent_absorbance(tau_on, tau_off, sky)
-        return aa if self.gradient is None else self.gradient(aa)
+            aa = apparent_absorbance(tau_on, tau_off)
+        offset = sky.mean(aa)
+        aa -= np.float32(offset)
+        gradient = None
+        if self.gradient is not None:
+            aa, gradient = self.gradient.remove(aa)
+        self.last_background = self._background_figures(on, off, aa, offset, gradient)
+        return aa
+
+    def _background_figures(self, on, off, aa, offset, gradient):
+        """What the background made of this pair, for an operator: the sky region's counts
+        per second in each band and its AA after the offset, the offset taken off, the sky
+        gradient's and a surface fit's coefficients (a few patch statistics: cheap)."""
+        sky = self.background.sky
+        return {'kind': self.background.kind, 'sky_region': sky.as_list(), 'shape': list(aa.shape),
+                'on': sky_statistics(sky, on), 'off': sky_statistics(sky, off), 'aa': sky_statistics(sky, aa),
+                'offset_aa': float(offset), 'gradient': gradient,
+                'gradient_order': None if self.gradient is None else self.gradient.order,
+                'surface': dict(getattr(self.background, 'coefficients', {})) or None}
 
     def _sky_background(self, band, image):
         """The band's plume-free sky in this frame: its background, brought to the frame's

@@ -106,6 +106,7 @@ class SurfaceBackground:
             raise ValueError(f'surface order must be 1-4, not {order!r}')
         self.sky, self.regions, self.order = sky, tuple(regions or (sky,)), int(order)
         self._shape = None
+        self.coefficients = {}     # band -> the last fit's coefficients (for diagnostics)
 
     def _design(self, shape):
         """The polynomial's terms at the fitted samples and over the whole image."""
@@ -134,6 +135,7 @@ class SurfaceBackground:
             values = np.log(image[self._samples])
         ok = np.isfinite(values)
         coeffs, *_ = np.linalg.lstsq(self._fit[ok], values[ok], rcond=None)
+        self.coefficients[band] = [float(c) for c in coeffs]
         return np.exp(sum(np.float32(c) * term for c, term in zip(coeffs, self._full)))
 
 
@@ -145,16 +147,30 @@ class SkyGradient:
     order: int
 
     def __call__(self, aa):
+        return self.remove(aa)[0]
+
+    def remove(self, aa):
+        """(aa without the gradient, the polynomial's coefficients highest power first or
+        None where too few rows have data to fit it)."""
         rows = np.arange(self.region.y0, min(self.region.y1, aa.shape[0]))
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', RuntimeWarning)      # rows without data: NaN
             profile = np.nanmean(aa[self.region.slices], axis=1)
         ok = np.isfinite(profile)
         if ok.sum() <= self.order:
-            return aa
+            return aa, None
         coeffs = np.polyfit(rows[ok], profile[ok], self.order)
         aa -= np.polyval(coeffs, np.arange(aa.shape[0], dtype=np.float32)).astype(np.float32)[:, None]
-        return aa
+        return aa, [float(c) for c in coeffs]
+
+
+def sky_statistics(sky, image):
+    """The sky region's mean, standard deviation and pixel count in an image (NaN left out)."""
+    patch = image[sky.slices]
+    finite = patch[np.isfinite(patch)]
+    if finite.size == 0:
+        return {'mean': None, 'std': None, 'pixels': 0}
+    return {'mean': float(finite.mean()), 'std': float(finite.std()), 'pixels': int(finite.size)}
 
 
 

@@ -139,6 +139,11 @@ class LivePipeline:
     def reset(self):
         self._previous = None
 
+    def flow_histogram(self):
+        """The first line's flow histograms of the last pair it had flow for, or None."""
+        speed = self._speeds.get(self.settings.lines[0]) if self.settings.lines else None
+        return getattr(speed, 'histogram', None)
+
     def absorbance_image(self, on_raw, off_raw, on_exposure_us, off_exposure_us):
         """Steps 1-4: raw frames to the AA image."""
         on_dark = self.darks.match('on', on_exposure_us)

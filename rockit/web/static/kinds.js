@@ -68,16 +68,59 @@ function rawFrames(s, view) {
   }).join('') + '</div></section>';
 }
 
-// What the results rest on: the calibration curve with its cells, its model and its age.
+// What the results rest on: the calibration curve with its cells, its model and its age;
+// the last field-of-view search, the last pair's background and optical flow, with theirs.
 function diagnostics(view) {
   const cal = view.calibration;
-  if (!cal || !(view.plots || {}).calibration) return '';
-  const made = Date.parse(cal.created);
-  const age = Number.isNaN(made) ? 'of unknown age' : `made ${Math.max(0, Math.round((Date.now() - made) / 60000))} min ago`;
+  const found = view.diagnostics || {};
+  const panels = [];
+  if (cal && (view.plots || {}).calibration) {
+    const made = Date.parse(cal.created);
+    const age = Number.isNaN(made) ? 'of unknown age' : `made ${Math.max(0, Math.round((Date.now() - made) / 60000))} min ago`;
+    panels.push(plot(view, 'calibration', 'calibration curve') +
+      `<p id="calibration-age">${esc(`${cal.method || 'calibration'} calibration, ${cal.model} model, ${age}` +
+                                    (cal.source ? ` (${cal.source})` : ''))}</p>`);
+  }
+  if (view.diagnostics) panels.push(fovPanel(view, found), backgroundPanel(view, found.background), flowPanel(view, found.flow));
+  if (!panels.length) return '';
   return '<section class="group" id="diagnostics"><h2>Diagnostics</h2><div class="plots">' +
-    plot(view, 'calibration', 'calibration curve') + '</div>' +
-    `<p id="calibration-age">${esc(`${cal.method || 'calibration'} calibration, ${cal.model} model, ${age}` +
-                                  (cal.source ? ` (${cal.source})` : ''))}</p></section>`;
+    panels.map(panel => `<div class="panel">${panel}</div>`).join('') + '</div></section>';
+}
+
+function ageOf(at) {
+  const taken = Date.parse(at);
+  if (Number.isNaN(taken)) return 'of unknown age';
+  const seconds = Math.max(0, Math.round((Date.now() - taken) / 1000));
+  return seconds < 120 ? `${seconds} s ago` : seconds < 7200 ? `${Math.round(seconds / 60)} min ago` : `${(seconds / 3600).toFixed(1)} h ago`;
+}
+
+function fovPanel(view, found) {
+  const search = found.fov;
+  if (!search) {
+    return `<p class="quiet" id="fov-age">${esc(found.fov_search ? 'no field-of-view search yet' :
+      "the spectrometer's view is not searched for (configured, or no DOAS)")}</p>`;
+  }
+  const outcome = search.view ? `view at (${num(search.view.x, 0)}, ${num(search.view.y, 0)}) r ${num(search.view.radius, 0)} px, ` +
+    `correlation ${num(search.view.correlation, 2)}` : `no view found: ${search.reason}`;
+  return plot(view, 'fov', 'field-of-view correlation map') +
+    `<p id="fov-age">${esc(`search of ${search.at} (${ageOf(search.at)}) over ${search.samples} pairings: ${outcome}`)}</p>`;
+}
+
+function backgroundPanel(view, background) {
+  if (!background) return '<p class="quiet" id="background-age">no pair processed yet</p>';
+  const sky = background.aa || {};
+  const gradient = background.gradient ? `, order ${background.gradient_order} gradient ${background.gradient.map(sci).join(', ')}` : ', no gradient';
+  return plot(view, 'background', 'background: sky region and gradient') +
+    `<p id="background-age">${esc(`${background.kind} background, pair of ${background.at} (${ageOf(background.at)}): ` +
+      `sky region [${background.sky_region.join(', ')}] AA ${num(sky.mean, 4)} \u00b1 ${num(sky.std, 4)} after an offset of ` +
+      `${num(background.offset_aa, 4)}${gradient}`)}</p>`;
+}
+
+function flowPanel(view, flow) {
+  if (!flow) return '<p class="quiet" id="flow-age">no optical flow yet (it needs two pairs in a row)</p>';
+  const peak = isNumber(flow.peak_px) ? `, through the line ${num(flow.peak_px, 2)} \u00b1 ${num(flow.width_px, 2)} px per pair` : '';
+  return plot(view, 'flow', 'optical-flow histograms') +
+    `<p id="flow-age">${esc(`flow at ${flow.line}, pair of ${flow.at} (${ageOf(flow.at)}): ${flow.vectors} of ${flow.of} vectors on moving plume${peak}`)}</p>`;
 }
 
 const KINDS = {

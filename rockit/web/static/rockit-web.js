@@ -147,8 +147,9 @@ function allowCommands(view) {
   }
 }
 
-// Any day's results (pycamd): pick a day, see its emission rates and DOAS columns, download
-// its CSV files. Built once; only the picked day's picture and links change.
+// Any day's results (pycamd): pick a day and, to zoom, a time range of it; see its emission
+// rates (total and per line) and DOAS columns, download its CSV files. Built once; only the
+// picked day's picture and links change.
 async function buildHistory(name, kind) {
   const box = document.getElementById('history');
   if (kind !== 'pycam' || box.dataset.built) return;
@@ -156,15 +157,32 @@ async function buildHistory(name, kind) {
   box.dataset.built = 'yes';
   box.innerHTML = '<h2>History</h2><form id="history-form"><label>day <select name="day">' +
     days.map(day => `<option value="${esc(day)}">${esc(day)}</option>`).join('') + '</select></label> ' +
-    '<button type="submit">Show day</button></form> <a id="csv-emission_rates" download>emission rates (CSV)</a> ' +
-    '<a id="csv-doas_columns" download>DOAS columns (CSV)</a><div><img id="day-plot" alt="the day\'s emission rates and DOAS columns"></div>';
+    '<label>from <input name="from" type="text" size="8" placeholder="HH:MM"></label> ' +
+    '<label>to <input name="to" type="text" size="8" placeholder="HH:MM"></label> (UTC) ' +
+    '<button type="submit">Show</button></form> <a id="csv-emission_rates" download>emission rates (CSV)</a> ' +
+    '<a id="csv-doas_columns" download>DOAS columns (CSV)</a><p id="history-note" class="reason"></p>' +
+    '<div><img id="day-plot" alt="the day\'s emission rates and DOAS columns"></div>';
   const form = document.getElementById('history-form');
+  const image = document.getElementById('day-plot');
+  // A range with nothing in it, or one mistyped: the picture's error says which.
+  image.addEventListener('error', async () => {
+    try {
+      const answer = await (await fetch(image.src)).json();
+      stamp('history-note', answer.error);
+    } catch (error) {
+      stamp('history-note', error.message);
+    }
+  });
+  image.addEventListener('load', () => stamp('history-note', ''));
   const show = () => {
     const day = form.elements.day.value;
     if (!day) return;
     const base = `/api/${encodeURIComponent(name)}/day/${encodeURIComponent(day)}`;
     for (const csv of ['emission_rates', 'doas_columns']) document.getElementById(`csv-${csv}`).href = `${base}/${csv}.csv`;
-    document.getElementById('day-plot').src = `${base}.png?at=${Date.now()}`;
+    const range = new URLSearchParams();
+    for (const field of ['from', 'to']) if (form.elements[field].value.trim()) range.set(field, form.elements[field].value.trim());
+    range.set('at', Date.now());
+    image.src = `${base}.png?${range}`;
   };
   form.elements.day.value = days[days.length - 1] || '';
   form.addEventListener('submit', event => { event.preventDefault(); show(); });

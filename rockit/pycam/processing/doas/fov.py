@@ -114,12 +114,13 @@ def chance_odds(r, n_eff):
     return student_t.sf(r * np.sqrt(dof / (1 - r * r)), dof)
 
 
-def search(images, columns, factor=BINNING, radii=RADII_PX):
-    """The field of view from binned AA images and the DOAS columns at their times.
-    Raises FovError while no pixel follows the columns better than chance would."""
+def search(images, columns, factor=BINNING, radii=RADII_PX, r=None):
+    """The field of view from binned AA images and the DOAS columns at their times (r:
+    their correlation_map, when the caller has it already). Raises FovError while no
+    pixel follows the columns better than chance would."""
     stack = np.nan_to_num(np.asarray(images, np.float32))
     columns = np.asarray(columns, float)
-    r = correlation_map(stack, columns)
+    r = correlation_map(stack, columns) if r is None else r
     row, col = np.unravel_index(int(np.argmax(r)), r.shape)
     tested = int((r > -1).sum())
     n_eff = float(effective_samples(len(columns), lag1_autocorrelation(columns), lag1_autocorrelation(stack[:, row, col])))

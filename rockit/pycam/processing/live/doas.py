@@ -78,6 +78,7 @@ class LiveDoas:
         self.pairing_s = float(pairing_s)
         self.points = collections.deque()     # (time, AA in the view, column, error)
         self.fitted_points = ()    # [AA, column, error] of the adopted calibration, replaced whole (for plots)
+        self.last_search = None    # the last search's correlation map and outcome, replaced whole (for plots)
         self.samples = collections.deque(maxlen=SEARCH_SAMPLES)   # (time, binned AA, column, error)
         self.images = collections.deque(maxlen=2)                 # (time, AA image): the last two
         self.pending = collections.deque(maxlen=PENDING_SPECTRA)  # (time, column, error) awaiting an image
@@ -232,10 +233,16 @@ class LiveDoas:
         self._searches += 1
         self.publish(doas_fov_searches=self._searches)
         recent = [s for s in self.samples if (self.samples[-1][0] - s[0]).total_seconds() <= self.window_s]
+        images, columns = [s[1] for s in recent], [s[2] for s in recent]
+        outcome = {'at': iso(self.samples[-1][0]), 'samples': len(recent), 'binning': fov_search.BINNING,
+                   'map': None, 'view': None, 'reason': None}
         try:
-            found = fov_search.search([s[1] for s in recent], [s[2] for s in recent])
-        except fov_search.FovError:
+            outcome['map'] = fov_search.correlation_map(images, columns).astype(np.float32)
+            found = fov_search.search(images, columns, r=outcome['map'])
+        except fov_search.FovError as e:
+            self.last_search = {**outcome, 'reason': str(e)}
             return
+        self.last_search = {**outcome, 'view': found.as_json()}
         self._search_due = False
         if found.same_view(self.fov):
             return

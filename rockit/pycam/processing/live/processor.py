@@ -72,6 +72,7 @@ class LiveProcessor:
             'background': 'none', 'darks': 0, 'dilution': None,
             'calibration': {'state': 'none'}, 'last_error': None,
         }
+        self._diagnostics = {'background': None, 'flow': None}   # the last pair's, replaced whole
 
     # -- called by pycamd (any thread; never blocks on processing) --------------------
 
@@ -194,6 +195,19 @@ class LiveProcessor:
             status['running'] = bool(self._thread and self._thread.is_alive())
             status['pairs_waiting'] = int(self._pair is not None)
         return status
+
+    def diagnostics(self):
+        """What the last pair and the last field-of-view search made, as the processing
+        thread left them (nothing computed here): {'background', 'flow', 'fov'}, each None
+        before its first, else with 'at' (the data's time). 'fov' holds the correlation
+        map (float32, binned) and the view found or the reason none was; 'fov_search' says
+        whether this processor searches at all (DOAS on, no configured view)."""
+        with self._lock:
+            found = dict(self._diagnostics)
+        doas = getattr(getattr(self, '_state', None), 'doas', None)
+        found['fov'] = getattr(doas, 'last_search', None)
+        found['fov_search'] = self._doas_references is not None and self._doas_fov is None
+        return found
 
     def doas_points(self):
         """[[AA, column, error], ...] (molecules/cm^2) the adopted DOAS calibration was fitted

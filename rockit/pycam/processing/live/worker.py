@@ -51,6 +51,7 @@ class LiveWorker:
         self.writer = None
         self.writer_day = None
         self.last_aa = None        # (time, AA image)
+        self._last_histogram = None  # the flow histogram last kept for diagnostics
         self.limits = live_limits(config if isinstance(config, dict) else {})
         dilution = light_dilution(config) if isinstance(config, dict) else processor._light_dilution
         pycam_outputs = config.get('pycam_outputs') if isinstance(config, dict) else processor._pycam_outputs
@@ -239,6 +240,7 @@ class LiveWorker:
             self.late.keep(on, off)
             self._publish_late()
         self.last_aa = (on.time, result.aa)
+        self._keep_diagnostics(on.time)
         elapsed = (time.perf_counter() - started) * 1000
         if self.doas is not None:
             self._doas_calibrated(self.doas.image(on.time, result.aa))
@@ -251,6 +253,22 @@ class LiveWorker:
                         line_column_kg_m=plain(result.line_column_kg_m), line_mean_aa=plain(result.line_mean_aa),
                         valid_fraction=plain(result.valid_fraction), processing_ms=round(elapsed, 1),
                         dilution=self._dilution_status(result))
+
+    def _keep_diagnostics(self, when):
+        """The background's and the first line's flow figures of this pair (already
+        computed by the pipeline), for pycamd's diagnostics query."""
+        at = when.strftime('%Y-%m-%dT%H:%M:%SZ')
+        found = {}
+        background = self.pipeline.absorbance.last_background
+        if background is not None:
+            found['background'] = {'at': at, **background}
+        histogram = self.pipeline.flow_histogram()
+        if histogram is not None and histogram is not self._last_histogram:
+            found['flow'] = {'at': at, 'line': self.settings.lines[0].name or 'line1', 'mode': self.settings.speed_mode,
+                             **histogram}
+        self._last_histogram = histogram
+        with self.p._lock:
+            self.p._diagnostics.update(found)
 
     def _dilution_status(self, result):
         """The extinction per km the pair was corrected with, how it was had (fixed, this

@@ -21,6 +21,7 @@ import numpy as np
 from ..emission import IntegrationLine
 from .flow import LineFlow, bytescale, contrast_range, cross_correlation_speed, farneback, normal_displacement
 from .flow import resample_series
+from .histogram import flow_histogram
 
 SPEED_MODES = ('flow', 'histogram', 'cross-correlation', 'global')
 HISTOGRAM_BINS = 60
@@ -60,6 +61,7 @@ class LineSpeed:
         self.s = settings
         self._flow = None
         self.spread_px = None
+        self.histogram = None      # the last pair's flow histograms (histogram.py)
         if settings.speed_mode == 'cross-correlation':
             self.downstream = parallel_line(line, settings.cc_separation_px)
             self.history = collections.deque(maxlen=settings.cc_window)
@@ -87,6 +89,7 @@ class LineSpeed:
         plume = plume_mask(following[y0:y0 + h, x0:x0 + w]) if plume_mask else np.isfinite(following[y0:y0 + h, x0:x0 + w])
         moving = np.hypot(crop_flow[..., 0], crop_flow[..., 1]) > MIN_LENGTH_PX
         dominant = dominant_displacement(across, plume & moving)
+        self.histogram = flow_histogram(crop_flow, plume & moving, across, dominant)
         if dominant is None:
             return normal
         peak, width = dominant
