@@ -26,6 +26,17 @@ def no_arguments(args):
         raise UsageError()
 
 
+def comma_numbers(text, count, what):
+    """count numbers written as one argument, a,b,c; a usage error naming `what` otherwise."""
+    try:
+        values = [float(v) for v in text.split(',')]
+    except ValueError:
+        values = []
+    if len(values) != count:
+        raise UsageError(f'{what} needs {count} numbers separated by commas, not {text!r}')
+    return values
+
+
 class Command:
     """One CLI command: run(client, args) returns a status code. A command with
     needs_client=False works on local files alone: it gets client None, and no config is

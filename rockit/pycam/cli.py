@@ -9,8 +9,9 @@ commands, keeping `pycam status` fast.
 import sys
 
 from rockit.common import cli
-from rockit.common.cli import Command, UsageError, no_arguments, show
+from rockit.common.cli import Command, UsageError, comma_numbers, no_arguments, show
 
+from . import image_geometry
 from .codes import CommandStatus, DeviceStatus
 from .field import status_lines as field_lines
 from .instrument import BANDS
@@ -109,6 +110,8 @@ def status(client, args):
         lines.append(_cell_line(data['cell_session']))
     if 'processing' in data:
         lines += _processing_lines(data['processing'])
+    if data.get('image_geometry'):
+        lines.append(_geometry_line(data['image_geometry']))
     lines.append(f'Updated: {data["date"]}')
     show('\n'.join(lines))
     return 0
@@ -218,6 +221,76 @@ def search_fov(client, args):
     return client.call('search_fov', timeout=COMMAND_TIMEOUT)
 
 
+def parse_geometry(args):
+    """['line', '250,60,250,400,left,plume', 'sky', '550,20,600,70', 'view', 'search'] ->
+    the request set_image_geometry takes, checked as pycamd will (image_geometry.py)."""
+    if not args or len(args) % 2:
+        raise UsageError()
+    request = {}
+    for word, text in zip(args[0::2], args[1::2]):
+        if word == 'line':
+            parts = text.split(',')
+            if not 4 <= len(parts) <= 6:
+                raise UsageError(f'line: expected x0,y0,x1,y1[,left|right[,name]], not {text!r}')
+            x0, y0, x1, y1 = comma_numbers(','.join(parts[:4]), 4, 'line')
+            orientation, name = (parts[4:] + ['left', ''][len(parts) - 4:])[:2]
+            request.setdefault('integration_line', []).append(
+                {'x': [x0, x1], 'y': [y0, y1], 'orientation': orientation, 'name': name})
+        elif word == 'sky':
+            request['sky_region'] = comma_numbers(text, 4, 'sky')
+        elif word == 'view':
+            request['doas_fov'] = None if text == 'search' else comma_numbers(text, 3, 'view')
+        else:
+            raise UsageError(f'{word!r}: expected line, sky or view')
+    try:
+        return image_geometry.check(request)
+    except image_geometry.GeometryError as e:
+        raise UsageError(str(e)) from None
+
+
+def _geometry_line(geometry):
+    """The image geometry in one line of `pycam status` (`pycam geometry` says more)."""
+    view = geometry.get('doas_fov')
+    parts = [f"line {line['name']} ({line['x'][0]:g}, {line['y'][0]:g})-({line['x'][1]:g}, {line['y'][1]:g}) "
+             f"{line['orientation']}" for line in geometry.get('integration_line') or []] or ['no integration line']
+    parts.append('sky ' + ','.join(map(str, geometry.get('sky_region') or ['none'])))
+    parts.append('view searched for' if view is None else f'view ({view[0]:g}, {view[1]:g}) r {view[2]:g}, '
+                 f'{geometry["doas_fov_source"]}')
+    kept = f" (set: {', '.join(geometry['set'])})" if geometry.get('set') else ''
+    return 'Image geometry: ' + '; '.join(parts) + kept
+
+
+def geometry_lines(geometry):
+    """The image geometry of report_status(), as `pycam geometry` prints it."""
+    if not geometry:
+        return ['No live processing on this Pi: no image geometry.']
+    width, height = geometry['image_size']
+    mark = lambda key: ' [cyan](set)[/cyan]' if key in geometry['set'] else ''     # noqa: E731
+    lines = [f'Image geometry (on-band pixels of the {width}x{height} image):']
+    for line in geometry.get('integration_line') or []:
+        lines.append(f"  line {line['name']}: ({line['x'][0]:g}, {line['y'][0]:g}) to ({line['x'][1]:g}, "
+                     f"{line['y'][1]:g}), plume flowing to its {line['orientation']}{mark('integration_line')}")
+    if not geometry.get('integration_line'):
+        lines.append('  no integration line: no emission rates')
+    sky = geometry.get('sky_region')
+    lines.append('  sky region: ' + (', '.join(map(str, sky)) if sky else 'none') + mark('sky_region'))
+    view = geometry.get('doas_fov')
+    lines.append('  spectrometer view: ' + ('searched for (pycam status says where)' if view is None else
+                                            f'({view[0]:g}, {view[1]:g}) radius {view[2]:g}, '
+                                            f'{geometry["doas_fov_source"]}') + mark('doas_fov'))
+    if geometry.get('error'):
+        lines.append(f"  [bold red]the config's geometry is unusable: {geometry['error']}[/bold red]")
+    return lines
+
+
+def geometry(client, args):
+    """pycam geometry: print it; with arguments, set them (every line named replaces the lines)."""
+    if not args:
+        show('\n'.join(geometry_lines(client.status().get('image_geometry'))))
+        return 0
+    return client.call('set_image_geometry', parse_geometry(args), timeout=COMMAND_TIMEOUT)
+
+
 def parse_settings(args):
     """['auto_a', 'off', 'shutter_a', '2000'] -> {'auto_a': False, 'shutter_a': 2000}."""
     if not args or len(args) % 2:
@@ -263,6 +336,8 @@ COMMANDS = {
     'settings': Command(list_settings, '', 'list the settings with their current values'),
     'restart': Command(restart, 'cameras|spectrometer', 'close a device and open it again'),
     'search-fov': Command(search_fov, '', "search the images for the spectrometer's view again (after a move)"),
+    'geometry': Command(geometry, '[line x0,y0,x1,y1[,left|right[,name]]]... [sky x0,y0,x1,y1] [view x,y,r|search]',
+                        'print or set the integration lines, the sky region and the spectrometer view (pixels)'),
     **cli.init_and_kill('connect to the devices', 'stop acquisition and disconnect from the devices',
                         lambda client, method: CAPTURE_TIMEOUT),
 }

@@ -35,6 +35,7 @@ from .export import FrameExportQueries
 from .field.scheduler import Acquisition as ScheduledAcquisition
 from .field.station import FieldStation
 from .field.watchdog import DataWatchdog
+from .geometry_command import ImageGeometry
 from .products import Products
 from .kept_settings import KeptSettings
 from .settings import AcquisitionSettings, SettingsCheck
@@ -68,7 +69,7 @@ def load_processor(config, log):
         return None
 
 
-class PycamDaemon(Products, FrameExportQueries, Daemon):
+class PycamDaemon(Products, FrameExportQueries, ImageGeometry, Daemon):
     codes = CommandStatus
 
     def __init__(self, config, log, processor=None):
@@ -97,6 +98,7 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
         super().__init__(config, log, [group.loop for group in self.groups.values()])
         self.kept_settings = KeptSettings(config.data_root)
         self.kept_settings.restore(self, self.settings)
+        self._start_geometry()
         self.field = FieldStation(config, self.store, ScheduledAcquisition(
             start=lambda: self._start('all'), stop=lambda: self._stop('all'),
             darks=lambda: self._on_groups(self._selected('all'), 'start_darks', timeout_for=self._capture_timeout),
@@ -193,6 +195,7 @@ class PycamDaemon(Products, FrameExportQueries, Daemon):
                 'status_label': DeviceStatus.label(state), 'settings': self.settings.values(),
                 'storage': {**self.storage.snapshot(), **self.field.storage_status()}, **parts,
                 'cell_session': self.cells.status(), 'kept_settings': self.kept_settings.status(),
+                'image_geometry': self.geometry_status(),
                 **self.field.status()}
         if self.processor is not None and hasattr(self.processor, 'status'):
             try:

@@ -7,6 +7,10 @@ each setting checked as a request would be today: one the instrument no longer h
 whose value is now out of its limits (a shorter shutter-speed list, say), is left out and
 named in status with the reason, and so is a file that cannot be read. Delete the file to
 start from the config's values again.
+
+The operator's image geometry (image_geometry.py: integration lines, sky region,
+spectrometer view) is kept in the same file under "geometry", each value checked again at
+start as a request would be.
 """
 import json
 import logging
@@ -14,10 +18,12 @@ from pathlib import Path
 
 from rockit.common.files import atomic_write
 
+from . import image_geometry
 from .codes import CommandStatus
 from .settings import SETTINGS, SettingsCheck
 
 FILE_NAME = '.pycamd-settings.json'
+GEOMETRY = 'geometry'       # the file's key for the image geometry (never a setting's name)
 MAX_BYTES = 64 * 1024
 log = logging.getLogger('rockit.pycam')
 
@@ -31,6 +37,8 @@ class KeptSettings:
         self.restored = {}
         self.ignored = {}       # name -> why it was not restored
         self.error = None
+        self.geometry = {}      # image geometry key -> value, as an operator last set it
+        self._found_geometry = None
 
     def restore(self, daemon, settings):
         """Apply the kept settings that still pass their checks to settings (an
@@ -47,6 +55,7 @@ class KeptSettings:
             self.ignored['*'] = f'{self.path} not read: {e}'
             log.warning('kept settings not restored: %s not read: %s', self.path, e)
             return
+        self._found_geometry = kept.pop(GEOMETRY, None)
         check = SettingsCheck()
         usable = {}
         for name, value in kept.items():
@@ -66,11 +75,39 @@ class KeptSettings:
         if self.ignored:
             log.warning('kept settings left out: %s', '; '.join(f'{k}: {v}' for k, v in sorted(self.ignored.items())))
 
+    def restore_geometry(self):
+        """The kept image geometry's values that still pass their checks (to apply); the
+        others are named in self.ignored as 'geometry <key>'."""
+        found, self._found_geometry = self._found_geometry, None
+        if found is None:
+            return {}
+        if not isinstance(found, dict):
+            self.ignored[GEOMETRY] = f'not a JSON object: {found!r}'
+            return {}
+        for key, value in found.items():
+            try:
+                self.geometry.update(image_geometry.check({key: value}))
+            except image_geometry.GeometryError as e:
+                self.ignored[f'{GEOMETRY} {key}'] = str(e)
+        left_out = [f'{k}: {v}' for k, v in sorted(self.ignored.items()) if k.startswith(GEOMETRY)]
+        if left_out:
+            log.warning('kept geometry left out: %s', '; '.join(left_out))
+        return dict(self.geometry)
+
+    def record_geometry(self, changes):
+        """Keep an image geometry request that succeeded (as record does a setting's)."""
+        self.geometry = {**self.geometry, **changes}
+        self._write()
+
     def record(self, changes):
         """Keep a request that succeeded; a failed write is logged and said in status."""
         self.kept = {**self.kept, **changes}
+        self._write()
+
+    def _write(self):
+        kept = {**self.kept, GEOMETRY: self.geometry} if self.geometry else self.kept
         try:
-            atomic_write(self.path, json.dumps(self.kept, indent=1, sort_keys=True).encode() + b'\n')
+            atomic_write(self.path, json.dumps(kept, indent=1, sort_keys=True).encode() + b'\n')
             self.error = None
         except OSError as e:
             self.error = f'{self.path} not written: {e}'
@@ -78,4 +115,4 @@ class KeptSettings:
 
     def status(self):
         return {'file': str(self.path), 'restored': dict(self.restored), 'ignored': dict(self.ignored),
-                'error': self.error}
+                'error': self.error, 'geometry': dict(self.geometry)}

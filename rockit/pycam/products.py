@@ -103,19 +103,18 @@ class Products:
 
     @query()
     def latest_so2_image(self):
-        """The newest AA image as .npy bytes, thinned by 'step', with the integration line and
-        the sky region [x0, y0, x1, y1] in full-image pixels; None before the first processed
-        pair."""
+        """The newest AA image as .npy bytes, thinned by 'step', with the integration lines
+        processing uses ('line' the first) and the sky region [x0, y0, x1, y1] in full-image
+        pixels; None before the first processed pair."""
         day, rows = self._rows()
         named = [row['aa_file'] for row in rows if row.get('aa_file')]
         if not named:
             return None
         image, step = thinned(np.load(day / named[-1], allow_pickle=False))
-        processing = getattr(self.config, 'processing', None) or {}
-        line, sky = processing.get('integration_line'), processing.get('sky_region')
+        geometry = self.current_geometry() or {}
+        lines = geometry.get('integration_line') or []
         return {'name': Path(named[-1]).name, 'npy': _npy_bytes(image), 'step': step,
-                'line': line if isinstance(line, dict) else None,
-                'sky_region': list(sky) if isinstance(sky, (list, tuple)) and len(sky) == 4 else None}
+                'line': lines[0] if lines else None, 'lines': lines, 'sky_region': geometry.get('sky_region')}
 
     @query()
     def latest_spectrum(self):

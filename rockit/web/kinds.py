@@ -23,7 +23,7 @@ KINDS = [
     Kind('pycam', 'start_acquisition', 'rockit.pycam.codes',
          {'start': 'start_acquisition', 'stop': 'stop_acquisition', 'capture': 'capture',
           'darks': 'capture_darks', 'cell': 'capture_cell', 'restart': 'restart_device', 'settings': 'set_settings',
-          'search-fov': 'search_fov', 'init': 'initialize', 'kill': 'shutdown'}),
+          'search-fov': 'search_fov', 'geometry': 'set_image_geometry', 'init': 'initialize', 'kill': 'shutdown'}),
 ]
 # Pyro commands no person sends: the frame export's receipts come from the archive's client.
 NOT_FOR_PEOPLE = {'acknowledge_frame'}

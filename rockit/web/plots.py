@@ -45,15 +45,15 @@ VIEW_COLOUR = '#ff7f0e'      # the spectrometer's field of view on it
 
 def so2_image(image, step, line, name, sky_region=None, view=None):
     """The apparent-absorbance image colour-mapped with its colour bar, the integration
-    line drawn where processing integrates, the sky region its background comes from and
-    the spectrometer's field of view (all in full-image pixels), so an operator sees
-    what processing uses."""
+    line (a dict, or a list of them) drawn where processing integrates, the sky region its
+    background comes from and the spectrometer's field of view (all in full-image pixels),
+    so an operator sees what processing uses."""
     figure = _figure()
     axes = figure.add_subplot()
     shown = axes.imshow(image, cmap='viridis', extent=(0, image.shape[1] * step, image.shape[0] * step, 0))
     figure.colorbar(shown, ax=axes, label='apparent absorbance (AA)')
-    if line:
-        axes.plot(line['x'], line['y'], color='red', linewidth=2, label=line.get('name') or 'integration line')
+    for one in line if isinstance(line, list) else [line] if line else []:
+        axes.plot(one['x'], one['y'], color='red', linewidth=2, label=one.get('name') or 'integration line')
     if sky_region:
         x0, y0, x1, y1 = sky_region
         axes.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color=SKY_COLOUR, linewidth=2.5, label='sky region')

@@ -145,8 +145,9 @@ class Poller:
         if isinstance(image, dict):
             processing = status.get('processing') if isinstance(status, dict) else None
             view = processing.get('doas_fov') if isinstance(processing, dict) else None
-            self._draw('so2', (image['name'], str(view)), plots.so2_image, _npy(image['npy']), image['step'],
-                       image.get('line'), image['name'], image.get('sky_region'), view)
+            lines = image.get('lines') or image.get('line')     # a pycamd before `lines` gives one
+            self._draw('so2', (image['name'], str(view), str(lines), str(image.get('sky_region'))), plots.so2_image,
+                       _npy(image['npy']), image['step'], lines, image['name'], image.get('sky_region'), view)
         rates = replies.get('emission_rates')
         if isinstance(rates, dict) and rates['rows']:
             rows = rates['rows']

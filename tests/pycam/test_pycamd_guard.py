@@ -12,6 +12,7 @@ ARGUMENTS = {
     'capture_darks': ('all',),
     'capture_cell': (304, 'on'),
     'search_fov': (),
+    'set_image_geometry': ({'sky_region': [10, 10, 60, 60]},),
     'restart_device': ('cameras',),
     'initialize': (),
     'shutdown': (),
@@ -23,7 +24,7 @@ def test_the_exposed_methods_are_the_commands_and_the_queries():
     exposed = pyro.exposed_methods(PycamDaemon)
     queries = {'report_status', 'export_next_frame', 'latest_so2_image', 'emission_rates', 'latest_spectrum',
                'latest_doas_fit', 'latest_frames', 'product_days', 'day_csv',
-               'calibration_curve'}
+               'calibration_curve', 'diagnostics'}
     assert exposed == {**{name: False for name in queries}, **{name: True for name in ARGUMENTS}}
 
 

@@ -69,3 +69,12 @@ def test_the_day_plot_shows_each_lines_rate_beside_the_total():
     assert list(top.get_lines()[2].get_ydata()) == [2.0] * 5
     single = plots.day_figure('2024-05-01', [{k: v for k, v in row.items() if k.count('_') < 4} for row in rows], columns)
     assert [line.get_label() for line in single.axes[0].get_lines()] == ['total emission rate']
+
+
+def test_the_so2_image_shows_every_integration_line():
+    image = np.zeros((120, 160), np.float32)
+    first = {'x': [40, 40], 'y': [10, 100], 'name': 'one'}
+    second = {'x': [300, 500], 'y': [300, 300], 'name': 'two'}
+    one = plots.so2_image(image, 4, [first], 'aa')
+    both = plots.so2_image(image, 4, [first, second], 'aa')
+    assert _pixels_of(both, '#ff0000') > _pixels_of(one, '#ff0000') + 100

@@ -203,6 +203,7 @@ async function daemonPage(name) {
     document.getElementById('view').innerHTML = (kind && view.status) ? kind.view(view.status, view) :
       table(Object.entries(view.status || {}).map(([k, v]) => [esc(k), esc(JSON.stringify(v))]), 'status');
     buildControls(name, view.kind);
+    if (view.kind === 'pycam') geometryPanel(name, view);
     if (view.online) await buildHistory(name, view.kind);
     if (view.kind === 'pycam' && view.status) {
       page.settings = view.status.settings || {};

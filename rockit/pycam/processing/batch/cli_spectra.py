@@ -3,7 +3,7 @@ and against the camera's images (where in the image the spectrometer looks)."""
 import json
 from pathlib import Path
 
-from rockit.common.cli import Command, UsageError, show
+from rockit.common.cli import Command, UsageError, comma_numbers, show
 
 from . import cli_common as cli
 
@@ -38,16 +38,6 @@ def dilution_arguments(parser, grid_file=True):
                                 '~/.cache/rockit-pycam/); made from the first spectrum when absent or made otherwise')
 
 
-def _numbers(text, count, flag):
-    try:
-        values = [float(v) for v in text.split(',')]
-    except ValueError:
-        values = []
-    if len(values) != count:
-        raise UsageError(f'{flag} needs {count} numbers separated by commas, not {text!r}')
-    return values
-
-
 def dilution_settings(args):
     """The DilutionSettings the flags ask for, or None."""
     grid_file = getattr(args, 'dilution_grid', None)
@@ -61,10 +51,10 @@ def dilution_settings(args):
     from ..doas.dilution import DilutionSettings
     windows = grid = None
     if args.dilution_windows:
-        low1, high1, low2, high2 = _numbers(args.dilution_windows, 4, '--dilution-windows')
+        low1, high1, low2, high2 = comma_numbers(args.dilution_windows, 4, '--dilution-windows')
         windows = [[low1, high1], [low2, high2]]
     if args.dilution_grid_size:
-        so2_max, so2_points, ldf_max, ldf_points = _numbers(args.dilution_grid_size, 4, '--dilution-grid-size')
+        so2_max, so2_points, ldf_max, ldf_points = comma_numbers(args.dilution_grid_size, 4, '--dilution-grid-size')
         grid = {'so2_max': so2_max, 'so2_points': so2_points, 'ldf_max': ldf_max, 'ldf_points': ldf_points}
     try:
         return DilutionSettings.checked(windows, grid)

@@ -18,7 +18,8 @@ The grid is made from the first spectrum and kept in light_dilution_grid.npz.
 Where the spectrometer looks in the image is configured (`doas_fov`) or found from the
 data (../doas/fov.py): until it is found, each pairing keeps a binned AA image and the
 search runs every few pairings; once found, it runs again only when the view is lost (a
-refit over it is refused) or on request.
+refit over it is refused) or on request. An operator may set the view (set_view): it is
+then fixed as a configured one is, until the operator asks for a search again.
 """
 import collections
 import datetime
@@ -44,6 +45,7 @@ MIN_AA_SPREAD = 0.02       # the points must span this much AA to fit a line thr
 MIN_R2 = 0.5               # a refit explaining less of the columns' scatter is not adopted
 SEARCH_SAMPLES = 240       # binned AA images kept for the search (about 19 MB at 648 x 486)
 SEARCH_EVERY = 10          # pairings between searches while no view is found
+FIXED = ('configured', 'set')   # views never searched for: the config's, and one an operator set
 PENDING_SPECTRA = 50       # fitted spectra waiting for the AA image after them
 
 
@@ -101,10 +103,24 @@ class LiveDoas:
         self.dark_spectra[name.integration_ms] = load_spectrum(name.path)[1]
 
     def request_search(self):
-        """Search for the field of view again at the next pairing (a configured one stays)."""
-        if self.fov_source != 'configured':
+        """Search for the field of view again at the next pairing (a fixed one stays)."""
+        if self.fov_source not in FIXED:
             self._search_due = True
             self._since_search = SEARCH_EVERY
+
+    def set_view(self, view):
+        """An operator's view [x, y, radius], fixed from now on, the points so far read
+        again in it from the binned images kept; None: searched for from the next pairing."""
+        if view is None:
+            self.fov, self.fov_source = None, None
+            self.points = collections.deque()
+            self._search_due, self._since_search = True, SEARCH_EVERY
+        else:
+            self.fov = fov_search.FieldOfView(*[float(v) for v in view], correlation=float('nan'))
+            self.fov_source, self._search_due = 'set', False
+            self.points = self._points_in(self.fov, self.samples)
+        self.publish(doas_points=len(self.points))
+        self._publish_fov()
 
     def image(self, when, aa):
         """A new AA image: the spectra waiting for it are paired. A new calibration or None."""
@@ -200,7 +216,7 @@ class LiveDoas:
             self.pycam_results.append(name.time, result, diluted)
 
     def _pair(self, when, aa, column, error):
-        if self.fov_source != 'configured':
+        if self.fov_source not in FIXED:
             self.samples.append((when, fov_search.binned(aa), column, error))
             self._since_search += 1
             if self._search_due and self._since_search >= SEARCH_EVERY and len(self.samples) >= fov_search.MIN_SAMPLES:
@@ -231,15 +247,19 @@ class LiveDoas:
         if found.same_view(self.fov):
             return
         self.fov, self.fov_source = found, 'search'
-        # The points so far move to the new view, read from the binned images kept.
-        factor = fov_search.BINNING
-        self.points = collections.deque(
-            (when, aa_in_field_of_view(small, (found.x - (factor - 1) / 2) / factor,
-                                       (found.y - (factor - 1) / 2) / factor, max(found.radius / factor, 0.5)),
-             column, error) for when, small, column, error in recent)
+        self.points = self._points_in(found, recent)
         log.info('spectrometer field of view found at (%.0f, %.0f), radius %.0f px, r = %.2f',
                  found.x, found.y, found.radius, found.correlation)
         self._publish_fov()
+
+    @staticmethod
+    def _points_in(view, samples):
+        """The points of the samples kept, moved to a new view: read from their binned images."""
+        factor = fov_search.BINNING
+        return collections.deque(
+            (when, aa_in_field_of_view(small, (view.x - (factor - 1) / 2) / factor,
+                                       (view.y - (factor - 1) / 2) / factor, max(view.radius / factor, 0.5)),
+             column, error) for when, small, column, error in samples)
 
     def _refit(self):
         if len(self.points) < self.min_points:

@@ -157,9 +157,18 @@ class LiveProcessor:
         if self._doas_references is None:
             return 'no DOAS references: spectra are not fitted, so there is no view to find'
         if self._doas_fov is not None:
-            return 'the field of view is configured (processing doas_fov), not searched for'
+            return 'the field of view is fixed (processing doas_fov, or set with pycam geometry), not searched for'
         self._queue_reference(('fov search', None))
         return ''
+
+    def set_geometry(self, changes):
+        """Integration lines, sky region and view {integration_line, sky_region, doas_fov}
+        (any of them, checked: ../../image_geometry.py) used from the next pair on, before
+        any pair waiting. A view given is fixed as a configured one is; None has it searched for."""
+        with self._lock:
+            if 'doas_fov' in changes:
+                self._doas_fov = changes['doas_fov']
+        self._queue_reference(('geometry', dict(changes)))
 
     def __call__(self, saved):
         """pycamd's hook: a SavedImagePair or SavedSpectrum (rockit/pycam/storage/saved.py)."""

@@ -259,3 +259,30 @@ def light_dilution(config):
     except ValueError as e:
         raise ValueError(f'processing: {e}') from None
     return settings if enabled else None
+
+
+def apply_geometry(settings, changes):
+    """An operator's integration lines and sky region (image_geometry.py's checked forms)
+    into ProcessingSettings; the view is the DOAS side's (doas.LiveDoas.set_view)."""
+    from ..background import SkyRegion
+    from ..emission import distinct_names
+    if 'integration_line' in changes:
+        lines = distinct_names([_line(item) for item in changes['integration_line']])
+        settings.line, settings.extra_lines = lines[0], tuple(lines[1:])
+    if 'sky_region' in changes:
+        settings.sky = SkyRegion(*changes['sky_region'])
+
+
+def configured_geometry(config):
+    """The lines, sky region and view pycamd's `processing` keys give processing (a line
+    file read, the default sky region where none is given), in image_geometry.py's forms."""
+    from ..emission import distinct_names
+    from ..pipeline import DEFAULT_SKY
+    line = config.get('integration_line')
+    lines = distinct_names([_line(item) for item in (line if isinstance(line, list) else [line] if line else [])])
+    sky = config.get('sky_region')
+    view = config.get('doas_fov')
+    return {'integration_line': [{'x': [line.x0, line.x1], 'y': [line.y0, line.y1], 'orientation': line.orientation,
+                                  'name': line.name} for line in lines],
+            'sky_region': [int(v) for v in sky] if sky else DEFAULT_SKY.as_list(),
+            'doas_fov': [float(v) for v in view] if view else None}

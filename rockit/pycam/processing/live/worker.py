@@ -16,7 +16,7 @@ from ..errors import CalibrationError
 from ..calibration.models import PARAMETERS
 from ..images import DarkLibrary, counts_per_second, load_png
 from .late import DEFAULT_LATE_PAIRS, REPLAY_LATE_PAIRS, LatePairs
-from .settings import light_dilution, live_limits, settings_from_config
+from .settings import apply_geometry, light_dilution, live_limits, settings_from_config
 from ..outputs import PairWriter
 from ..pipeline import LivePipeline, ProcessingSettings
 
@@ -138,6 +138,9 @@ class LiveWorker:
             if self.doas is not None:
                 self.doas.request_search()
             return
+        if kind == 'geometry':
+            self._set_geometry(name)
+            return
         if kind == 'dark spectrum':
             if self.doas:
                 self.doas.dark(name)
@@ -159,6 +162,18 @@ class LiveWorker:
             self._refit_cells()
         self.pipeline = None       # rebuilt with the new references for the next pair
         self._recompute_late()
+
+    def _set_geometry(self, changes):
+        """An operator's lines, sky region or view: the pipeline and the day's writer are made
+        again with them (the run's settings file says them; the CSV's columns follow the lines)."""
+        apply_geometry(self.settings, changes)
+        if 'doas_fov' in changes and self.doas is not None:
+            self.doas.set_view(changes['doas_fov'])
+        self.pipeline, self.writer = None, None
+        if self.pycam_files is not None:
+            from ..pycam_outputs import PycamEmissionFiles
+            self.pycam_files = PycamEmissionFiles(self.p.out_dir, self.settings, fresh=False)
+        log.info('live processing: %s set', ', '.join(sorted(changes)))
 
     def _clear_rates(self):
         if set(self.clear) < {'on', 'off'}:
