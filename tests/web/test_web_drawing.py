@@ -56,7 +56,8 @@ def drag(browser, *points):
     """Press at the first image pixel, move through the others, release: the pixels turned
     into offsets on the picture as the page scales it (selenium's are from its centre)."""
     width, height = browser.execute_script(
-        "const b = document.getElementById('drawing-svg').getBoundingClientRect(); return [b.width, b.height]")
+        "const s = document.getElementById('drawing-svg'); s.scrollIntoView({block: 'center'}); "
+        "const b = s.getBoundingClientRect(); return [b.width, b.height]")
     svg = browser.find_element(By.ID, 'drawing-svg')
 
     def offset(point):
