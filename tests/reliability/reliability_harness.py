@@ -337,6 +337,7 @@ PYCAMD = DaemonSpec(
     name='pycamd', start=_start_pycamd, daemon_class=pycam_daemon.PycamDaemon, codes=PycamCodes,
     calls={'report_status': (), 'set_settings': ({'frame_rate': 0.5},), 'start_acquisition': (),
            'stop_acquisition': (), 'capture': ('Test',), 'capture_darks': (), 'capture_cell': (304,), 'search_fov': (),
+           'set_image_geometry': ({'sky_region': [10, 10, 50, 50]},),
            'restart_device': ('cameras',),
            'initialize': (), 'shutdown': (), 'export_next_frame': (), 'day_csv': ('2030-01-01', 'doas_columns'),
            'acknowledge_frame': ('2030-01-01T000000_fltrB_1ag_4000ss_Plume.png',)},

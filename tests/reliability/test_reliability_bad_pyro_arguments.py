@@ -2,7 +2,7 @@
 argument in turn replaced by a wrong type, None, a huge, infinite or NaN number, a
 collection or a long string, plus missing, extra and unknown keyword arguments. The answer
 is a status code (an int, never an exception reaching the client, except where the daemons
-in service raise: RAISE_FOR_UNKNOWN_ID), nothing reaches the
+in service raise: RAISE_FOR_UNKNOWN_ID, and for a call too long to decode), nothing reaches the
 device, and the daemon logs no traceback of its own.
 
 The methods and their parameters come from rockit.common.pyro.exposed_methods and the
@@ -13,13 +13,14 @@ listed per daemon in BAD_CALLS.
 import inspect
 import math
 
+import Pyro4.errors
 import pytest
 
 from reliability_harness import DAEMONS, RAISE_FOR_UNKNOWN_ID
-from rockit.common import pyro
+from rockit.common import pyro, pyro_serpent
 
 NEVER_VALID = [None, 'text', '', '1', b'\x00\xff', [], {}, [1], {'a': 1}, math.nan, math.inf, -math.inf,
-               10 ** 30, -10 ** 30, 2 ** 63, 1e308, 'x' * 100_000]
+               10 ** 30, -10 ** 30, 2 ** 63, 1e308, 'x' * 60_000]      # a longer call is not decoded: below
 
 # Per daemon: calls that are wrong for the daemon's own reasons (unknown channels and
 # negative values where a count or a temperature belongs).
@@ -92,6 +93,9 @@ def test_bad_arguments_get_a_status_code_and_reach_no_device(device):
             shown = (name, [repr(a)[:40] for a in args], kwargs, result)
             assert isinstance(result, int) and not isinstance(result, bool) and result != 0, shown
             assert spec.codes.message(result) != f'error: unknown error code {result}', shown
+        # A call longer than any a daemon takes is refused before it is decoded: no code then.
+        with pytest.raises(Pyro4.errors.SerializeError, match='refused'):
+            proxy.report_status('x' * pyro_serpent.CALL_LIMIT)
     assert len(device.commands_sent()) == sent
     assert device.status()['status'] != 0
     assert 'Traceback' not in device.log(), device.log()

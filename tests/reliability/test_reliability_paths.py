@@ -39,7 +39,7 @@ def hostile_paths(tree):
     return ['..', '.', '../..', '../../etc/x', '../' * 16 + 'etc/x', str(OUTSIDE), str(escape), f'{escape}/x',
             'Test/../../x', 'Test/', './Test', '..\\..\\x', 'Test\\..', '~/x', '$HOME/x', '%2e%2e%2fx',
             'file:///etc/x', 'Test\x00', '\x00', 'Test\x00/../../x', 'Test\n', ' Test', 'Test ', '', '.Test',
-            'x' * 255, 'x' * 4096, 'Test' * 25_000, '1' * 300 + 'ppmm', 'Tést', 'Ｔｅｓｔ', '١٢٣ppmm', '１２ppmm',
+            'x' * 255, 'x' * 4096, 'Test' * 7_000, '1' * 300 + 'ppmm', 'Tést', 'Ｔｅｓｔ', '١٢٣ppmm', '１２ppmm',
             'Test\u2215..\u2215x', 'Test\u202e', '\u2024\u2024']
 
 
