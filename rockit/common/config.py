@@ -15,6 +15,7 @@ import json
 import math
 
 from . import json_bounds, registry
+from .json_bounds import key_path
 from .errors import ConfigError
 
 # Schema fragments every daemon's config uses.
@@ -39,41 +40,19 @@ def read_json(path):
         raise ConfigError(f'{path}: {e.strerror or e}') from None
     except UnicodeDecodeError:
         raise ConfigError(f'{path}: not a text file') from None
-    deep = json_bounds.too_deep(text)
-    if deep is not None:
-        shown = _key_path(deep[:4]) + ('...' if len(deep) > 4 else '')
-        raise invalid(path, [f'{shown}: nested deeper than {json_bounds.MAX_DEPTH} levels'])
-    repeated = json_bounds.RepeatedKeys()
     try:
-        data = json.loads(text, parse_int=json_bounds.read_integer, object_pairs_hook=repeated)
+        data = json_bounds.loads(text)
+    except json_bounds.OutOfBounds as e:
+        raise invalid(path, [str(e)]) from None
     except json.JSONDecodeError as e:
         raise ConfigError(f'{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}') from None
-    except (ValueError, RecursionError) as e:
-        raise ConfigError(f'{path}: cannot be read as JSON: {e}') from None
-    huge = list(json_bounds.huge_integers(data))
-    if huge:
-        (key, digits), more = huge[0], f' (and {len(huge) - 1} more)' if len(huge) > 1 else ''
-        raise invalid(path, [f'{_key_path(key)}: an integer of {digits} digits is beyond 64 bits{more}'])
-    half = next(json_bounds.half_pairs(data), None)
-    if half is not None:
-        raise invalid(path, [f'{_key_path(half)}: a \\u escape of half a UTF-16 surrogate pair is not text'])
-    twice = next(repeated.where(data), None)
-    if twice is not None:
-        raise invalid(path, [f'{_key_path(twice)}: given twice (only one value can be meant)'])
     if not isinstance(data, dict):
         raise ConfigError(f'{path}: expected a JSON object at the top level')
     return data
 
 
-def _key_path(parts):
-    text = ''
-    for part in parts:
-        text += f'[{part}]' if isinstance(part, int) else (f'.{part}' if text else str(part))
-    return text or '(top level)'
-
-
 def _join(path, key):
-    return _key_path(list(path) + [key])
+    return key_path(list(path) + [key])
 
 
 def problems(data, schema):
@@ -112,11 +91,11 @@ def problems(data, schema):
             known = error.schema.get('properties', {})
             lines += [f'{_join(path, key)}: unknown key' for key in error.instance if key not in known]
         elif error.validator in ('minItems', 'minProperties', 'minLength') and not error.instance:
-            lines.append(f'{_key_path(path)}: {error.instance!r} should be non-empty')   # as jsonschema 4 says
+            lines.append(f'{key_path(path)}: {error.instance!r} should be non-empty')   # as jsonschema 4 says
         elif error.validator == 'pattern' and 'pattern_problem' in error.schema:
-            lines.append(f'{_key_path(path)}: {error.instance!r} {error.schema["pattern_problem"]}')
+            lines.append(f'{key_path(path)}: {error.instance!r} {error.schema["pattern_problem"]}')
         else:
-            lines.append(f'{_key_path(path)}: {error.message}')
+            lines.append(f'{key_path(path)}: {error.message}')
     return sorted(set(lines))
 
 

@@ -64,17 +64,15 @@ def _parse(path):
     def bad(problem):
         return RegistryError(f'{path}: {problem}')
 
-    repeated = json_bounds.RepeatedKeys()
     try:
         with open(path) as file:
-            data = json.loads(file.read(), object_pairs_hook=repeated)
+            data = json_bounds.loads(file.read())
     except OSError as e:
         raise bad(e.strerror or str(e)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise bad(f'invalid JSON ({e})') from None
-    twice = next(repeated.where(data), None)
-    if twice is not None:
-        raise bad(f"{'.'.join(map(str, twice))}: given twice (only one value can be meant)")
+    except json_bounds.OutOfBounds as e:
+        raise bad(e) from None
     if not isinstance(data, dict):
         raise bad('expected an object with "daemons" and/or "machines"')
     unknown = set(data) - {'daemons', 'machines'}

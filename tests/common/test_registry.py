@@ -58,6 +58,10 @@ def test_timeout_defaults_to_five_seconds(test_registry):
     ('{"machines": {"A": "not-an-ip"}}', "machines.A: 'not-an-ip' is not an IP address"),
     ('{"daemons": {"x": {"object_id": "x", "host": "h", "port": 9000, "port": 9001}}}',
      'daemons.x.port: given twice'),
+    ('{"daemons": ' + '[' * 100000 + ']' * 100000 + '}', 'daemons[0][0][0]...: nested deeper than 64 levels'),
+    ('{"daemons": {"x": {"object_id": "x", "host": "h", "port": 1' + '0' * 5000 + '}}}',
+     'daemons.x.port: an integer of 5001 digits is beyond 64 bits'),
+    ('{"machines": {"\\udc00": "127.0.0.1"}}', 'machines.\\udc00: a \\u escape of half a UTF-16 surrogate pair'),
 ])
 def test_malformed_override_is_a_clear_error_naming_the_file(test_registry, content, problem):
     test_registry.path.write_text(content)
