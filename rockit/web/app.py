@@ -114,8 +114,7 @@ def make_app(config, pollers, log=logging.getLogger('rockit.web')):
         try:
             kind = await run_in_threadpool(target.learn_kind)
         except pyro.CommunicationErrors as e:
-            return JSONResponse({'code': CommandStatus.Unreachable,
-                                 'message': f'error: unable to communicate with {target.name}: {e}'}, 502)
+            return _answer(*_unreachable(target.name, e))
         method = kind.commands.get(request.path_params['command'])
         if method is None:
             raise HTTPException(404, f"no command '{request.path_params['command']}' for {target.name}")
@@ -131,8 +130,7 @@ def make_app(config, pollers, log=logging.getLogger('rockit.web')):
         code, message = await run_in_threadpool(_forward, config.daemons[target.name], method, arguments, target,
                                                 config.command_timeout)
         log.info('%s: %s answered in %.1f s: %s', target.name, method, time.monotonic() - asked_at, message)
-        http = 200 if code == CommandStatus.Succeeded else (502 if code == CommandStatus.Unreachable else 409)
-        return JSONResponse({'code': code, 'message': message}, http)
+        return _answer(code, message)
 
     async def refused(request, exc):
         if request.url.path.startswith('/api/'):
@@ -155,6 +153,16 @@ def make_app(config, pollers, log=logging.getLogger('rockit.web')):
                      middleware=[Middleware(guard.Guard, host_names=config.host_names)])
 
 
+def _unreachable(name, error):
+    return CommandStatus.Unreachable, f'error: unable to communicate with {name}: {error}'
+
+
+def _answer(code, message):
+    """A command's (code, message) as the CLI would say it, with its HTTP status."""
+    http = 200 if code == CommandStatus.Succeeded else (502 if code == CommandStatus.Unreachable else 409)
+    return JSONResponse({'code': code, 'message': message}, http)
+
+
 def _forward(address, method, arguments, target, timeout):
     """Call the daemon's command, waiting as long as a command may take (the registry's
     timeout is for queries); (code, message) in the daemon's own words."""
@@ -166,7 +174,7 @@ def _forward(address, method, arguments, target, timeout):
             # raised by the daemon's Pyro before the command ran: arguments it could not decode
             return CommandStatus.InvalidArgument, f'error: {address.name} refused the arguments: {e}'
         if isinstance(e, pyro.CommunicationErrors):
-            return CommandStatus.Unreachable, f'error: unable to communicate with {address.name}: {e}'
+            return _unreachable(address.name, e)
         raise
     target.watcher.poke()
     if not isinstance(code, int):
