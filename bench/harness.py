@@ -1,6 +1,8 @@
 """Benchmark support: a registry on free loopback ports, daemons as subprocesses, timing."""
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -15,6 +17,26 @@ from rockit.common import pyro, registry  # noqa: E402
 from support import TestRegistry  # noqa: E402  (the tests' registry on free loopback ports)
 
 WORK = Path(tempfile.mkdtemp(prefix='rockit-bench-'))
+_failed = False
+
+
+def _note_failure(*exception):
+    global _failed
+    _failed = True
+    sys.__excepthook__(*exception)
+
+
+def _clean_up():
+    """WORK grows to a few GB (the processing bench's days); it is kept, for its logs, only
+    when a bench failed."""
+    if _failed:
+        print(f'the bench files are kept in {WORK}', file=sys.stderr)
+    else:
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+sys.excepthook = _note_failure
+atexit.register(_clean_up)
 os.environ[registry.ENVIRONMENT_VARIABLE] = str(WORK / 'registry.json')
 _registry = TestRegistry(WORK / 'registry.json')
 
