@@ -16,6 +16,7 @@ import json
 import logging
 from pathlib import Path
 
+from rockit.common import json_bounds
 from rockit.common.files import atomic_write
 
 from . import image_geometry
@@ -48,10 +49,10 @@ class KeptSettings:
                 return
             if self.path.stat().st_size > MAX_BYTES:
                 raise ValueError(f'larger than {MAX_BYTES} bytes')
-            kept = json.loads(self.path.read_text())
+            kept = json_bounds.loads(self.path.read_text())
             if not isinstance(kept, dict):
                 raise ValueError('not a JSON object of settings')
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, json_bounds.OutOfBounds) as e:
             self.ignored['*'] = f'{self.path} not read: {e}'
             log.warning('kept settings not restored: %s not read: %s', self.path, e)
             return

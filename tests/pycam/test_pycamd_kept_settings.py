@@ -4,6 +4,8 @@ from its status; what no longer fits the instrument is left out and named; a fil
 cannot be read or written never stops the daemon or a command."""
 import json
 
+import pytest
+
 from rockit.pycam.codes import CommandStatus
 from rockit.pycam.kept_settings import FILE_NAME
 
@@ -65,3 +67,16 @@ def test_a_kept_settings_file_that_cannot_be_read_or_written_stops_nothing(make_
     assert status['settings']['frame_rate'] == 0.5
     assert 'not written' in status['kept_settings']['error']
     assert 'Settings not kept for a restart' in pycam.cli('status').stdout
+
+
+@pytest.mark.parametrize('text, says', [
+    ('{"frame_rate": ' + '[' * 30000 + ']' * 30000 + '}', 'frame_rate[0][0][0]...: nested deeper than 64 levels'),
+    ('{"frame_rate": 1' + '0' * 5000 + '}', 'frame_rate: an integer of 5001 digits is beyond 64 bits')])
+def test_a_kept_settings_file_no_reader_could_mean_is_left_out_with_where(make_pycam, tmp_path, text, says):
+    """Read within the config's JSON bounds: lists nested 30,000 deep ended pycamd's start in a
+    RecursionError, at every restart."""
+    (tmp_path / FILE_NAME).write_text(text)
+    pycam = make_pycam(data_root=tmp_path, spectrometer=False)
+    status = pycam.status()
+    assert status['status'] == 1 and status['settings']['frame_rate'] == 1.0
+    assert status['kept_settings']['ignored']['*'].endswith(f'not read: {says}')
